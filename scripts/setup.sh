@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what concierge needs to build, test and benchmark, from Debian's packages only.
+# Idempotent and quiet: when everything is present it prints nothing and touches nothing.
+#
+# Boost: we pin Debian 12's default, 1.74 (libboost-dev). The 1.81 dev packages conflict with it, and other
+# Debian packages (python3-scipy, ...) depend on the default; choosing the default never evicts them.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libboost-dev libboost-filesystem-dev
+  libyaml-cpp-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libssl-dev openssl
+  libsox-dev libsoxr-dev
+  libsqlite3-dev
+  libgtest-dev libgmock-dev
+  gnuplot-nox
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# A machine that has Boost 1.81's dev packages must let them go: they conflict with 1.74's.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

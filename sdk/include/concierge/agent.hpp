@@ -1,0 +1,52 @@
+#pragma once
+// An agent knows the task: it turns what the user asked into a plan for a call, tells the voice model how to hold
+// the conversation and which tools it has, runs those tools, and judges the outcome from what was said and done.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "concierge/call.hpp"
+
+namespace concierge {
+
+struct TaskRequest {
+  std::string text;                                  // natural language, as the user typed it (may be empty)
+  nlohmann::json fields = nlohmann::json::object();  // structured fields; they win over what the text says
+};
+
+struct TaskPlan {
+  bool ready = false;
+  std::string question;        // when not ready: what is missing or ambiguous, addressed to the user
+  std::string callee_name;     // "Demo Restaurant"
+  std::string phone_number;    // E.164
+  std::string summary;         // one line for people: "table for 4 at Demo Restaurant, Wed 25 Nov 2026 at 19:00"
+  nlohmann::json details = nlohmann::json::object();  // the agent's structured task (echoed into the call record)
+};
+
+struct Outcome {
+  bool success = false;
+  std::string confirmation_number;  // when the task yields one
+  std::string failure_reason;       // when not successful, in words for the user
+  nlohmann::json details = nlohmann::json::object();  // what was finally agreed (e.g. another time)
+};
+
+// One call's worth of agent state.
+class AgentSession {
+ public:
+  virtual ~AgentSession();
+  virtual std::string instructions() const = 0;
+  virtual std::vector<ToolDefinition> tools() const = 0;
+  virtual ToolResult on_tool_call(const ToolCall& call) = 0;
+  virtual void on_transcript(const TranscriptEntry& entry) = 0;
+  // The verdict so far; final once the call has ended.
+  virtual Outcome outcome() const = 0;
+};
+
+class Agent {
+ public:
+  virtual ~Agent();
+  virtual TaskPlan plan(const TaskRequest& request) const = 0;
+  virtual std::unique_ptr<AgentSession> open_session(const TaskPlan& plan) const = 0;
+};
+
+}  // namespace concierge

@@ -1,0 +1,109 @@
+#pragma once
+// The plugin ABI. A plugin is a shared library (built as a CMake MODULE with hidden visibility) that exports two
+// extern "C" functions, declared by CONCIERGE_PLUGIN below:
+//
+//   const concierge::PluginDescriptor* concierge_plugin_descriptor();   Required. Plain C data, read first.
+//   concierge::PluginInstance concierge_plugin_create(const concierge::PluginContext&, const YAML::Node&);
+//                                                                        Required. Makes the provider from its
+//                                                                        config block; throws ConfigError.
+//
+// The host reads the descriptor before it trusts anything else: a library without it is "not a concierge plugin",
+// one with another magic or another SDK major version is refused with both versions named. Past the descriptor the
+// boundary is C++ (std::shared_ptr, std::string, nlohmann::json, YAML::Node): plugins must be built with the same
+// compiler family, standard library and SDK headers as the host, which the version check enforces for the SDK.
+//
+// OWNERSHIP: every object a plugin returns is owned by shared_ptrs the host binds to the library, so the library
+// stays mapped until the last of them is gone (Boost.DLL tutorial 8). Nothing a plugin created may be kept by the
+// host past that, including std::function objects passed to HostServices::run_blocking, which the host runs or
+// destroys before it unloads.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/config.hpp>
+
+#include "concierge/agent.hpp"
+#include "concierge/log.hpp"
+#include "concierge/telephony.hpp"
+#include "concierge/version.hpp"
+#include "concierge/voice_model.hpp"
+
+namespace boost::asio { class io_context; }
+namespace YAML { class Node; }
+
+namespace concierge {
+
+enum class PluginKind : std::uint32_t { telephony = 1, voice_model = 2, agent = 3 };
+std::string_view to_string(PluginKind kind);
+
+inline constexpr std::uint32_t kPluginMagic = 0x474e4343;  // "CCNG"
+
+struct PluginDescriptor {
+  std::uint32_t magic;        // kPluginMagic
+  std::uint32_t sdk_major;    // CONCIERGE_SDK_VERSION_MAJOR the plugin was built with
+  std::uint32_t sdk_minor;
+  PluginKind kind;
+  const char* name;           // "twilio"
+  const char* version;        // the plugin's own version, "1.0.0"
+  const char* description;    // one line
+};
+
+// An inbound call a telephony provider wants the host to take (a call to our number, or a media stream the host
+// did not place). The host answers nullptr when inbound calls are not enabled.
+struct InboundCall {
+  std::string from;
+  std::string to;
+  std::string provider_call_id;
+  std::shared_ptr<CallLeg> leg;
+};
+
+// What the host offers every plugin.
+class HostServices {
+ public:
+  virtual ~HostServices();
+  // The event loop. Every call into a plugin runs on it, and plugins run their own I/O and timers on it. Never
+  // block it: blocking work (libcurl, file I/O) goes to run_blocking, which posts nothing back by itself.
+  virtual boost::asio::io_context& io() = 0;
+  virtual void run_blocking(std::function<void()> work) = 0;
+  // The daemon's public host name ("abc123.ngrok.io"), or "" when PUBLIC_DOMAIN is not configured.
+  virtual std::string public_domain() const = 0;
+  virtual std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) = 0;
+};
+
+struct PluginContext {
+  HostServices& host;
+  std::shared_ptr<Logger> log;       // prefixes the plugin's name
+  std::filesystem::path config_dir;  // the folder of the YAML file, for relative paths in the plugin's block
+};
+
+// What concierge_plugin_create returns: the one member that matches the descriptor's kind is set.
+struct PluginInstance {
+  std::shared_ptr<TelephonyProvider> telephony;
+  std::shared_ptr<VoiceModel> voice_model;
+  std::shared_ptr<Agent> agent;
+};
+
+using PluginDescriptorFunction = const PluginDescriptor*();
+using PluginCreateFunction = PluginInstance(const PluginContext&, const YAML::Node&);
+
+}  // namespace concierge
+
+// Declares a plugin's two exports. KIND is telephony, voice_model or agent; CREATE a function
+// `concierge::PluginInstance CREATE(const concierge::PluginContext&, const YAML::Node&)`.
+#define CONCIERGE_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, CREATE)                                             \
+  extern "C" BOOST_SYMBOL_EXPORT const ::concierge::PluginDescriptor* concierge_plugin_descriptor() {          \
+    static const ::concierge::PluginDescriptor descriptor{::concierge::kPluginMagic,                           \
+                                                          CONCIERGE_SDK_VERSION_MAJOR,                         \
+                                                          CONCIERGE_SDK_VERSION_MINOR,                         \
+                                                          ::concierge::PluginKind::KIND,                       \
+                                                          NAME,                                                \
+                                                          VERSION,                                             \
+                                                          DESCRIPTION};                                        \
+    return &descriptor;                                                                                        \
+  }                                                                                                            \
+  extern "C" BOOST_SYMBOL_EXPORT ::concierge::PluginInstance concierge_plugin_create(                          \
+      const ::concierge::PluginContext& context, const ::YAML::Node& config) {                                 \
+    return CREATE(context, config);                                                                            \
+  }
