@@ -1,0 +1,1 @@
+#include "concierge/spoken.hpp"
