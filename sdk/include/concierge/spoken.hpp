@@ -1,2 +1,104 @@
 #pragma once
-// Helpers for text as people speak it (number words, times of day, spelled codes). Being written; see spoken.cpp.
+// Helpers for text as people speak it: number words, times of day, dates, party sizes and spelled codes.
+//
+// Used on both sides of a call: the reservation agent reads the user's request and the restaurant's words with
+// them, and the offline simulated restaurant / scripted voice model use them to understand each other and to speak.
+// Everything here works on plain English text (any case, punctuation allowed) and never throws; "not understood" is
+// an empty optional.
+//
+// THE RULES (one place, so every user reads text the same way)
+// - Numbers: digits ("22") or words ("twenty two", "twenty-two", "one hundred and five", "a dozen" = 12).
+// - Times of day: "7pm", "7 p.m.", "7:30 pm", "19:00", "noon", "midnight", "seven thirty", "half past seven",
+//   "quarter past 7", "quarter to 8", "7 o'clock", "7 in the evening", "eight tonight".
+//   Without AM/PM, a 12-hour reading is chosen for dinner: hours 1..10 mean PM (7 -> 19:00, 10 -> 22:00), 11 means
+//   11 AM and 12 means noon. A colon time with a leading zero ("07:30") or an hour of 13..23 is a 24-hour time.
+//   "in the morning" / "am" force AM; "tonight", "in the evening", "in the afternoon", "pm" force PM.
+// - Dates: "today", "tonight", "tomorrow", "day after tomorrow", weekdays, "Dec 3", "December 3rd", "3 December",
+//   "the 3rd of December", "December 3, 2026", "2026-12-03", and US-ordered "12/3" or "12/3/2026".
+//   A weekday ("Friday", "on Friday", "this Friday") is the first such day from today on, today included.
+//   "next Friday" is the Friday of the following week (weeks start on Monday): on Monday 23 Nov 2026 "Friday" is
+//   27 Nov and "next Friday" is 4 Dec. A month and day without a year is the first such date from today on (so
+//   "Jan 5" said in November is next year's); an explicit year is kept as written, even in the past.
+// - Spoken codes: digit words and digits, "oh"/"o" = 0, "double 7" = 77, "triple 0" = 000, single letters,
+//   "A as in apple" = A, NATO words (alpha, bravo, ...) = their letter, "dash"/"hyphen" = '-', "forty five" = 45.
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace concierge {
+
+// ---- numbers ----------------------------------------------------------------------------------------------------
+
+// The whole text as a number: "4", "four", "twenty two", "twenty-two", "one hundred and five", "a dozen".
+// Non-negative results only; nullopt when anything else is in the text.
+std::optional<int> parse_number(std::string_view text);
+
+// The words for n: 4 -> "four", 22 -> "twenty-two", 105 -> "one hundred five", 2026 -> "two thousand twenty-six".
+// Negative numbers get "minus ".
+std::string say_number(int n);
+
+// ---- times of day -----------------------------------------------------------------------------------------------
+
+// The whole text as a time of day, in minutes since midnight (0..1439). Lenient: a bare "7" or "seven" is a time
+// here (19:00 by the dinner rule above), because the caller already knows the text is a time.
+std::optional<int> parse_time_of_day(std::string_view text);
+
+// The first time of day in a sentence: {minutes since midnight, byte offset where the time's words begin}.
+// Stricter than parse_time_of_day: a bare number counts only after "at", "around", "about", "by" or "until", or
+// before "o'clock"/"am"/"pm", or as an hour word with a minute word ("seven thirty") — so "for 4 people" and
+// "party of 7" are not times, while "at 7", "7pm", "19:30" and "half past seven" are.
+std::optional<std::pair<int, std::size_t>> find_time_of_day(std::string_view text);
+
+// For people and for speech: 19:00 -> "7 PM", 19:30 -> "7:30 PM", 9:05 -> "9:05 AM", 12:00 -> "noon",
+// 0:00 -> "midnight", 12:30 -> "12:30 PM". parse_time_of_day reads every result back to the same minutes.
+std::string say_time(int minutes_since_midnight);
+
+// 19:30 -> "19:30" (what the reservation task and the confirm_reservation tool carry).
+std::string format_hh_mm(int minutes_since_midnight);
+
+// ---- party sizes ------------------------------------------------------------------------------------------------
+
+// The number of people in a sentence: "for 4 people", "party of four", "table for two", "4 guests", "for 4 at 7pm",
+// "six of us", "2 adults". "for 7pm" and "for 7:30" are times, not party sizes. nullopt when none is said.
+std::optional<int> find_party_size(std::string_view text);
+
+// ---- dates ------------------------------------------------------------------------------------------------------
+
+// "2026-11-25" -> that date (must be a real calendar date); nullopt otherwise.
+std::optional<std::chrono::year_month_day> parse_iso_date(std::string_view text);
+std::string format_iso_date(std::chrono::year_month_day date);  // "2026-11-25"
+
+// The first date in a sentence, resolved against `today` by the rules above: {date, byte offset where it begins}.
+std::optional<std::pair<std::chrono::year_month_day, std::size_t>> find_date(std::string_view text,
+                                                                             std::chrono::year_month_day today);
+
+// For speech: "Wednesday, November 25". With the year when it differs from today's: "Monday, January 4, 2027".
+std::string say_date(std::chrono::year_month_day date, std::chrono::year_month_day today);
+// For a summary line: "Wed 25 Nov 2026".
+std::string short_date(std::chrono::year_month_day date);
+
+// ---- spoken codes (confirmation numbers) ------------------------------------------------------------------------
+
+// Spoken characters to characters: "four five seven two" -> "4572", "four oh seven" -> "407", "double seven" -> "77",
+// "A as in apple" -> "A", "R dash 4 5" -> "R-45", "abc 123" -> "ABC123", "forty five seventy two" -> "4572".
+// Letters come out upper-case; commas, periods and words that are not characters are dropped.
+std::string normalize_spoken_code(std::string_view spoken);
+
+// The confirmation number a restaurant gives in one utterance, normalized as above, or nullopt. It is the code
+// spoken right after "confirmation (number|code)", "reference (number)", "booking (number|reference)",
+// "reservation number" or "code", skipping "is", "it's", ":", "will be" and the like: "your confirmation number is
+// 4572", "confirmation: R as in Robert, 4 5 7 2", "the reference is four five seven two", "for 4 people at 7,
+// confirmation 8812" (-> "8812"). Without such a word, only a token that mixes letters and digits and is at least
+// four long counts ("it's ABC123"); bare digit runs are left alone, since they may be a phone number or a time.
+// A code has at least 3 characters.
+std::optional<std::string> find_confirmation_code(std::string_view utterance);
+
+// How to read a code aloud: "4572" -> "four five seven two"; a code with letters or dashes is read item by item
+// with commas, letters as capitals: "R45" -> "R, four, five", "R-45" -> "R, dash, four, five".
+// normalize_spoken_code(spell_code(c)) == c for every code of letters, digits and dashes.
+std::string spell_code(std::string_view code);
+
+}  // namespace concierge
