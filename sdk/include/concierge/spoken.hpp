@@ -83,8 +83,10 @@ std::string short_date(std::chrono::year_month_day date);
 // ---- spoken codes (confirmation numbers) ------------------------------------------------------------------------
 
 // Spoken characters to characters: "four five seven two" -> "4572", "four oh seven" -> "407", "double seven" -> "77",
-// "A as in apple" -> "A", "R dash 4 5" -> "R-45", "abc 123" -> "ABC123", "forty five seventy two" -> "4572".
-// Letters come out upper-case; commas, periods and words that are not characters are dropped.
+// "A as in apple" -> "A", "R dash 4 5" -> "R-45", "ABC 123" -> "ABC123", "forty five seventy two" -> "4572".
+// A letter is a single letter, a NATO word, or a word written in capitals ("ABC"); lower-case words ("see",
+// "apple" after "as in") are words, not characters. Letters come out upper-case; commas, periods and words that
+// are not characters are dropped.
 std::string normalize_spoken_code(std::string_view spoken);
 
 // The confirmation number a restaurant gives in one utterance, normalized as above, or nullopt. It is the code
