@@ -1,0 +1,52 @@
+#include "audio_converter.hpp"
+
+#include "concierge/mulaw.hpp"
+
+namespace concierge::host {
+
+AudioConverter::AudioConverter(AudioFormat from, AudioFormat to) : from_(from), to_(to) {
+  if (from.sample_rate != to.sample_rate) resampler_.emplace(from.sample_rate, to.sample_rate);
+  // Room for a second of audio up front; a larger frame grows the buffers once.
+  decoded_.resize(from.sample_rate);
+  resampled_.resize(resampler_ ? resampler_->max_output(from.sample_rate) : 0);
+  encoded_.resize(to.sample_rate * to.bytes_per_sample() * 2);
+}
+
+AudioFrame AudioConverter::convert(const AudioFrame& in) {
+  if (passthrough()) return in;
+
+  // 1. To linear PCM at the input rate (a pcm16 input is used in place).
+  std::span<const std::int16_t> pcm;
+  if (in.format.encoding == AudioEncoding::mulaw) {
+    if (decoded_.size() < in.bytes.size()) decoded_.resize(in.bytes.size());
+    const std::size_t n = mulaw::decode(in.bytes, decoded_);
+    pcm = {decoded_.data(), n};
+  } else {
+    pcm = in.pcm16();
+  }
+
+  // 2. To the output rate.
+  if (resampler_) {
+    const std::size_t room = resampler_->max_output(pcm.size());
+    if (resampled_.size() < room) resampled_.resize(room);
+    const std::size_t n = resampler_->process(pcm, resampled_);
+    pcm = {resampled_.data(), n};
+  }
+
+  // 3. To the output encoding.
+  AudioFrame out;
+  out.format = to_;
+  out.timestamp_us = samples_out_ * 1'000'000ull / to_.sample_rate;
+  samples_out_ += pcm.size();
+  if (to_.encoding == AudioEncoding::mulaw) {
+    if (encoded_.size() < pcm.size()) encoded_.resize(pcm.size());
+    const std::size_t n = mulaw::encode(pcm, encoded_);
+    out.bytes = {encoded_.data(), n};
+  } else {
+    // pcm here lives in decoded_ or resampled_ (same-format pcm16 was passed through above): view it in place.
+    out.bytes = {reinterpret_cast<const std::uint8_t*>(pcm.data()), pcm.size() * 2};
+  }
+  return out;
+}
+
+}  // namespace concierge::host

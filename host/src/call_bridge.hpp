@@ -1,0 +1,105 @@
+#pragma once
+// One call: the telephony leg, the voice session and the agent session, bridged. call_bridge.cpp is where the media
+// path reads top to bottom: callee audio from the line to the voice model, agent audio from the voice model to the
+// line, converting formats only where the two sides differ.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "audio_converter.hpp"
+#include "call_record.hpp"
+#include "concierge/agent.hpp"
+#include "concierge/log.hpp"
+#include "concierge/telephony.hpp"
+#include "concierge/voice_model.hpp"
+#include "host_metrics.hpp"
+
+namespace boost::asio { class io_context; }
+
+namespace concierge::host {
+
+// What every call needs from the daemon.
+struct CallServices {
+  boost::asio::io_context& io;
+  std::shared_ptr<TelephonyProvider> telephony;
+  std::shared_ptr<VoiceModel> voice_model;
+  std::shared_ptr<Logger> log;
+  HostMetrics& metrics;
+  std::chrono::seconds time_limit{180};
+  std::chrono::seconds ring_timeout{30};
+  std::function<void(const CallRecord&)> record_changed;  // persist
+  std::function<void(const std::string& call_id)> finished;  // the call is over; drop it from the active set
+};
+
+class CallBridge : public std::enable_shared_from_this<CallBridge> {
+ public:
+  CallBridge(CallServices& services, std::shared_ptr<CallRecord> record, std::unique_ptr<AgentSession> agent,
+             nlohmann::json task);
+  ~CallBridge();
+
+  void start_outbound();                                           // dial record->phone_number
+  std::shared_ptr<CallEvents> start_inbound(std::shared_ptr<CallLeg> leg);  // a call that came to us
+  void cancel(CallStatus status, const std::string& reason);       // by the user or at shutdown
+
+  const CallRecord& record() const { return *record_; }
+  bool finished() const { return finished_; }
+
+ private:
+  class LineEvents;
+  class VoiceEvents;
+  friend class LineEvents;
+  friend class VoiceEvents;
+
+  // Line side.
+  void line_status(const CallStatusUpdate& update);
+  void line_media_started(AudioFormat line_format);
+  void line_audio(const AudioFrame& frame);
+  void line_playback_progress(std::chrono::microseconds played);
+  void line_media_stopped(std::string_view reason);
+  void line_callee_text(std::string_view text);
+  // Voice side.
+  void voice_ready();
+  void voice_audio(const AudioFrame& frame);
+  void voice_speech_started();
+  void voice_speech_stopped();
+  void voice_interruption();
+  void voice_transcript(Speaker speaker, std::string_view text);
+  void voice_tool_call(const ToolCall& call);
+  void voice_metrics(const VoiceMetrics& metrics);
+  void voice_error(std::string_view message, bool fatal);
+
+  void set_status(CallStatus status, const std::string& reason);
+  void add_transcript(Speaker speaker, std::string text);
+  void end_after_playback();
+  void check_playback_drained();
+  void finish(CallStatus status, const std::string& reason);
+  void changed();
+
+  struct Timers;
+  CallServices& services_;
+  std::shared_ptr<CallRecord> record_;
+  std::unique_ptr<AgentSession> agent_;
+  nlohmann::json task_;
+  std::shared_ptr<CallLeg> leg_;
+  std::shared_ptr<VoiceSession> voice_;
+  std::shared_ptr<LineEvents> line_events_;
+  std::shared_ptr<VoiceEvents> voice_events_;
+  std::unique_ptr<AudioConverter> to_voice_;  // line format -> voice input format
+  std::unique_ptr<AudioConverter> to_line_;   // voice output format -> line format
+  std::unique_ptr<Timers> timers_;
+  AudioFormat line_format_{};
+  bool media_started_ = false;
+  bool end_requested_ = false;
+  bool hangup_sent_ = false;
+  bool finished_ = false;
+  // Agent audio handed to the line vs. what the line says the callee heard (for hanging up after the last words).
+  std::chrono::microseconds agent_audio_sent_{0};
+  std::chrono::microseconds agent_audio_played_{0};
+  bool playback_reported_ = false;
+  std::chrono::steady_clock::time_point last_agent_audio_{};
+  std::chrono::steady_clock::time_point end_requested_at_{};
+  std::optional<std::chrono::steady_clock::time_point> callee_stopped_at_;
+};
+
+}  // namespace concierge::host

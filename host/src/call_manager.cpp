@@ -1,0 +1,212 @@
+#include "call_manager.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include "concierge/net/asio.hpp"
+
+namespace concierge::host {
+
+CallManager::CallManager(CallServices services, std::shared_ptr<Agent> agent, std::unique_ptr<CallStore> store,
+                         CallLimits limits)
+    : services_(std::move(services)), agent_(std::move(agent)), store_(std::move(store)), limits_(limits) {
+  services_.record_changed = [this](const CallRecord& record) { persist(record); };
+  services_.finished = [this](const std::string& call_id) {
+    // Dropped on the next turn of the loop: the bridge is still on the stack that finished it.
+    auto it = active_.find(call_id);
+    if (it == active_.end()) return;
+    auto bridge = it->second;
+    active_.erase(it);
+    boost::asio::post(services_.io, [bridge] {});
+  };
+  // Calls that were running when the daemon stopped (or crashed) can never finish now: say so in their records.
+  for (auto& record : store_->load_all()) {
+    auto shared = std::make_shared<CallRecord>(std::move(record));
+    if (!is_terminal(shared->status)) {
+      shared->status = CallStatus::failed;
+      shared->status_reason = "the daemon stopped during the call";
+      shared->ended_at = Clock::now();
+      shared->updated_at = Clock::now();
+      shared->status_history.emplace_back(CallStatus::failed, Clock::now());
+      if (!shared->result) shared->result = Outcome{false, "", "The daemon stopped during the call", {}};
+      persist(*shared);
+      ++recovered_interrupted_;
+    }
+    remember(shared);
+  }
+}
+
+CallManager::~CallManager() = default;
+
+std::string CallManager::new_call_id() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (;;) {
+    std::string id = "call_";
+    std::uint64_t bits = random();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(kHex[bits & 15]);
+    if (!records_.count(id)) return id;
+  }
+}
+
+void CallManager::persist(const CallRecord& record) {
+  try {
+    store_->save(record);
+  } catch (const std::exception& e) {
+    ++services_.metrics.errors;
+    services_.log->error(std::string("could not save call record: ") + e.what());
+  }
+}
+
+void CallManager::remember(std::shared_ptr<CallRecord> record) {
+  order_.push_back(record->call_id);
+  records_[record->call_id] = std::move(record);
+  // Keep memory bounded: forget the oldest finished calls past the limit (the store still has them).
+  while (order_.size() > limits_.history_limit) {
+    auto oldest = std::find_if(order_.begin(), order_.end(), [&](const std::string& id) { return !active_.count(id); });
+    if (oldest == order_.end()) break;
+    records_.erase(*oldest);
+    order_.erase(oldest);
+  }
+}
+
+CallManager::Reply CallManager::start(const TaskRequest& request) {
+  if (active_.size() >= limits_.max_concurrent_calls) {
+    ++services_.metrics.calls_refused_capacity;
+    return {503, {{"error", "the daemon is at its limit of " + std::to_string(limits_.max_concurrent_calls) +
+                                " concurrent calls; try again shortly"}}};
+  }
+  TaskPlan plan;
+  try {
+    plan = agent_->plan(request);
+  } catch (const std::exception& e) {
+    return {500, {{"error", std::string("the agent could not read the request: ") + e.what()}}};
+  }
+  if (!plan.ready) return {422, {{"error", plan.question}, {"question", plan.question}}};
+
+  auto record = std::make_shared<CallRecord>();
+  record->call_id = new_call_id();
+  record->created_at = record->updated_at = Clock::now();
+  record->callee_name = plan.callee_name;
+  record->phone_number = plan.phone_number;
+  record->summary = plan.summary;
+  record->details = plan.details;
+  record->status_history.emplace_back(CallStatus::queued, record->created_at);
+  remember(record);
+  persist(*record);
+
+  auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details);
+  active_[record->call_id] = bridge;
+  services_.log->info("call " + record->call_id + ": " + plan.summary);
+  bridge->start_outbound();
+  return {201, {{"call_id", record->call_id}, {"status", to_string(record->status)}, {"summary", plan.summary},
+                {"details", plan.details}}};
+}
+
+std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call) {
+  if (!limits_.accept_inbound) {
+    services_.log->warning("refused an inbound call from " + call.from + ": calls.inbound is off");
+    return nullptr;
+  }
+  if (active_.size() >= limits_.max_concurrent_calls) {
+    ++services_.metrics.calls_refused_capacity;
+    services_.log->warning("refused an inbound call from " + call.from + ": at the concurrent call limit");
+    return nullptr;
+  }
+  TaskPlan plan;
+  plan.ready = true;
+  plan.callee_name = call.from;
+  plan.phone_number = call.from;
+  plan.summary = "inbound call from " + (call.from.empty() ? std::string("an unknown caller") : call.from);
+  plan.details = {{"direction", "inbound"}, {"from", call.from}, {"to", call.to}};
+
+  auto record = std::make_shared<CallRecord>();
+  record->call_id = new_call_id();
+  record->inbound = true;
+  record->created_at = record->updated_at = Clock::now();
+  record->callee_name = call.from;
+  record->phone_number = call.from;
+  record->summary = plan.summary;
+  record->details = plan.details;
+  record->provider_call_id = call.provider_call_id;
+  record->status_history.emplace_back(CallStatus::queued, record->created_at);
+  remember(record);
+
+  auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details);
+  active_[record->call_id] = bridge;
+  return bridge->start_inbound(call.leg);
+}
+
+nlohmann::json CallManager::list() const {
+  nlohmann::json calls = nlohmann::json::array();
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) calls.push_back(records_.at(*it)->to_json(false));
+  return {{"calls", calls}, {"active", active_.size()}};
+}
+
+std::optional<nlohmann::json> CallManager::status(const std::string& call_id) const {
+  auto it = records_.find(call_id);
+  if (it == records_.end()) return std::nullopt;
+  return it->second->to_json(true);
+}
+
+CallManager::Reply CallManager::hang_up(const std::string& call_id) {
+  auto it = active_.find(call_id);
+  if (it == active_.end()) {
+    if (records_.count(call_id)) return {409, {{"error", "call " + call_id + " has already ended"}}};
+    return {404, {{"error", "no call with id " + call_id}}};
+  }
+  it->second->cancel(CallStatus::canceled, "hung up at the user's request");
+  return {200, *status(call_id)};
+}
+
+void CallManager::shutdown(const std::string& reason) {
+  auto active = active_;  // finishing a call removes it from active_
+  for (auto& [id, bridge] : active) bridge->cancel(CallStatus::canceled, reason);
+}
+
+std::string CallManager::prometheus_metrics() const {
+  const auto& m = services_.metrics;
+  std::string out;
+  out.reserve(8192);
+  auto counter = [&](const char* name, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  out += "# HELP concierge_calls Calls known to the daemon, by state.\n# TYPE concierge_calls gauge\n";
+  std::map<std::string, std::size_t> by_state;
+  for (auto s : {CallStatus::queued, CallStatus::dialing, CallStatus::ringing, CallStatus::in_progress,
+                 CallStatus::completed, CallStatus::failed, CallStatus::no_answer, CallStatus::busy,
+                 CallStatus::canceled, CallStatus::timed_out})
+    by_state[std::string(to_string(s))] = 0;
+  for (const auto& [id, record] : records_) ++by_state[std::string(to_string(record->status))];
+  for (const auto& [state, n] : by_state)
+    out += "concierge_calls{state=\"" + state + "\"} " + std::to_string(n) + "\n";
+  out += "# HELP concierge_active_calls Calls in progress now.\n# TYPE concierge_active_calls gauge\n";
+  out += "concierge_active_calls " + std::to_string(active_.size()) + "\n";
+  out += "# HELP concierge_max_concurrent_calls The configured limit.\n# TYPE concierge_max_concurrent_calls gauge\n";
+  out += "concierge_max_concurrent_calls " + std::to_string(limits_.max_concurrent_calls) + "\n";
+  counter("concierge_frames_in_total", "Callee audio frames received from the telephony provider.",
+          m.frames_from_line);
+  counter("concierge_frames_out_total", "Agent audio frames handed to the telephony provider.", m.frames_to_line);
+  counter("concierge_frames_to_voice_total", "Audio frames handed to the voice model.", m.frames_to_voice);
+  counter("concierge_frames_from_voice_total", "Audio frames received from the voice model.", m.frames_from_voice);
+  counter("concierge_errors_total", "Errors: plugin errors, bad input, failed saves.", m.errors);
+  counter("concierge_calls_refused_total", "Calls refused because the daemon was at its limit.",
+          m.calls_refused_capacity);
+  counter("concierge_interruptions_total", "Barge-ins: the callee spoke over the agent.", m.interruptions);
+  counter("concierge_input_tokens_total", "Voice model input tokens.", m.input_tokens);
+  counter("concierge_output_tokens_total", "Voice model output tokens.", m.output_tokens);
+  m.line_to_voice_us.render(out, "concierge_frame_processing_microseconds",
+                            "The host's work per audio frame (conversion and hand-over).", "direction=\"in\"");
+  out.resize(out.size());
+  std::string second;
+  m.voice_to_line_us.render(second, "concierge_frame_processing_microseconds", "", "direction=\"out\"");
+  // One HELP/TYPE per metric family: drop the second header.
+  second.erase(0, second.find('\n', second.find('\n') + 1) + 1);
+  out += second;
+  m.voice_to_voice_ms.render(out, "concierge_voice_to_voice_milliseconds",
+                             "Callee stops speaking -> first agent audio handed to the line.");
+  return out;
+}
+
+}  // namespace concierge::host

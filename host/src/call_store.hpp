@@ -1,0 +1,26 @@
+#pragma once
+// Where call records go so that they survive the daemon. SQLite by default (one file, no server; WAL so a crash
+// loses at most the last record update); the interface is what a PostgreSQL store for several daemons behind a load
+// balancer would implement.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "call_record.hpp"
+
+namespace concierge::host {
+
+class CallStore {
+ public:
+  virtual ~CallStore() = default;
+  virtual void save(const CallRecord& record) = 0;  // insert or replace; throws std::runtime_error on failure
+  virtual std::vector<CallRecord> load_all() = 0;   // oldest first
+  virtual std::string describe() const = 0;         // for the startup line
+};
+
+// Keeps nothing: records live only in the daemon's memory.
+std::unique_ptr<CallStore> make_memory_call_store();
+std::unique_ptr<CallStore> make_sqlite_call_store(const std::filesystem::path& file);
+
+}  // namespace concierge::host
