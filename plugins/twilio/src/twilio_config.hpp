@@ -1,0 +1,36 @@
+#pragma once
+// The plugin's YAML block, validated once at startup into a typed object (fail fast, with the key path).
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "concierge/config.hpp"
+
+namespace concierge::twilio {
+
+struct TwilioConfig {
+  std::string account_sid;
+  std::string auth_token;
+  std::string from_number;
+  std::string public_domain;  // host name only ("abc123.ngrok.io"), optionally with ":port"
+  std::string api_base_url = "https://api.twilio.com";
+  std::chrono::seconds ring_timeout{30};
+  std::vector<std::string> status_callback_events{"initiated", "ringing", "answered", "completed"};
+  std::string machine_detection;  // "" (off), "Enable" or "DetectMessageEnd"
+  bool record = false;
+  bool validate_signatures = true;
+  bool inbound_streams = false;
+  std::chrono::seconds request_timeout{15};
+};
+
+inline constexpr const char* kNotConfiguredMessage =
+    "Twilio not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER";
+inline constexpr const char* kNoPublicDomainMessage =
+    "PUBLIC_DOMAIN not configured: Twilio needs a public https host name for /twiml and /media-stream (e.g. your "
+    "ngrok domain, without https://)";
+
+// Reads and checks the block. `host_public_domain` is the daemon's PUBLIC_DOMAIN, used when the block has none.
+// Throws ConfigError with the messages above when credentials or the public domain are missing.
+TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public_domain);
+
+}  // namespace concierge::twilio

@@ -1,0 +1,689 @@
+#include "twilio_provider.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/base64.hpp"
+#include "concierge/net/asio.hpp"
+#include "media_message.hpp"
+#include "signature.hpp"
+#include "status_callback.hpp"
+#include "twiml.hpp"
+
+namespace concierge::twilio {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Order of the non-terminal states, so that a late "ringing" callback never moves an answered call backwards
+// (Twilio's callbacks can arrive out of order).
+int progress_rank(CallStatus status) {
+  switch (status) {
+    case CallStatus::queued: return 0;
+    case CallStatus::dialing: return 1;
+    case CallStatus::ringing: return 2;
+    case CallStatus::in_progress: return 3;
+    default: return 4;
+  }
+}
+
+bool looks_like_e164(std::string_view number) {
+  if (number.size() < 3 || number.size() > 16 || number.front() != '+') return false;
+  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Log lines about bad input from the network are rate-limited: a broken peer must not flood the log.
+class RateLimitedLog {
+ public:
+  bool should_log() {
+    ++count_;
+    return count_ <= 5 || count_ % 100 == 0;
+  }
+  std::uint64_t count() const { return count_; }
+
+ private:
+  std::uint64_t count_ = 0;
+};
+
+// Marks sent and not yet echoed, oldest first. A ring over a vector: steady state allocates nothing.
+class PendingMarks {
+ public:
+  struct Mark {
+    std::uint64_t id;
+    std::uint64_t played_us_at_end;  // agent audio heard once this mark comes back
+  };
+  PendingMarks() { ring_.resize(256); }
+  void push(Mark mark) {
+    if (size_ == ring_.size()) grow();
+    ring_[(head_ + size_) % ring_.size()] = mark;
+    ++size_;
+  }
+  // Drops marks up to and including `id`; returns it, or nullopt when it is not pending (cleared, or not ours).
+  std::optional<Mark> pop_through(std::uint64_t id) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      const Mark mark = ring_[(head_ + i) % ring_.size()];
+      if (mark.id == id) {
+        head_ = (head_ + i + 1) % ring_.size();
+        size_ -= i + 1;
+        return mark;
+      }
+    }
+    return std::nullopt;
+  }
+  void clear() { head_ = size_ = 0; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void grow() {
+    std::vector<Mark> bigger(ring_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  std::vector<Mark> ring_;
+  std::size_t head_ = 0, size_ = 0;
+};
+
+std::string json_string_or(const nlohmann::json& object, const char* key, std::string fallback = {}) {
+  if (object.is_object()) {
+    auto it = object.find(key);
+    if (it != object.end() && it->is_string()) return it->get<std::string>();
+  }
+  return fallback;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------------
+// One call: its REST life (create, hang up), its status, and its media stream once Twilio connects it.
+class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCall> {
+ public:
+  TwilioCall(std::shared_ptr<TwilioProvider> provider, std::string call_id, std::shared_ptr<CallEvents> events)
+      : provider_(std::move(provider)), call_id_(std::move(call_id)), events_(std::move(events)) {
+    outgoing_.reserve(4096);
+  }
+
+  const std::string& call_id() const { return call_id_; }
+  const std::string& provider_sid() const { return provider_sid_; }
+  bool has_media() const { return peer_ != nullptr; }
+  bool finished() const { return terminal_; }
+  void set_events(std::shared_ptr<CallEvents> events) { events_ = std::move(events); }
+
+  // ---- REST ----------------------------------------------------------------------------------------------------
+  void create(const OutboundCall& call) {
+    const TwilioConfig& config = provider_->config();
+    const std::string base = "https://" + config.public_domain;
+    const std::string encoded_id = url_encode(call_id_);
+    FormFields form{{"To", call.to},
+                    {"From", config.from_number},
+                    {"Url", base + "/twiml?call_id=" + encoded_id},
+                    {"Method", "POST"},
+                    {"StatusCallback", base + "/twilio/status?call_id=" + encoded_id},
+                    {"StatusCallbackMethod", "POST"}};
+    for (const auto& event : config.status_callback_events) form.emplace_back("StatusCallbackEvent", event);
+    const auto timeout = std::clamp<long long>(std::min(config.ring_timeout, call.ring_timeout).count(), 5, 600);
+    form.emplace_back("Timeout", std::to_string(timeout));
+    if (!config.machine_detection.empty()) form.emplace_back("MachineDetection", config.machine_detection);
+    if (config.record) form.emplace_back("Record", "true");
+
+    create_in_flight_ = true;
+    const auto started = Clock::now();
+    provider_->post_to_twilio("Calls.json", form_encode(form),
+                              [weak = weak_from_this(), started](const RestResponse& response) {
+                                if (auto self = weak.lock()) self->on_created(response, started);
+                              });
+  }
+
+  void on_created(const RestResponse& response, Clock::time_point started) {
+    create_in_flight_ = false;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    const auto json = nlohmann::json::parse(response.body, nullptr, false);
+    const std::string sid = json_string_or(json, "sid");
+    if ((response.http_status == 201 || response.http_status == 200) && !sid.empty()) {
+      provider_sid_ = sid;
+      provider_->log().info("call " + call_id_ + ": Twilio accepted it as " + sid + " in " + std::to_string(ms) +
+                            " ms");
+      if (events_) events_->on_provider_call_id(sid);
+      CallStatusUpdate update;
+      update.status = map_call_status(json_string_or(json, "status", "queued")).value_or(CallStatus::dialing);
+      report_status(update);
+      if (hangup_requested_ && !terminal_) send_hangup();
+      return;
+    }
+    CallStatusUpdate update;
+    update.status = CallStatus::failed;
+    update.reason = describe_failure(response, provider_->config().api_base_url);
+    provider_->log().warning("call " + call_id_ + " could not be placed: " + update.reason);
+    report_status(update);
+  }
+
+  void hang_up() override {
+    if (hangup_requested_ || terminal_) return;
+    hangup_requested_ = true;
+    close_media("the call was hung up");
+    if (!provider_sid_.empty()) send_hangup();
+    // Otherwise the create request is still on its way (on_created sends the hang-up once the SID is known) or it
+    // never got that far, and there is nothing at Twilio to end.
+  }
+
+  void send_hangup() {
+    provider_->post_to_twilio("Calls/" + url_encode(provider_sid_) + ".json", form_encode({{"Status", "completed"}}),
+                              [weak = weak_from_this()](const RestResponse& response) {
+                                if (auto self = weak.lock()) self->on_hung_up(response);
+                              });
+  }
+
+  void on_hung_up(const RestResponse& response) {
+    CallStatusUpdate update;
+    update.status = CallStatus::completed;
+    if (response.http_status == 200 || response.http_status == 201) {
+      const auto json = nlohmann::json::parse(response.body, nullptr, false);
+      if (auto status = map_call_status(json_string_or(json, "status")); status && is_terminal(*status))
+        update.status = *status;
+      const std::string duration = json_string_or(json, "duration");
+      int seconds = 0;
+      if (!duration.empty() && std::from_chars(duration.data(), duration.data() + duration.size(), seconds).ec ==
+                                   std::errc())
+        update.duration_seconds = seconds;
+      update.reason = "hung up";
+    } else {
+      update.reason = "hung up here; Twilio did not confirm: " +
+                      describe_failure(response, provider_->config().api_base_url);
+      provider_->log().warning("call " + call_id_ + ": " + update.reason);
+    }
+    report_status(update);
+  }
+
+  // ---- status -------------------------------------------------------------------------------------------------
+  void report_status(const CallStatusUpdate& update) {
+    if (terminal_) return;
+    if (!is_terminal(update.status) && progress_rank(update.status) <= progress_rank(last_status_)) return;
+    last_status_ = update.status;
+    if (is_terminal(update.status)) terminal_ = true;
+    if (events_) events_->on_status(update);
+    if (terminal_) close_media("the call ended");
+    release_events_when_done();
+  }
+
+  // ---- media --------------------------------------------------------------------------------------------------
+  // A media stream for this call started. Returns the reason when it cannot be taken.
+  std::optional<std::string> attach_media(std::shared_ptr<WebSocketPeer> peer, std::string stream_sid,
+                                          std::string_view twilio_call_sid) {
+    if (terminal_) return "the call has already ended";
+    if (peer_) return "the call already has a media stream";
+    if (!provider_sid_.empty() && !twilio_call_sid.empty() && twilio_call_sid != provider_sid_)
+      return "the stream's callSid " + std::string(twilio_call_sid) + " is not this call's " + provider_sid_;
+    if (provider_sid_.empty() && !twilio_call_sid.empty()) {
+      provider_sid_ = std::string(twilio_call_sid);
+      if (events_) events_->on_provider_call_id(provider_sid_);
+    }
+    peer_ = std::move(peer);
+    stream_sid_ = std::move(stream_sid);
+    pending_marks_.clear();
+    sent_us_ = heard_us_ = 0;
+    // A media stream means the callee answered, whether or not the status callback has arrived yet (Twilio's test
+    // credentials send none).
+    CallStatusUpdate answered;
+    answered.status = CallStatus::in_progress;
+    report_status(answered);
+    if (events_) events_->on_media_started(AudioFormat::mulaw_8k());
+    return std::nullopt;
+  }
+
+  void on_inbound_media(const MediaMessageView& media, std::string& error) {
+    if (!media.track.empty() && media.track != "inbound") return;  // not the callee's side
+    if (media.payload.size() > base64::encoded_size(kMaxInboundPayloadBytes)) {
+      error = "media payload of " + std::to_string(media.payload.size()) + " base64 characters is too large";
+      return;
+    }
+    const auto bytes = base64::decode(media.payload, std::span<std::uint8_t>(inbound_.data(), inbound_.size()));
+    if (!bytes) {
+      error = "media payload is not valid base64";
+      return;
+    }
+    if (*bytes == 0) {
+      error = "media payload is empty";
+      return;
+    }
+    std::uint64_t timestamp_us = 0;
+    if (!media.timestamp.empty() && !parse_timestamp_ms(media.timestamp, timestamp_us)) {
+      error = "media timestamp is not a number of milliseconds";
+      return;
+    }
+    if (!events_ || !peer_) return;
+    AudioFrame frame{AudioFormat::mulaw_8k(), std::span<const std::uint8_t>(inbound_.data(), *bytes), timestamp_us};
+    events_->on_audio(frame);
+  }
+
+  void on_mark(std::string_view name) {
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (ec != std::errc() || end != name.data() + name.size()) return;  // not one of ours
+    const auto mark = pending_marks_.pop_through(id);
+    if (!mark) return;  // cleared before it was played
+    heard_us_ = mark->played_us_at_end;
+    if (events_) events_->on_playback_progress(std::chrono::microseconds(heard_us_));
+  }
+
+  void on_dtmf(char digit) {
+    if (events_) events_->on_dtmf(digit);
+  }
+
+  void send_audio(const AudioFrame& frame) override {
+    if (!peer_ || terminal_ || frame.bytes.empty()) return;
+    if (frame.format != AudioFormat::mulaw_8k()) {
+      if (format_errors_.should_log())
+        provider_->log().error("call " + call_id_ + ": dropped agent audio in " + frame.format.to_string() +
+                               "; the Twilio line carries mulaw/8000");
+      return;
+    }
+    // {"event":"media","streamSid":"...","media":{"payload":"<base64>"}}, built in a buffer reused for every frame.
+    outgoing_.clear();
+    outgoing_ += R"({"event":"media","streamSid":")";
+    outgoing_ += stream_sid_;
+    outgoing_ += R"(","media":{"payload":")";
+    const std::size_t at = outgoing_.size();
+    outgoing_.resize(at + base64::encoded_size(frame.bytes.size()));
+    base64::encode(frame.bytes, std::span<char>(outgoing_.data() + at, outgoing_.size() - at));
+    outgoing_ += R"("}})";
+    peer_->send_text(outgoing_);
+
+    // One mark per chunk: when Twilio echoes it, the callee has heard everything up to its end.
+    sent_us_ += static_cast<std::uint64_t>(frame.duration().count());
+    const std::uint64_t id = ++last_mark_id_;
+    outgoing_.clear();
+    outgoing_ += R"({"event":"mark","streamSid":")";
+    outgoing_ += stream_sid_;
+    outgoing_ += R"(","mark":{"name":")";
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
+    outgoing_.append(digits, end);
+    outgoing_ += R"("}})";
+    peer_->send_text(outgoing_);
+    pending_marks_.push({id, sent_us_});
+  }
+
+  void clear_audio() override {
+    if (!peer_ || terminal_) return;
+    outgoing_.clear();
+    outgoing_ += R"({"event":"clear","streamSid":")";
+    outgoing_ += stream_sid_;
+    outgoing_ += R"("})";
+    peer_->send_text(outgoing_);
+    // The callee never hears what was queued: marks echoed for it are ignored and new audio counts from what was
+    // actually heard.
+    pending_marks_.clear();
+    sent_us_ = heard_us_;
+  }
+
+  // The stream ended from Twilio's side (stop, or the socket closed).
+  void media_ended(std::string_view reason) {
+    if (!peer_) return;
+    peer_.reset();
+    pending_marks_.clear();
+    if (events_) events_->on_media_stopped(reason);
+    release_events_when_done();
+  }
+
+  // The stream is ended from our side (hang-up, call over, persistent garbage).
+  void close_media(std::string_view reason) {
+    if (!peer_) return;
+    auto peer = std::move(peer_);
+    peer_.reset();
+    pending_marks_.clear();
+    if (peer->is_open()) peer->close(reason);
+    if (events_) events_->on_media_stopped(reason);
+  }
+
+  // The media stream failed for good (garbage from the peer): the call cannot go on.
+  void fail_from_media(const std::string& reason) {
+    close_media(reason);
+    CallStatusUpdate update;
+    update.status = CallStatus::failed;
+    update.reason = reason;
+    const bool had_sid = !provider_sid_.empty();
+    report_status(update);
+    // Twilio would keep the line open with nobody on our side: end it there too.
+    if (had_sid && !hangup_requested_) {
+      hangup_requested_ = true;
+      send_hangup();
+    }
+  }
+
+ private:
+  // The host's events object may hold this leg; dropping it once the call is completely over breaks that cycle.
+  void release_events_when_done() {
+    if (terminal_ && !peer_ && !create_in_flight_) events_.reset();
+  }
+
+  std::shared_ptr<TwilioProvider> provider_;
+  std::string call_id_;
+  std::shared_ptr<CallEvents> events_;
+  std::string provider_sid_;
+  CallStatus last_status_ = CallStatus::queued;
+  bool terminal_ = false;
+  bool create_in_flight_ = false;
+  bool hangup_requested_ = false;
+
+  std::shared_ptr<WebSocketPeer> peer_;
+  std::string stream_sid_;
+  std::array<std::uint8_t, kMaxInboundPayloadBytes + 3> inbound_{};
+  std::string outgoing_;
+  PendingMarks pending_marks_;
+  std::uint64_t last_mark_id_ = 0;
+  std::uint64_t sent_us_ = 0;   // agent audio sent since the stream started (less what a clear dropped)
+  std::uint64_t heard_us_ = 0;  // agent audio Twilio has played to the callee
+  RateLimitedLog format_errors_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// One Media Streams WebSocket, from Twilio's connected message to its stop.
+class MediaStreamHandler : public WebSocketHandler {
+ public:
+  MediaStreamHandler(std::shared_ptr<TwilioProvider> provider, std::shared_ptr<WebSocketPeer> peer)
+      : provider_(std::move(provider)), peer_(std::move(peer)) {}
+
+  void on_text(std::string_view message) override {
+    if (closed_) return;
+    MediaMessageView view;
+    std::string error;
+    switch (scan_media_message(message, view)) {
+      case ScanResult::media:
+        if (!call_) error = "media before the start message";
+        else call_->on_inbound_media(view, error);
+        break;
+      case ScanResult::mark:
+        if (call_) call_->on_mark(view.mark_name);
+        else error = "mark before the start message";
+        break;
+      case ScanResult::other: handle_control(message, error); break;
+      case ScanResult::malformed: error = "not a Media Streams message (malformed JSON or missing fields)"; break;
+    }
+    if (error.empty()) {
+      consecutive_bad_ = 0;
+      return;
+    }
+    note_bad_message(error, message);
+  }
+
+  void on_closed(std::string_view reason) override {
+    closed_ = true;
+    if (call_) call_->media_ended("the media stream closed" + (reason.empty() ? "" : ": " + std::string(reason)));
+    call_.reset();
+    peer_.reset();
+  }
+
+ private:
+  void handle_control(std::string_view message, std::string& error) {
+    const auto json = nlohmann::json::parse(message, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+      error = "malformed JSON";
+      return;
+    }
+    const std::string event = json_string_or(json, "event");
+    if (event == "connected") {
+      if (json_string_or(json, "protocol") != "Call")
+        provider_->log().warning("media stream: unexpected protocol in connected message: " + json.dump());
+    } else if (event == "start") {
+      handle_start(json, error);
+    } else if (event == "media" || event == "mark") {
+      // Shapes the scanner leaves to the full parser (escaped strings): rare, so read them here.
+      if (!call_) {
+        error = event + " before the start message";
+        return;
+      }
+      const auto& body = json.contains(event) ? json[event] : nlohmann::json();
+      if (event == "mark") {
+        call_->on_mark(json_string_or(body, "name"));
+        return;
+      }
+      const std::string payload = json_string_or(body, "payload");
+      const std::string track = json_string_or(body, "track");
+      const std::string timestamp = json_string_or(body, "timestamp");
+      if (payload.empty()) {
+        error = "media message without a payload";
+        return;
+      }
+      MediaMessageView view{{}, track, timestamp, payload, {}};
+      call_->on_inbound_media(view, error);
+    } else if (event == "dtmf") {
+      const std::string digit = json.contains("dtmf") ? json_string_or(json["dtmf"], "digit") : "";
+      if (digit.size() != 1 || !call_) error = "dtmf message without a digit (or before start)";
+      else call_->on_dtmf(digit[0]);
+    } else if (event == "stop") {
+      if (call_) call_->media_ended("Twilio stopped the media stream");
+      call_.reset();
+    } else {
+      error = "unknown event \"" + event + "\"";
+    }
+  }
+
+  void handle_start(const nlohmann::json& json, std::string& error) {
+    if (call_) {
+      error = "a second start message";
+      return;
+    }
+    const auto& start = json.contains("start") ? json["start"] : nlohmann::json();
+    const std::string stream_sid = json_string_or(start, "streamSid", json_string_or(json, "streamSid"));
+    const std::string call_sid = json_string_or(start, "callSid");
+    const auto& custom = start.is_object() && start.contains("customParameters") ? start["customParameters"]
+                                                                                 : nlohmann::json();
+    const std::string call_id = json_string_or(custom, "call_id");
+    if (stream_sid.empty()) return refuse("the start message has no streamSid");
+    if (start.contains("mediaFormat")) {
+      const auto& format = start["mediaFormat"];
+      const bool mulaw = json_string_or(format, "encoding") == "audio/x-mulaw";
+      const bool rate = format.value("sampleRate", 0) == 8000;
+      const bool mono = format.value("channels", 1) == 1;
+      if (!mulaw || !rate || !mono) return refuse("unsupported media format " + format.dump());
+    }
+
+    std::shared_ptr<TwilioCall> call = call_id.empty() ? nullptr : provider_->find_call(call_id);
+    if (!call) {
+      if (!provider_->config().inbound_streams)
+        return refuse(call_id.empty() ? "the start message carries no call_id parameter"
+                                      : "unknown call_id \"" + call_id + "\"");
+      call = accept_inbound(call_id, call_sid, custom);
+      if (!call) return refuse("the host did not accept the inbound call");
+    }
+    if (auto reason = call->attach_media(peer_, stream_sid, call_sid)) return refuse(*reason);
+    call_ = std::move(call);
+    provider_->log().info("call " + call_->call_id() + ": media stream " + stream_sid + " started");
+  }
+
+  std::shared_ptr<TwilioCall> accept_inbound(const std::string& call_id, const std::string& call_sid,
+                                             const nlohmann::json& custom) {
+    const std::string id = !call_id.empty() ? call_id : "inbound-" + (call_sid.empty() ? stream_id() : call_sid);
+    auto call = std::make_shared<TwilioCall>(provider_, id, nullptr);
+    InboundCall inbound{json_string_or(custom, "from"), json_string_or(custom, "to"), call_sid, call};
+    auto events = provider_->host().accept_inbound_call(inbound);
+    if (!events) return nullptr;
+    call->set_events(std::move(events));
+    provider_->register_call(id, call);
+    return call;
+  }
+
+  std::string stream_id() const { return std::to_string(reinterpret_cast<std::uintptr_t>(this)); }
+
+  void refuse(const std::string& reason) {
+    provider_->log().warning("media stream refused: " + reason);
+    closed_ = true;
+    if (peer_ && peer_->is_open()) peer_->close(reason);
+  }
+
+  void note_bad_message(const std::string& error, std::string_view message) {
+    ++consecutive_bad_;
+    if (bad_log_.should_log())
+      provider_->log().warning("media stream" + (call_ ? " of call " + call_->call_id() : std::string()) + ": " +
+                               error + " (" + std::to_string(bad_log_.count()) + " bad messages so far; starts with " +
+                               std::string(message.substr(0, 80)) + ")");
+    if (consecutive_bad_ < kMaxConsecutiveBadMessages) return;
+    const std::string reason = "the Twilio media stream sent " + std::to_string(consecutive_bad_) +
+                               " bad messages in a row (last: " + error + ")";
+    closed_ = true;
+    if (call_) {
+      auto call = std::move(call_);
+      call->fail_from_media(reason);
+    } else if (peer_ && peer_->is_open()) {
+      peer_->close(reason);
+    }
+  }
+
+  std::shared_ptr<TwilioProvider> provider_;
+  std::shared_ptr<WebSocketPeer> peer_;
+  std::shared_ptr<TwilioCall> call_;
+  bool closed_ = false;
+  int consecutive_bad_ = 0;
+  RateLimitedLog bad_log_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+TwilioProvider::TwilioProvider(HostServices& host, std::shared_ptr<Logger> log, TwilioConfig config)
+    : host_(host), log_(std::move(log)), config_(std::move(config)) {
+  init_curl_once();
+  if (!config_.validate_signatures)
+    log_->warning("validate_signatures is off: anyone who can reach /twiml, /twilio/status and /media-stream can "
+                  "pose as Twilio. Use this only on a private network.");
+}
+
+std::shared_ptr<TwilioCall> TwilioProvider::find_call(const std::string& call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return nullptr;
+  auto call = it->second.lock();
+  if (!call) calls_.erase(it);
+  return call;
+}
+
+void TwilioProvider::register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call) {
+  if (++registrations_since_sweep_ >= 64) {
+    registrations_since_sweep_ = 0;
+    std::erase_if(calls_, [](const auto& entry) { return entry.second.expired(); });
+  }
+  calls_[call_id] = call;
+}
+
+void TwilioProvider::post_to_twilio(std::string path, std::string form_body,
+                                    std::function<void(const RestResponse&)> done) {
+  RestRequest request{config_.api_base_url + "/2010-04-01/Accounts/" + url_encode(config_.account_sid) + "/" + path,
+                      config_.account_sid, config_.auth_token, std::move(form_body), config_.request_timeout};
+  host_.run_blocking([&io = host_.io(), request = std::move(request), done = std::move(done)]() mutable {
+    RestResponse response = perform_form_post(request);
+    boost::asio::post(io, [done = std::move(done), response = std::move(response)] { done(response); });
+  });
+}
+
+std::shared_ptr<CallLeg> TwilioProvider::place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) {
+  auto leg = std::make_shared<TwilioCall>(shared_from_this(), call.call_id, events);
+  std::string refusal;
+  if (!looks_like_e164(call.to))
+    refusal = "the number \"" + call.to + "\" is not in E.164 form (+ and country code, e.g. +15551234567)";
+  else if (find_call(call.call_id))
+    refusal = "a call with id " + call.call_id + " is already running";
+  if (!refusal.empty()) {
+    // Reported from the loop, after the host has the leg in hand.
+    boost::asio::post(host_.io(), [leg, refusal] {
+      CallStatusUpdate update;
+      update.status = CallStatus::failed;
+      update.reason = refusal;
+      leg->report_status(update);
+    });
+    return leg;
+  }
+  register_call(call.call_id, leg);
+  leg->create(call);
+  return leg;
+}
+
+std::vector<std::string> TwilioProvider::http_routes() const { return {"/twiml", "/twilio/status"}; }
+
+std::optional<HttpResponse> TwilioProvider::refuse_unsigned(
+    const HttpRequest& request, std::string_view scheme,
+    const std::vector<std::pair<std::string, std::string>>& params) {
+  if (!config_.validate_signatures) return std::nullopt;
+  const std::string_view signature = request.header("x-twilio-signature");
+  const std::string url = std::string(scheme) + "://" + config_.public_domain + request.target;
+  bool valid = signature_matches(config_.auth_token, signature, url, params);
+  // Twilio's documentation does not say which scheme it signs a WebSocket handshake with; the https form of the
+  // same URL is accepted too. Both need the auth token, and the paths of our webhooks differ, so this lets no
+  // other signed request through.
+  if (!valid && scheme == "wss")
+    valid = signature_matches(config_.auth_token, signature,
+                              "https://" + config_.public_domain + request.target, params);
+  if (valid) return std::nullopt;
+  log_->warning(std::string(signature.empty() ? "missing" : "invalid") + " X-Twilio-Signature on " + request.method +
+                " " + request.target + " from " + request.remote_address +
+                " - refused (check that PUBLIC_DOMAIN is the host name Twilio calls and that the auth token is "
+                "right)");
+  return HttpResponse::json_error(403, "invalid Twilio signature");
+}
+
+HttpResponse TwilioProvider::handle_http(const HttpRequest& request) {
+  if (request.path == "/twiml") return handle_twiml(request);
+  if (request.path == "/twilio/status") return handle_status(request);
+  return HttpResponse::json_error(404, "not found");
+}
+
+HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
+  if (request.method != "POST" && request.method != "GET") return HttpResponse::json_error(405, "use POST or GET");
+  const auto form = request.method == "POST" ? request.form() : FormFields{};
+  if (auto refusal = refuse_unsigned(request, "https", form)) return *refusal;
+  auto it = request.query.find("call_id");
+  HttpResponse response;
+  response.content_type = "text/xml";
+  if (it == request.query.end() || it->second.empty()) {
+    if (!config_.inbound_streams) return HttpResponse::json_error(404, "no call_id in the TwiML request");
+    // A call to our number: stream it with its numbers; the host decides whether to take it when the stream starts.
+    FormFields params;
+    for (const auto& [name, value] : form) {
+      if (name == "From") params.emplace_back("from", value);
+      if (name == "To") params.emplace_back("to", value);
+    }
+    response.body = connect_stream_twiml(config_.public_domain, params);
+    return response;
+  }
+  auto call = find_call(it->second);
+  if (!call) return HttpResponse::json_error(404, "unknown call_id");
+  if (call->finished()) {
+    response.body = reject_twiml();
+    return response;
+  }
+  response.body = connect_stream_twiml(config_.public_domain, {{"call_id", call->call_id()}});
+  return response;
+}
+
+HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
+  if (request.method != "POST") return HttpResponse::json_error(405, "use POST");
+  const auto form = request.form();
+  if (auto refusal = refuse_unsigned(request, "https", form)) return *refusal;
+  auto it = request.query.find("call_id");
+  auto call = it == request.query.end() ? nullptr : find_call(it->second);
+  if (!call) return HttpResponse::json_error(404, "unknown call_id");
+  const auto update = status_from_callback(form);
+  if (!update) return HttpResponse::json_error(400, "missing or unknown CallStatus");
+  std::string_view sid;
+  for (const auto& [name, value] : form)
+    if (name == "CallSid") sid = value;
+  if (!call->provider_sid().empty() && !sid.empty() && sid != call->provider_sid()) {
+    log_->warning("status callback for call " + call->call_id() + " names CallSid " + std::string(sid) +
+                  ", not its " + call->provider_sid() + " - ignored");
+    return HttpResponse::json_error(409, "CallSid does not match the call");
+  }
+  call->report_status(*update);
+  return HttpResponse{204, "text/plain", "", {}};
+}
+
+std::optional<HttpResponse> TwilioProvider::check_media_stream_upgrade(const HttpRequest& upgrade) {
+  if (upgrade.path != "/media-stream") return HttpResponse::json_error(404, "not found");
+  return refuse_unsigned(upgrade, "wss", {});
+}
+
+std::shared_ptr<WebSocketHandler> TwilioProvider::open_media_stream(std::shared_ptr<WebSocketPeer> peer) {
+  return std::make_shared<MediaStreamHandler>(shared_from_this(), std::move(peer));
+}
+
+}  // namespace concierge::twilio

@@ -1,0 +1,59 @@
+#pragma once
+// The Twilio telephony provider: places calls through the REST API, answers Twilio's webhooks (/twiml,
+// /twilio/status) and carries each call's audio over a bidirectional Media Stream. Everything runs on the host's
+// event loop; REST requests run on HostServices::run_blocking and post their results back to the loop.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "concierge/plugin.hpp"
+#include "rest_client.hpp"
+#include "twilio_config.hpp"
+
+namespace concierge::twilio {
+
+class TwilioCall;
+
+// Limits of the media path. Twilio sends 160-byte (20 ms) frames; anything far larger is not Twilio.
+inline constexpr std::size_t kMaxInboundPayloadBytes = 1600;  // 200 ms of mu-law
+// Bad messages in a row that end a stream: one second of garbage at Twilio's rate is not a glitch.
+inline constexpr int kMaxConsecutiveBadMessages = 50;
+
+class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_this<TwilioProvider> {
+ public:
+  TwilioProvider(HostServices& host, std::shared_ptr<Logger> log, TwilioConfig config);
+
+  std::shared_ptr<CallLeg> place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) override;
+  std::vector<std::string> http_routes() const override;
+  HttpResponse handle_http(const HttpRequest& request) override;
+  std::optional<HttpResponse> check_media_stream_upgrade(const HttpRequest& upgrade) override;
+  std::shared_ptr<WebSocketHandler> open_media_stream(std::shared_ptr<WebSocketPeer> peer) override;
+
+  // For TwilioCall and the media stream handler.
+  const TwilioConfig& config() const { return config_; }
+  HostServices& host() { return host_; }
+  Logger& log() { return *log_; }
+  std::shared_ptr<TwilioCall> find_call(const std::string& call_id);
+  void register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call);
+  // POSTs a form to {api_base_url}/2010-04-01/Accounts/{sid}/{path} on a worker thread; `done` runs on the loop.
+  void post_to_twilio(std::string path, std::string form_body,
+                      std::function<void(const RestResponse&)> done);
+
+ private:
+  // Checks X-Twilio-Signature over https://{public_domain}{target} (or `scheme` for the WebSocket) and the POST
+  // parameters. Returns the refusal when the request is not Twilio's.
+  std::optional<HttpResponse> refuse_unsigned(const HttpRequest& request, std::string_view scheme,
+                                              const std::vector<std::pair<std::string, std::string>>& params);
+  HttpResponse handle_twiml(const HttpRequest& request);
+  HttpResponse handle_status(const HttpRequest& request);
+
+  HostServices& host_;
+  std::shared_ptr<Logger> log_;
+  TwilioConfig config_;
+  // Calls by the host's call id. The host owns each leg; an entry whose leg is gone is dropped on the next sweep.
+  std::unordered_map<std::string, std::weak_ptr<TwilioCall>> calls_;
+  std::size_t registrations_since_sweep_ = 0;
+};
+
+}  // namespace concierge::twilio

@@ -1,0 +1,121 @@
+#pragma once
+// A loopback fake of Twilio for tests: the REST Calls resource (basic auth, form validation, Twilio-shaped JSON and
+// error bodies, the test credentials' magic numbers), then, for each call, what Twilio does: status callbacks, the
+// TwiML fetch, the bidirectional Media Stream (connected, start, 20 ms mu-law frames in real time, marks echoed as
+// playback reaches them, clear honoured) - every request signed with X-Twilio-Signature, as configured.
+//
+// It runs on its own io_context thread. Everything it receives is recorded, in order and with times, for assertions.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace concierge::fake_twilio {
+
+enum class SignatureMode { correct, forged, missing };
+// What happens to a call after the REST create succeeded.
+enum class Scenario { answer, busy, no_answer, failed };
+
+// The callee's side of an answered call, one 20 ms frame at a time (called on the fake's thread).
+class CalleeScript {
+ public:
+  virtual ~CalleeScript() = default;
+  // Fills `frame` (160 mu-law bytes) for the 20 ms starting at `media_time`; returns false to hang up instead.
+  virtual bool next_frame(std::chrono::milliseconds media_time, std::span<std::uint8_t> frame) = 0;
+};
+
+// Utterances and pauses in order, then the callee hangs up (or stays on the line until the daemon hangs up).
+class SegmentScript : public CalleeScript {
+ public:
+  SegmentScript& say(std::vector<std::uint8_t> mulaw);
+  SegmentScript& pause(std::chrono::milliseconds duration);
+  SegmentScript& stay_on_line();
+  bool next_frame(std::chrono::milliseconds media_time, std::span<std::uint8_t> frame) override;
+
+ private:
+  std::vector<std::uint8_t> audio_;  // the whole script, silence included
+  std::size_t position_ = 0;
+  bool stay_ = false;
+};
+
+// A sine tone in mu-law (for "speech" in tests) and mu-law silence.
+std::vector<std::uint8_t> tone_mulaw(double hz, std::chrono::milliseconds duration, double amplitude = 0.3);
+inline constexpr std::uint8_t kMulawSilence = 0xFF;
+
+struct CreatedCall {
+  std::string sid;
+  std::vector<std::pair<std::string, std::string>> form;  // as the REST request sent it
+  std::string field(const std::string& name) const;      // first value, "" when absent
+  std::vector<std::string> fields(const std::string& name) const;
+};
+
+struct FakeTwilioOptions {
+  std::string account_sid = "AC00000000000000000000000000000001";
+  std::string auth_token = "fake-auth-token";
+  std::vector<std::string> from_numbers{"+15005550006"};  // the magic valid From, plus any "purchased" number
+  std::string public_domain = "concierge.test";           // the daemon's PUBLIC_DOMAIN
+  std::uint16_t daemon_port = 0;  // https://{public_domain} and wss://{public_domain} map to 127.0.0.1:{daemon_port}
+  SignatureMode signature = SignatureMode::correct;
+  double speed = 1.0;                                 // >1: faster than real time (frames and delays)
+  std::chrono::milliseconds ring_time{300};           // from initiated to answered/busy/...
+  bool echo_marks_on_clear = true;                     // Twilio sends back the marks a clear dropped
+  std::function<Scenario(const CreatedCall&)> scenario;                          // default: answer
+  std::function<std::shared_ptr<CalleeScript>(const CreatedCall&)> callee;       // default: 1 s of silence
+};
+
+struct Record {
+  std::chrono::steady_clock::duration at;  // since the fake started
+  std::string call_sid;                    // "" for REST requests that created nothing
+  std::string kind;
+  std::string detail;
+};
+// Kinds: rest.create (detail: form body), rest.error (code), rest.update (form body), twiml (status + body),
+// ws.refused (HTTP status), ws.open, ws.sent.start, media.in (bytes), mark.in (name), mark.echo (name), clear.in,
+// ws.unexpected (message), ws.closed, status (CallStatus + " -> " + HTTP status), call.end (reason).
+
+struct CallStats {
+  std::string sid;
+  std::size_t frames_sent = 0;           // callee frames sent to the daemon
+  std::size_t agent_bytes_received = 0;  // mu-law bytes in media messages from the daemon
+  std::size_t agent_bytes_played = 0;
+  std::size_t agent_bytes_dropped = 0;   // by clear
+  std::vector<std::string> marks_echoed;
+  std::size_t clears = 0;
+  bool media_connected = false;
+  bool ended = false;
+};
+
+class FakeTwilio {
+ public:
+  explicit FakeTwilio(FakeTwilioOptions options);
+  ~FakeTwilio();
+  FakeTwilio(const FakeTwilio&) = delete;
+  FakeTwilio& operator=(const FakeTwilio&) = delete;
+
+  std::string base_url() const;  // http://127.0.0.1:{port}: the plugin's api_base_url
+  std::uint16_t port() const;
+  void set_daemon_port(std::uint16_t port);
+  void set_signature_mode(SignatureMode mode);
+
+  std::vector<Record> records() const;
+  std::vector<Record> records_of(const std::string& kind) const;
+  std::vector<CallStats> calls() const;
+  // Waits (polling) until `done` holds or the timeout passes; returns whether it held.
+  bool wait_for(const std::function<bool(const FakeTwilio&)>& done, std::chrono::milliseconds timeout) const;
+  void stop();
+
+  // The signature Twilio puts on a request to `url` with these POST parameters.
+  static std::string sign(const std::string& auth_token, const std::string& url,
+                          const std::vector<std::pair<std::string, std::string>>& params);
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace concierge::fake_twilio
