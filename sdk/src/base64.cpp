@@ -57,6 +57,9 @@ std::optional<std::size_t> decode(std::string_view in, std::span<std::uint8_t> o
       if (d < 0) return std::nullopt;
       v = (v << 6) | static_cast<std::uint32_t>(d);
     }
+    // RFC 4648 section 3.5: the bits a padded group leaves over must be zero. Rejecting anything else keeps one
+    // encoding per byte string ("QR==" is not "QQ==").
+    if (last && ((padding == 2 && (v & 0xFFFF) != 0) || (padding == 1 && (v & 0xFF) != 0))) return std::nullopt;
     out[o++] = static_cast<std::uint8_t>(v >> 16);
     if (!(last && padding == 2)) out[o++] = static_cast<std::uint8_t>(v >> 8);
     if (!(last && padding >= 1)) out[o++] = static_cast<std::uint8_t>(v);

@@ -1,5 +1,7 @@
 // G.711 mu-law after the ITU-T reference (G.191 STL g711.c): 14-bit magnitude, bias 33 (0x84 on the 16-bit scale),
-// clip at 32635. Both directions are table look-ups built once at start-up.
+// clip at 32635. Both directions are table look-ups built once at start-up (at compile time: the tables are
+// constexpr). This file finds the segment by scanning for the top bit of the biased 16-bit value; the tests check
+// every code against the STL's own segment-search formulation, written out independently.
 #include "concierge/mulaw.hpp"
 
 #include <array>
@@ -10,9 +12,11 @@ constexpr int kBias = 0x84;
 constexpr int kClip = 32635;
 
 constexpr std::uint8_t encode_reference(std::int16_t sample) {
+  // Negative samples take their ONE'S complement magnitude (~x = -x - 1), as G.191's ulaw_compress does: with -x the
+  // quantisation boundaries of negative values would sit one LSB off (e.g. -4 -> 0x7E instead of 0x7F).
   int pcm = sample;
-  int sign = (pcm >> 8) & 0x80;
-  if (sign) pcm = -pcm;
+  const int sign = pcm < 0 ? 0x80 : 0;
+  if (sign) pcm = ~pcm;
   if (pcm > kClip) pcm = kClip;
   pcm += kBias;
   int exponent = 7;
