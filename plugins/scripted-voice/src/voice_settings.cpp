@@ -1,0 +1,39 @@
+#include "voice_settings.hpp"
+
+namespace concierge::scripted {
+
+std::optional<AudioFormat> parse_audio_format(std::string_view name) {
+  if (name == "pcm16_24000") return AudioFormat::pcm16_at(24000);
+  if (name == "pcm16_16000") return AudioFormat::pcm16_at(16000);
+  if (name == "pcm16_8000") return AudioFormat::pcm16_at(8000);
+  if (name == "mulaw_8000") return AudioFormat::mulaw_8k();
+  return std::nullopt;
+}
+
+VoiceSettings parse_voice_settings(const ConfigNode& block) {
+  VoiceSettings s;
+  block.allow_only({"voice", "output_format", "input_format", "speed_up", "silence_timeout_s", "response_latency_ms",
+                    "generation_speed", "vad_threshold_dbfs", "max_misunderstandings"});
+  if (auto voice = block.optional_child("voice")) {
+    voice->allow_only({"pitch_hz", "words_per_minute"});
+    s.voice.pitch_hz = voice->get_double("pitch_hz", s.voice.pitch_hz, 60.0, 400.0);
+    s.voice.words_per_minute = voice->get_double("words_per_minute", s.voice.words_per_minute, 60.0, 400.0);
+  }
+  for (auto [key, target] : {std::pair{"output_format", &s.output_format}, std::pair{"input_format", &s.input_format}}) {
+    if (!block.has(key)) continue;
+    const auto format = parse_audio_format(block.get_string(key, ""));
+    if (!format) block.fail(key, "expected one of pcm16_24000, pcm16_16000, pcm16_8000, mulaw_8000");
+    *target = *format;
+  }
+  s.speed_up = block.get_double("speed_up", s.speed_up, 0.01, 1000.0);
+  s.silence_timeout = std::chrono::milliseconds(
+      static_cast<long long>(block.get_double("silence_timeout_s", 10.0, 1.0, 600.0) * 1000));
+  s.response_latency =
+      std::chrono::milliseconds(block.get_int("response_latency_ms", s.response_latency.count(), 0, 10'000));
+  s.generation_speed = block.get_double("generation_speed", s.generation_speed, 1.0, 100.0);
+  s.vad_threshold_dbfs = block.get_double("vad_threshold_dbfs", s.vad_threshold_dbfs, -90.0, 0.0);
+  s.max_misunderstandings = static_cast<int>(block.get_int("max_misunderstandings", s.max_misunderstandings, 0, 20));
+  return s;
+}
+
+}  // namespace concierge::scripted

@@ -1,0 +1,98 @@
+#pragma once
+// The simulated-telephony plugin's configuration: the restaurant it plays, how fast simulated time runs and which
+// scenario each dialled number gets. Read once at startup; every call shares it read-only.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "concierge/config.hpp"
+#include "speech_signal.hpp"
+
+namespace concierge::sim {
+
+// What a dialled number does. `normal` follows the restaurant's probabilities and its table ledger.
+enum class ScenarioOutcome { normal, available, busy, no_answer, failed, fully_booked, offer_alternative };
+std::string_view to_string(ScenarioOutcome outcome);
+
+struct Scenario {
+  ScenarioOutcome outcome = ScenarioOutcome::normal;
+  std::optional<int> offer_minutes;  // offer-alternative: the offered time minus the requested one (default +30)
+  bool barge_in = false;             // the restaurant talks over the agent's first request once
+};
+
+// Every sentence the restaurant can say, with {placeholders} filled in per call.
+struct RestaurantPhrases {
+  std::string greeting = "Thank you for calling {restaurant}, this is Sam speaking. How can I help you?";
+  std::string ask_party_size = "Sure, for how many people?";
+  std::string ask_date = "Okay, and for which day?";
+  std::string ask_time = "And what time would you like?";
+  std::string available =
+      "Let me check. Yes, we have a table for {party_size} on {date} at {time}. Can I get a name for the "
+      "reservation?";
+  std::string offer =
+      "Let me check. I'm sorry, we don't have anything at {requested_time}, but I could do {alternative_time}. "
+      "Would that work for you?";
+  std::string outside_hours =
+      "I'm sorry, on {weekday}s we're open from {open} to {close}. I could do {alternative_time}. Would that work "
+      "for you?";
+  std::string alternative_accepted = "Great, {time} it is. Can I get a name for the reservation?";
+  std::string declined = "No problem, sorry we couldn't help this time. Have a good day!";
+  std::string fully_booked = "I'm sorry, we're fully booked on {date}. There's nothing available that evening.";
+  std::string closed = "I'm sorry, we're closed on {weekday}s.";
+  std::string ask_phone = "Thank you, {name}. And a phone number, in case we need to reach you?";
+  std::string confirm =
+      "Perfect, you're all set: a table for {party_size} on {date} at {time}. Your confirmation number is {code}.";
+  std::string repeat_code = "Sure, it's {code}.";
+  std::string readback_correct = "Yes, that's right. We look forward to seeing you!";
+  std::string readback_wrong = "No, sorry, it's {code}.";
+  std::string goodbye = "Thank you, goodbye!";
+  std::string repeat = "Sorry, could you repeat that?";
+  std::string give_up = "I'm sorry, I can't understand you. Please call back later. Goodbye.";
+  std::string idle = "Hello? Are you still there?";
+  std::string interrupt = "Sorry, can you hold on one second? Okay, sorry about that, go ahead.";
+};
+
+// Opening hours per weekday, minutes since midnight; nullopt when closed. Index: 0 = Sunday (C's encoding).
+using WeeklyHours = std::array<std::optional<std::pair<int, int>>, 7>;
+
+struct LineSettings {
+  std::string restaurant_name = "Demo Restaurant";
+  std::string restaurant_phone = "+15550000000";
+  WeeklyHours opening_hours;  // default: every day 17:00-22:00
+  int tables_per_slot = 8;
+  int slot_minutes = 30;
+  std::string confirmation_format = "####";  // '#' digit, 'A' letter (never I or O), anything else literal
+  RestaurantPhrases phrases;
+  double offer_alternative_probability = 0.0;
+  double fully_booked_probability = 0.0;
+  std::uint64_t seed = 1;
+  SpeechVoice voice{210.0, 170.0, 0.30};
+  std::optional<std::chrono::year_month_day> today;  // "today" for resolving dates; default: the UTC date
+
+  // Simulated time; wall time is these divided by speed_up.
+  double speed_up = 1.0;
+  std::chrono::milliseconds dial{500};
+  std::chrono::milliseconds ring{3000};
+  std::chrono::milliseconds answer_delay{600};
+  std::chrono::milliseconds hangup_after_goodbye{2000};
+  std::chrono::milliseconds idle_prompt{8000};
+  std::chrono::milliseconds barge_in_after{800};
+  int max_repeats = 3;
+
+  std::map<std::string, Scenario> scenarios;  // by dialled number, exactly as OutboundCall::to carries it
+
+  Scenario scenario_for(const std::string& number) const;
+};
+
+// Reads the plugin's YAML block (the `config:` mapping of the plugin). Unknown keys are errors; everything has a
+// default, so an empty block gives a working restaurant. Throws ConfigError.
+LineSettings parse_line_settings(const ConfigNode& block);
+
+// "{name} at {time}" with the given values; unknown placeholders are left as they are (validated at parse time).
+std::string fill_placeholders(std::string_view pattern, const std::map<std::string, std::string>& values);
+
+}  // namespace concierge::sim
