@@ -1,0 +1,253 @@
+#include "host_config.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "logging.hpp"
+
+namespace concierge::host {
+namespace {
+
+std::string compose_message(const std::string& file, const std::string& key_path, int line,
+                            const std::string& message) {
+  std::string text = file;
+  if (!key_path.empty()) text += ": " + key_path;
+  if (line > 0) text += " (line " + std::to_string(line) + ")";
+  return text + ": " + message;
+}
+
+int line_of(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
+
+std::string join_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+// Interpolates every scalar value in place (yaml-cpp keeps a node's mark when its scalar is replaced), and refuses
+// duplicate keys, which yaml-cpp would otherwise resolve silently. `visited` stops an aliased node (*anchor) from
+// being expanded twice, which would turn "$${X}" into the value of X.
+void interpolate_tree(YAML::Node node, const std::string& path, const Environment& env,
+                      std::vector<YAML::Node>& visited) {
+  for (const auto& seen : visited)
+    if (seen.is(node)) return;
+  visited.push_back(node);
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      node = env.interpolate(node.Scalar(), path, line_of(node));
+      break;
+    case YAML::NodeType::Sequence:
+      for (std::size_t i = 0; i < node.size(); ++i)
+        interpolate_tree(node[i], path + "[" + std::to_string(i) + "]", env, visited);
+      break;
+    case YAML::NodeType::Map: {
+      std::vector<std::string> keys;
+      for (auto entry : node) {
+        if (!entry.first.IsScalar())
+          throw ConfigError(path, line_of(entry.first), "keys must be plain names, not lists or mappings");
+        const std::string key = entry.first.Scalar();
+        for (const auto& earlier : keys)
+          if (earlier == key) throw ConfigError(join_path(path, key), line_of(entry.first), "duplicate key");
+        keys.push_back(key);
+        interpolate_tree(entry.second, join_path(path, key), env, visited);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Writes the documented default of every absent optional key into the tree before interpolation, so an absent key
+// and the default config's line behave the same (both read SERVER_PORT, LOG_LEVEL, ...).
+void insert_defaults(YAML::Node root) {
+  if (!root.IsMap()) return;
+  auto section = [&](const char* name) -> std::optional<YAML::Node> {
+    if (!root[name].IsDefined() || root[name].IsNull()) root[name] = YAML::Node(YAML::NodeType::Map);
+    if (!root[name].IsMap()) return std::nullopt;  // validation reports the wrong type
+    return root[name];
+  };
+  auto fill = [](YAML::Node map, const char* key, const char* value) {
+    if (!map[key].IsDefined()) map[key] = value;
+  };
+  if (auto server = section("server")) {
+    fill(*server, "host", "${SERVER_HOST:-0.0.0.0}");
+    fill(*server, "port", "${SERVER_PORT:-8080}");
+    fill(*server, "public_domain", "${PUBLIC_DOMAIN:-}");
+  }
+  fill(root, "log_level", "${LOG_LEVEL:-INFO}");
+}
+
+bool is_plugin_name(std::string_view name) {
+  if (name.empty()) return false;
+  auto ok = [](char c, bool first) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return alnum || (!first && (c == '.' || c == '_' || c == '-'));
+  };
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (!ok(name[i], i == 0)) return false;
+  return true;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string normalise_public_domain(const ConfigNode& server, std::string value, std::vector<std::string>& warnings) {
+  const std::string original = value;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+  bool changed = value != original;
+  for (std::string_view scheme : {"https://", "http://", "wss://", "ws://"}) {
+    if (lower(value).rfind(scheme, 0) == 0) {
+      value.erase(0, scheme.size());
+      changed = true;
+      break;
+    }
+  }
+  while (!value.empty() && value.back() == '/') {
+    value.pop_back();
+    changed = true;
+  }
+  if (value.find_first_of(" \t/?#@\\") != std::string::npos || (changed && value.empty()))
+    server.fail("public_domain", "must be a bare host name such as abc123.ngrok.io (no path), found \"" +
+                                     original + "\"");
+  if (changed)
+    warnings.push_back(server.key_path("public_domain") + ": \"" + original +
+                       "\" should be a bare host name (no https://, no trailing slash); using \"" + value + "\"");
+  return value;
+}
+
+std::filesystem::path resolve_against(const std::filesystem::path& base, const std::string& value) {
+  std::filesystem::path path(value);
+  if (path.is_relative() && !base.empty()) path = base / path;
+  return path.lexically_normal();
+}
+
+HostConfig::PluginChoice read_plugin_choice(const ConfigNode& plugins, const char* role) {
+  const ConfigNode block = plugins.child(role);
+  if (block.yaml().IsNull()) throw ConfigError(block.path(), block.line(), "expected {plugin: <name>, config: {...}}");
+  block.allow_only({"plugin", "config"});
+  HostConfig::PluginChoice choice;
+  choice.plugin = block.required_string("plugin");
+  if (!is_plugin_name(choice.plugin))
+    block.fail("plugin", "\"" + choice.plugin +
+                             "\" is not a plugin name (letters, digits, '.', '_' and '-'; the file <name>.so in "
+                             "plugin_dir)");
+  choice.key_path = block.key_path("config");
+  if (block.has("config")) {
+    const YAML::Node config = block.yaml()["config"];
+    if (config.IsNull()) {
+      choice.config = YAML::Node(YAML::NodeType::Map);
+    } else if (!config.IsMap()) {
+      block.fail("config", "expected a mapping of the plugin's settings");
+    } else {
+      choice.config = config;
+    }
+  } else {
+    choice.config = YAML::Node(YAML::NodeType::Map);
+  }
+  return choice;
+}
+
+HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& file, const std::filesystem::path& base) {
+  HostConfig config;
+  config.file = file;
+  if (root_yaml.IsNull() || !root_yaml.IsDefined())
+    throw ConfigError("", 0, "the file is empty; it needs at least a plugins: section");
+  const ConfigNode root(root_yaml, "");
+  root.allow_only({"server", "log_level", "plugin_dir", "calls", "plugins"});
+
+  const ConfigNode server = root.child("server");
+  server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes"});
+  config.server_host = server.get_string("host", "");
+  if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
+  config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
+  config.public_domain = normalise_public_domain(server, server.get_string("public_domain", ""), config.warnings);
+  config.max_concurrent_calls = static_cast<std::size_t>(server.get_int("max_concurrent_calls", 1000, 1, 100000));
+  config.max_message_bytes = static_cast<std::size_t>(server.get_int("max_message_bytes", 65536, 1024, 64 << 20));
+
+  const std::string level = root.get_string("log_level", "INFO");
+  const auto parsed_level = parse_log_level(level);
+  if (!parsed_level) root.fail("log_level", "expected DEBUG, INFO, WARNING or ERROR, found \"" + level + "\"");
+  config.log_level = *parsed_level;
+
+  const std::string plugin_dir = root.get_string("plugin_dir", "");
+  config.plugin_dir = plugin_dir.empty() ? default_plugin_dir() : resolve_against(base, plugin_dir);
+
+  if (const auto calls = root.optional_child("calls")) {
+    calls->allow_only({"time_limit_seconds", "inbound", "history_limit", "database"});
+    config.call_time_limit = std::chrono::seconds(calls->get_int("time_limit_seconds", 180, 1, 86400));
+    config.accept_inbound_calls = calls->get_bool("inbound", false);
+    config.history_limit = static_cast<std::size_t>(calls->get_int("history_limit", 1000, 0, 10'000'000));
+    const std::string database = calls->get_string("database", "");
+    config.database = database.empty() || database == ":memory:" ? database : resolve_against(base, database).string();
+  }
+
+  const ConfigNode plugins = root.child("plugins");
+  if (plugins.yaml().IsNull())
+    throw ConfigError(plugins.path(), plugins.line(), "expected the telephony, voice_model and agent plugins");
+  plugins.allow_only({"telephony", "voice_model", "agent"});
+  config.telephony = read_plugin_choice(plugins, "telephony");
+  config.voice_model = read_plugin_choice(plugins, "voice_model");
+  config.agent = read_plugin_choice(plugins, "agent");
+  return config;
+}
+
+}  // namespace
+
+HostConfigError::HostConfigError(std::string file, std::string key_path, int line, std::string message)
+    : ConfigError(key_path, line, message),
+      file_(std::move(file)),
+      full_(compose_message(file_, key_path, line, message)) {}
+
+HostConfigError::HostConfigError(std::string file, const ConfigError& error)
+    : HostConfigError(std::move(file), error.key_path(), error.line(), error.message()) {}
+
+HostConfig parse_host_config(std::string_view yaml_text, const std::filesystem::path& file_for_messages,
+                             const Environment& env) {
+  const std::string file = file_for_messages.string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    throw HostConfigError(file, "", e.mark.line >= 0 ? e.mark.line + 1 : 0, "YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw HostConfigError(file, "", 0, std::string("YAML error: ") + e.what());
+  }
+  const std::filesystem::path base =
+      file_for_messages.string() == embedded_default_config_name ? std::filesystem::path() : file_for_messages.parent_path();
+  try {
+    insert_defaults(root);
+    std::vector<YAML::Node> visited;
+    interpolate_tree(root, "", env, visited);
+    return validate(root, file_for_messages, base);
+  } catch (const HostConfigError&) {
+    throw;
+  } catch (const ConfigError& e) {
+    throw HostConfigError(file, e);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's own errors past parsing (a bad conversion ConfigNode did not anticipate): still one clear line.
+    throw HostConfigError(file, "", e.mark.line >= 0 ? e.mark.line + 1 : 0, e.msg);
+  }
+}
+
+HostConfig load_host_config(const std::filesystem::path& file, const Environment& env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw HostConfigError(file.string(), "", 0, std::string("cannot read the config file: ") + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_host_config(text.str(), file, env);
+}
+
+std::filesystem::path default_plugin_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::filesystem::path("plugins");
+  return (exe.parent_path() / ".." / "plugins").lexically_normal();
+}
+
+}  // namespace concierge::host

@@ -1,0 +1,107 @@
+#pragma once
+// The daemon's YAML configuration. Reading it is all-or-nothing: any unknown key, missing or mistyped value or YAML
+// syntax error throws HostConfigError, whose what() reads "<file>: <key path> (line N): <message>", and nothing
+// falls back to a default because a value was wrong.
+//
+// Every scalar of the document (the plugin blocks included) is interpolated with Environment::interpolate before
+// anything is validated, so `port: ${SERVER_PORT:-8080}` is checked as a number after expansion, and errors keep
+// the line of the original text.
+//
+// Schema (every key optional except plugins.*.plugin; an absent key behaves as written here, environment
+// variables included, so a short config still honours the seed's .env names):
+//   server:
+//     host: "${SERVER_HOST:-0.0.0.0}"
+//     port: "${SERVER_PORT:-8080}"             0..65535; 0 binds any free port
+//     public_domain: "${PUBLIC_DOMAIN:-}"      a host name (and optional :port) such as abc123.ngrok.io
+//     max_concurrent_calls: 1000               1..100000
+//     max_message_bytes: 65536                 1024..67108864 (HTTP bodies and WebSocket messages)
+//   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
+//   plugin_dir: ""                             "" = <folder of the executable>/../plugins; relative = to the
+//                                              config file's folder
+//   calls:
+//     time_limit_seconds: 180                  1..86400
+//     inbound: false                           answer calls a telephony plugin reports as inbound
+//     history_limit: 1000                      finished calls kept for GET /calls, 0..10000000
+//     database: ""                             SQLite file for call records; "" keeps them in memory; relative =
+//                                              to the config file's folder
+//   plugins:
+//     telephony:   {plugin: simulated-telephony, config: {...}}
+//     voice_model: {plugin: scripted-voice, config: {...}}
+//     agent:       {plugin: reservation-agent, config: {...}}
+//
+// PUBLIC_DOMAIN: the seed's users are told to paste the ngrok host "WITHOUT the https:// prefix", and getting it
+// wrong is the seed's first "Common issue". We accept the forgiving form: a leading http://, https://, ws:// or
+// wss:// and trailing slashes are removed, and a warning (in HostConfig::warnings) says so. Anything that is still
+// not a host name (a path, spaces, a query) is an error.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "concierge/config.hpp"
+#include "concierge/log.hpp"
+#include "env.hpp"
+
+namespace concierge::host {
+
+// A ConfigError that also names the file. key_path(), line() and message() are ConfigError's; what() reads
+// "<file>: <key path> (line N): <message>" ("<file> (line N): <message>" when no key is involved).
+class HostConfigError : public ConfigError {
+ public:
+  HostConfigError(std::string file, std::string key_path, int line, std::string message);
+  HostConfigError(std::string file, const ConfigError& error);
+  const std::string& file() const { return file_; }
+  const char* what() const noexcept override { return full_.c_str(); }
+
+ private:
+  std::string file_;
+  std::string full_;
+};
+
+struct HostConfig {
+  std::filesystem::path file;  // the YAML file read, or embedded_default_config_name()
+  std::string server_host;
+  std::uint16_t server_port = 8080;
+  std::string public_domain;  // "" when not configured; never with a scheme or a trailing slash
+  std::size_t max_concurrent_calls = 1000;
+  std::size_t max_message_bytes = 65536;
+  LogLevel log_level = LogLevel::info;
+  std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
+  std::chrono::seconds call_time_limit{180};
+  bool accept_inbound_calls = false;
+  std::size_t history_limit = 1000;
+  std::string database;  // "" = in memory; otherwise a path usable from the working directory
+
+  struct PluginChoice {
+    std::string plugin;  // file name without ".so": [A-Za-z0-9][A-Za-z0-9._-]*
+    YAML::Node config;   // the plugin's block, interpolated; an empty mapping when absent
+    std::string key_path;  // where `config` sits: "plugins.telephony.config"
+  } telephony, voice_model, agent;
+
+  // Things worth a line in the start-up log (a PUBLIC_DOMAIN that was cleaned up). The logger does not exist yet
+  // while the config is read, so the daemon logs these once it does.
+  std::vector<std::string> warnings;
+};
+
+// Reads and validates `file`. Relative paths inside resolve against the file's folder.
+HostConfig load_host_config(const std::filesystem::path& file, const Environment& env);
+
+// The same from text; `file_for_messages` names it in errors and anchors relative paths (its parent folder; the
+// working directory when it has none).
+HostConfig parse_host_config(std::string_view yaml_text, const std::filesystem::path& file_for_messages,
+                             const Environment& env);
+
+// The YAML used when the daemon starts without --config: config/default.yaml, compiled in at build time.
+std::string_view embedded_default_config();
+// How errors and logs name it.
+inline constexpr std::string_view embedded_default_config_name = "<built-in default config>";
+
+// <folder of the running executable>/../plugins, where the build and `cmake --install` put plugins.
+std::filesystem::path default_plugin_dir();
+
+}  // namespace concierge::host

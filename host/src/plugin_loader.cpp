@@ -1,0 +1,236 @@
+#include "plugin_loader.hpp"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include <boost/dll/shared_library.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "concierge/config.hpp"
+#include "concierge/version.hpp"
+#include "host_config.hpp"
+
+namespace concierge::host {
+namespace {
+
+std::string version_text(std::uint32_t major, std::uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+std::string hex(std::uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", value);
+  return text;
+}
+
+bool is_known_kind(PluginKind kind) {
+  return kind == PluginKind::telephony || kind == PluginKind::voice_model || kind == PluginKind::agent;
+}
+
+// dlopen's own reason ("undefined symbol: x", "wrong ELF class") is worth showing; Boost.DLL's error_code is
+// always "bad file descriptor" here, so it is not. dlerror() still holds the reason: Boost.DLL makes no other dl*
+// call between the failed dlopen and its return on Linux.
+std::string dlopen_reason(const std::filesystem::path& file) {
+  const char* reason = dlerror();
+  if (!reason) return "the dynamic loader refused it";
+  std::string text(reason);
+  const std::string prefix = file.string() + ": ";
+  if (text.rfind(prefix, 0) == 0) text.erase(0, prefix.size());
+  return text;
+}
+
+// Refuses what dlopen would misreport or, worse, accept: not ELF at all, an executable, an object file.
+void check_elf_shared_object(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::array<unsigned char, 18> header{};
+  in.read(reinterpret_cast<char*>(header.data()), header.size());
+  if (in.gcount() < static_cast<std::streamsize>(header.size()) || header[0] != 0x7f || header[1] != 'E' ||
+      header[2] != 'L' || header[3] != 'F')
+    throw PluginLoadError(file.string() + ": is not a shared library (not an ELF file)");
+  const bool little_endian = header[5] == 1;
+  const unsigned type = little_endian ? header[16] | (header[17] << 8) : (header[16] << 8) | header[17];
+  if (type != 3)  // ET_DYN
+    throw PluginLoadError(file.string() + ": is not a shared library (ELF type " + std::to_string(type) +
+                          "; plugins are built as MODULE libraries)");
+}
+
+struct OpenedLibrary {
+  std::shared_ptr<boost::dll::shared_library> library;
+  const PluginDescriptor* descriptor = nullptr;
+};
+
+}  // namespace
+
+PluginLoader::PluginLoader(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+std::vector<std::string> PluginLoader::available() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto& path = it->path();
+    if (path.extension() == ".so") names.push_back(path.stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+
+OpenedLibrary open_and_check(const PluginLoader& loader, const std::string& name) {
+  const std::filesystem::path file = loader.dir() / (name + ".so");
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    if (!std::filesystem::is_directory(loader.dir(), ec))
+      throw PluginLoadError(file.string() + ": no such plugin; the plugin folder " + loader.dir().string() +
+                            " does not exist (set plugin_dir in the config)");
+    std::string there;
+    for (const auto& other : loader.available()) there += (there.empty() ? "" : ", ") + other;
+    throw PluginLoadError(file.string() + ": no such plugin; " + loader.dir().string() +
+                          (there.empty() ? " has no plugins" : " has: " + there));
+  }
+  if (!std::filesystem::is_regular_file(file, ec)) throw PluginLoadError(file.string() + ": is not a file");
+  check_elf_shared_object(file);
+
+  OpenedLibrary opened;
+  boost::dll::fs::error_code load_error;
+  dlerror();  // clear any stale reason
+  opened.library = std::make_shared<boost::dll::shared_library>(
+      boost::dll::fs::path(file.string()), load_error,
+      boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  if (load_error || !opened.library->is_loaded())
+    throw PluginLoadError(file.string() + ": cannot be loaded: " + dlopen_reason(file));
+
+  try {
+    if (!opened.library->has("concierge_plugin_descriptor"))
+      throw PluginLoadError(file.string() +
+                            ": is not a concierge plugin (it exports no concierge_plugin_descriptor)");
+    auto& describe = opened.library->get<PluginDescriptorFunction>("concierge_plugin_descriptor");
+    opened.descriptor = describe();
+  } catch (const boost::dll::fs::system_error&) {
+    throw PluginLoadError(file.string() + ": cannot read its concierge_plugin_descriptor");
+  }
+  const PluginDescriptor* d = opened.descriptor;
+  if (!d) throw PluginLoadError(file.string() + ": concierge_plugin_descriptor() returned nothing");
+  if (d->magic != kPluginMagic)
+    throw PluginLoadError(file.string() + ": is not a concierge plugin (descriptor magic " + hex(d->magic) +
+                          ", expected " + hex(kPluginMagic) + ")");
+  const std::string built_for = version_text(d->sdk_major, d->sdk_minor);
+  const std::string ours = version_text(kSdkVersionMajor, kSdkVersionMinor);
+  if (d->sdk_major != kSdkVersionMajor)
+    throw PluginLoadError(file.string() + ": built for SDK " + built_for + ", this host has SDK " + ours +
+                          "; rebuild the plugin");
+  if (d->sdk_minor > kSdkVersionMinor)
+    throw PluginLoadError(file.string() + ": built for SDK " + built_for + ", this host has SDK " + ours +
+                          "; upgrade the host or rebuild the plugin against SDK " + ours);
+  if (!is_known_kind(d->kind))
+    throw PluginLoadError(file.string() + ": declares an unknown plugin kind " +
+                          std::to_string(static_cast<std::uint32_t>(d->kind)));
+  if (!d->name || d->name != name)
+    throw PluginLoadError(file.string() + ": declares the plugin name \"" + std::string(d->name ? d->name : "") +
+                          "\"; a plugin's file must be <its name>.so");
+  return opened;
+}
+
+LoadedPlugin describe(const OpenedLibrary& opened, const std::filesystem::path& file) {
+  const PluginDescriptor* d = opened.descriptor;
+  LoadedPlugin plugin;
+  plugin.name = d->name;
+  plugin.version = d->version ? d->version : "";
+  plugin.description = d->description ? d->description : "";
+  plugin.kind = d->kind;
+  plugin.sdk_major = d->sdk_major;
+  plugin.sdk_minor = d->sdk_minor;
+  plugin.file = file;
+  plugin.library = opened.library;
+  return plugin;
+}
+
+std::string config_error_text(const std::filesystem::path& config_file, const std::string& key_path, int line,
+                              const std::string& message) {
+  std::string text = config_file.empty() ? std::string() : config_file.string() + ": ";
+  text += key_path;
+  if (line > 0) text += " (line " + std::to_string(line) + ")";
+  return text + ": " + message;
+}
+
+}  // namespace
+
+LoadedPlugin PluginLoader::inspect(const std::string& name) const {
+  return describe(open_and_check(*this, name), dir_ / (name + ".so"));
+}
+
+LoadedPlugin PluginLoader::load(const std::string& name, PluginKind expected_kind, const PluginContext& ctx,
+                                const YAML::Node& config, const std::string& config_key_path,
+                                const std::filesystem::path& config_file) const {
+  const std::filesystem::path file = dir_ / (name + ".so");
+  const OpenedLibrary opened = open_and_check(*this, name);
+  if (opened.descriptor->kind != expected_kind)
+    throw PluginLoadError(file.string() + ": is a " + std::string(to_string(opened.descriptor->kind)) +
+                          " plugin, configured as " + std::string(to_string(expected_kind)));
+  if (!opened.library->has("concierge_plugin_create"))
+    throw PluginLoadError(file.string() + ": exports no concierge_plugin_create");
+  auto& create = opened.library->get<PluginCreateFunction>("concierge_plugin_create");
+
+  LoadedPlugin plugin = describe(opened, file);
+  PluginInstance made;
+  // The library stays loaded through every handler below: an exception object thrown by plugin code may have its
+  // destructor there.
+  try {
+    made = create(ctx, config);
+  } catch (const ConfigError& e) {
+    std::string key = e.key_path();
+    if (!config_key_path.empty() && key.rfind(config_key_path, 0) != 0)
+      key = key.empty() ? config_key_path : config_key_path + "." + key;
+    throw PluginLoadError(config_error_text(config_file, key, e.line(), e.message()));
+  } catch (const YAML::Exception& e) {
+    throw PluginLoadError(config_error_text(config_file, config_key_path.empty() ? name : config_key_path,
+                                            e.mark.line >= 0 ? e.mark.line + 1 : 0, e.msg));
+  } catch (const std::exception& e) {
+    throw PluginLoadError(file.string() + ": create() failed: " + e.what());
+  } catch (...) {
+    throw PluginLoadError(file.string() + ": create() failed with an exception that is not a std::exception");
+  }
+
+  // Keep only the member the kind promises; anything else the plugin filled in is released now, while the library
+  // is certainly loaded.
+  switch (expected_kind) {
+    case PluginKind::telephony:
+      made.voice_model.reset();
+      made.agent.reset();
+      plugin.instance.telephony = plugin.bind(std::move(made.telephony));
+      break;
+    case PluginKind::voice_model:
+      made.telephony.reset();
+      made.agent.reset();
+      plugin.instance.voice_model = plugin.bind(std::move(made.voice_model));
+      break;
+    case PluginKind::agent:
+      made.telephony.reset();
+      made.voice_model.reset();
+      plugin.instance.agent = plugin.bind(std::move(made.agent));
+      break;
+  }
+  if (!plugin.instance.telephony && !plugin.instance.voice_model && !plugin.instance.agent)
+    throw PluginLoadError(file.string() + ": create() returned no " + std::string(to_string(expected_kind)) +
+                          " object");
+  return plugin;
+}
+
+LoadedPlugins load_configured_plugins(const HostConfig& config,
+                                      const std::function<PluginContext(const std::string& plugin_name)>& make_context) {
+  const PluginLoader loader(config.plugin_dir);
+  auto one = [&](const HostConfig::PluginChoice& choice, PluginKind kind) {
+    return loader.load(choice.plugin, kind, make_context(choice.plugin), choice.config, choice.key_path, config.file);
+  };
+  LoadedPlugins plugins;
+  plugins.telephony = one(config.telephony, PluginKind::telephony);
+  plugins.voice_model = one(config.voice_model, PluginKind::voice_model);
+  plugins.agent = one(config.agent, PluginKind::agent);
+  return plugins;
+}
+
+}  // namespace concierge::host

@@ -1,0 +1,88 @@
+#pragma once
+// Loads plugins (MODULE .so files built against the SDK) by name from one folder, with Boost.DLL.
+//
+// Order of trust: the file must exist and be an ELF shared object; it is opened with RTLD_NOW | RTLD_LOCAL (an
+// unresolved symbol fails here, not mid-call); concierge_plugin_descriptor() is read and checked (magic, SDK major
+// equal, SDK minor not newer than the host's, kind, name) before concierge_plugin_create is even looked up.
+// Every refusal is a PluginLoadError whose what() is one line naming the file.
+//
+// Lifetime (Boost.DLL tutorial 8): each pointer in LoadedPlugin::instance is an aliasing shared_ptr whose control
+// block holds the library, so the .so stays mapped until the last of them is gone. Objects the plugin makes later
+// (sessions) must be bound the same way: LoadedPlugin::bind() does it.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "concierge/plugin.hpp"
+
+namespace concierge::host {
+
+struct HostConfig;
+
+class PluginLoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadedPlugin {
+  std::string name, version, description;
+  PluginKind kind = PluginKind::telephony;
+  std::uint32_t sdk_major = 0, sdk_minor = 0;
+  std::filesystem::path file;
+  PluginInstance instance;
+  // Keeps the shared library loaded while held; what bind() attaches to objects.
+  std::shared_ptr<const void> library;
+
+  // `object` (made by this plugin) in a shared_ptr that also keeps the library loaded; destroys `object` first.
+  template <class T>
+  std::shared_ptr<T> bind(std::shared_ptr<T> object) const {
+    if (!object) return nullptr;
+    struct Holder {
+      std::shared_ptr<const void> library;  // declared first: destroyed last
+      std::shared_ptr<T> object;
+    };
+    auto holder = std::make_shared<Holder>(Holder{library, std::move(object)});
+    T* raw = holder->object.get();
+    return std::shared_ptr<T>(std::move(holder), raw);
+  }
+};
+
+class PluginLoader {
+ public:
+  explicit PluginLoader(std::filesystem::path dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // The plugin names (file names without ".so") in dir, sorted; empty when dir does not exist.
+  std::vector<std::string> available() const;
+
+  // Loads dir/<name>.so, checks it and calls its create() with `config`.
+  // A ConfigError thrown by create() becomes a PluginLoadError reading
+  // "<config_file>: <config_key_path>.<key> (line N): <message>" (the form of every config error, so the user sees
+  // which line to edit); the host passes config_key_path "plugins.telephony.config" and its config file.
+  LoadedPlugin load(const std::string& name, PluginKind expected_kind, const PluginContext& ctx,
+                    const YAML::Node& config, const std::string& config_key_path = "",
+                    const std::filesystem::path& config_file = {}) const;
+
+  // Only the checks (descriptor, versions, kind): what `concierge-host --list-plugins` can show without running
+  // any plugin code beyond its descriptor. instance is empty; library is held.
+  LoadedPlugin inspect(const std::string& name) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// The three plugins of a validated HostConfig, in the order the daemon starts them.
+struct LoadedPlugins {
+  LoadedPlugin telephony, voice_model, agent;
+};
+// Loads the three with their config blocks; `make_context` gives each its PluginContext (a logger named after the
+// plugin). Throws PluginLoadError.
+LoadedPlugins load_configured_plugins(const HostConfig& config,
+                                      const std::function<PluginContext(const std::string& plugin_name)>& make_context);
+
+}  // namespace concierge::host

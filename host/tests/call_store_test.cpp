@@ -1,0 +1,112 @@
+// Call records survive the daemon: the SQLite store keeps them, and a restart marks interrupted calls failed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "call_record.hpp"
+#include "call_store.hpp"
+
+using namespace concierge;
+using namespace concierge::host;
+
+namespace {
+std::filesystem::path temp_db(const std::string& name) {
+  auto path = std::filesystem::temp_directory_path() / ("concierge-store-" + name + "-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+  return path;
+}
+
+CallRecord sample_record(const std::string& id, CallStatus status) {
+  CallRecord r;
+  r.call_id = id;
+  r.status = status;
+  r.created_at = r.updated_at = Clock::now();
+  r.callee_name = "Demo Restaurant";
+  r.phone_number = "+1234567890";
+  r.summary = "table for 4";
+  r.details = {{"party_size", 4}, {"time", "19:00"}};
+  r.status_history = {{CallStatus::queued, r.created_at}, {status, r.created_at}};
+  r.transcript.push_back({Speaker::callee, "Demo Restaurant, how can I help?", r.created_at});
+  r.transcript.push_back({Speaker::agent, "A table for four, please.", r.created_at});
+  r.metrics.frames_from_line = 1234;
+  r.metrics.voice_to_voice_count = 2;
+  r.metrics.voice_to_voice_ms_sum = 640;
+  if (is_terminal(status)) {
+    r.ended_at = r.created_at;
+    r.result = Outcome{true, "4572", "", {{"time", "19:00"}}};
+  }
+  return r;
+}
+}  // namespace
+
+TEST(CallRecord, JsonRoundTripKeepsEverything) {
+  const CallRecord original = sample_record("call_1", CallStatus::completed);
+  const CallRecord copy = CallRecord::from_json(original.to_json(true));
+  EXPECT_EQ(copy.to_json(true), original.to_json(true));
+  EXPECT_EQ(copy.transcript.size(), 2u);
+  ASSERT_TRUE(copy.result);
+  EXPECT_EQ(copy.result->confirmation_number, "4572");
+}
+
+TEST(CallRecord, ListingLeavesOutTheTranscript) {
+  const auto j = sample_record("call_1", CallStatus::completed).to_json(false);
+  EXPECT_FALSE(j.contains("transcript"));
+  EXPECT_EQ(j["status"], "completed");
+  EXPECT_EQ(j["result"]["confirmation_number"], "4572");
+}
+
+TEST(SqliteCallStore, SavesUpdatesAndLoadsInCreationOrder) {
+  const auto db = temp_db("order");
+  {
+    auto store = make_sqlite_call_store(db);
+    auto first = sample_record("call_a", CallStatus::dialing);
+    store->save(first);
+    auto second = sample_record("call_b", CallStatus::completed);
+    second.created_at += std::chrono::seconds(1);
+    store->save(second);
+    first.status = CallStatus::busy;  // an update replaces the row
+    store->save(first);
+  }
+  auto store = make_sqlite_call_store(db);
+  auto records = store->load_all();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].call_id, "call_a");
+  EXPECT_EQ(records[0].status, CallStatus::busy);
+  EXPECT_EQ(records[1].call_id, "call_b");
+  EXPECT_EQ(records[1].transcript.size(), 2u);
+  std::filesystem::remove(db);
+}
+
+TEST(SqliteCallStore, ADamagedRowIsSkippedNotFatal) {
+  const auto db = temp_db("damaged");
+  {
+    auto store = make_sqlite_call_store(db);
+    store->save(sample_record("call_ok", CallStatus::completed));
+  }
+  // Corrupt one record the way a half-written or hand-edited row would look.
+  {
+    auto store = make_sqlite_call_store(db);
+    auto bad = sample_record("call_bad", CallStatus::completed);
+    store->save(bad);
+  }
+  const std::string sql = "sqlite3 '" + db.string() + "' \"UPDATE calls SET record='{not json' WHERE call_id='call_bad'\"";
+  if (std::system(sql.c_str()) != 0) GTEST_SKIP() << "sqlite3 command-line tool not available";
+  auto store = make_sqlite_call_store(db);
+  auto records = store->load_all();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].call_id, "call_ok");
+  EXPECT_NE(store->describe().find("1 unreadable"), std::string::npos);
+  std::filesystem::remove(db);
+}
+
+TEST(SqliteCallStore, UnwritableLocationIsAClearError) {
+  try {
+    make_sqlite_call_store("/nonexistent-folder/for/sure/calls.db");
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open call database /nonexistent-folder"), std::string::npos);
+  }
+}

@@ -1,0 +1,429 @@
+// The daemon's YAML config: defaults, interpolation, and every class of error with its file, key path and line.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "host_config.hpp"
+
+using concierge::LogLevel;
+using concierge::host::Environment;
+using concierge::host::HostConfig;
+using concierge::host::HostConfigError;
+using concierge::host::parse_host_config;
+
+namespace {
+
+constexpr const char* kPlugins =
+    "plugins:\n"
+    "  telephony: {plugin: simulated-telephony}\n"
+    "  voice_model: {plugin: scripted-voice}\n"
+    "  agent: {plugin: reservation-agent}\n";
+
+HostConfig parse(const std::string& yaml, const Environment& env = Environment()) {
+  return parse_host_config(yaml, "/etc/concierge/test.yaml", env);
+}
+
+// what() of the HostConfigError parsing `yaml` throws, or "no error".
+std::string error_of(const std::string& yaml, const Environment& env = Environment()) {
+  try {
+    parse(yaml, env);
+  } catch (const HostConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(HostConfig, MinimalFileGetsTheDocumentedDefaults) {
+  const HostConfig c = parse(kPlugins);
+  EXPECT_EQ(c.file, "/etc/concierge/test.yaml");
+  EXPECT_EQ(c.server_host, "0.0.0.0");
+  EXPECT_EQ(c.server_port, 8080);
+  EXPECT_EQ(c.public_domain, "");
+  EXPECT_EQ(c.max_concurrent_calls, 1000u);
+  EXPECT_EQ(c.max_message_bytes, 65536u);
+  EXPECT_EQ(c.log_level, LogLevel::info);
+  EXPECT_EQ(c.plugin_dir, concierge::host::default_plugin_dir());
+  EXPECT_EQ(c.call_time_limit, std::chrono::seconds(180));
+  EXPECT_FALSE(c.accept_inbound_calls);
+  EXPECT_EQ(c.history_limit, 1000u);
+  EXPECT_EQ(c.database, "");
+  EXPECT_EQ(c.telephony.plugin, "simulated-telephony");
+  EXPECT_EQ(c.voice_model.plugin, "scripted-voice");
+  EXPECT_EQ(c.agent.plugin, "reservation-agent");
+  EXPECT_EQ(c.telephony.key_path, "plugins.telephony.config");
+  EXPECT_EQ(c.agent.key_path, "plugins.agent.config");
+  EXPECT_TRUE(c.telephony.config.IsMap());
+  EXPECT_EQ(c.telephony.config.size(), 0u);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(HostConfig, AbsentKeysStillReadTheSeedsEnvironmentNames) {
+  Environment env;
+  env.set("SERVER_HOST", "127.0.0.1");
+  env.set("SERVER_PORT", "9090");
+  env.set("PUBLIC_DOMAIN", "abc123.ngrok.io");
+  env.set("LOG_LEVEL", "debug");
+  const HostConfig c = parse(kPlugins, env);
+  EXPECT_EQ(c.server_host, "127.0.0.1");
+  EXPECT_EQ(c.server_port, 9090);
+  EXPECT_EQ(c.public_domain, "abc123.ngrok.io");
+  EXPECT_EQ(c.log_level, LogLevel::debug);
+}
+
+TEST(HostConfig, EveryValueSet) {
+  const HostConfig c = parse(
+      "server:\n"
+      "  host: 127.0.0.1\n"
+      "  port: 0\n"
+      "  public_domain: concierge.example.com:8443\n"
+      "  max_concurrent_calls: 5\n"
+      "  max_message_bytes: 2048\n"
+      "log_level: warning\n"
+      "plugin_dir: ../lib/concierge/plugins\n"
+      "calls:\n"
+      "  time_limit_seconds: 60\n"
+      "  inbound: true\n"
+      "  history_limit: 0\n"
+      "  database: data/calls.db\n" +
+      std::string(kPlugins));
+  EXPECT_EQ(c.server_host, "127.0.0.1");
+  EXPECT_EQ(c.server_port, 0);
+  EXPECT_EQ(c.public_domain, "concierge.example.com:8443");
+  EXPECT_EQ(c.max_concurrent_calls, 5u);
+  EXPECT_EQ(c.max_message_bytes, 2048u);
+  EXPECT_EQ(c.log_level, LogLevel::warning);
+  EXPECT_EQ(c.plugin_dir, "/etc/lib/concierge/plugins");  // relative to the config file's folder
+  EXPECT_EQ(c.call_time_limit, std::chrono::seconds(60));
+  EXPECT_TRUE(c.accept_inbound_calls);
+  EXPECT_EQ(c.history_limit, 0u);
+  EXPECT_EQ(c.database, "/etc/concierge/data/calls.db");
+}
+
+TEST(HostConfig, AbsolutePathsAndMemoryDatabaseStayAsGiven) {
+  const HostConfig c = parse("plugin_dir: /opt/plugins\ncalls: {database: \":memory:\"}\n" + std::string(kPlugins));
+  EXPECT_EQ(c.plugin_dir, "/opt/plugins");
+  EXPECT_EQ(c.database, ":memory:");
+}
+
+TEST(HostConfig, InterpolatesEveryScalarIncludingPluginBlocks) {
+  Environment env;
+  env.set("TWILIO_ACCOUNT_SID", "AC123");
+  env.set("VOICE", "alloy");
+  const HostConfig c = parse(
+      "server:\n"
+      "  port: \"${SERVER_PORT:-8081}\"\n"
+      "calls:\n"
+      "  inbound: ${INBOUND:-true}\n"
+      "plugins:\n"
+      "  telephony:\n"
+      "    plugin: ${TELEPHONY:-twilio}\n"
+      "    config:\n"
+      "      account_sid: ${TWILIO_ACCOUNT_SID}\n"
+      "      auth_token: \"${TWILIO_AUTH_TOKEN}\"\n"
+      "      price: \"$$5\"\n"
+      "      numbers: [\"${VOICE}\", plain]\n"
+      "      nested: {voice: \"${VOICE:-echo}\"}\n"
+      "  voice_model: {plugin: scripted-voice}\n"
+      "  agent: {plugin: reservation-agent}\n",
+      env);
+  EXPECT_EQ(c.server_port, 8081);
+  EXPECT_TRUE(c.accept_inbound_calls);
+  EXPECT_EQ(c.telephony.plugin, "twilio");
+  const YAML::Node& t = c.telephony.config;
+  EXPECT_EQ(t["account_sid"].as<std::string>(), "AC123");
+  EXPECT_EQ(t["auth_token"].as<std::string>(), "");
+  EXPECT_EQ(t["price"].as<std::string>(), "$5");
+  EXPECT_EQ(t["numbers"][0].as<std::string>(), "alloy");
+  EXPECT_EQ(t["numbers"][1].as<std::string>(), "plain");
+  EXPECT_EQ(t["nested"]["voice"].as<std::string>(), "alloy");
+  // The plugin's block keeps the lines of the file, so a plugin's own errors point at the right line.
+  EXPECT_EQ(t["account_sid"].Mark().line + 1, 9);
+  EXPECT_EQ(t["nested"]["voice"].Mark().line + 1, 13);
+}
+
+TEST(HostConfig, AliasedNodesAreInterpolatedOnce) {
+  const HostConfig c = parse(
+      "plugins:\n"
+      "  telephony: {plugin: a, config: {x: &shared \"$${NOT_EXPANDED}\"}}\n"
+      "  voice_model: {plugin: b, config: {y: *shared}}\n"
+      "  agent: {plugin: c}\n");
+  EXPECT_EQ(c.telephony.config["x"].as<std::string>(), "${NOT_EXPANDED}");
+  EXPECT_EQ(c.voice_model.config["y"].as<std::string>(), "${NOT_EXPANDED}");
+}
+
+TEST(HostConfig, PublicDomainIsCleanedUpWithAWarning) {
+  Environment env;
+  env.set("PUBLIC_DOMAIN", "https://abc123.ngrok.io/");
+  const HostConfig c = parse(kPlugins, env);
+  EXPECT_EQ(c.public_domain, "abc123.ngrok.io");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "server.public_domain: \"https://abc123.ngrok.io/\" should be a bare host name (no https://, no trailing "
+            "slash); using \"abc123.ngrok.io\"");
+  EXPECT_EQ(parse("server: {public_domain: \"WSS://x.example.com//\"}\n" + std::string(kPlugins)).public_domain,
+            "x.example.com");
+}
+
+TEST(HostConfig, LogLevelsAnyCase) {
+  auto level = [](const char* text) { return parse(std::string("log_level: ") + text + "\n" + kPlugins).log_level; };
+  EXPECT_EQ(level("DEBUG"), LogLevel::debug);
+  EXPECT_EQ(level("Info"), LogLevel::info);
+  EXPECT_EQ(level("WARN"), LogLevel::warning);
+  EXPECT_EQ(level("error"), LogLevel::error);
+  EXPECT_EQ(level("CRITICAL"), LogLevel::error);
+}
+
+TEST(HostConfig, LoadFromFileAndMissingFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("concierge-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "c.yaml") << "plugin_dir: plugins\n" << kPlugins;
+  }
+  const HostConfig c = concierge::host::load_host_config(dir / "c.yaml", Environment());
+  EXPECT_EQ(c.plugin_dir, dir / "plugins");
+  try {
+    concierge::host::load_host_config(dir / "missing.yaml", Environment());
+    ADD_FAILURE() << "no error for a missing file";
+  } catch (const HostConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "missing.yaml").string() +
+                                         ": cannot read the config file: No such file or directory");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HostConfig, TheEmbeddedDefaultIsTheShippedDefaultYaml) {
+  std::ifstream in(std::string(CONCIERGE_SOURCE_DIR) + "/config/default.yaml", std::ios::binary);
+  ASSERT_TRUE(in);
+  const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(concierge::host::embedded_default_config(), shipped);
+  const HostConfig c = parse_host_config(concierge::host::embedded_default_config(),
+                                         std::string(concierge::host::embedded_default_config_name), Environment());
+  EXPECT_EQ(c.telephony.plugin, "simulated-telephony");
+  EXPECT_EQ(c.voice_model.plugin, "scripted-voice");
+  EXPECT_EQ(c.agent.plugin, "reservation-agent");
+  EXPECT_EQ(c.server_port, 8080);
+}
+
+TEST(HostConfig, ErrorsCarryFileAndCodeApiFields) {
+  try {
+    parse("server: {port: 70000}\n" + std::string(kPlugins));
+    FAIL() << "no error";
+  } catch (const concierge::ConfigError& e) {  // catchable as the SDK's ConfigError
+    EXPECT_EQ(e.key_path(), "server.port");
+    EXPECT_EQ(e.line(), 1);
+    EXPECT_EQ(e.message(), "must be between 0 and 65535, found 70000");
+    EXPECT_EQ(dynamic_cast<const HostConfigError&>(e).file(), "/etc/concierge/test.yaml");
+  }
+}
+
+// Every class of mistake, with the exact line a person reads.
+TEST(HostConfigErrors, YamlSyntax) {
+  EXPECT_EQ(error_of("server:\n  port: [8080\nplugins: {}\n"),
+            "/etc/concierge/test.yaml (line 3): YAML syntax error: end of sequence flow not found");
+  EXPECT_EQ(error_of("log_level: a: b\n"), "/etc/concierge/test.yaml (line 1): YAML syntax error: illegal map value");
+  EXPECT_EQ(error_of("server:\n  host: a\n port: 3\n"),
+            "/etc/concierge/test.yaml (line 3): YAML syntax error: end of map not found");
+}
+
+TEST(HostConfigErrors, EmptyFile) {
+  EXPECT_EQ(error_of(""), "/etc/concierge/test.yaml: the file is empty; it needs at least a plugins: section");
+  EXPECT_EQ(error_of("# only a comment\n"),
+            "/etc/concierge/test.yaml: the file is empty; it needs at least a plugins: section");
+}
+
+TEST(HostConfigErrors, TopLevelNotAMapping) {
+  EXPECT_EQ(error_of("- a\n- b\n"), "/etc/concierge/test.yaml (line 1): expected a mapping, found a list");
+}
+
+TEST(HostConfigErrors, UnknownTopLevelKey) {
+  EXPECT_EQ(error_of(std::string(kPlugins) + "loglevel: DEBUG\n"),
+            "/etc/concierge/test.yaml: loglevel (line 5): unknown key (known keys here: server, log_level, "
+            "plugin_dir, calls, plugins)");
+}
+
+TEST(HostConfigErrors, UnknownServerKey) {
+  EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
+            "public_domain, max_concurrent_calls, max_message_bytes)");
+}
+
+TEST(HostConfigErrors, UnknownPluginChoiceKey) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony: {plugin: twilio, settings: {}}\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.settings (line 2): unknown key (known keys here: plugin, "
+            "config)");
+}
+
+TEST(HostConfigErrors, UnknownPluginRole) {
+  EXPECT_EQ(error_of(std::string(kPlugins) + "  speech: {plugin: whisper}\n"),
+            "/etc/concierge/test.yaml: plugins.speech (line 5): unknown key (known keys here: telephony, "
+            "voice_model, agent)");
+}
+
+TEST(HostConfigErrors, MissingPluginsSection) {
+  EXPECT_EQ(error_of("log_level: INFO\n"), "/etc/concierge/test.yaml: plugins (line 1): required section is missing");
+}
+
+TEST(HostConfigErrors, MissingPluginRole) {
+  EXPECT_EQ(error_of("plugins:\n  telephony: {plugin: twilio}\n  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.voice_model (line 2): required section is missing");
+}
+
+TEST(HostConfigErrors, MissingPluginName) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony:\n"
+                     "    config: {}\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.plugin (line 3): required value is missing");
+}
+
+TEST(HostConfigErrors, PluginNameFromAnUnsetVariable) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony: {plugin: \"${TELEPHONY_PLUGIN}\"}\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.plugin (line 2): required value is empty (is its "
+            "environment variable set?)");
+}
+
+TEST(HostConfigErrors, PluginNameWithAPath) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony: {plugin: ../../tmp/evil}\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.plugin (line 2): \"../../tmp/evil\" is not a plugin name "
+            "(letters, digits, '.', '_' and '-'; the file <name>.so in plugin_dir)");
+}
+
+TEST(HostConfigErrors, PluginConfigNotAMapping) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony:\n"
+                     "    plugin: twilio\n"
+                     "    config: [a, b]\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.config (line 4): expected a mapping of the plugin's settings");
+}
+
+TEST(HostConfigErrors, PluginRoleIsAScalar) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony: twilio\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony (line 2): expected a mapping, found \"twilio\"");
+}
+
+TEST(HostConfigErrors, PortNotANumber) {
+  EXPECT_EQ(error_of("server:\n  port: http\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.port (line 2): expected a whole number, found \"http\"");
+}
+
+TEST(HostConfigErrors, PortFromTheEnvironmentNotANumber) {
+  Environment env;
+  env.set("SERVER_PORT", "80a");
+  EXPECT_EQ(error_of("server:\n  port: ${SERVER_PORT:-8080}\n" + std::string(kPlugins), env),
+            "/etc/concierge/test.yaml: server.port (line 2): expected a whole number, found \"80a\"");
+  // Also when the key is absent and the documented default reads the variable.
+  EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n" + std::string(kPlugins), env),
+            "/etc/concierge/test.yaml: server.port (line 2): expected a whole number, found \"80a\"");
+}
+
+TEST(HostConfigErrors, PortOutOfRange) {
+  EXPECT_EQ(error_of("server: {port: 65536}\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.port (line 1): must be between 0 and 65535, found 65536");
+  EXPECT_EQ(error_of("server: {port: -1}\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.port (line 1): must be between 0 and 65535, found -1");
+}
+
+TEST(HostConfigErrors, MaxConcurrentCallsZero) {
+  EXPECT_EQ(error_of("server:\n  max_concurrent_calls: 0\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.max_concurrent_calls (line 2): must be between 1 and 100000, found 0");
+}
+
+TEST(HostConfigErrors, MaxMessageBytesTooSmall) {
+  EXPECT_EQ(error_of("server:\n  max_message_bytes: 100\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.max_message_bytes (line 2): must be between 1024 and 67108864, found "
+            "100");
+}
+
+TEST(HostConfigErrors, EmptyHost) {
+  EXPECT_EQ(error_of("server:\n  host: \"\"\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.host (line 2): must not be empty (0.0.0.0 listens on every interface)");
+}
+
+TEST(HostConfigErrors, BadLogLevel) {
+  EXPECT_EQ(error_of("log_level: verbose\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: log_level (line 1): expected DEBUG, INFO, WARNING or ERROR, found \"verbose\"");
+  Environment env;
+  env.set("LOG_LEVEL", "TRACE");
+  EXPECT_EQ(error_of("log_level: \"${LOG_LEVEL:-INFO}\"\n" + std::string(kPlugins), env),
+            "/etc/concierge/test.yaml: log_level (line 1): expected DEBUG, INFO, WARNING or ERROR, found \"TRACE\"");
+}
+
+TEST(HostConfigErrors, InboundNotABool) {
+  EXPECT_EQ(error_of("calls:\n  inbound: maybe\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: calls.inbound (line 2): expected true or false, found \"maybe\"");
+}
+
+TEST(HostConfigErrors, TimeLimitZero) {
+  EXPECT_EQ(error_of("calls:\n  time_limit_seconds: 0\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: calls.time_limit_seconds (line 2): must be between 1 and 86400, found 0");
+}
+
+TEST(HostConfigErrors, UnknownCallsKey) {
+  EXPECT_EQ(error_of("calls:\n  timeout: 30\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: calls.timeout (line 2): unknown key (known keys here: time_limit_seconds, "
+            "inbound, history_limit, database)");
+}
+
+TEST(HostConfigErrors, SectionOfTheWrongType) {
+  EXPECT_EQ(error_of("server: 8080\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server (line 1): expected a mapping, found \"8080\"");
+  EXPECT_EQ(error_of("calls: [1, 2]\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: calls (line 1): expected a mapping, found a list");
+}
+
+TEST(HostConfigErrors, ScalarWhereTextExpected) {
+  EXPECT_EQ(error_of("plugin_dir: [a, b]\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: plugin_dir (line 1): expected a text value, found a list");
+}
+
+TEST(HostConfigErrors, DuplicateKey) {
+  EXPECT_EQ(error_of("server:\n  port: 8080\n  port: 9090\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.port (line 3): duplicate key");
+}
+
+TEST(HostConfigErrors, MalformedInterpolationInsideAPluginBlock) {
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony:\n"
+                     "    plugin: twilio\n"
+                     "    config:\n"
+                     "      numbers: [\"+1555\", \"${OTHER_NUMBER\"]\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.config.numbers[1] (line 5): malformed ${...} in "
+            "\"${OTHER_NUMBER\": missing the closing '}'");
+}
+
+TEST(HostConfigErrors, PublicDomainWithAPath) {
+  EXPECT_EQ(error_of("server:\n  public_domain: https://abc.ngrok.io/media-stream\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.public_domain (line 2): must be a bare host name such as "
+            "abc123.ngrok.io (no path), found \"https://abc.ngrok.io/media-stream\"");
+}
+
+TEST(HostConfigErrors, PublicDomainThatIsOnlyAScheme) {
+  EXPECT_EQ(error_of("server:\n  public_domain: https://\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.public_domain (line 2): must be a bare host name such as "
+            "abc123.ngrok.io (no path), found \"https://\"");
+}
+
+TEST(HostConfigErrors, NonScalarKey) {
+  EXPECT_EQ(error_of("? [a, b]\n: value\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml (line 1): keys must be plain names, not lists or mappings");
+}

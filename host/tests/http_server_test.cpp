@@ -1,0 +1,158 @@
+// The daemon's HTTP/WebSocket server over real loopback sockets, with handlers standing in for the routes.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "concierge/net/asio.hpp"
+#include "http_server.hpp"
+#include "logging.hpp"
+
+using namespace concierge;
+using namespace concierge::host;
+using namespace concierge::net;
+
+namespace {
+
+struct Echo : WebSocketHandler {
+  std::shared_ptr<WebSocketPeer> peer;
+  std::vector<std::string>* closed_reasons;
+  void on_text(std::string_view message) override { peer->send_text(std::string("echo:") + std::string(message)); }
+  void on_closed(std::string_view reason) override { closed_reasons->push_back(std::string(reason)); }
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServer::Handlers handlers;
+    handlers.http = [](const HttpRequest& r) {
+      if (r.path == "/boom") throw std::runtime_error("handler exploded");
+      nlohmann::json j{{"method", r.method}, {"path", r.path}, {"query", r.query}, {"body", r.body},
+                       {"content_type", std::string(r.header("content-type"))}};
+      return HttpResponse::json(200, j.dump());
+    };
+    handlers.check_upgrade = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.query.count("deny")) return HttpResponse::json_error(403, "forbidden");
+      return std::nullopt;
+    };
+    handlers.open_websocket = [this](std::shared_ptr<WebSocketPeer> peer) {
+      auto h = std::make_shared<Echo>();
+      h->peer = peer;
+      h->closed_reasons = &closed_;
+      return h;
+    };
+    HttpServerLimits limits;
+    limits.max_body_bytes = 1000;
+    limits.max_message_bytes = 2000;
+    server_ = std::make_unique<HttpServer>(io_, make_logger("test", LogLevel::error), handlers, limits);
+    port_ = server_->listen("127.0.0.1", 0);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    asio::post(io_, [this] { server_->stop(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    io_.stop();
+    thread_.join();
+    server_.reset();
+  }
+
+  http::response<http::string_body> request(http::verb verb, const std::string& target, std::string body = "") {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port_});
+    http::request<http::string_body> req{verb, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::content_type, "application/json");
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res;
+  }
+
+  asio::io_context io_;
+  std::unique_ptr<HttpServer> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  std::vector<std::string> closed_;
+};
+
+TEST_F(HttpServerTest, PassesMethodPathQueryHeadersAndBody) {
+  auto res = request(http::verb::post, "/calls?call_id=a%20b&x=1", R"({"k":1})");
+  EXPECT_EQ(res.result_int(), 200);
+  auto j = nlohmann::json::parse(res.body());
+  EXPECT_EQ(j["method"], "POST");
+  EXPECT_EQ(j["path"], "/calls");
+  EXPECT_EQ(j["query"]["call_id"], "a b");
+  EXPECT_EQ(j["body"], R"({"k":1})");
+  EXPECT_EQ(j["content_type"], "application/json");
+}
+
+TEST_F(HttpServerTest, AThrowingHandlerIsA500AndTheServerCarriesOn) {
+  EXPECT_EQ(request(http::verb::get, "/boom").result_int(), 500);
+  EXPECT_EQ(request(http::verb::get, "/fine").result_int(), 200);
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413) {
+  EXPECT_EQ(request(http::verb::post, "/calls", std::string(5000, 'x')).result_int(), 413);
+}
+
+TEST_F(HttpServerTest, GarbageIsA400) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port_});
+  asio::write(socket, asio::buffer(std::string("THIS IS NOT HTTP\r\n\r\n")));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  beast::error_code ec;
+  http::read(socket, buffer, res, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.result_int(), 400);
+}
+
+TEST_F(HttpServerTest, WebSocketEchoesAndReportsTheClose) {
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port_});
+  ws.handshake("127.0.0.1", "/media-stream?call_id=1");
+  for (int i = 0; i < 100; ++i) {
+    ws.write(asio::buffer(std::string("hello ") + std::to_string(i)));
+    beast::flat_buffer b;
+    ws.read(b);
+    EXPECT_EQ(beast::buffers_to_string(b.data()), "echo:hello " + std::to_string(i));
+  }
+  ws.close(websocket::close_code::normal);
+  for (int i = 0; i < 100 && closed_.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_EQ(closed_[0], "closed by peer");
+}
+
+TEST_F(HttpServerTest, RefusedUpgradeGetsTheHandlersResponse) {
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port_});
+  websocket::response_type res;
+  beast::error_code ec;
+  ws.handshake(res, "127.0.0.1", "/media-stream?deny=1", ec);
+  EXPECT_TRUE(ec);
+  EXPECT_EQ(res.result_int(), 403);
+}
+
+TEST_F(HttpServerTest, OversizedWebSocketMessageClosesThatSocketOnly) {
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port_});
+  ws.handshake("127.0.0.1", "/media-stream");
+  ws.write(asio::buffer(std::string(10000, 'x')));
+  beast::flat_buffer b;
+  beast::error_code ec;
+  ws.read(b, ec);
+  EXPECT_TRUE(ec);  // closed by the server (1009 message too big)
+  for (int i = 0; i < 100 && closed_.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_NE(closed_[0].find("larger than the configured limit"), std::string::npos);
+  EXPECT_EQ(request(http::verb::get, "/still-here").result_int(), 200);
+}
+
+}  // namespace

@@ -1,0 +1,238 @@
+// The plugin loader against fixture plugins (host/tests/fixtures), each built to be refused for one reason.
+#include <dlfcn.h>
+
+#include <gtest/gtest.h>
+
+#include "concierge/net/asio.hpp"
+#include "host_config.hpp"
+#include "logging.hpp"
+#include "plugin_loader.hpp"
+
+using concierge::PluginKind;
+using concierge::host::LoadedPlugin;
+using concierge::host::PluginLoader;
+using concierge::host::PluginLoadError;
+
+namespace {
+
+const std::filesystem::path kDir = CONCIERGE_TEST_PLUGIN_DIR;
+
+class TestHost final : public concierge::HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { work(); }
+  std::string public_domain() const override { return ""; }
+  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override {
+    return nullptr;
+  }
+
+ private:
+  boost::asio::io_context io_;
+};
+
+class PluginLoaderTest : public ::testing::Test {
+ protected:
+  concierge::PluginContext context() {
+    return concierge::PluginContext{host_, concierge::host::make_logger("fixture", concierge::LogLevel::error),
+                                    kDir};
+  }
+  // The block a config file would give: parsed from YAML so its nodes carry line numbers.
+  static YAML::Node block(const std::string& yaml) { return YAML::Load(yaml); }
+
+  std::string error_of(const std::string& name, PluginKind kind, const YAML::Node& config,
+                       const std::string& key_path = "plugins.telephony.config",
+                       const std::filesystem::path& config_file = "/etc/concierge.yaml") {
+    try {
+      loader_.load(name, kind, context(), config, key_path, config_file);
+    } catch (const PluginLoadError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
+  TestHost host_;
+  PluginLoader loader_{kDir};
+  YAML::Node good_config_ = block("greeting: hello");
+};
+
+std::string file(const std::string& name) { return (kDir / (name + ".so")).string(); }
+
+bool library_is_loaded(const std::string& name) {
+  void* handle = dlopen(file(name).c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (!handle) return false;
+  dlclose(handle);
+  return true;
+}
+
+}  // namespace
+
+TEST_F(PluginLoaderTest, LoadsAGoodPluginAndPassesItsConfig) {
+  const LoadedPlugin plugin = loader_.load("fixture-good", PluginKind::telephony, context(), good_config_);
+  EXPECT_EQ(plugin.name, "fixture-good");
+  EXPECT_EQ(plugin.version, "1.2.3");
+  EXPECT_EQ(plugin.description, "loader test fixture");
+  EXPECT_EQ(plugin.kind, PluginKind::telephony);
+  EXPECT_EQ(plugin.sdk_major, concierge::kSdkVersionMajor);
+  EXPECT_EQ(plugin.sdk_minor, concierge::kSdkVersionMinor);
+  EXPECT_EQ(plugin.file, kDir / "fixture-good.so");
+  ASSERT_TRUE(plugin.instance.telephony);
+  EXPECT_FALSE(plugin.instance.voice_model);
+  EXPECT_FALSE(plugin.instance.agent);
+  EXPECT_EQ(plugin.instance.telephony->http_routes(), std::vector<std::string>{"/fixture/hello"});
+  EXPECT_TRUE(plugin.instance.telephony->place_call({}, nullptr));
+}
+
+TEST_F(PluginLoaderTest, TheInstanceKeepsTheLibraryLoaded) {
+  std::shared_ptr<concierge::TelephonyProvider> provider;
+  {
+    LoadedPlugin plugin = loader_.load("fixture-good", PluginKind::telephony, context(), good_config_);
+    provider = plugin.instance.telephony;
+  }
+  // Only the provider is left: the library must still be mapped, or the next virtual call would jump into nothing.
+  EXPECT_TRUE(library_is_loaded("fixture-good"));
+  EXPECT_EQ(provider->http_routes(), std::vector<std::string>{"/fixture/hello"});
+  provider.reset();
+  EXPECT_FALSE(library_is_loaded("fixture-good"));
+}
+
+TEST_F(PluginLoaderTest, BindTiesLaterObjectsToTheLibrary) {
+  std::shared_ptr<concierge::CallLeg> leg;
+  {
+    LoadedPlugin plugin = loader_.load("fixture-good", PluginKind::telephony, context(), good_config_);
+    leg = plugin.bind(plugin.instance.telephony->place_call({}, nullptr));
+  }
+  EXPECT_TRUE(library_is_loaded("fixture-good"));
+  leg->hang_up();
+  leg.reset();
+  EXPECT_FALSE(library_is_loaded("fixture-good"));
+}
+
+TEST_F(PluginLoaderTest, InspectReadsOnlyTheDescriptor) {
+  const LoadedPlugin plugin = loader_.inspect("fixture-good");
+  EXPECT_EQ(plugin.version, "1.2.3");
+  EXPECT_FALSE(plugin.instance.telephony);
+  EXPECT_TRUE(plugin.library);
+}
+
+TEST_F(PluginLoaderTest, AvailableListsTheFolder) {
+  const auto names = loader_.available();
+  for (const char* name : {"fixture-bad-magic", "fixture-good", "fixture-plain", "fixture-sdk2", "fixture-text"})
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_TRUE(PluginLoader("/nonexistent/folder").available().empty());
+}
+
+TEST_F(PluginLoaderTest, MissingFileListsWhatIsThere) {
+  const std::string error = error_of("twillio", PluginKind::telephony, good_config_);
+  EXPECT_EQ(error.rfind(file("twillio") + ": no such plugin; " + kDir.string() + " has: ", 0), 0u) << error;
+  EXPECT_NE(error.find("fixture-good"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+}
+
+TEST_F(PluginLoaderTest, MissingFolder) {
+  PluginLoader loader("/nonexistent/plugins");
+  try {
+    loader.load("twilio", PluginKind::telephony, context(), good_config_);
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "/nonexistent/plugins/twilio.so: no such plugin; the plugin folder /nonexistent/plugins does not exist "
+              "(set plugin_dir in the config)");
+  }
+}
+
+TEST_F(PluginLoaderTest, TextFileNamedSo) {
+  EXPECT_EQ(error_of("fixture-text", PluginKind::telephony, good_config_),
+            file("fixture-text") + ": is not a shared library (not an ELF file)");
+}
+
+TEST_F(PluginLoaderTest, SharedLibraryWithoutDescriptor) {
+  EXPECT_EQ(error_of("fixture-plain", PluginKind::telephony, good_config_),
+            file("fixture-plain") + ": is not a concierge plugin (it exports no concierge_plugin_descriptor)");
+}
+
+TEST_F(PluginLoaderTest, WrongMagic) {
+  EXPECT_EQ(error_of("fixture-bad-magic", PluginKind::telephony, good_config_),
+            file("fixture-bad-magic") + ": is not a concierge plugin (descriptor magic 0x12345678, expected "
+                                        "0x474e4343)");
+}
+
+TEST_F(PluginLoaderTest, OtherSdkMajor) {
+  EXPECT_EQ(error_of("fixture-sdk2", PluginKind::telephony, good_config_),
+            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK 1.0; rebuild the plugin");
+}
+
+TEST_F(PluginLoaderTest, NewerSdkMinor) {
+  EXPECT_EQ(error_of("fixture-newer-minor", PluginKind::telephony, good_config_),
+            file("fixture-newer-minor") +
+                ": built for SDK 1.99, this host has SDK 1.0; upgrade the host or rebuild the plugin against SDK 1.0");
+}
+
+TEST_F(PluginLoaderTest, WrongKind) {
+  EXPECT_EQ(error_of("fixture-good", PluginKind::voice_model, good_config_),
+            file("fixture-good") + ": is a telephony plugin, configured as voice_model");
+}
+
+TEST_F(PluginLoaderTest, NameThatDoesNotMatchTheFile) {
+  EXPECT_EQ(error_of("fixture-misnamed", PluginKind::telephony, good_config_),
+            file("fixture-misnamed") +
+                ": declares the plugin name \"somebody-else\"; a plugin's file must be <its name>.so");
+}
+
+TEST_F(PluginLoaderTest, CreateThrowsConfigErrorForAMissingValue) {
+  // The host's key path and the config file are put in front of the plugin's own key.
+  const YAML::Node config = block("retries: 2");
+  EXPECT_EQ(error_of("fixture-good", PluginKind::telephony, config),
+            "/etc/concierge.yaml: plugins.telephony.config.greeting (line 1): required value is missing");
+}
+
+TEST_F(PluginLoaderTest, CreateThrowsConfigErrorWithTheLineOfTheBadValue) {
+  const YAML::Node config = block("greeting: hi\n\nretries: 9\n");
+  EXPECT_EQ(error_of("fixture-good", PluginKind::telephony, config),
+            "/etc/concierge.yaml: plugins.telephony.config.retries (line 3): must be between 0 and 5, found 9");
+  const YAML::Node unknown = block("greeting: hi\ncolour: red\n");
+  EXPECT_EQ(error_of("fixture-good", PluginKind::telephony, unknown),
+            "/etc/concierge.yaml: plugins.telephony.config.colour (line 2): unknown key (known keys here: greeting, "
+            "retries)");
+}
+
+TEST_F(PluginLoaderTest, CreateThrowsSomethingElse) {
+  EXPECT_EQ(error_of("fixture-throws", PluginKind::telephony, good_config_),
+            file("fixture-throws") + ": create() failed: the fixture refuses to start");
+}
+
+TEST_F(PluginLoaderTest, CreateReturnsNothing) {
+  EXPECT_EQ(error_of("fixture-empty", PluginKind::telephony, good_config_),
+            file("fixture-empty") + ": create() returned no telephony object");
+}
+
+TEST_F(PluginLoaderTest, RefusedPluginsAreUnloaded) {
+  error_of("fixture-sdk2", PluginKind::telephony, good_config_);
+  error_of("fixture-throws", PluginKind::telephony, good_config_);
+  EXPECT_FALSE(library_is_loaded("fixture-sdk2"));
+  EXPECT_FALSE(library_is_loaded("fixture-throws"));
+}
+
+TEST_F(PluginLoaderTest, LoadConfiguredPluginsUsesTheConfigsFileAndKeyPaths) {
+  concierge::host::Environment env;
+  const auto config = concierge::host::parse_host_config(
+      "plugin_dir: " + kDir.string() +
+          "\n"
+          "plugins:\n"
+          "  telephony:\n"
+          "    plugin: fixture-good\n"
+          "    config:\n"
+          "      greeting: 42\n"
+          "      retries: many\n"
+          "  voice_model: {plugin: fixture-good}\n"
+          "  agent: {plugin: fixture-good}\n",
+      "/srv/concierge.yaml", env);
+  try {
+    concierge::host::load_configured_plugins(config, [&](const std::string&) { return context(); });
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "/srv/concierge.yaml: plugins.telephony.config.retries (line 7): expected a whole number, found "
+              "\"many\"");
+  }
+}
