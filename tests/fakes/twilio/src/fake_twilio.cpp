@@ -131,8 +131,9 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
     co_await timer.async_wait(use_awaitable);
   }
 
-  std::optional<std::string> signature_for(const std::string& url, const Form& params) const {
-    switch (static_cast<SignatureMode>(signature_mode.load())) {
+  std::optional<std::string> signature_for(const std::string& url, const Form& params,
+                                           std::optional<SignatureMode> mode = std::nullopt) const {
+    switch (mode.value_or(static_cast<SignatureMode>(signature_mode.load()))) {
       case SignatureMode::correct: return FakeTwilio::sign(options.auth_token, url, params);
       case SignatureMode::forged: return FakeTwilio::sign(options.auth_token + "-forged", url, params);
       case SignatureMode::missing: return std::nullopt;
@@ -260,7 +261,7 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
           tcp::endpoint(asio::ip::make_address("127.0.0.1"), daemon_port.load()), use_awaitable);
       beast::get_lowest_layer(ws).expires_never();
       ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-      const auto signature = signature_for(url, {});
+      const auto signature = signature_for(url, {}, options.stream_signature);
       ws.set_option(websocket::stream_base::decorator([signature](websocket::request_type& request) {
         request.set(http::field::user_agent, "Twilio.TmeWs/1.0");
         if (signature) request.set("X-Twilio-Signature", *signature);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -59,7 +60,8 @@ struct FakeTwilioOptions {
   std::vector<std::string> from_numbers{"+15005550006"};  // the magic valid From, plus any "purchased" number
   std::string public_domain = "concierge.test";           // the daemon's PUBLIC_DOMAIN
   std::uint16_t daemon_port = 0;  // https://{public_domain} and wss://{public_domain} map to 127.0.0.1:{daemon_port}
-  SignatureMode signature = SignatureMode::correct;
+  SignatureMode signature = SignatureMode::correct;         // webhooks (TwiML fetch, status callbacks)
+  std::optional<SignatureMode> stream_signature;             // the Media Stream handshake; default: as `signature`
   double speed = 1.0;                                 // >1: faster than real time (frames and delays)
   std::chrono::milliseconds ring_time{300};           // from initiated to answered/busy/...
   bool echo_marks_on_clear = true;                     // Twilio sends back the marks a clear dropped

@@ -1,0 +1,328 @@
+// The production Twilio plugin core against the fake Twilio over loopback sockets: REST, webhooks with signatures,
+// and the Media Stream both ways.
+#include <gtest/gtest.h>
+
+#include "fake_twilio/fake_twilio.hpp"
+#include "mini_host.hpp"
+#include "twilio_provider.hpp"
+
+namespace concierge::twilio {
+namespace {
+using namespace std::chrono_literals;
+using fake_twilio::FakeTwilio;
+using fake_twilio::FakeTwilioOptions;
+using fake_twilio::Scenario;
+using fake_twilio::SegmentScript;
+using fake_twilio::SignatureMode;
+using testing::MiniHost;
+using testing::RecordingEvents;
+using testing::wait_until;
+
+constexpr const char* kDomain = "concierge.test";
+
+class PluginWithFakeTwilio : public ::testing::Test {
+ protected:
+  void start(FakeTwilioOptions options = {}, std::function<void(TwilioConfig&)> adjust = {}) {
+    options.public_domain = kDomain;
+    if (options.speed == 1.0) options.speed = 4.0;  // keeps the suite quick; real-time pacing is tested below
+    fake = std::make_unique<FakeTwilio>(std::move(options));
+    host = std::make_unique<MiniHost>(kDomain);
+    TwilioConfig config;
+    config.account_sid = "AC00000000000000000000000000000001";
+    config.auth_token = "fake-auth-token";
+    config.from_number = "+15005550006";
+    config.public_domain = kDomain;
+    config.api_base_url = fake->base_url();
+    config.request_timeout = 5s;
+    if (adjust) adjust(config);
+    provider = std::make_shared<TwilioProvider>(*host, log, config);
+    fake->set_daemon_port(host->serve(provider));
+  }
+
+  std::shared_ptr<CallLeg> call(const std::string& to, std::shared_ptr<RecordingEvents> events,
+                                const std::string& id = "call-1") {
+    return host->on_loop([&] {
+      return provider->place_call(OutboundCall{id, to, "Demo Restaurant", 30s}, events);
+    });
+  }
+
+  void TearDown() override {
+    legs.clear();
+    provider.reset();
+    host.reset();
+    fake.reset();
+  }
+
+  std::shared_ptr<testing::MemoryLog> log = std::make_shared<testing::MemoryLog>();
+  std::unique_ptr<FakeTwilio> fake;
+  std::unique_ptr<MiniHost> host;
+  std::shared_ptr<TwilioProvider> provider;
+  std::vector<std::shared_ptr<CallLeg>> legs;
+};
+
+TEST_F(PluginWithFakeTwilio, AnsweredCallCarriesAudioBothWaysAndMarksTrackPlayback) {
+  FakeTwilioOptions options;
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->say(fake_twilio::tone_mulaw(440, 400ms)).pause(800ms);
+    return script;
+  };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  std::shared_ptr<CallLeg> leg;
+  // The agent speaks 10 frames (200 ms) as soon as the line is up.
+  events->when_media_started = [&] {
+    std::vector<std::uint8_t> frame(160, 0x55);
+    for (int i = 0; i < 10; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
+  };
+  leg = call("+15551230000", events);
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+
+  auto final = *events->final_status();
+  EXPECT_EQ(final.status, CallStatus::completed);
+  ASSERT_TRUE(final.duration_seconds);
+  EXPECT_GE(*final.duration_seconds, 1);
+  EXPECT_TRUE(events->has_status(CallStatus::dialing));
+  EXPECT_TRUE(events->has_status(CallStatus::ringing));
+  EXPECT_TRUE(events->has_status(CallStatus::in_progress));
+  auto calls = fake->calls();
+  ASSERT_EQ(calls.size(), 1u);
+  {
+    std::lock_guard lock(events->mutex);
+    EXPECT_EQ(events->provider_id, calls[0].sid);
+    EXPECT_TRUE(events->media_started);
+    // Every callee frame arrived, in order, 20 ms apart.
+    EXPECT_EQ(events->audio_frames, calls[0].frames_sent);
+    EXPECT_EQ(events->audio_frames, 60u);
+    EXPECT_EQ(events->audio_bytes, 60u * 160);
+    for (std::size_t i = 0; i < events->audio_timestamps_us.size(); ++i)
+      EXPECT_EQ(events->audio_timestamps_us[i], i * 20'000);
+    // One mark per chunk came back, each one 20 ms further.
+    ASSERT_EQ(events->playback_us.size(), 10u);
+    for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(events->playback_us[i], static_cast<std::int64_t>((i + 1) * 20'000));
+    ASSERT_FALSE(events->media_stopped.empty());
+  }
+  EXPECT_EQ(calls[0].agent_bytes_received, 1600u);
+  EXPECT_EQ(calls[0].agent_bytes_played, 1600u);
+  EXPECT_EQ(calls[0].marks_echoed.size(), 10u);
+  // Nothing but media, mark and clear went to Twilio.
+  EXPECT_TRUE(fake->records_of("ws.unexpected").empty());
+
+  // The create request, as Twilio documents it.
+  const auto create = fake->records_of("rest.create");
+  ASSERT_EQ(create.size(), 1u);
+  const auto form = parse_form(create[0].detail);
+  auto values = [&](const std::string& name) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : form)
+      if (k == name) out.push_back(v);
+    return out;
+  };
+  EXPECT_EQ(values("To"), std::vector<std::string>{"+15551230000"});
+  EXPECT_EQ(values("From"), std::vector<std::string>{"+15005550006"});
+  EXPECT_EQ(values("Url"), std::vector<std::string>{"https://concierge.test/twiml?call_id=call-1"});
+  EXPECT_EQ(values("Method"), std::vector<std::string>{"POST"});
+  EXPECT_EQ(values("StatusCallback"), std::vector<std::string>{"https://concierge.test/twilio/status?call_id=call-1"});
+  EXPECT_EQ(values("StatusCallbackEvent"),
+            (std::vector<std::string>{"initiated", "ringing", "answered", "completed"}));
+  EXPECT_EQ(values("Timeout"), std::vector<std::string>{"30"});
+  // The TwiML carried the call id as a parameter, and the start message brought it back.
+  const auto twiml = fake->records_of("twiml");
+  ASSERT_EQ(twiml.size(), 1u);
+  EXPECT_NE(twiml[0].detail.find("<Parameter name=\"call_id\" value=\"call-1\"/>"), std::string::npos);
+  EXPECT_EQ(fake->records_of("ws.sent.start").at(0).detail, R"({"call_id":"call-1"})");
+  // Every status callback was accepted.
+  for (const auto& record : fake->records_of("status")) EXPECT_NE(record.detail.find("-> 204"), std::string::npos) << record.detail;
+}
+
+TEST_F(PluginWithFakeTwilio, MagicNumbersFailWithTwiliosErrors) {
+  start();
+  const std::pair<const char*, const char*> cases[] = {
+      {"+15005550001", "Twilio error 21217: Phone number does not appear to be valid "
+                       "(https://www.twilio.com/docs/errors/21217)"},
+      {"+15005550002", "Twilio error 21214: 'To' phone number cannot be reached "
+                       "(https://www.twilio.com/docs/errors/21214)"},
+      {"+15005550003", "Twilio error 21215: Account not authorized to call +15005550003"},
+      {"+15005550004", "Twilio error 21216: Account not allowed to call +15005550004"}};
+  int n = 0;
+  for (const auto& [to, reason] : cases) {
+    auto events = std::make_shared<RecordingEvents>();
+    legs.push_back(call(to, events, "magic-" + std::to_string(++n)));
+    ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 5s)) << to;
+    EXPECT_EQ(events->final_status()->status, CallStatus::failed);
+    EXPECT_EQ(events->final_status()->reason.rfind(reason, 0), 0u) << events->final_status()->reason;
+  }
+  EXPECT_TRUE(fake->calls().empty());
+}
+
+TEST_F(PluginWithFakeTwilio, WrongAuthTokenIsTwilios20003) {
+  start({}, [](TwilioConfig& config) { config.auth_token = "not-the-token"; });
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 5s));
+  EXPECT_EQ(events->final_status()->status, CallStatus::failed);
+  EXPECT_EQ(events->final_status()->reason,
+            "Twilio error 20003: Authenticate - Your AccountSid or AuthToken was incorrect. "
+            "(https://www.twilio.com/docs/errors/20003)");
+}
+
+TEST_F(PluginWithFakeTwilio, UnreachableTwilioFailsTheCallWithAClearReason) {
+  std::string dead_url;
+  {
+    FakeTwilio gone{{}};
+    dead_url = gone.base_url();
+  }  // closed: nothing listens on that port now
+  start({}, [&](TwilioConfig& config) { config.api_base_url = dead_url; });
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_EQ(events->final_status()->status, CallStatus::failed);
+  EXPECT_EQ(events->final_status()->reason.rfind("could not reach Twilio at " + dead_url + ": ", 0), 0u)
+      << events->final_status()->reason;
+}
+
+TEST_F(PluginWithFakeTwilio, BusyAndNoAnswerComeFromStatusCallbacks) {
+  FakeTwilioOptions options;
+  options.scenario = [](const fake_twilio::CreatedCall& call) {
+    return call.field("To") == "+15551110001" ? Scenario::busy : Scenario::no_answer;
+  };
+  start(options);
+  auto busy = std::make_shared<RecordingEvents>();
+  auto silent = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551110001", busy, "busy"));
+  legs.push_back(call("+15551110002", silent, "silent"));
+  ASSERT_TRUE(wait_until([&] { return busy->final_status() && silent->final_status(); }, 10s));
+  EXPECT_EQ(busy->final_status()->status, CallStatus::busy);
+  EXPECT_EQ(busy->final_status()->reason, "the line was busy");
+  EXPECT_EQ(silent->final_status()->status, CallStatus::no_answer);
+  EXPECT_TRUE(busy->has_status(CallStatus::ringing));
+  EXPECT_FALSE(busy->media_started);
+  EXPECT_TRUE(fake->records_of("twiml").empty());
+}
+
+class SignatureModes : public PluginWithFakeTwilio, public ::testing::WithParamInterface<SignatureMode> {};
+
+TEST_P(SignatureModes, UnsignedOrForgedRequestsAreRefusedAndChangeNothing) {
+  FakeTwilioOptions options;
+  options.signature = GetParam();
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 10s));
+  const auto twiml = fake->records_of("twiml");
+  ASSERT_EQ(twiml.size(), 1u);
+  EXPECT_EQ(twiml[0].detail.rfind("403 ", 0), 0u) << twiml[0].detail;
+  for (const auto& record : fake->records_of("status")) EXPECT_NE(record.detail.find("-> 403"), std::string::npos);
+  EXPECT_TRUE(fake->records_of("ws.open").empty());
+  // Only what the REST answer said: Twilio queued the call. No callback moved it.
+  std::lock_guard lock(events->mutex);
+  ASSERT_EQ(events->statuses.size(), 1u);
+  EXPECT_EQ(events->statuses[0].status, CallStatus::dialing);
+  EXPECT_FALSE(events->media_started);
+  EXPECT_TRUE(log->contains(GetParam() == SignatureMode::missing ? "missing X-Twilio-Signature" : "invalid X-Twilio-Signature"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Forged, SignatureModes, ::testing::Values(SignatureMode::forged, SignatureMode::missing));
+
+TEST_F(PluginWithFakeTwilio, ForgedMediaStreamHandshakeIsRefused) {
+  // Webhooks signed correctly, then the WebSocket handshake forged: the upgrade is refused with 403.
+  FakeTwilioOptions options;
+  options.stream_signature = SignatureMode::forged;
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 10s));
+  const auto refused = fake->records_of("ws.refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].detail.find("declined"), std::string::npos) << refused[0].detail;  // Beast: upgrade declined
+  EXPECT_EQ(fake->records_of("twiml").at(0).detail.rfind("200 ", 0), 0u);
+  EXPECT_FALSE(events->media_started);
+  EXPECT_TRUE(log->contains("invalid X-Twilio-Signature on GET /media-stream"));
+}
+
+TEST_F(PluginWithFakeTwilio, ClearDropsUnplayedAudioAndPlaybackCountsOnlyWhatWasHeard) {
+  FakeTwilioOptions options;
+  options.speed = 1.0 + 1e-9;  // real time: the clear must land while audio is still queued
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->pause(1500ms);
+    return script;
+  };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  std::shared_ptr<CallLeg> leg;
+  std::vector<std::uint8_t> frame(160, 0x55);
+  events->when_media_started = [&] {
+    for (int i = 0; i < 50; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});  // 1 s queued at once
+  };
+  leg = call("+15551230000", events);
+  ASSERT_TRUE(wait_until([&] { return events->last_playback_us() >= 200'000; }, 10s));
+  host->on_loop([&] { leg->clear_audio(); });
+  const std::int64_t heard_at_clear = host->on_loop([&] { return events->last_playback_us(); });
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("clear.in").empty(); }, 5s));
+  // After the clear, 5 more frames: progress continues from what was heard, not from what was sent.
+  host->on_loop([&] {
+    for (int i = 0; i < 5; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
+  });
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  const auto calls = fake->calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].clears, 1u);
+  EXPECT_GT(calls[0].agent_bytes_dropped, 0u);
+  EXPECT_EQ(calls[0].agent_bytes_played + calls[0].agent_bytes_dropped, calls[0].agent_bytes_received);
+  // Marks the clear dropped came back (as Twilio does) and were ignored: progress never went past what was played.
+  std::lock_guard lock(events->mutex);
+  ASSERT_FALSE(events->playback_us.empty());
+  EXPECT_EQ(events->playback_us.back(), static_cast<std::int64_t>(calls[0].agent_bytes_played) * 125);
+  EXPECT_GE(events->playback_us.back(), heard_at_clear + 100'000);
+  for (std::size_t i = 1; i < events->playback_us.size(); ++i) EXPECT_GT(events->playback_us[i], events->playback_us[i - 1]);
+  const auto clear = fake->records_of("clear.in");
+  ASSERT_EQ(clear.size(), 1u);
+}
+
+TEST_F(PluginWithFakeTwilio, HangUpEndsTheCallAtTwilioAndClosesTheStream) {
+  FakeTwilioOptions options;
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->stay_on_line();
+    return script;
+  };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  auto leg = call("+15551230000", events);
+  ASSERT_TRUE(wait_until([&] { return events->audio_frames > 5; }, 10s));
+  host->on_loop([&] { leg->hang_up(); leg->hang_up(); });
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_EQ(events->final_status()->status, CallStatus::completed);
+  const auto updates = fake->records_of("rest.update");
+  ASSERT_EQ(updates.size(), 1u);  // hang_up is idempotent
+  EXPECT_EQ(updates[0].detail, "Status=completed");
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 5s));
+  std::lock_guard lock(events->mutex);
+  ASSERT_EQ(events->media_stopped.size(), 1u);
+}
+
+TEST_F(PluginWithFakeTwilio, RealTimePacing) {
+  FakeTwilioOptions options;
+  options.speed = 1.0 + 1e-9;
+  options.ring_time = 100ms;
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->pause(1000ms);
+    return script;
+  };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  std::chrono::steady_clock::time_point first, last;
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(wait_until([&] { return events->audio_frames >= 1; }, 10s));
+  first = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return events->audio_frames >= 50; }, 10s));
+  last = std::chrono::steady_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(last - first).count();
+  EXPECT_GE(ms, 900);   // 49 frames of 20 ms
+  EXPECT_LE(ms, 1300);
+}
+
+}  // namespace
+}  // namespace concierge::twilio
