@@ -773,6 +773,7 @@ std::optional<CodeItem> match_code_item(const Tokens& t, std::size_t i, bool str
     return CodeItem{std::to_string(tens), i + 1};
   }
   if (auto letter = nato_letter(w)) return CodeItem{std::string(1, *letter), i + 1};
+  if (w == "x" && text_is(t, i + 1, "-") && text_is(t, i + 2, "ray")) return CodeItem{"X", i + 3};  // "x-ray"
   if (w.size() == 1 && std::isalpha(static_cast<unsigned char>(w[0]))) {
     if (strict && (w == "a" || w == "i")) {
       std::size_t k = i + 1;
@@ -800,6 +801,22 @@ std::string tidy_dashes(std::string code) {
     out.push_back(c);
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
+  // "4-5-7-2" is how recognisers write spelled digits, not a code with dashes: when every dash-separated group is
+  // one character, the dashes go.
+  if (out.find('-') != std::string::npos) {
+    bool all_single = true;
+    std::size_t group = 0;
+    for (char c : out) {
+      if (c == '-') {
+        if (group != 1) all_single = false;
+        group = 0;
+      } else {
+        ++group;
+      }
+    }
+    if (group != 1) all_single = false;
+    if (all_single) out.erase(std::remove(out.begin(), out.end(), '-'), out.end());
+  }
   return out;
 }
 
@@ -1021,7 +1038,10 @@ std::string normalize_spoken_code(std::string_view spoken) {
 }
 
 std::optional<std::string> find_confirmation_code(std::string_view utterance) {
-  const Tokens t = tokenize(utterance);
+  Tokens t = tokenize(utterance);
+  // In text written all in capitals, a capitalised word says nothing about being a code ("NUMBER IS 4572").
+  if (std::none_of(utterance.begin(), utterance.end(), [](unsigned char c) { return std::islower(c); }))
+    for (Token& token : t) token.upper = token.text.size() == 1;
   // The code said after a keyword, within a short window (fillers like "number is", "will be", "for you" sit
   // between). Runs shorter than 3 characters in that window are head counts or hours, not codes.
   constexpr std::size_t kWindow = 14;

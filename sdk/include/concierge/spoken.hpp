@@ -12,7 +12,8 @@
 //   "quarter past 7", "quarter to 8", "7 o'clock", "7 in the evening", "eight tonight".
 //   Without AM/PM, a 12-hour reading is chosen for dinner: hours 1..10 mean PM (7 -> 19:00, 10 -> 22:00), 11 means
 //   11 AM and 12 means noon. A colon time with a leading zero ("07:30") or an hour of 13..23 is a 24-hour time.
-//   "in the morning" / "am" force AM; "tonight", "in the evening", "in the afternoon", "pm" force PM.
+//   "in the morning" / "am" force AM; "tonight", "in the evening", "in the afternoon", "pm" force PM. An hour of
+//   13..23 with "pm" ("19:00 pm", "13pm") is read as the 24-hour time it already is; with "am" it is not a time.
 // - Dates: "today", "tonight", "tomorrow", "day after tomorrow", weekdays, "Dec 3", "December 3rd", "3 December",
 //   "the 3rd of December", "December 3, 2026", "2026-12-03", and US-ordered "12/3" or "12/3/2026".
 //   A weekday ("Friday", "on Friday", "this Friday") is the first such day from today on, today included.
@@ -86,7 +87,8 @@ std::string short_date(std::chrono::year_month_day date);
 // "A as in apple" -> "A", "R dash 4 5" -> "R-45", "ABC 123" -> "ABC123", "forty five seventy two" -> "4572".
 // A letter is a single letter, a NATO word, or a word written in capitals ("ABC"); lower-case words ("see",
 // "apple" after "as in") are words, not characters. Letters come out upper-case; commas, periods and words that
-// are not characters are dropped.
+// are not characters are dropped. Dashes stay ("R-45") unless every dash-separated group is a single character
+// ("4-5-7-2" -> "4572", the way recognisers write spelled digits).
 std::string normalize_spoken_code(std::string_view spoken);
 
 // The confirmation number a restaurant gives in one utterance, normalized as above, or nullopt. It is the code
@@ -100,7 +102,9 @@ std::optional<std::string> find_confirmation_code(std::string_view utterance);
 
 // How to read a code aloud: "4572" -> "four five seven two"; a code with letters or dashes is read item by item
 // with commas, letters as capitals: "R45" -> "R, four, five", "R-45" -> "R, dash, four, five".
-// normalize_spoken_code(spell_code(c)) == c for every code of letters, digits and dashes.
+// normalize_spoken_code(spell_code(c)) == c for every code of capital letters, digits and dashes (except codes like
+// "A-1" whose dashes only separate single characters, which normalize without them). Letter O is read "O as in Oscar"
+// so it is not heard as zero.
 std::string spell_code(std::string_view code);
 
 }  // namespace concierge

@@ -1,0 +1,23 @@
+#pragma once
+// Phone numbers as people write them, turned into E.164 ("+15551234567").
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace concierge::reservation {
+
+// "+1 555 123 4567", "(555) 123-4567", "555.123.4567", "0044 20 7946 0018" -> E.164. Separators (spaces, dashes,
+// dots, parentheses) are dropped; "00" is an international prefix; ten digits without a prefix are read as a North
+// American number (+1), eleven digits starting with 1 likewise. nullopt when the result is not 7..15 digits.
+std::optional<std::string> normalize_phone_number(std::string_view text);
+
+struct PhoneMention {
+  std::string e164;
+  std::size_t begin = 0;  // byte range in the text
+  std::size_t end = 0;
+};
+// The first phone number in running text: a run of digits and separators with at least 10 digits (so dates, times
+// and confirmation numbers are not mistaken for one), optionally starting with '+' or '('.
+std::optional<PhoneMention> find_phone_number(std::string_view text);
+
+}  // namespace concierge::reservation

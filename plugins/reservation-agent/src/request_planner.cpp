@@ -1,0 +1,489 @@
+#include "request_planner.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <set>
+
+#include "concierge/spoken.hpp"
+#include "phone_number.hpp"
+
+namespace concierge::reservation {
+namespace chr = std::chrono;
+namespace {
+
+const std::set<std::string, std::less<>> kKnownFields = {
+    "restaurant",    "phone_number",   "date",           "time",
+    "party_size",    "customer_name",  "customer_phone", "special_requests",
+    "time_tolerance_minutes"};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Lower-case, apostrophes dropped ("Luigi's" -> "luigis"), everything else that is not a letter or digit a space,
+// spaces collapsed, one space at each end: so " demo restaurant " can be found as a whole-word substring.
+// `origin` maps each output byte back to its offset in the input.
+std::string match_form(std::string_view s, std::vector<std::size_t>* origin = nullptr) {
+  std::string out = " ";
+  if (origin) origin->assign(1, 0);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\'') continue;
+    if (std::isalnum(c)) {
+      out.push_back(static_cast<char>(std::tolower(c)));
+    } else if (out.back() != ' ') {
+      out.push_back(' ');
+    } else {
+      continue;
+    }
+    if (origin) origin->push_back(i);
+  }
+  if (out.back() != ' ') {
+    out.push_back(' ');
+    if (origin) origin->push_back(s.size());
+  }
+  return out;
+}
+
+std::string known_restaurants(const ReservationConfig& config) {
+  std::string out;
+  for (std::size_t k = 0; k < config.restaurants.size(); ++k) {
+    if (k) out += ", ";
+    out += config.restaurants[k].name;
+  }
+  return out;
+}
+
+const Restaurant* restaurant_by_name(const ReservationConfig& config, std::string_view name) {
+  const std::string wanted = match_form(name);
+  for (const Restaurant& r : config.restaurants) {
+    if (match_form(r.name) == wanted) return &r;
+    for (const std::string& alias : r.aliases)
+      if (match_form(alias) == wanted) return &r;
+  }
+  return nullptr;
+}
+
+const Restaurant* restaurant_by_phone(const ReservationConfig& config, std::string_view e164) {
+  for (const Restaurant& r : config.restaurants)
+    if (r.phone == e164) return &r;
+  return nullptr;
+}
+
+// Every directory entry named in the text (by name or alias, whole words, any case). When one name sits inside a
+// longer one that also matched ("Demo" inside "Demo Restaurant"), only the longer counts.
+std::vector<const Restaurant*> restaurants_in_text(const ReservationConfig& config, std::string_view text) {
+  struct Hit {
+    const Restaurant* restaurant;
+    std::size_t begin, end;
+  };
+  const std::string haystack = match_form(text);
+  std::vector<Hit> hits;
+  for (const Restaurant& r : config.restaurants) {
+    std::vector<std::string> names{r.name};
+    names.insert(names.end(), r.aliases.begin(), r.aliases.end());
+    for (const std::string& name : names) {
+      const std::string needle = match_form(name);
+      if (needle.size() <= 2) continue;  // an alias of only punctuation
+      for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+        hits.push_back(Hit{&r, at, at + needle.size()});
+    }
+  }
+  std::vector<const Restaurant*> out;
+  for (const Hit& hit : hits) {
+    const bool inside_longer = std::any_of(hits.begin(), hits.end(), [&](const Hit& other) {
+      return other.restaurant != hit.restaurant && other.begin <= hit.begin && other.end >= hit.end &&
+             other.end - other.begin > hit.end - hit.begin;
+    });
+    if (!inside_longer && std::find(out.begin(), out.end(), hit.restaurant) == out.end()) out.push_back(hit.restaurant);
+  }
+  return out;
+}
+
+struct Word {
+  std::string text;  // as written
+  std::size_t begin, end;
+};
+std::vector<Word> words_of(std::string_view text) {
+  std::vector<Word> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (std::isalnum(c)) {
+      std::size_t j = i;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '\'' ||
+                                 (text[j] == '-' && j + 1 < text.size() &&
+                                  std::isalpha(static_cast<unsigned char>(text[j + 1])))))
+        ++j;
+      out.push_back(Word{std::string(text.substr(i, j - i)), i, j});
+      i = j;
+    } else {
+      if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?')
+        out.push_back(Word{std::string(1, static_cast<char>(c)), i, i + 1});
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool is_capitalized(const std::string& w) { return !w.empty() && std::isupper(static_cast<unsigned char>(w[0])); }
+
+bool is_calendar_word(const std::string& w) {
+  static const std::set<std::string, std::less<>> words = {
+      "monday",  "tuesday",  "wednesday", "thursday", "friday",  "saturday", "sunday",   "january",
+      "february", "march",   "april",     "may",      "june",    "july",     "august",   "september",
+      "october", "november", "december",  "jan",      "feb",     "mar",      "apr",      "jun",
+      "jul",     "aug",      "sep",       "sept",     "oct",     "nov",      "dec",      "today",
+      "tomorrow", "tonight", "noon",      "midnight", "i"};
+  return words.count(lower(w)) > 0;
+}
+
+// Up to four capitalised words from word k ("Alex Morgan", "Luigi's Trattoria"), as written; "" when none.
+std::string capitalized_phrase(const std::vector<Word>& words, std::size_t k, std::string_view text) {
+  std::size_t end = k;
+  while (end < words.size() && end < k + 4 && is_capitalized(words[end].text) && !is_calendar_word(words[end].text))
+    ++end;
+  if (end == k) return "";
+  return std::string(text.substr(words[k].begin, words[end - 1].end - words[k].begin));
+}
+
+// "under the name Alex Morgan", "in the name of Alex", "name: Alex", "my name is Alex", "under Alex".
+std::string customer_name_in_text(std::string_view text) {
+  const auto words = words_of(text);
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string w = lower(words[i].text);
+    auto next_is = [&](std::size_t k, std::string_view s) { return k < words.size() && lower(words[k].text) == s; };
+    std::size_t start = std::string::npos;
+    if (w == "under" && next_is(i + 1, "the") && next_is(i + 2, "name")) start = next_is(i + 3, "of") ? i + 4 : i + 3;
+    else if (w == "in" && next_is(i + 1, "the") && next_is(i + 2, "name") && next_is(i + 3, "of")) start = i + 4;
+    else if (w == "name" && next_is(i + 1, "is")) start = i + 2;
+    else if (w == "name" && next_is(i + 1, ":")) start = i + 2;
+    else if (w == "under") start = i + 1;
+    if (start == std::string::npos) continue;
+    if (std::string name = capitalized_phrase(words, start, text); !name.empty()) return name;
+  }
+  return "";
+}
+
+// A restaurant named after "at" that is not in the directory ("at Luigi's tomorrow"), to ask for its number.
+std::string unknown_restaurant_in_text(std::string_view text) {
+  const auto words = words_of(text);
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    const std::string w = lower(words[i].text);
+    if (w != "at" && w != "from" && w != "with") continue;
+    if (std::string name = capitalized_phrase(words, i + 1, text); !name.empty()) return name;
+  }
+  return "";
+}
+
+// Requests people add to a booking: the clause around a known keyword ("with a window seat", "it's a birthday").
+std::string special_requests_in_text(std::string_view text) {
+  const std::string low = lower(text);
+  // An explicit label takes the rest of its sentence.
+  for (std::string_view label : {"special requests:", "special request:", "special requests", "special request",
+                                 "requests:", "note:"}) {
+    if (const auto at = low.find(label); at != std::string::npos) {
+      std::size_t from = at + label.size();
+      while (from < text.size() && (text[from] == ' ' || text[from] == ':')) ++from;
+      std::size_t to = text.find_first_of(".;!?\n", from);
+      std::string out(text.substr(from, to == std::string::npos ? std::string::npos : to - from));
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      if (!out.empty()) return out;
+    }
+  }
+  static const std::vector<std::string_view> keywords = {
+      "window",    "booth",      "outside",  "outdoor",  "patio",     "terrace",   "high chair", "highchair",
+      "wheelchair", "accessible", "birthday", "anniversary", "allerg", "gluten",  "vegan",      "vegetarian",
+      "quiet",     "stroller",   "pram",     "dog",      "private room", "celebrat", "proposal"};
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  for (std::string_view keyword : keywords) {
+    const auto at = low.find(keyword);
+    if (at == std::string::npos) continue;
+    // Back to the start of the clause: the nearest punctuation, or a word that opens a request.
+    std::size_t from = 0;
+    if (const auto p = low.find_last_of(",.;!?\n", at); p != std::string::npos) from = p + 1;
+    for (std::string_view opener : {" with ", " and ", " preferably ", " ideally ", " if possible "}) {
+      const auto o = low.rfind(opener, at);
+      if (o != std::string::npos && o + 1 > from) from = o + 1;
+    }
+    std::size_t to = low.find_first_of(",.;!?\n", at);
+    if (to == std::string::npos) to = low.size();
+    spans.emplace_back(from, to);
+  }
+  std::sort(spans.begin(), spans.end());
+  std::string out;
+  std::size_t covered = 0;
+  for (auto [from, to] : spans) {
+    if (to <= covered) continue;
+    from = std::max(from, covered);
+    std::string piece(text.substr(from, to - from));
+    const auto trim = [](std::string& s) {
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(s.begin());
+      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    };
+    trim(piece);
+    for (std::string_view opener : {"with ", "and ", "With ", "And "})
+      if (piece.rfind(opener, 0) == 0) piece.erase(0, opener.size());
+    trim(piece);
+    if (!piece.empty()) out += (out.empty() ? "" : "; ") + piece;
+    covered = to;
+  }
+  return out;
+}
+
+// The weekday names written in the text, to catch "Friday, December 3" when December 3 is a Thursday.
+std::vector<int> weekdays_in_text(std::string_view text) {
+  static const std::array<std::string_view, 7> names = {"monday", "tuesday",  "wednesday", "thursday",
+                                                        "friday", "saturday", "sunday"};
+  const std::string haystack = match_form(text);
+  std::vector<int> out;
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (haystack.find(" " + std::string(names[k]) + " ") != std::string::npos) out.push_back(static_cast<int>(k + 1));
+  return out;
+}
+
+const char* weekday_name(int iso) {
+  static const char* names[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+  return names[(iso - 1) % 7];
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+RequestPlanner::RequestPlanner(ReservationConfig config, Clock now) : config_(std::move(config)), now_(std::move(now)) {}
+
+TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
+  TaskPlan plan;
+  std::vector<std::string> questions;
+  const std::string& text = request.text;
+  const nlohmann::json& fields = request.fields;
+  auto ask = [&](std::string question) { questions.push_back(std::move(question)); };
+
+  auto finish = [&](ReservationTask* task) {
+    if (!questions.empty()) {
+      plan.ready = false;
+      std::string joined;
+      for (const std::string& q : questions) joined += (joined.empty() ? "" : " ") + q;
+      plan.question = joined;
+      return plan;
+    }
+    plan.ready = true;
+    plan.callee_name = task->restaurant;
+    plan.phone_number = task->phone_number;
+    plan.summary = summary_line(*task);
+    plan.details = to_details(*task);
+    return plan;
+  };
+
+  if (!fields.is_null() && !fields.is_object()) {
+    ask("The structured fields must be a JSON object.");
+    return finish(nullptr);
+  }
+  const nlohmann::json no_fields = nlohmann::json::object();
+  const nlohmann::json& f = fields.is_object() ? fields : no_fields;
+  for (const auto& [key, value] : f.items()) {
+    if (!kKnownFields.count(key)) {
+      std::string known;
+      for (const auto& k : kKnownFields) known += (known.empty() ? "" : ", ") + k;
+      ask("I don't know the field " + in_quotes(key) + " (known fields: " + known + ").");
+    }
+  }
+  auto string_field = [&](const char* key) -> std::optional<std::string> {
+    const auto it = f.find(key);
+    if (it == f.end() || it->is_null()) return std::nullopt;
+    if (it->is_string()) {
+      std::string s = it->get<std::string>();
+      if (s.find_first_not_of(" \t") == std::string::npos) return std::nullopt;
+      return s;
+    }
+    ask("The field " + in_quotes(key) + " must be text.");
+    return std::nullopt;
+  };
+  if (text.empty() && f.empty()) {
+    ask("What would you like me to book? For example: \"a table for 4 at Demo Restaurant tomorrow at 7pm\".");
+    return finish(nullptr);
+  }
+
+  ReservationTask task;
+  task.time_tolerance_minutes = config_.time_tolerance_minutes;
+
+  // ---- restaurant and phone number: fields, then the directory by name, then a number in the text.
+  const auto field_restaurant = string_field("restaurant");
+  const auto field_phone = string_field("phone_number");
+  std::optional<std::string> phone;
+  if (field_phone) {
+    phone = normalize_phone_number(*field_phone);
+    if (!phone) ask(in_quotes(*field_phone) + " is not a phone number I can dial. Please give it like +15551234567.");
+  }
+  const auto text_phone = find_phone_number(text);
+  const Restaurant* restaurant = nullptr;
+  bool restaurant_known = false;
+  if (field_restaurant) {
+    restaurant = restaurant_by_name(config_, *field_restaurant);
+    task.restaurant = restaurant ? restaurant->name : *field_restaurant;
+    if (!phone && !field_phone && text_phone) phone = text_phone->e164;
+    if (!restaurant && !phone && !field_phone)
+      ask("I don't have a phone number for " + *field_restaurant + ". What number should I call? I know: " +
+          known_restaurants(config_) + ".");
+    restaurant_known = restaurant || phone;
+  } else if (phone || field_phone) {
+    if (phone) restaurant = restaurant_by_phone(config_, *phone);
+    task.restaurant = restaurant ? restaurant->name : (phone ? *phone : "");
+    restaurant_known = true;
+  } else {
+    const auto named = restaurants_in_text(config_, text);
+    if (named.size() > 1) {
+      std::string names;
+      for (std::size_t k = 0; k < named.size(); ++k)
+        names += (k == 0 ? "" : (k + 1 == named.size() ? " or " : ", ")) + named[k]->name;
+      ask("Which restaurant: " + names + "?");
+    } else if (named.size() == 1) {
+      restaurant = named[0];
+      task.restaurant = restaurant->name;
+      if (text_phone) phone = text_phone->e164;  // "call Demo Restaurant on +1 555 ...": the user's number wins
+      restaurant_known = true;
+    } else if (text_phone) {
+      phone = text_phone->e164;
+      restaurant = restaurant_by_phone(config_, *phone);
+      if (restaurant) {
+        task.restaurant = restaurant->name;
+      } else {
+        const std::string name = unknown_restaurant_in_text(text);
+        task.restaurant = name.empty() ? *phone : name;
+      }
+      restaurant_known = true;
+    } else if (const std::string unknown = unknown_restaurant_in_text(text); !unknown.empty()) {
+      ask("I don't have a phone number for " + unknown + ". What number should I call? I know: " +
+          known_restaurants(config_) + ".");
+    } else {
+      ask("Which restaurant? I know: " + known_restaurants(config_) + ".");
+    }
+  }
+  if (restaurant_known) task.phone_number = phone ? *phone : (restaurant ? restaurant->phone : "");
+
+  // ---- today, in the restaurant's time zone when it has one.
+  const TimeZone zone = restaurant && restaurant->time_zone ? *restaurant->time_zone : config_.time_zone;
+  const LocalTime now = local_time(zone, now_());
+  const chr::year_month_day today = config_.today ? *config_.today : now.date;
+  // With a fixed "today" (tests) there is no meaningful "now" to compare a time of day with.
+  const bool check_time_passed = !config_.today;
+
+  // ---- date
+  std::optional<chr::year_month_day> date;
+  if (auto field_date = string_field("date")) {
+    date = parse_iso_date(*field_date);
+    if (!date) {
+      if (auto found = find_date(*field_date, today)) date = found->first;
+    }
+    if (!date) ask("I couldn't read the date " + in_quotes(*field_date) + ". Which date should I book (YYYY-MM-DD)?");
+  } else if (auto found = find_date(text, today)) {
+    date = found->first;
+    const auto said = weekdays_in_text(text);
+    const int actual = static_cast<int>(chr::weekday{chr::sys_days{*date}}.iso_encoding());
+    if (!said.empty() && std::find(said.begin(), said.end(), actual) == said.end()) {
+      ask(say_date(*date, today).substr(std::string(weekday_name(actual)).size() + 2) + " is a " +
+          weekday_name(actual) + ", not a " + weekday_name(said.front()) + ". Which date should I book?");
+      date.reset();
+    }
+  } else {
+    ask("Which date should I book? For example \"tomorrow\", \"Friday\" or \"December 3\".");
+  }
+  if (date && chr::sys_days{*date} < chr::sys_days{today}) {
+    ask(say_date(*date, today) + " is in the past. Which date should I book?");
+    date.reset();
+  }
+  if (date && chr::sys_days{*date} > chr::sys_days{today} + chr::days{366}) {
+    ask(say_date(*date, today) + " is more than a year ahead; restaurants rarely take bookings that far out. "
+                                 "Which date should I book?");
+    date.reset();
+  }
+
+  // ---- time
+  std::optional<int> time;
+  if (const auto it = f.find("time"); it != f.end() && !it->is_null()) {
+    if (it->is_string()) {
+      const std::string s = it->get<std::string>();
+      time = parse_hh_mm(s);
+      if (!time) time = parse_time_of_day(s);
+      if (!time) ask("I couldn't read the time " + in_quotes(s) + ". What time should I book (HH:MM)?");
+    } else {
+      ask("The field \"time\" must be text like \"19:30\".");
+    }
+  } else if (auto found = find_time_of_day(text)) {
+    time = found->first;
+  } else {
+    ask("What time should I book? For example \"7pm\" or \"19:30\".");
+  }
+  if (date && time && check_time_passed && *date == today && *time <= now.minutes) {
+    ask("It is already past " + say_time(*time) + " today. Which time or date should I book?");
+    time.reset();
+  }
+
+  // ---- party size
+  std::optional<int> party;
+  if (const auto it = f.find("party_size"); it != f.end() && !it->is_null()) {
+    if (it->is_number_integer()) party = it->get<int>();
+    else if (it->is_string()) party = parse_number(it->get<std::string>());
+    if (!party) ask("The party size must be a whole number. How many people is the reservation for?");
+  } else {
+    party = find_party_size(text);
+    if (!party) ask("How many people is the reservation for?");
+  }
+  if (party && *party < 1) {
+    ask("A reservation needs at least one person. How many people is it for?");
+    party.reset();
+  }
+  if (party && *party > config_.max_party_size) {
+    const std::string where =
+        restaurant_known ? task.restaurant + (task.phone_number.empty() ? "" : " at " + task.phone_number)
+                         : "the restaurant";
+    ask("For more than " + std::to_string(config_.max_party_size) + " people, please call " + where +
+        " directly: large groups are arranged with the restaurant, not booked in a quick call.");
+    party.reset();
+  }
+
+  // ---- customer
+  if (auto name = string_field("customer_name")) task.customer_name = *name;
+  else if (std::string name = customer_name_in_text(text); !name.empty()) task.customer_name = name;
+  else task.customer_name = config_.customer.name;
+  if (task.customer_name.empty()) ask("What name should the reservation be under?");
+  if (auto customer_phone = string_field("customer_phone")) {
+    if (auto e164 = normalize_phone_number(*customer_phone)) task.customer_phone = *e164;
+    else ask(in_quotes(*customer_phone) + " is not a phone number. What number can the restaurant reach you on?");
+  } else {
+    task.customer_phone = config_.customer.phone;
+  }
+
+  if (auto requests = string_field("special_requests")) task.special_requests = *requests;
+  else task.special_requests = special_requests_in_text(text);
+
+  if (const auto it = f.find("time_tolerance_minutes"); it != f.end() && !it->is_null()) {
+    if (it->is_number_integer() && it->get<int>() >= 0 && it->get<int>() <= 240)
+      task.time_tolerance_minutes = it->get<int>();
+    else
+      ask("The field \"time_tolerance_minutes\" must be a whole number from 0 to 240.");
+  }
+
+  // Partial details help the user see what was understood even when a question remains.
+  if (!questions.empty()) {
+    nlohmann::json partial = nlohmann::json::object();
+    if (!task.restaurant.empty()) partial["restaurant"] = task.restaurant;
+    if (!task.phone_number.empty()) partial["phone_number"] = task.phone_number;
+    if (date) partial["date"] = format_iso_date(*date);
+    if (time) partial["time"] = format_hh_mm(*time);
+    if (party) partial["party_size"] = *party;
+    plan.details = std::move(partial);
+    return finish(nullptr);
+  }
+  task.date = *date;
+  task.date_spoken = say_date(*date, today);
+  task.time_minutes = *time;
+  task.party_size = *party;
+  return finish(&task);
+}
+
+}  // namespace concierge::reservation

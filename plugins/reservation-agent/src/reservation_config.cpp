@@ -1,0 +1,134 @@
+#include "reservation_config.hpp"
+
+#include <cctype>
+#include <ctime>
+
+#include "concierge/config.hpp"
+#include "concierge/spoken.hpp"
+#include "phone_number.hpp"
+
+namespace concierge::reservation {
+namespace chr = std::chrono;
+
+std::optional<TimeZone> parse_time_zone(std::string_view text) {
+  std::string t;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) t.push_back(static_cast<char>(std::toupper(c)));
+  if (t.empty() || t == "LOCAL") return TimeZone{};
+  std::string_view rest = t;
+  if (rest.substr(0, 3) == "UTC" || rest.substr(0, 3) == "GMT") rest.remove_prefix(3);
+  if (rest.empty() || rest == "Z") return TimeZone{false, 0, std::string(text)};
+  if (rest[0] != '+' && rest[0] != '-') return std::nullopt;
+  const int sign = rest[0] == '-' ? -1 : 1;
+  rest.remove_prefix(1);
+  std::string digits;
+  bool colon = false;
+  for (char c : rest) {
+    if (std::isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
+    else if (c == ':' && !colon) colon = true;
+    else return std::nullopt;
+  }
+  int hours = 0, minutes = 0;
+  if (digits.size() == 1 || digits.size() == 2) {
+    if (colon) return std::nullopt;
+    hours = std::stoi(digits);
+  } else if (digits.size() == 3 || digits.size() == 4) {
+    hours = std::stoi(digits.substr(0, digits.size() - 2));
+    minutes = std::stoi(digits.substr(digits.size() - 2));
+  } else {
+    return std::nullopt;
+  }
+  if (hours > 14 || minutes > 59) return std::nullopt;
+  return TimeZone{false, sign * (hours * 60 + minutes), std::string(text)};
+}
+
+LocalTime local_time(const TimeZone& zone, chr::system_clock::time_point at) {
+  if (zone.local) {
+    const std::time_t t = chr::system_clock::to_time_t(at);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    return LocalTime{chr::year_month_day{chr::year{tm.tm_year + 1900}, chr::month{static_cast<unsigned>(tm.tm_mon + 1)},
+                                         chr::day{static_cast<unsigned>(tm.tm_mday)}},
+                     tm.tm_hour * 60 + tm.tm_min};
+  }
+  const auto shifted = chr::floor<chr::minutes>(at) + chr::minutes{zone.offset_minutes};
+  const auto day = chr::floor<chr::days>(shifted);
+  return LocalTime{chr::year_month_day{day}, static_cast<int>((shifted - day).count())};
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string required_phone(const ConfigNode& node, std::string_view key) {
+  const std::string text = node.required_string(key);
+  auto e164 = normalize_phone_number(text);
+  if (!e164) node.fail(key, "\"" + text + "\" is not a phone number (write it in E.164, like +15551234567)");
+  return *e164;
+}
+
+TimeZone zone_of(const ConfigNode& node, std::string_view key) {
+  const std::string text = node.get_string(key, "local");
+  auto zone = parse_time_zone(text);
+  if (!zone)
+    node.fail(key, "\"" + text + "\" is not a time zone this build understands: use local, UTC or a fixed offset like "
+                   "UTC-05:00 (named zones need a time-zone database GCC 12 does not ship)");
+  return *zone;
+}
+
+}  // namespace
+
+ReservationConfig parse_reservation_config(const YAML::Node& block, const std::string& path) {
+  const ConfigNode root(block, path);
+  root.allow_only({"restaurants", "customer", "time_tolerance_minutes", "max_party_size", "time_zone", "today"});
+  ReservationConfig config;
+
+  if (root.has("restaurants")) {
+    const YAML::Node list = block["restaurants"];
+    if (!list.IsSequence() && !list.IsNull()) root.fail("restaurants", "expected a list of {name, phone} entries");
+    std::size_t index = 0;
+    for (const auto& item : list) {
+      const ConfigNode entry(item, root.key_path("restaurants") + "[" + std::to_string(index++) + "]");
+      entry.allow_only({"name", "phone", "aliases", "time_zone"});
+      Restaurant r;
+      r.name = entry.required_string("name");
+      r.phone = required_phone(entry, "phone");
+      r.aliases = entry.get_string_list("aliases");
+      if (entry.has("time_zone")) r.time_zone = zone_of(entry, "time_zone");
+      for (const Restaurant& other : config.restaurants) {
+        if (lower(other.name) == lower(r.name)) entry.fail("name", "\"" + r.name + "\" is listed twice");
+      }
+      config.restaurants.push_back(std::move(r));
+    }
+    if (config.restaurants.empty())
+      root.fail("restaurants", "the list is empty: leave the key out for the default (Demo Restaurant) or add one");
+  } else {
+    config.restaurants.push_back(Restaurant{"Demo Restaurant", "+1234567890", {}, std::nullopt});
+  }
+
+  if (auto customer = root.optional_child("customer")) {
+    customer->allow_only({"name", "phone"});
+    config.customer.name = customer->get_string("name", "");
+    const std::string phone = customer->get_string("phone", "");
+    if (!phone.empty()) {
+      auto e164 = normalize_phone_number(phone);
+      if (!e164) customer->fail("phone", "\"" + phone + "\" is not a phone number (write it in E.164, like +15551234567)");
+      config.customer.phone = *e164;
+    }
+  }
+
+  config.time_tolerance_minutes = static_cast<int>(root.get_int("time_tolerance_minutes", 60, 0, 240));
+  config.max_party_size = static_cast<int>(root.get_int("max_party_size", 20, 1, 200));
+  config.time_zone = zone_of(root, "time_zone");
+  const std::string today = root.get_string("today", "");
+  if (!today.empty()) {
+    config.today = parse_iso_date(today);
+    if (!config.today) root.fail("today", "\"" + today + "\" is not a date (write it as YYYY-MM-DD)");
+  }
+  return config;
+}
+
+}  // namespace concierge::reservation

@@ -1,0 +1,54 @@
+#pragma once
+// The reservation agent's config block, validated once at start-up (unknown keys and wrong types are errors that
+// name the key path and the line). Every key has a default, so an empty block works and reaches Demo Restaurant.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace concierge::reservation {
+
+// Which clock "today" and "now" are read on. GCC 12's standard library has no time-zone database, so a zone is
+// either the machine's local time or a fixed offset from UTC ("UTC", "UTC+01:00", "-05:00").
+struct TimeZone {
+  bool local = true;
+  int offset_minutes = 0;  // when !local
+  std::string text = "local";
+};
+// "local", "UTC", "UTC+1", "UTC-05:00", "+01:00", "-0500"; nullopt for anything else (IANA names included).
+std::optional<TimeZone> parse_time_zone(std::string_view text);
+
+struct LocalTime {
+  std::chrono::year_month_day date;
+  int minutes = 0;  // since midnight
+};
+LocalTime local_time(const TimeZone& zone, std::chrono::system_clock::time_point at);
+
+struct Restaurant {
+  std::string name;
+  std::string phone;  // E.164
+  std::vector<std::string> aliases;
+  std::optional<TimeZone> time_zone;  // overrides the block's time_zone for dates at this restaurant
+};
+
+struct Customer {
+  std::string name;   // empty: the agent asks the user
+  std::string phone;  // E.164, empty when not configured (the voice model then says it has none to give)
+};
+
+struct ReservationConfig {
+  std::vector<Restaurant> restaurants;  // default: Demo Restaurant, +1234567890
+  Customer customer;
+  int time_tolerance_minutes = 60;      // how far from the requested time an alternative may be accepted
+  int max_party_size = 20;              // bigger parties are asked to call the restaurant directly
+  TimeZone time_zone;                   // default: the machine's local time
+  std::optional<std::chrono::year_month_day> today;  // fixed "today" for deterministic tests
+};
+
+// Throws concierge::ConfigError naming "<path>.<key>" and the line. `path` is where the block sits
+// ("plugins.agent.config").
+ReservationConfig parse_reservation_config(const YAML::Node& block, const std::string& path);
+
+}  // namespace concierge::reservation

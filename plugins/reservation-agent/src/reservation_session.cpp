@@ -1,0 +1,349 @@
+#include "reservation_session.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "concierge/spoken.hpp"
+
+namespace concierge::reservation {
+namespace chr = std::chrono;
+namespace {
+
+const std::vector<std::string> kEndReasons = {"confirmed", "unavailable", "declined", "no_answer", "other"};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains_any(const std::string& haystack, std::initializer_list<std::string_view> needles) {
+  return std::any_of(needles.begin(), needles.end(),
+                     [&](std::string_view n) { return haystack.find(n) != std::string::npos; });
+}
+
+ToolResult error_result(std::string message) {
+  ToolResult result;
+  result.output = nlohmann::json{{"ok", false}, {"error", std::move(message)}};
+  return result;
+}
+
+// A confirmation number as the voice model passed it: usually characters ("4572", "R-45"), sometimes the words it
+// heard ("four five seven two", "R as in Robert 4 5"). One token is taken as characters; words are normalized.
+std::string code_from_argument(std::string_view raw) {
+  std::string trimmed(raw);
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.erase(trimmed.begin());
+  std::string characters;
+  bool one_token = true;
+  for (char c : trimmed) {
+    if (std::isspace(static_cast<unsigned char>(c))) one_token = false;
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-')
+      characters.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (one_token) return characters;
+  std::string normalized = normalize_spoken_code(trimmed);
+  return normalized.empty() ? characters : normalized;
+}
+
+std::string minutes_phrase(int minutes) { return std::to_string(minutes) + "-minute"; }
+
+}  // namespace
+
+ReservationSession::ReservationSession(ReservationTask task) : task_(std::move(task)) {}
+
+bool ReservationSession::within_tolerance(int minutes) const {
+  return std::abs(minutes - task_.time_minutes) <= task_.time_tolerance_minutes;
+}
+
+std::string ReservationSession::instructions() const {
+  const int earliest = std::max(0, task_.time_minutes - task_.time_tolerance_minutes);
+  const int latest = std::min(23 * 60 + 59, task_.time_minutes + task_.time_tolerance_minutes);
+  const std::string party = std::to_string(task_.party_size) + (task_.party_size == 1 ? " person" : " people");
+  std::string s;
+  s += "You are phoning " + task_.restaurant + " to book a table on behalf of a customer. You are the caller; the "
+       "person who answers works at the restaurant. Speak English. Be brief, warm and polite: one or two short "
+       "sentences at a time, then let them speak. Never talk over them.\n\n";
+  s += "THE BOOKING\n";
+  s += "- Party size: " + party + "\n";
+  s += "- Date: " + task_.date_spoken + " (" + format_iso_date(task_.date) + ")\n";
+  s += "- Time: " + say_time(task_.time_minutes) + " (" + format_hh_mm(task_.time_minutes) + ")\n";
+  s += "- Name for the booking: " + task_.customer_name + "\n";
+  if (!task_.customer_phone.empty())
+    s += "- Customer's phone number: " + task_.customer_phone + " (say it digit by digit)\n";
+  else
+    s += "- Customer's phone number: not available. If asked, say you don't have it to hand and offer the name.\n";
+  if (!task_.special_requests.empty())
+    s += "- Special requests: " + task_.special_requests + " (mention them once the table is agreed)\n";
+  s += "\nHOW TO RUN THE CALL\n";
+  s += "1. When someone answers, greet them and ask for the table in one sentence, for example: \"Hi, I'd like to "
+       "book a table for " + party + " on " + task_.date_spoken + " at " + say_time(task_.time_minutes) +
+       ", please.\"\n";
+  s += "2. If they ask for a name, give \"" + task_.customer_name + "\". If they ask for a phone number, give the "
+       "customer's number above. Share nothing else about the customer. If asked, say honestly that you are an AI "
+       "assistant calling for " + task_.customer_name + ".\n";
+  s += "3. If that time is not available, you may accept another time on the same date between " +
+       say_time(earliest) + " and " + say_time(latest) + " (within " + std::to_string(task_.time_tolerance_minutes) +
+       " minutes of the requested time). Politely decline any other date, any time outside that window and any "
+       "change to the party size.\n";
+  s += "4. When they confirm the booking, ask for a confirmation number if they have not given one. NEVER invent, "
+       "guess or complete a confirmation number: use only what the staff member actually said. Repeat it back "
+       "character by character to check it (\"That's four, five, seven, two?\").\n";
+  s += "5. Then call confirm_reservation with the confirmation number exactly as they gave it, the date "
+       "(YYYY-MM-DD), the agreed time (HH:MM, 24-hour clock) and the party size. If it returns an error, fix what it "
+       "says; do not book something the customer did not ask for.\n";
+  s += "6. Thank them, say goodbye, and then call end_call with reason \"confirmed\" and a one-line summary.\n";
+  s += "7. If they are fully booked and nothing within the window works, thank them, say goodbye and call end_call "
+       "with reason \"unavailable\". If they will not take the booking for another reason, use \"declined\". If you "
+       "reach voicemail or nobody speaks, call end_call with reason \"no_answer\" without leaving a message. If "
+       "they book the table but will not give any confirmation number, do not call confirm_reservation; say goodbye "
+       "and call end_call with reason \"confirmed\" and say so in the summary.\n";
+  s += "If they put you on hold, wait quietly. If they ask something you do not know, say you don't know rather "
+       "than making something up. Keep the call short.\n";
+  return s;
+}
+
+std::vector<ToolDefinition> ReservationSession::tools() const {
+  ToolDefinition confirm;
+  confirm.name = "confirm_reservation";
+  confirm.description =
+      "Record the booking once the restaurant has confirmed it and given a confirmation number. Only use a "
+      "confirmation number the restaurant actually said.";
+  confirm.parameters = nlohmann::json::parse(R"({
+    "type": "object",
+    "properties": {
+      "confirmation_number": {"type": "string",
+                              "description": "The confirmation number exactly as the restaurant gave it, e.g. \"4572\" or \"R-45\"."},
+      "date": {"type": "string", "description": "The booked date, YYYY-MM-DD."},
+      "time": {"type": "string", "description": "The booked time, HH:MM on a 24-hour clock."},
+      "party_size": {"type": "integer", "minimum": 1, "description": "Number of people."}
+    },
+    "required": ["confirmation_number", "date", "time", "party_size"],
+    "additionalProperties": false
+  })");
+  ToolDefinition end;
+  end.name = "end_call";
+  end.description = "End the phone call after you have said goodbye.";
+  end.parameters = nlohmann::json::parse(R"({
+    "type": "object",
+    "properties": {
+      "reason": {"type": "string", "enum": ["confirmed", "unavailable", "declined", "no_answer", "other"],
+                 "description": "Why the call is ending."},
+      "summary": {"type": "string", "description": "One sentence on what was agreed or why not."}
+    },
+    "required": ["reason", "summary"],
+    "additionalProperties": false
+  })");
+  return {confirm, end};
+}
+
+ToolResult ReservationSession::on_tool_call(const ToolCall& call) {
+  if (!call.arguments.is_object()) return error_result("arguments must be a JSON object");
+  if (call.name == "confirm_reservation") return confirm_reservation(call.arguments);
+  if (call.name == "end_call") return end_call(call.arguments);
+  return error_result("unknown tool \"" + call.name + "\"; the tools are confirm_reservation and end_call");
+}
+
+ToolResult ReservationSession::confirm_reservation(const nlohmann::json& args) {
+  for (const auto& [key, value] : args.items()) {
+    if (key != "confirmation_number" && key != "date" && key != "time" && key != "party_size")
+      return error_result("unknown argument \"" + key + "\"");
+  }
+  const auto number_it = args.find("confirmation_number");
+  if (number_it == args.end() || !number_it->is_string() || number_it->get<std::string>().empty())
+    return error_result("confirmation_number is required (text). Ask the restaurant for it; never make one up.");
+  const std::string number = code_from_argument(number_it->get<std::string>());
+  if (number.empty() || number == "-")
+    return error_result("confirmation_number \"" + number_it->get<std::string>() +
+                        "\" has no letters or digits; give it as the restaurant said it, e.g. \"4572\"");
+
+  const auto date_it = args.find("date");
+  if (date_it == args.end() || !date_it->is_string()) return error_result("date is required, as YYYY-MM-DD");
+  const auto date = parse_iso_date(date_it->get<std::string>());
+  if (!date) return error_result("date \"" + date_it->get<std::string>() + "\" is not a date in YYYY-MM-DD form");
+  if (*date != task_.date)
+    return error_result("the customer asked for " + format_iso_date(task_.date) + " (" + task_.date_spoken +
+                        "); a booking on " + format_iso_date(*date) +
+                        " is not acceptable. If you said the wrong date, correct it; otherwise decline politely.");
+
+  const auto time_it = args.find("time");
+  if (time_it == args.end() || !time_it->is_string()) return error_result("time is required, as HH:MM (24-hour)");
+  auto time = parse_hh_mm(time_it->get<std::string>());
+  if (!time) time = parse_time_of_day(time_it->get<std::string>());
+  if (!time) return error_result("time \"" + time_it->get<std::string>() + "\" is not a time in HH:MM form");
+  if (!within_tolerance(*time))
+    return error_result(format_hh_mm(*time) + " is more than " + std::to_string(task_.time_tolerance_minutes) +
+                        " minutes from the requested " + format_hh_mm(task_.time_minutes) +
+                        ", so the customer would not accept it. Decline it politely.");
+
+  const auto party_it = args.find("party_size");
+  std::optional<int> party;
+  if (party_it != args.end()) {
+    if (party_it->is_number_integer()) party = party_it->get<int>();
+    else if (party_it->is_string()) party = parse_number(party_it->get<std::string>());
+  }
+  if (!party) return error_result("party_size is required, as a whole number");
+  if (*party != task_.party_size)
+    return error_result("the booking is for " + std::to_string(task_.party_size) + " people, not " +
+                        std::to_string(*party) + ". Correct it with the restaurant.");
+
+  confirmation_ = Confirmation{number, *date, *time, *party};
+  ToolResult result;
+  result.output = nlohmann::json{{"ok", true}, {"confirmation_number", number}};
+  return result;
+}
+
+ToolResult ReservationSession::end_call(const nlohmann::json& args) {
+  for (const auto& [key, value] : args.items()) {
+    if (key != "reason" && key != "summary") return error_result("unknown argument \"" + key + "\"");
+  }
+  const auto reason_it = args.find("reason");
+  if (reason_it == args.end() || !reason_it->is_string())
+    return error_result("reason is required: one of confirmed, unavailable, declined, no_answer, other");
+  const std::string reason = reason_it->get<std::string>();
+  if (std::find(kEndReasons.begin(), kEndReasons.end(), reason) == kEndReasons.end())
+    return error_result("reason \"" + reason + "\" is not one of confirmed, unavailable, declined, no_answer, other");
+  std::string summary;
+  if (const auto it = args.find("summary"); it != args.end() && !it->is_null()) {
+    if (!it->is_string()) return error_result("summary must be text");
+    summary = it->get<std::string>();
+  }
+  end_call_ = EndCall{reason, summary};
+  ToolResult result;
+  result.output = nlohmann::json{{"ok", true}};
+  result.end_call = true;
+  return result;
+}
+
+void ReservationSession::on_transcript(const TranscriptEntry& entry) { transcript_.push_back(entry); }
+
+std::optional<std::string> ReservationSession::code_heard_from_callee() const {
+  std::optional<std::string> last;
+  for (const TranscriptEntry& entry : transcript_) {
+    if (entry.speaker != Speaker::callee) continue;
+    if (auto code = find_confirmation_code(entry.text)) last = *code;
+  }
+  return last;
+}
+
+bool ReservationSession::callee_said_unavailable() const {
+  for (const TranscriptEntry& entry : transcript_) {
+    if (entry.speaker != Speaker::callee) continue;
+    const std::string text = lower(entry.text);
+    if (contains_any(text, {"fully booked", "booked up", "no tables", "no table", "no availability",
+                            "nothing available", "don't have anything", "do not have anything", "we're full",
+                            "we are full", "not available", "unavailable", "can't accommodate",
+                            "cannot accommodate", "sold out", "no space", "no room"}))
+      return true;
+  }
+  return false;
+}
+
+std::optional<int> ReservationSession::callee_time_within_tolerance() const {
+  std::optional<int> last;
+  for (const TranscriptEntry& entry : transcript_) {
+    if (entry.speaker != Speaker::callee) continue;
+    if (auto found = find_time_of_day(entry.text); found && within_tolerance(found->first)) last = found->first;
+  }
+  return last;
+}
+
+Outcome ReservationSession::outcome() const {
+  Outcome outcome;
+  nlohmann::json details = to_details(task_);
+  const auto heard = code_heard_from_callee();
+  std::string callee_text;
+  for (const TranscriptEntry& entry : transcript_)
+    if (entry.speaker == Speaker::callee) callee_text += entry.text + " \n ";
+  const bool any_callee_text = !callee_text.empty();
+  if (end_call_) {
+    details["end_reason"] = end_call_->reason;
+    if (!end_call_->summary.empty()) details["end_summary"] = end_call_->summary;
+  }
+
+  auto agree_time = [&](int minutes) {
+    details["time"] = format_hh_mm(minutes);
+    details["time_spoken"] = say_time(minutes);
+    if (minutes != task_.time_minutes) {
+      details["requested_time"] = format_hh_mm(task_.time_minutes);
+      details["alternative_time_accepted"] = true;
+    }
+  };
+
+  if (confirmation_) {
+    std::string number = confirmation_->number;
+    if (heard && *heard != number) {
+      // The model and the restaurant's transcript disagree. If the model's number was said at all (e.g. as part of
+      // a longer utterance the finder read differently) keep it; otherwise believe the restaurant's words.
+      const std::string all_said = normalize_spoken_code(callee_text);
+      std::string stripped = number;
+      stripped.erase(std::remove(stripped.begin(), stripped.end(), '-'), stripped.end());
+      std::string said_stripped = all_said;
+      said_stripped.erase(std::remove(said_stripped.begin(), said_stripped.end(), '-'), said_stripped.end());
+      if (said_stripped.find(stripped) == std::string::npos) {
+        details["confirmation_number_reported"] = number;
+        number = *heard;
+      }
+      details["confirmation_verified"] = true;
+    } else {
+      // Verified when the restaurant's words contain it; unverifiable (not wrong) when there is no callee text.
+      details["confirmation_verified"] = heard.has_value();
+    }
+    outcome.success = true;
+    outcome.confirmation_number = number;
+    details["confirmation_number"] = number;
+    details["confirmation_source"] = "tool";
+    agree_time(confirmation_->time_minutes);
+    outcome.details = std::move(details);
+    return outcome;
+  }
+
+  const std::string reason = end_call_ ? end_call_->reason : "";
+  if (heard && reason != "unavailable" && reason != "declined" && reason != "no_answer") {
+    // The model never called confirm_reservation, but the restaurant clearly gave a number.
+    outcome.success = true;
+    outcome.confirmation_number = *heard;
+    details["confirmation_number"] = *heard;
+    details["confirmation_source"] = "transcript";
+    details["confirmation_verified"] = true;
+    agree_time(callee_time_within_tolerance().value_or(task_.time_minutes));
+    outcome.details = std::move(details);
+    return outcome;
+  }
+
+  outcome.success = false;
+  outcome.details = std::move(details);
+  const std::string& name = task_.restaurant;
+  const std::string said = lower(callee_text);
+  if (reason == "unavailable" || (reason != "confirmed" && callee_said_unavailable())) {
+    outcome.failure_reason = name + " is fully booked at that time";
+    // Say what they offered when it was outside the window, so the user can decide.
+    for (const TranscriptEntry& entry : transcript_) {
+      if (entry.speaker != Speaker::callee) continue;
+      if (auto found = find_time_of_day(entry.text); found && !within_tolerance(found->first)) {
+        outcome.failure_reason += " (they offered " + say_time(found->first) + ", outside the " +
+                                  minutes_phrase(task_.time_tolerance_minutes) + " window)";
+        break;
+      }
+    }
+  } else if (reason == "declined") {
+    outcome.failure_reason = name + " declined the reservation" +
+                             (end_call_->summary.empty() ? std::string() : ": " + end_call_->summary);
+  } else if (reason == "no_answer") {
+    outcome.failure_reason = "Nobody at " + name + " answered the call";
+  } else if (reason == "confirmed" ||
+             contains_any(said, {"all set", "you're booked", "you are booked", "booked you", "got you down",
+                                 "have you down", "see you then", "reservation is confirmed", "that's confirmed"})) {
+    outcome.failure_reason = "No confirmation number was given";
+  } else if (reason == "other") {
+    outcome.failure_reason = "The call ended without a booking" +
+                             (end_call_->summary.empty() ? std::string() : ": " + end_call_->summary);
+  } else if (!any_callee_text && transcript_.empty()) {
+    outcome.failure_reason = "The call ended before anyone spoke";
+  } else {
+    outcome.failure_reason = "The call ended before the booking was confirmed";
+  }
+  return outcome;
+}
+
+}  // namespace concierge::reservation

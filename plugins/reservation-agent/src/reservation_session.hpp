@@ -1,0 +1,53 @@
+#pragma once
+// One call's worth of the reservation agent: the voice model's instructions and tools, what it reported through
+// them, the transcript, and the verdict.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "concierge/agent.hpp"
+#include "reservation_task.hpp"
+
+namespace concierge::reservation {
+
+class ReservationSession final : public AgentSession {
+ public:
+  explicit ReservationSession(ReservationTask task);
+
+  std::string instructions() const override;
+  std::vector<ToolDefinition> tools() const override;
+  ToolResult on_tool_call(const ToolCall& call) override;
+  void on_transcript(const TranscriptEntry& entry) override;
+  Outcome outcome() const override;
+
+  const ReservationTask& task() const { return task_; }
+
+ private:
+  struct Confirmation {
+    std::string number;  // normalized (spoken forms turned into characters)
+    std::chrono::year_month_day date;
+    int time_minutes = 0;
+    int party_size = 0;
+  };
+  struct EndCall {
+    std::string reason;  // confirmed | unavailable | declined | no_answer | other
+    std::string summary;
+  };
+
+  ToolResult confirm_reservation(const nlohmann::json& arguments);
+  ToolResult end_call(const nlohmann::json& arguments);
+  // The last confirmation number the restaurant said, from its side of the transcript.
+  std::optional<std::string> code_heard_from_callee() const;
+  // Did the restaurant say it has no table?
+  bool callee_said_unavailable() const;
+  // The last time of day the restaurant mentioned within the tolerance of the requested time.
+  std::optional<int> callee_time_within_tolerance() const;
+  bool within_tolerance(int minutes) const;
+
+  ReservationTask task_;
+  std::optional<Confirmation> confirmation_;
+  std::optional<EndCall> end_call_;
+  std::vector<TranscriptEntry> transcript_;
+};
+
+}  // namespace concierge::reservation

@@ -1,0 +1,229 @@
+// The per-call session: instructions, tools, tool-call validation and judging the outcome.
+#include <gtest/gtest.h>
+
+#include "reservation_agent.hpp"
+#include "reservation_session.hpp"
+#include "test_support.hpp"
+
+namespace concierge::reservation {
+namespace {
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    agent_ = std::make_unique<ReservationAgent>(testing::directory_config());
+    plan_ = agent_->plan({"Book a table at Demo Restaurant for 4 people tomorrow at 7pm", {}});
+    ASSERT_TRUE(plan_.ready) << plan_.question;
+    session_ = agent_->open_session(plan_);
+  }
+
+  ToolResult call(const std::string& name, const char* arguments) {
+    return session_->on_tool_call(ToolCall{"call-1", name, nlohmann::json::parse(arguments)});
+  }
+  void callee(const std::string& text) { session_->on_transcript({Speaker::callee, text, {}}); }
+  void agent(const std::string& text) { session_->on_transcript({Speaker::agent, text, {}}); }
+  static bool ok(const ToolResult& r) { return r.output.value("ok", false); }
+  static std::string error(const ToolResult& r) { return r.output.value("error", ""); }
+
+  std::unique_ptr<ReservationAgent> agent_;
+  TaskPlan plan_;
+  std::unique_ptr<AgentSession> session_;
+};
+
+TEST_F(SessionTest, InstructionsCarryTheBookingAndTheRules) {
+  const std::string s = session_->instructions();
+  for (const char* needle : {"Demo Restaurant", "4 people", "Wednesday, November 25", "7 PM", "Alex Morgan",
+                             "+15551230000", "between 6 PM and 8 PM", "NEVER invent", "confirm_reservation",
+                             "end_call", "\"unavailable\"", "Repeat it back"})
+    EXPECT_NE(s.find(needle), std::string::npos) << needle;
+}
+
+TEST_F(SessionTest, ToolsMatchTheArchitecture) {
+  const auto tools = session_->tools();
+  ASSERT_EQ(tools.size(), 2u);
+  EXPECT_EQ(tools[0].name, "confirm_reservation");
+  EXPECT_EQ(tools[0].parameters["type"], "object");
+  EXPECT_EQ(tools[0].parameters["required"],
+            nlohmann::json::parse(R"(["confirmation_number", "date", "time", "party_size"])"));
+  EXPECT_EQ(tools[0].parameters["properties"]["party_size"]["type"], "integer");
+  EXPECT_EQ(tools[1].name, "end_call");
+  EXPECT_EQ(tools[1].parameters["properties"]["reason"]["enum"],
+            nlohmann::json::parse(R"(["confirmed", "unavailable", "declined", "no_answer", "other"])"));
+}
+
+TEST_F(SessionTest, ConfirmReservationValidatesArguments) {
+  const struct {
+    const char* arguments;
+    const char* error_part;
+  } bad[] = {
+      {R"({"date": "2026-11-25", "time": "19:00", "party_size": 4})", "confirmation_number is required"},
+      {R"({"confirmation_number": "", "date": "2026-11-25", "time": "19:00", "party_size": 4})",
+       "confirmation_number is required"},
+      {R"({"confirmation_number": 4572, "date": "2026-11-25", "time": "19:00", "party_size": 4})",
+       "confirmation_number is required"},
+      {R"({"confirmation_number": "4572", "time": "19:00", "party_size": 4})", "date is required"},
+      {R"({"confirmation_number": "4572", "date": "25/11/2026", "time": "19:00", "party_size": 4})",
+       "is not a date"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-26", "time": "19:00", "party_size": 4})",
+       "is not acceptable"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-25", "party_size": 4})", "time is required"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "half seven-ish", "party_size": 4})",
+       "is not a time"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "21:30", "party_size": 4})",
+       "more than 60 minutes"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "19:00"})", "party_size is required"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "19:00", "party_size": 5})",
+       "not 5"},
+      {R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "19:00", "party_size": 4, "x": 1})",
+       "unknown argument \"x\""},
+      {R"([1, 2])", "must be a JSON object"},
+  };
+  for (const auto& b : bad) {
+    const ToolResult r = call("confirm_reservation", b.arguments);
+    EXPECT_FALSE(ok(r)) << b.arguments;
+    EXPECT_FALSE(r.end_call);
+    EXPECT_NE(error(r).find(b.error_part), std::string::npos) << b.arguments << " -> " << error(r);
+  }
+  EXPECT_FALSE(session_->outcome().success);  // nothing invalid was recorded
+}
+
+TEST_F(SessionTest, EndCallValidatesAndEndsTheCall) {
+  EXPECT_FALSE(ok(call("end_call", R"({"summary": "bye"})")));
+  EXPECT_FALSE(ok(call("end_call", R"({"reason": "bored", "summary": "bye"})")));
+  EXPECT_FALSE(ok(call("end_call", R"({"reason": "other", "summary": 3})")));
+  EXPECT_FALSE(call("end_call", R"({"reason": "bored"})").end_call);
+  const ToolResult r = call("end_call", R"({"reason": "other", "summary": "wrong number"})");
+  EXPECT_TRUE(ok(r));
+  EXPECT_TRUE(r.end_call);
+  const ToolResult unknown = call("book_everything", "{}");
+  EXPECT_FALSE(ok(unknown));
+  EXPECT_NE(error(unknown).find("unknown tool"), std::string::npos);
+}
+
+TEST_F(SessionTest, ConfirmedWithMatchingTranscript) {
+  agent("Hi, I'd like to book a table for 4 people on Wednesday, November 25 at 7 PM, please.");
+  callee("Sure, what name is it under?");
+  agent("Alex Morgan.");
+  callee("Great, you're all set. Your confirmation number is four five seven two.");
+  const ToolResult r = call("confirm_reservation",
+                            R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "19:00",
+                                "party_size": 4})");
+  EXPECT_TRUE(ok(r));
+  EXPECT_FALSE(r.end_call);
+  EXPECT_TRUE(call("end_call", R"({"reason": "confirmed", "summary": "Booked, confirmation 4572"})").end_call);
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "4572");
+  EXPECT_TRUE(o.failure_reason.empty());
+  EXPECT_EQ(o.details["time"], "19:00");
+  EXPECT_EQ(o.details["confirmation_verified"], true);
+  EXPECT_FALSE(o.details.contains("alternative_time_accepted"));
+}
+
+TEST_F(SessionTest, SpokenNumberFromTheModelIsNormalized) {
+  callee("Confirmation is R as in Robert, 4 5.");
+  EXPECT_TRUE(ok(call("confirm_reservation",
+                      R"({"confirmation_number": "R as in Robert 4 5", "date": "2026-11-25", "time": "7 PM",
+                          "party_size": "four"})")));
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "R45");
+}
+
+TEST_F(SessionTest, AlternativeTimeWithinToleranceShowsInDetails) {
+  callee("We're full at 7, but we could do 7:30.");
+  callee("Okay, 7:30 for four, confirmation 8812.");
+  EXPECT_TRUE(ok(call("confirm_reservation",
+                      R"({"confirmation_number": "8812", "date": "2026-11-25", "time": "19:30", "party_size": 4})")));
+  call("end_call", R"({"reason": "confirmed", "summary": "Booked 7:30"})");
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "8812");
+  EXPECT_EQ(o.details["time"], "19:30");
+  EXPECT_EQ(o.details["time_spoken"], "7:30 PM");
+  EXPECT_EQ(o.details["requested_time"], "19:00");
+  EXPECT_EQ(o.details["alternative_time_accepted"], true);
+}
+
+TEST_F(SessionTest, FullyBooked) {
+  callee("I'm sorry, we're fully booked tomorrow evening. The earliest we have is 9:30.");
+  EXPECT_TRUE(call("end_call", R"({"reason": "unavailable", "summary": "Fully booked"})").end_call);
+  const Outcome o = session_->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_EQ(o.failure_reason, "Demo Restaurant is fully booked at that time (they offered 9:30 PM, outside the "
+                              "60-minute window)");
+  EXPECT_TRUE(o.confirmation_number.empty());
+}
+
+TEST_F(SessionTest, FullyBookedFromTheTranscriptAlone) {
+  callee("Sorry, we have no tables left tomorrow.");
+  EXPECT_EQ(session_->outcome().failure_reason, "Demo Restaurant is fully booked at that time");
+}
+
+TEST_F(SessionTest, NoConfirmationNumberGiven) {
+  callee("Sure, you're all set for 7, see you then.");
+  call("end_call", R"({"reason": "confirmed", "summary": "Booked but they gave no number"})");
+  const Outcome o = session_->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_EQ(o.failure_reason, "No confirmation number was given");
+}
+
+TEST_F(SessionTest, CallEndedBeforeConfirmation) {
+  callee("Demo Restaurant, how can I help?");
+  agent("Hi, I'd like to book a table for 4 tomorrow at 7 PM.");
+  const Outcome o = session_->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_EQ(o.failure_reason, "The call ended before the booking was confirmed");
+}
+
+TEST_F(SessionTest, DeclinedAndNoAnswer) {
+  call("end_call", R"({"reason": "declined", "summary": "They only take walk-ins"})");
+  EXPECT_EQ(session_->outcome().failure_reason, "Demo Restaurant declined the reservation: They only take walk-ins");
+  call("end_call", R"({"reason": "no_answer", "summary": "Voicemail"})");
+  EXPECT_EQ(session_->outcome().failure_reason, "Nobody at Demo Restaurant answered the call");
+}
+
+TEST_F(SessionTest, ConfirmationFromTheTranscriptWhenTheToolWasNotCalled) {
+  callee("We can do 7:30 instead.");
+  agent("7:30 works.");
+  callee("Perfect, your confirmation number is 9 0 1 5.");
+  call("end_call", R"({"reason": "confirmed", "summary": "Booked"})");
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "9015");
+  EXPECT_EQ(o.details["confirmation_source"], "transcript");
+  EXPECT_EQ(o.details["time"], "19:30");
+}
+
+TEST_F(SessionTest, TheRestaurantsWordsWinOverAMisheardNumber) {
+  callee("Your confirmation number is 4 5 7 2.");
+  EXPECT_TRUE(ok(call("confirm_reservation",
+                      R"({"confirmation_number": "4752", "date": "2026-11-25", "time": "19:00", "party_size": 4})")));
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "4572");
+  EXPECT_EQ(o.details["confirmation_number_reported"], "4752");
+}
+
+TEST_F(SessionTest, ToolNumberWithoutAnyCalleeTextIsKeptButUnverified) {
+  EXPECT_TRUE(ok(call("confirm_reservation",
+                      R"({"confirmation_number": "ab-12", "date": "2026-11-25", "time": "19:00", "party_size": 4})")));
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "AB-12");
+  EXPECT_EQ(o.details["confirmation_verified"], false);
+}
+
+TEST(ReservationAgent, RefusesToOpenASessionForAnUnreadyPlan) {
+  ReservationAgent agent(testing::directory_config());
+  const TaskPlan plan = agent.plan({"Book a table", {}});
+  ASSERT_FALSE(plan.ready);
+  EXPECT_THROW(agent.open_session(plan), std::invalid_argument);
+  TaskPlan forged;
+  forged.ready = true;
+  forged.details = {{"restaurant", "X"}};
+  EXPECT_THROW(agent.open_session(forged), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace concierge::reservation
