@@ -310,7 +310,7 @@ struct HourMatch {
   int hour = -1;
   int minute = -1;            // set when the token carried minutes too ("730pm")
   Meridiem meridiem = Meridiem::none;  // set when glued ("7pm")
-  bool leading_zero = false;  // "07"
+  bool two_digit_hour = false;  // "07", "10", "19": with a colon, a 24-hour clock
   bool words = false;
   std::size_t next = 0;
 };
@@ -325,7 +325,7 @@ std::optional<HourMatch> match_hour(const Tokens& t, std::size_t i) {
     const std::string suffix = w.substr(digits);
     HourMatch h;
     h.next = i + 1;
-    h.leading_zero = digits == 2 && w[0] == '0';
+    h.two_digit_hour = digits == 2;
     if (suffix == "am" || suffix == "a") h.meridiem = Meridiem::am;
     else if (suffix == "pm" || suffix == "p") h.meridiem = Meridiem::pm;
     else if (!suffix.empty()) return std::nullopt;  // "3rd", "4x"
@@ -446,7 +446,9 @@ std::optional<TimeMatch> match_time(const Tokens& t, std::size_t i) {
           if (suffix == "am" || suffix == "a") meridiem = Meridiem::am;
           if (suffix == "pm" || suffix == "p") meridiem = Meridiem::pm;
           marked = true;
-          twenty_four = h->leading_zero || hour >= 13 || hour == 0;
+          // "10:00" and "07:30" are how 24-hour times are written (and what HH:MM fields carry), while "7:30" is
+          // how people write an evening time; so the hour's digit count decides.
+          twenty_four = h->two_digit_hour || hour >= 13 || hour == 0;
           k += 2;
         }
       }

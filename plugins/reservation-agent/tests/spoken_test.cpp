@@ -51,7 +51,9 @@ TEST(SpokenTimes, ParsesTheWaysPeopleSayTimes) {
       {"10", hm(22, 0)},            {"11", hm(11, 0)},           {"12", hm(12, 0)},
       {"7 in the morning", hm(7, 0)}, {"eight tonight", hm(20, 0)}, {"9am", hm(9, 0)},
       {"12:30 am", hm(0, 30)},      {"730pm", hm(19, 30)},       {"seven oh five", hm(19, 5)},
-      {"seven forty-five", hm(19, 45)}, {"6:45 P.M.", hm(18, 45)}, {"19:00 pm", hm(19, 0)}};
+      {"seven forty-five", hm(19, 45)}, {"6:45 P.M.", hm(18, 45)}, {"19:00 pm", hm(19, 0)},
+      {"10:00", hm(10, 0)},         {"11:45", hm(11, 45)},       {"10:00 pm", hm(22, 0)},
+      {"7:30", hm(19, 30)}};
   for (const auto& [text, minutes] : cases) {
     SCOPED_TRACE(text);
     ASSERT_TRUE(parse_time_of_day(text).has_value());
@@ -87,7 +89,10 @@ TEST(SpokenTimes, SaysTimesThatParseBack) {
   EXPECT_EQ(say_time(hm(12, 0)), "noon");
   EXPECT_EQ(say_time(0), "midnight");
   EXPECT_EQ(format_hh_mm(hm(7, 5)), "07:05");
-  for (int m = 0; m < 1440; m += 5) EXPECT_EQ(parse_time_of_day(say_time(m)), m) << say_time(m);
+  for (int m = 0; m < 1440; m += 5) {
+    EXPECT_EQ(parse_time_of_day(say_time(m)), m) << say_time(m);
+    EXPECT_EQ(parse_time_of_day(format_hh_mm(m)), m) << format_hh_mm(m);  // every HH:MM reads back as itself
+  }
 }
 
 TEST(SpokenPartySize, FindsHeadCounts) {

@@ -11,7 +11,8 @@
 // - Times of day: "7pm", "7 p.m.", "7:30 pm", "19:00", "noon", "midnight", "seven thirty", "half past seven",
 //   "quarter past 7", "quarter to 8", "7 o'clock", "7 in the evening", "eight tonight".
 //   Without AM/PM, a 12-hour reading is chosen for dinner: hours 1..10 mean PM (7 -> 19:00, 10 -> 22:00), 11 means
-//   11 AM and 12 means noon. A colon time with a leading zero ("07:30") or an hour of 13..23 is a 24-hour time.
+//   11 AM and 12 means noon. A colon time with a two-digit hour ("07:30", "10:00", "19:00") is a 24-hour time, so
+//   every "HH:MM" reads back as itself; "7:30" (one digit) follows the dinner rule and is 19:30.
 //   "in the morning" / "am" force AM; "tonight", "in the evening", "in the afternoon", "pm" force PM. An hour of
 //   13..23 with "pm" ("19:00 pm", "13pm") is read as the 24-hour time it already is; with "am" it is not a time.
 // - Dates: "today", "tonight", "tomorrow", "day after tomorrow", weekdays, "Dec 3", "December 3rd", "3 December",
