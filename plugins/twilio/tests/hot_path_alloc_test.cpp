@@ -1,0 +1,114 @@
+// The per-frame path (media in, media + mark out, marks back) must not allocate: thousands of calls at 50 frames a
+// second each. Counted with a replaced global operator new in this test binary.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "concierge/base64.hpp"
+#include "concierge/net/asio.hpp"
+#include "twilio_provider.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace concierge::twilio {
+namespace {
+using namespace std::chrono_literals;
+
+struct Host : HostServices {
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()>) override {}
+  std::string public_domain() const override { return "abc.ngrok.io"; }
+  std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall&) override { return nullptr; }
+  boost::asio::io_context io_;
+};
+struct QuietLog : Logger {
+  void write(LogLevel, std::string_view) override {}
+  bool enabled(LogLevel) const override { return false; }
+};
+struct CountingEvents : CallEvents {
+  void on_provider_call_id(std::string_view) override {}
+  void on_status(const CallStatusUpdate&) override {}
+  void on_media_started(AudioFormat) override {}
+  void on_audio(const AudioFrame& f) override { bytes += f.bytes.size(); }
+  void on_playback_progress(std::chrono::microseconds p) override { played = p.count(); }
+  void on_dtmf(char) override {}
+  void on_media_stopped(std::string_view) override {}
+  void on_simulated_callee_text(std::string_view) override {}
+  std::size_t bytes = 0;
+  std::int64_t played = 0;
+};
+struct SinkPeer : WebSocketPeer {
+  void send_text(std::string_view m) override { sent_bytes += m.size(); }  // the host copies into its own buffers
+  void close(std::string_view) override {}
+  bool is_open() const override { return true; }
+  const HttpRequest& upgrade_request() const override { return request; }
+  std::size_t sent_bytes = 0;
+  HttpRequest request;
+};
+
+TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
+  Host host;
+  TwilioConfig config;
+  config.account_sid = "AC1";
+  config.auth_token = "t";
+  config.from_number = "+15005550006";
+  config.public_domain = "abc.ngrok.io";
+  auto provider = std::make_shared<TwilioProvider>(host, std::make_shared<QuietLog>(), config);
+  auto events = std::make_shared<CountingEvents>();
+  auto leg = provider->place_call(OutboundCall{"c1", "+15551230000", "Demo", 30s}, events);
+  auto peer = std::make_shared<SinkPeer>();
+  auto handler = provider->open_media_stream(peer);
+  handler->on_text(
+      R"({"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":{"call_id":"c1"},)"
+      R"("mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"})");
+
+  std::vector<std::uint8_t> frame(160, 0x7F);
+  const std::string payload = base64::encode(frame);
+  std::vector<std::string> media, marks;
+  for (int i = 0; i < 200; ++i) {
+    media.push_back(R"({"event":"media","sequenceNumber":")" + std::to_string(i + 2) +
+                    R"(","media":{"track":"inbound","chunk":")" + std::to_string(i + 1) + R"(","timestamp":")" +
+                    std::to_string(i * 20) + R"(","payload":")" + payload + R"("},"streamSid":"MZ1"})");
+    marks.push_back(R"({"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":")" + std::to_string(i + 1) +
+                    R"("}})");
+  }
+  // The counter itself works: one allocation is seen.
+  counting = true;
+  auto probe = std::make_unique<int>(1);
+  counting = false;
+  ASSERT_EQ(allocations.exchange(0), 1u);
+
+  // Warm-up: buffers reach their working size.
+  for (int i = 0; i < 10; ++i) {
+    handler->on_text(media[i]);
+    leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
+    handler->on_text(marks[i]);
+  }
+  counting = true;
+  for (int i = 10; i < 200; ++i) {
+    handler->on_text(media[i]);
+    leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
+    handler->on_text(marks[i]);
+  }
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  EXPECT_EQ(events->bytes, 200u * 160);
+  EXPECT_EQ(events->played, 200 * 20'000);
+  EXPECT_GT(peer->sent_bytes, 200u * 250);
+}
+
+}  // namespace
+}  // namespace concierge::twilio

@@ -1,0 +1,369 @@
+// The provider's webhooks and media stream handler driven directly, on the test thread standing in for the loop:
+// signatures, routing, and every way a media stream can go wrong.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/base64.hpp"
+#include "concierge/net/asio.hpp"
+#include "signature.hpp"
+#include "twilio_provider.hpp"
+
+namespace concierge::twilio {
+namespace {
+using namespace std::chrono_literals;
+
+class TestHost : public HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { blocking.push_back(std::move(work)); }
+  std::string public_domain() const override { return "abc.ngrok.io"; }
+  std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override {
+    inbound.push_back(call);
+    return inbound_events;
+  }
+  std::vector<std::function<void()>> blocking;  // REST requests, never run here
+  std::vector<InboundCall> inbound;
+  std::shared_ptr<CallEvents> inbound_events;
+
+ private:
+  boost::asio::io_context io_;
+};
+
+class Log : public Logger {
+ public:
+  void write(LogLevel level, std::string_view m) override { lines.push_back(std::string(to_string(level)) + " " + std::string(m)); }
+  bool enabled(LogLevel) const override { return true; }
+  bool contains(std::string_view text) const {
+    for (const auto& l : lines)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+  std::vector<std::string> lines;
+};
+
+class Events : public CallEvents {
+ public:
+  void on_provider_call_id(std::string_view id) override { sid = id; }
+  void on_status(const CallStatusUpdate& u) override { statuses.push_back(u); }
+  void on_media_started(AudioFormat) override { started = true; }
+  void on_audio(const AudioFrame& f) override {
+    frames.emplace_back(f.bytes.begin(), f.bytes.end());
+    timestamps.push_back(f.timestamp_us);
+  }
+  void on_playback_progress(std::chrono::microseconds p) override { progress.push_back(p.count()); }
+  void on_dtmf(char d) override { dtmf += d; }
+  void on_media_stopped(std::string_view r) override { stopped.emplace_back(r); }
+  void on_simulated_callee_text(std::string_view) override {}
+  std::string sid, dtmf;
+  std::vector<CallStatusUpdate> statuses;
+  bool started = false;
+  std::vector<std::vector<std::uint8_t>> frames;
+  std::vector<std::uint64_t> timestamps;
+  std::vector<std::int64_t> progress;
+  std::vector<std::string> stopped;
+};
+
+class Peer : public WebSocketPeer {
+ public:
+  void send_text(std::string_view m) override { sent.emplace_back(m); }
+  void close(std::string_view r) override {
+    open = false;
+    close_reason = r;
+  }
+  bool is_open() const override { return open; }
+  const HttpRequest& upgrade_request() const override { return upgrade; }
+  std::vector<std::string> sent;
+  bool open = true;
+  std::string close_reason;
+  HttpRequest upgrade;
+};
+
+std::string start_message(const std::string& call_id, const std::string& call_sid = "CA1") {
+  nlohmann::json custom = nlohmann::json::object();
+  if (!call_id.empty()) custom["call_id"] = call_id;
+  return nlohmann::json{{"event", "start"},
+                        {"sequenceNumber", "1"},
+                        {"start",
+                         {{"streamSid", "MZ1"},
+                          {"callSid", call_sid},
+                          {"accountSid", "AC1"},
+                          {"tracks", {"inbound"}},
+                          {"mediaFormat", {{"encoding", "audio/x-mulaw"}, {"sampleRate", 8000}, {"channels", 1}}},
+                          {"customParameters", custom}}},
+                        {"streamSid", "MZ1"}}
+      .dump();
+}
+
+std::string media_message(const std::string& payload, int timestamp_ms) {
+  return R"({"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":")" +
+         std::to_string(timestamp_ms) + R"(","payload":")" + payload + R"("},"streamSid":"MZ1"})";
+}
+
+class ProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override { make(); }
+  void make(bool inbound = false, bool validate = true) {
+    TwilioConfig config;
+    config.account_sid = "AC1";
+    config.auth_token = "token";
+    config.from_number = "+15005550006";
+    config.public_domain = "abc.ngrok.io";
+    config.inbound_streams = inbound;
+    config.validate_signatures = validate;
+    provider = std::make_shared<TwilioProvider>(host, log, config);
+  }
+  std::shared_ptr<CallLeg> place(const std::string& id, std::shared_ptr<Events> e) {
+    return provider->place_call(OutboundCall{id, "+15551230000", "Demo", 30s}, e);
+  }
+  HttpRequest signed_request(std::string method, std::string target, std::vector<std::pair<std::string, std::string>> form,
+                             std::string scheme = "https") {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = target;
+    const auto q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) r.query = parse_query(target.substr(q + 1));
+    r.body = form_encode(form);
+    r.headers.emplace_back("x-twilio-signature",
+                           compute_signature("token", scheme + "://abc.ngrok.io" + target, form));
+    return r;
+  }
+
+  TestHost host;
+  std::shared_ptr<Log> log = std::make_shared<Log>();
+  std::shared_ptr<TwilioProvider> provider;
+};
+
+TEST_F(ProviderTest, PlaceCallGoesToAWorkerNotTheLoop) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c1", events);
+  EXPECT_EQ(host.blocking.size(), 1u);  // the REST request waits for a worker; nothing blocked here
+  EXPECT_TRUE(events->statuses.empty());
+}
+
+TEST_F(ProviderTest, BadNumberFailsWithoutCallingTwilio) {
+  auto events = std::make_shared<Events>();
+  auto leg = provider->place_call(OutboundCall{"c1", "555-1234", "Demo", 30s}, events);
+  EXPECT_TRUE(host.blocking.empty());
+  host.io().run();
+  ASSERT_EQ(events->statuses.size(), 1u);
+  EXPECT_EQ(events->statuses[0].status, CallStatus::failed);
+  EXPECT_NE(events->statuses[0].reason.find("E.164"), std::string::npos);
+}
+
+TEST_F(ProviderTest, TwimlNeedsTheSignatureAndAKnownCall) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c 1&<x>", events);
+  const FormFields form{{"CallSid", "CA1"}, {"CallStatus", "in-progress"}};
+  auto ok = provider->handle_http(signed_request("POST", "/twiml?call_id=c%201%26%3Cx%3E", form));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.content_type, "text/xml");
+  EXPECT_NE(ok.body.find("<Stream url=\"wss://abc.ngrok.io/media-stream\"><Parameter name=\"call_id\" "
+                         "value=\"c 1&amp;&lt;x&gt;\"/>"),
+            std::string::npos)
+      << ok.body;
+
+  auto forged = signed_request("POST", "/twiml?call_id=c%201%26%3Cx%3E", form);
+  forged.body = form_encode({{"CallSid", "CA2"}, {"CallStatus", "in-progress"}});  // body changed after signing
+  EXPECT_EQ(provider->handle_http(forged).status, 403);
+  auto missing = signed_request("POST", "/twiml?call_id=c%201%26%3Cx%3E", form);
+  missing.headers.clear();
+  EXPECT_EQ(provider->handle_http(missing).status, 403);
+  EXPECT_TRUE(log->contains("missing X-Twilio-Signature on POST /twiml"));
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twiml?call_id=nope", form)).status, 404);
+  EXPECT_EQ(provider->handle_http(signed_request("GET", "/twiml?call_id=c%201%26%3Cx%3E", {})).status, 200);
+  EXPECT_EQ(provider->handle_http(signed_request("DELETE", "/twiml?call_id=c%201%26%3Cx%3E", {})).status, 405);
+}
+
+TEST_F(ProviderTest, SignatureOverTheUrlWithTheDefaultPortIsAccepted) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c1", events);
+  const FormFields form{{"CallSid", "CA1"}};
+  HttpRequest request = signed_request("POST", "/twiml?call_id=c1", form);
+  request.headers = {{"x-twilio-signature", compute_signature("token", "https://abc.ngrok.io:443/twiml?call_id=c1", form)}};
+  EXPECT_EQ(provider->handle_http(request).status, 200);
+}
+
+TEST_F(ProviderTest, StatusCallbacksMoveTheCallForwardOnly) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c1", events);
+  auto post = [&](const char* status, FormFields extra = {}) {
+    FormFields form{{"CallSid", "CA9"}, {"CallStatus", status}};
+    for (auto& f : extra) form.push_back(f);
+    return provider->handle_http(signed_request("POST", "/twilio/status?call_id=c1", form)).status;
+  };
+  EXPECT_EQ(post("ringing"), 204);
+  EXPECT_EQ(post("in-progress"), 204);
+  EXPECT_EQ(post("ringing"), 204);  // late and out of order: ignored
+  EXPECT_EQ(post("exploded"), 400);
+  EXPECT_EQ(post("completed", {{"CallDuration", "12"}, {"AnsweredBy", "human"}}), 204);
+  EXPECT_EQ(post("failed"), 204);  // after the end: ignored
+  ASSERT_EQ(events->statuses.size(), 3u);
+  EXPECT_EQ(events->statuses[0].status, CallStatus::ringing);
+  EXPECT_EQ(events->statuses[1].status, CallStatus::in_progress);
+  EXPECT_EQ(events->statuses[2].status, CallStatus::completed);
+  EXPECT_EQ(events->statuses[2].duration_seconds, 12);
+  EXPECT_EQ(events->statuses[2].answered_by, "human");
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/status?call_id=other", {{"CallStatus", "busy"}})).status,
+            404);
+}
+
+TEST_F(ProviderTest, WebSocketUpgradeIsSignedOverTheWssUrl) {
+  HttpRequest upgrade = signed_request("GET", "/media-stream", {}, "wss");
+  EXPECT_FALSE(provider->check_media_stream_upgrade(upgrade).has_value());
+  upgrade.headers = {{"x-twilio-signature", compute_signature("token", "wss://abc.ngrok.io:443/media-stream", {})}};
+  EXPECT_FALSE(provider->check_media_stream_upgrade(upgrade).has_value());
+  upgrade.headers = {{"x-twilio-signature", compute_signature("other", "wss://abc.ngrok.io/media-stream", {})}};
+  ASSERT_TRUE(provider->check_media_stream_upgrade(upgrade).has_value());
+  EXPECT_EQ(provider->check_media_stream_upgrade(upgrade)->status, 403);
+  upgrade.headers.clear();
+  EXPECT_EQ(provider->check_media_stream_upgrade(upgrade)->status, 403);
+}
+
+TEST_F(ProviderTest, ValidationOffAcceptsUnsignedRequestsAndWarnsAtStartup) {
+  make(false, false);
+  EXPECT_TRUE(log->contains("validate_signatures is off"));
+  HttpRequest upgrade;
+  upgrade.method = "GET";
+  upgrade.target = upgrade.path = "/media-stream";
+  EXPECT_FALSE(provider->check_media_stream_upgrade(upgrade).has_value());
+}
+
+class MediaStreamTest : public ProviderTest {
+ protected:
+  void SetUp() override {
+    ProviderTest::SetUp();
+    leg = place("c1", events);
+    handler = provider->open_media_stream(peer);
+    handler->on_text(R"({"event":"connected","protocol":"Call","version":"1.0.0"})");
+    handler->on_text(start_message("c1"));
+  }
+  std::shared_ptr<Events> events = std::make_shared<Events>();
+  std::shared_ptr<Peer> peer = std::make_shared<Peer>();
+  std::shared_ptr<CallLeg> leg;
+  std::shared_ptr<WebSocketHandler> handler;
+};
+
+TEST_F(MediaStreamTest, StartAnswersTheCallAndMediaBecomesFrames) {
+  EXPECT_TRUE(events->started);
+  EXPECT_EQ(events->sid, "CA1");
+  ASSERT_EQ(events->statuses.size(), 1u);
+  EXPECT_EQ(events->statuses[0].status, CallStatus::in_progress);
+  std::vector<std::uint8_t> audio(160);
+  for (int i = 0; i < 160; ++i) audio[i] = static_cast<std::uint8_t>(i);
+  handler->on_text(media_message(base64::encode(audio), 40));
+  ASSERT_EQ(events->frames.size(), 1u);
+  EXPECT_EQ(events->frames[0], audio);
+  EXPECT_EQ(events->timestamps[0], 40'000u);
+  handler->on_text(R"({"event":"dtmf","streamSid":"MZ1","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"7"}})");
+  EXPECT_EQ(events->dtmf, "7");
+  handler->on_text(R"({"event":"stop","sequenceNumber":"6","stop":{"accountSid":"AC1","callSid":"CA1"},"streamSid":"MZ1"})");
+  ASSERT_EQ(events->stopped.size(), 1u);
+  EXPECT_EQ(events->stopped[0], "Twilio stopped the media stream");
+}
+
+TEST_F(MediaStreamTest, OutgoingAudioIsMediaThenOneMarkPerChunk) {
+  std::vector<std::uint8_t> audio(160, 0xAB);
+  leg->send_audio({AudioFormat::mulaw_8k(), audio, 0});
+  leg->send_audio({AudioFormat::mulaw_8k(), audio, 0});
+  ASSERT_EQ(peer->sent.size(), 4u);
+  EXPECT_EQ(peer->sent[0], R"({"event":"media","streamSid":"MZ1","media":{"payload":")" + base64::encode(audio) + R"("}})");
+  EXPECT_EQ(peer->sent[1], R"({"event":"mark","streamSid":"MZ1","mark":{"name":"1"}})");
+  EXPECT_EQ(peer->sent[3], R"({"event":"mark","streamSid":"MZ1","mark":{"name":"2"}})");
+  for (const auto& m : peer->sent) EXPECT_FALSE(nlohmann::json::parse(m).is_discarded());
+  handler->on_text(R"({"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":"2"}})");
+  ASSERT_EQ(events->progress.size(), 1u);
+  EXPECT_EQ(events->progress[0], 40'000);  // mark 2 covers both chunks
+  handler->on_text(R"({"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":"1"}})");  // stale
+  EXPECT_EQ(events->progress.size(), 1u);
+  // pcm16 is not the line format: dropped with a log line, nothing sent.
+  std::vector<std::uint8_t> pcm(320);
+  leg->send_audio({AudioFormat::pcm16_at(8000), pcm, 0});
+  EXPECT_EQ(peer->sent.size(), 4u);
+  EXPECT_TRUE(log->contains("dropped agent audio in pcm16/8000"));
+  leg->clear_audio();
+  EXPECT_EQ(peer->sent.back(), R"({"event":"clear","streamSid":"MZ1"})");
+}
+
+TEST_F(MediaStreamTest, BadMessagesAreLoggedAndSkipped) {
+  // The first five bad messages are logged, then one in a hundred.
+  handler->on_text(R"({"event":"party"})");                                  // unknown event
+  handler->on_text("not json");
+  handler->on_text(media_message("!!!!", 0));                               // bad base64
+  handler->on_text(media_message(std::string(4000, 'A'), 0));              // oversized payload
+  handler->on_text(media_message("", 0));                                   // empty
+  handler->on_text(R"({"event":"media","media":{"payload":"AAAA","timestamp":"x"}})");  // bad timestamp
+  handler->on_text(R"({"event":"dtmf","dtmf":{}})");
+  EXPECT_TRUE(events->frames.empty());
+  EXPECT_TRUE(peer->open);
+  EXPECT_TRUE(log->contains("not valid base64"));
+  EXPECT_TRUE(log->contains("too large"));
+  EXPECT_TRUE(log->contains("unknown event \"party\""));
+  EXPECT_TRUE(log->contains("malformed"));
+  // A good message resets the count: the stream lives on.
+  handler->on_text(media_message(base64::encode(std::vector<std::uint8_t>(160, 1)), 20));
+  EXPECT_EQ(events->frames.size(), 1u);
+}
+
+TEST_F(MediaStreamTest, PersistentGarbageEndsTheStreamAndFailsTheCall) {
+  for (int i = 0; i < kMaxConsecutiveBadMessages + 10; ++i) handler->on_text("{garbage");
+  EXPECT_FALSE(peer->open);
+  ASSERT_FALSE(events->statuses.empty());
+  EXPECT_EQ(events->statuses.back().status, CallStatus::failed);
+  EXPECT_NE(events->statuses.back().reason.find("bad messages in a row"), std::string::npos);
+  ASSERT_EQ(events->stopped.size(), 1u);
+  // The log is rate-limited: far fewer lines than bad messages.
+  EXPECT_LT(log->lines.size(), 20u);
+  EXPECT_EQ(host.blocking.size(), 2u);  // the create, then the hang-up at Twilio
+}
+
+TEST_F(MediaStreamTest, SecondStreamForTheSameCallIsRefused) {
+  auto other_peer = std::make_shared<Peer>();
+  auto other = provider->open_media_stream(other_peer);
+  other->on_text(start_message("c1"));
+  EXPECT_FALSE(other_peer->open);
+  EXPECT_TRUE(log->contains("already has a media stream"));
+  EXPECT_TRUE(peer->open);
+}
+
+TEST_F(ProviderTest, UnknownCallIdIsRefusedUnlessInboundStreamsAreOn) {
+  auto peer = std::make_shared<Peer>();
+  auto handler = provider->open_media_stream(peer);
+  handler->on_text(start_message("nobody"));
+  EXPECT_FALSE(peer->open);
+  EXPECT_TRUE(log->contains("unknown call_id \"nobody\""));
+
+  make(true);
+  host.inbound_events = std::make_shared<Events>();
+  auto inbound_peer = std::make_shared<Peer>();
+  auto inbound = provider->open_media_stream(inbound_peer);
+  inbound->on_text(start_message("bench-7", "CA77"));
+  EXPECT_TRUE(inbound_peer->open);
+  ASSERT_EQ(host.inbound.size(), 1u);
+  EXPECT_EQ(host.inbound[0].provider_call_id, "CA77");
+  ASSERT_TRUE(host.inbound[0].leg);
+  auto events = std::static_pointer_cast<Events>(host.inbound_events);
+  EXPECT_TRUE(events->started);
+  host.inbound[0].leg->send_audio({AudioFormat::mulaw_8k(), std::vector<std::uint8_t>(160, 1), 0});
+  EXPECT_EQ(inbound_peer->sent.size(), 2u);
+}
+
+TEST_F(ProviderTest, MediaBeforeStartIsAnError) {
+  auto peer = std::make_shared<Peer>();
+  auto handler = provider->open_media_stream(peer);
+  handler->on_text(media_message("AAAA", 0));
+  EXPECT_TRUE(log->contains("media before the start message"));
+}
+
+TEST_F(MediaStreamTest, HangUpClosesTheStream) {
+  leg->hang_up();
+  EXPECT_FALSE(peer->open);
+  ASSERT_EQ(events->stopped.size(), 1u);
+  EXPECT_EQ(host.blocking.size(), 2u);  // create + Status=completed
+  handler->on_closed("closed");         // the host reports the close afterwards: nothing more happens
+  EXPECT_EQ(events->stopped.size(), 1u);
+}
+
+}  // namespace
+}  // namespace concierge::twilio
