@@ -952,7 +952,29 @@ std::optional<int> find_party_size(std::string_view text) {
     }
     i = n->next - 1;
   }
-  // 2. "party of N", "party size N", "table of N", "table for N", "booking for N", "for N".
+  // 2. The speaker plus company: "with 3 friends" (4), "me and my wife" / "my wife and I" (2), "family of 5" (5).
+  static const std::array<std::string_view, 8> company = {"friends", "others", "colleagues", "coworkers", "kids",
+                                                           "children", "family", "relatives"};
+  static const std::array<std::string_view, 16> companion = {
+      "wife",   "husband", "partner", "friend", "date",  "girlfriend", "boyfriend", "fiance",
+      "fiancee", "mom",    "mother",  "dad",    "father", "son",       "daughter",  "colleague"};
+  auto in = [](const auto& list, std::string_view w) { return std::find(list.begin(), list.end(), w) != list.end(); };
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i].text == "with") {
+      std::size_t k = i + 1;
+      if (text_is(t, k, "my")) ++k;
+      if (auto n = match_number(t, k); n && at(t, n->next) && in(company, t[n->next].text)) return n->value + 1;
+    }
+    if (t[i].text == "family" && text_is(t, i + 1, "of"))
+      if (auto n = match_number(t, i + 2)) return n->value;
+    if (t[i].text == "me" && text_is(t, i + 1, "and") && text_is(t, i + 2, "my") && at(t, i + 3) &&
+        in(companion, t[i + 3].text))
+      return 2;
+    if (t[i].text == "my" && at(t, i + 1) && in(companion, t[i + 1].text) && text_is(t, i + 2, "and") &&
+        (text_is(t, i + 3, "i") || text_is(t, i + 3, "me")))
+      return 2;
+  }
+  // 3. "party of N", "party size N", "table of N", "table for N", "booking for N", "for N".
   for (std::size_t i = 0; i < t.size(); ++i) {
     const std::string& w = t[i].text;
     std::size_t k;

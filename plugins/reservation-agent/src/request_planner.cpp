@@ -48,6 +48,11 @@ std::string match_form(std::string_view s, std::vector<std::size_t>* origin = nu
   return out;
 }
 
+bool contains_any(const std::string& haystack, std::initializer_list<std::string_view> needles) {
+  return std::any_of(needles.begin(), needles.end(),
+                     [&](std::string_view n) { return haystack.find(n) != std::string::npos; });
+}
+
 std::string known_restaurants(const ReservationConfig& config) {
   std::string out;
   for (std::size_t k = 0; k < config.restaurants.size(); ++k) {
@@ -162,6 +167,8 @@ std::string customer_name_in_text(std::string_view text) {
     else if (w == "name" && next_is(i + 1, "is")) start = i + 2;
     else if (w == "name" && next_is(i + 1, ":")) start = i + 2;
     else if (w == "under") start = i + 1;
+    else if ((w == "im" || w == "i'm") || (w == "i" && next_is(i + 1, "am"))) start = w == "i" ? i + 2 : i + 1;
+    else if (w == "this" && next_is(i + 1, "is")) start = i + 2;
     if (start == std::string::npos) continue;
     if (std::string name = capitalized_phrase(words, start, text); !name.empty()) return name;
   }
@@ -319,7 +326,22 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     phone = normalize_phone_number(*field_phone);
     if (!phone) ask(in_quotes(*field_phone) + " is not a phone number I can dial. Please give it like +15551234567.");
   }
-  const auto text_phone = find_phone_number(text);
+  // A number the user calls their own ("my number is ...", "reach me at ...") is the customer's, not the
+  // restaurant's; the restaurant's may follow it.
+  std::optional<PhoneMention> text_phone, text_customer_phone;
+  for (std::size_t from = 0; from < text.size();) {
+    auto found = find_phone_number(std::string_view(text).substr(from));
+    if (!found) break;
+    found->begin += from;
+    found->end += from;
+    const std::string before = lower(std::string_view(text).substr(found->begin > 30 ? found->begin - 30 : 0,
+                                                                    std::min<std::size_t>(found->begin, 30)));
+    const bool customers = contains_any(before, {"my number", "my phone", "my cell", "my mobile", "reach me",
+                                                 "text me", "me at", "me on", "call back", "callback"});
+    if (customers && !text_customer_phone) text_customer_phone = found;
+    else if (!customers && !text_phone) text_phone = found;
+    from = found->end;
+  }
   const Restaurant* restaurant = nullptr;
   bool restaurant_known = false;
   if (field_restaurant) {
@@ -454,6 +476,8 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   if (auto customer_phone = string_field("customer_phone")) {
     if (auto e164 = normalize_phone_number(*customer_phone)) task.customer_phone = *e164;
     else ask(in_quotes(*customer_phone) + " is not a phone number. What number can the restaurant reach you on?");
+  } else if (text_customer_phone) {
+    task.customer_phone = text_customer_phone->e164;
   } else {
     task.customer_phone = config_.customer.phone;
   }

@@ -67,6 +67,16 @@ const Phrasing kPhrasings[] = {
     ok("BOOK A TABLE FOR 2 AT DEMO RESTAURANT TOMORROW AT 7PM", "Demo Restaurant", "2026-11-25", "19:00", 2),
     ok("book demo restaurant tomorrow 7pm for 4 with a window seat", "Demo Restaurant", "2026-11-25", "19:00", 4),
     ok("a table for 2 at Golden Dragon at noon on Monday", "The Golden Dragon", "2026-11-30", "12:00", 2),
+    ok("Book a table for 4 at Demo Restaurant tomorrow at 7pm, my number is 555 123 4567", "Demo Restaurant",
+       "2026-11-25", "19:00", 4),
+    ok("I want to eat at Demo Restaurant on Saturday night at 9 with 3 friends", "Demo Restaurant", "2026-11-28",
+       "21:00", 4),
+    ok("Book a table at Demo Restaurant for me and my wife tomorrow at 7pm", "Demo Restaurant", "2026-11-25", "19:00",
+       2),
+    ok("Need a table at Luigi's Trattoria for my family of 5 next Wednesday at 6", "Luigi's Trattoria", "2026-12-02",
+       "18:00", 5),
+    ok("Demo Restaurant table 4 people 25 nov 19:00", "Demo Restaurant", "2026-11-25", "19:00", 4),
+    ok("Could you book Demo for four tomorrow evening at 8?", "Demo Restaurant", "2026-11-25", "20:00", 4),
     // Structured fields, alone and winning over the text.
     ok("", "Demo Restaurant", "2026-11-25", "19:00", 4,
        R"({"restaurant": "Demo Restaurant", "date": "2026-11-25", "time": "19:00", "party_size": 4})"),
@@ -162,6 +172,19 @@ TEST(RequestPlanner, ReadsNameAndSpecialRequestsFromText) {
   ASSERT_TRUE(plan.ready) << plan.question;
   EXPECT_EQ(plan.details["customer_name"], "Jamie Lee");
   EXPECT_EQ(plan.details["special_requests"], "a window seat");
+}
+
+TEST(RequestPlanner, TellsTheCustomersNumberFromTheRestaurants) {
+  RequestPlanner planner(testing::directory_config());
+  const TaskPlan plan = planner.plan(
+      {"Call +1 555 987 6543 for a table for 2 tomorrow at 8pm, reach me at (555) 222-3333. I'm Sam Jones", {}});
+  ASSERT_TRUE(plan.ready) << plan.question;
+  EXPECT_EQ(plan.phone_number, "+15559876543");
+  EXPECT_EQ(plan.details["customer_phone"], "+15552223333");
+  EXPECT_EQ(plan.details["customer_name"], "Sam Jones");
+  const TaskPlan mine = planner.plan({"Book Demo Restaurant for 4 tomorrow at 7pm, my number is 555 123 4567", {}});
+  EXPECT_EQ(mine.phone_number, "+1234567890");
+  EXPECT_EQ(mine.details["customer_phone"], "+15551234567");
 }
 
 TEST(RequestPlanner, AsksForANameWhenNoneIsConfigured) {

@@ -99,7 +99,8 @@ TEST(SpokenPartySize, FindsHeadCounts) {
   const std::pair<const char*, int> cases[] = {
       {"for 4 people", 4},     {"party of four", 4}, {"table for two", 2}, {"4 guests", 4},
       {"for 4 at 7pm", 4},     {"six of us", 6},     {"2 adults", 2},      {"a 4-person table", 4},
-      {"for a dozen", 12},     {"party size: 3", 3}, {"for just one", 1},  {"table of 8", 8}};
+      {"for a dozen", 12},     {"party size: 3", 3}, {"for just one", 1},  {"table of 8", 8},
+      {"at 9 with 3 friends", 4}, {"me and my wife", 2},  {"my husband and I", 2}, {"my family of 5", 5}};
   for (const auto& [text, size] : cases) {
     SCOPED_TRACE(text);
     ASSERT_TRUE(find_party_size(text).has_value());

@@ -64,7 +64,8 @@ std::string format_hh_mm(int minutes_since_midnight);
 // ---- party sizes ------------------------------------------------------------------------------------------------
 
 // The number of people in a sentence: "for 4 people", "party of four", "table for two", "4 guests", "for 4 at 7pm",
-// "six of us", "2 adults". "for 7pm" and "for 7:30" are times, not party sizes. nullopt when none is said.
+// "six of us", "2 adults", "with 3 friends" (4: the speaker comes too), "me and my wife" / "my wife and I" (2),
+// "family of 5". "for 7pm" and "for 7:30" are times, not party sizes. nullopt when none is said.
 std::optional<int> find_party_size(std::string_view text);
 
 // ---- dates ------------------------------------------------------------------------------------------------------
