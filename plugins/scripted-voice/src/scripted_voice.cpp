@@ -1,6 +1,7 @@
 #include "scripted_voice.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "concierge/mulaw.hpp"
@@ -203,6 +204,7 @@ void ScriptedVoiceSession::send_tool_result(const ToolCall& call, const ToolResu
 // ---- speaking ---------------------------------------------------------------------------------------------------
 
 void ScriptedVoiceSession::begin_say(std::string text) {
+  const auto asked = Clock::now();  // the latency runs from here, not from after rendering
   saying_ = std::move(text);
   const AudioFormat format = settings_->output_format;
   pcm_.clear();
@@ -217,7 +219,7 @@ void ScriptedVoiceSession::begin_say(std::string text) {
   generating_ = true;
   utterance_heard_start_ = heard_target_;
   // A realtime model takes a moment to start answering, then streams faster than real time.
-  generation_start_ = Clock::now() + wall(duration_cast<microseconds>(settings_->response_latency));
+  generation_start_ = asked + wall(duration_cast<microseconds>(settings_->response_latency));
   schedule_chunk();
 }
 
