@@ -317,6 +317,14 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
       while (true) {
         if (call->ws_closed) { end_reason = "the daemon closed the media stream"; break; }
         if (call->hangup_requested) { end_reason = "hung up via REST"; break; }
+        if (options.drop_media_after_frames && call->media_frames == options.drop_media_after_frames) {
+          // A network failure: the socket goes away without a close frame or a stop message.
+          record(call->created.sid, "ws.dropped", std::to_string(call->media_frames));
+          beast::get_lowest_layer(ws).close();
+          call->ws_closed = true;
+          end_reason = "connection dropped";
+          break;
+        }
         const auto media_time = std::chrono::milliseconds(call->media_frames * 20);
         if (!script->next_frame(media_time, frame)) break;
         base64::encode(frame, std::span<char>(payload.data(), payload.size()));

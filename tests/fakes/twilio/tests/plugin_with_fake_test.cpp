@@ -302,6 +302,37 @@ TEST_F(PluginWithFakeTwilio, HangUpEndsTheCallAtTwilioAndClosesTheStream) {
   ASSERT_EQ(events->media_stopped.size(), 1u);
 }
 
+TEST_F(PluginWithFakeTwilio, DroppedMediaConnectionStopsTheMediaAndTheCallEnds) {
+  FakeTwilioOptions options;
+  options.drop_media_after_frames = 10;
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->stay_on_line();
+    return script;
+  };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_EQ(fake->records_of("ws.dropped").size(), 1u);
+  std::lock_guard lock(events->mutex);
+  ASSERT_EQ(events->media_stopped.size(), 1u);
+  EXPECT_EQ(events->media_stopped[0].rfind("the media stream closed: ", 0), 0u) << events->media_stopped[0];
+  EXPECT_EQ(events->audio_frames, 10u);
+  EXPECT_EQ(events->statuses.back().status, CallStatus::completed);  // Twilio's completed callback
+}
+
+TEST_F(PluginWithFakeTwilio, FailedScenarioReportsFailed) {
+  FakeTwilioOptions options;
+  options.scenario = [](const fake_twilio::CreatedCall&) { return Scenario::failed; };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+15551230000", events));
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_EQ(events->final_status()->status, CallStatus::failed);
+  EXPECT_EQ(events->final_status()->reason, "Twilio could not connect the call");
+}
+
 TEST_F(PluginWithFakeTwilio, RealTimePacing) {
   FakeTwilioOptions options;
   options.speed = 1.0 + 1e-9;

@@ -64,6 +64,7 @@ struct FakeTwilioOptions {
   std::optional<SignatureMode> stream_signature;             // the Media Stream handshake; default: as `signature`
   double speed = 1.0;                                 // >1: faster than real time (frames and delays)
   std::chrono::milliseconds ring_time{300};           // from initiated to answered/busy/...
+  std::size_t drop_media_after_frames = 0;            // >0: cut the stream's TCP connection (no close frame) then
   bool echo_marks_on_clear = true;                     // Twilio sends back the marks a clear dropped
   std::function<Scenario(const CreatedCall&)> scenario;                          // default: answer
   std::function<std::shared_ptr<CalleeScript>(const CreatedCall&)> callee;       // default: 1 s of silence
@@ -77,7 +78,7 @@ struct Record {
 };
 // Kinds: rest.create (detail: form body), rest.error (code), rest.update (form body), twiml (status + body),
 // ws.refused (HTTP status), ws.open, ws.sent.start, media.in (bytes), mark.in (name), mark.echo (name), clear.in,
-// ws.unexpected (message), ws.closed, status (CallStatus + " -> " + HTTP status), call.end (reason).
+// ws.unexpected (message), ws.dropped, ws.closed, status (CallStatus + " -> " + HTTP status), call.end (reason).
 
 struct CallStats {
   std::string sid;
