@@ -126,7 +126,7 @@ TEST_F(SimulatedLineTest, AnswersAfterRingingAndSendsPacedMulawFrames) {
   EXPECT_EQ(*events_->media_format, AudioFormat::mulaw_8k());
   // dial 400 ms + ring 2000 ms simulated at 20x: 120 ms of wall time.
   EXPECT_GE(answered - placed, milliseconds(115));
-  EXPECT_LT(answered - placed, milliseconds(400));
+  EXPECT_LT(answered - placed, milliseconds(1000));
 
   // Two simulated seconds of media: 100 frames, 160 bytes each, 20 ms apart in media time, 1 ms apart in wall time.
   ASSERT_TRUE(run_until([&] { return events_->frames.size() >= 100; }));
@@ -136,7 +136,8 @@ TEST_F(SimulatedLineTest, AnswersAfterRingingAndSendsPacedMulawFrames) {
     EXPECT_EQ(f[i].timestamp_us, i * 20'000);
   }
   const double wall_ms = duration<double, std::milli>(f[99].at - f[0].at).count();
-  EXPECT_NEAR(wall_ms, 99 * 20.0 / 20, 40.0);  // paced, not bursted: 99 ms expected
+  EXPECT_GE(wall_ms, 99 * 20.0 / 20 - 3);  // paced, not bursted: 99 ms expected
+  EXPECT_LT(wall_ms, 99 * 20.0 / 20 + 300);  // and not crawling (generous: the machine is shared)
   // Not drifting: frame n leaves no earlier than n * 1 ms after frame 0.
   for (std::size_t i = 0; i < 100; ++i)
     EXPECT_GE(f[i].at - f[0].at, microseconds(static_cast<long long>(i * 1000)) - milliseconds(3)) << i;
