@@ -5,6 +5,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <thread>
 
 #include "options.hpp"
 
@@ -32,8 +33,10 @@ struct Console {
   std::ostream& out;
   std::ostream& err;
   bool interactive_input = false;  // stdin is a terminal: a 422 question may be answered
-  std::function<void(std::chrono::milliseconds)> sleep;
-  std::function<bool()> interrupted;  // Ctrl-C was pressed
+  std::function<void(std::chrono::milliseconds)> sleep = [](std::chrono::milliseconds ms) {
+    std::this_thread::sleep_for(ms);
+  };
+  std::function<bool()> interrupted = [] { return false; };  // Ctrl-C was pressed
   std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
 };
 
