@@ -24,11 +24,13 @@ std::optional<std::string> normalize_phone_number(std::string_view text) {
     plus = true;
   }
   if (!plus) {
-    if (digits.size() == 10 && digits[0] != '0' && digits[0] != '1') digits.insert(0, "1");
+    if (digits.size() == 10 && digits[0] != '0' && digits[0] != '1') digits.insert(digits.begin(), '1');
     else if (!(digits.size() == 11 && digits[0] == '1')) return std::nullopt;
   }
   if (digits.size() < 7 || digits.size() > 15 || digits[0] == '0') return std::nullopt;
-  return "+" + digits;
+  std::string e164 = "+";  // built by append: GCC 12 warns falsely (-Wrestrict) on "+" + digits
+  e164 += digits;
+  return e164;
 }
 
 std::optional<PhoneMention> find_phone_number(std::string_view text) {

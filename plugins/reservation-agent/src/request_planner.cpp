@@ -8,6 +8,12 @@
 #include "concierge/spoken.hpp"
 #include "phone_number.hpp"
 
+// GCC 12 at -O2 reports std::optional<int> members as "may be used uninitialized" when they are only read after a
+// has_value() check (a known false positive); the optionals in plan() are exactly that.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace concierge::reservation {
 namespace chr = std::chrono;
 namespace {
