@@ -146,6 +146,11 @@ TEST_F(PluginLoaderTest, TextFileNamedSo) {
             file("fixture-text") + ": is not a shared library (not an ELF file)");
 }
 
+TEST_F(PluginLoaderTest, UnresolvedSymbolIsRefusedAtLoadWithTheLoadersReason) {
+  EXPECT_EQ(error_of("fixture-unresolved", PluginKind::telephony, good_config_),
+            file("fixture-unresolved") + ": cannot be loaded: undefined symbol: concierge_fixture_function_nobody_defines");
+}
+
 TEST_F(PluginLoaderTest, SharedLibraryWithoutDescriptor) {
   EXPECT_EQ(error_of("fixture-plain", PluginKind::telephony, good_config_),
             file("fixture-plain") + ": is not a concierge plugin (it exports no concierge_plugin_descriptor)");
