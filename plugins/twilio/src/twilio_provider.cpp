@@ -64,16 +64,17 @@ class PendingMarks {
     ++size_;
   }
   // Drops marks up to and including `id`; returns it, or nullopt when it is not pending (cleared, or not ours).
+  // Ids are pushed consecutively and popped from the front, so the pending ones are always a run of consecutive
+  // numbers: the position of `id` is its distance from the oldest.
   std::optional<Mark> pop_through(std::uint64_t id) {
-    for (std::size_t i = 0; i < size_; ++i) {
-      const Mark mark = ring_[(head_ + i) % ring_.size()];
-      if (mark.id == id) {
-        head_ = (head_ + i + 1) % ring_.size();
-        size_ -= i + 1;
-        return mark;
-      }
-    }
-    return std::nullopt;
+    if (size_ == 0) return std::nullopt;
+    const std::uint64_t oldest = ring_[head_].id;
+    if (id < oldest || id - oldest >= size_) return std::nullopt;
+    const std::size_t i = static_cast<std::size_t>(id - oldest);
+    const Mark mark = ring_[(head_ + i) % ring_.size()];
+    head_ = (head_ + i + 1) % ring_.size();
+    size_ -= i + 1;
+    return mark;
   }
   void clear() { head_ = size_ = 0; }
   std::size_t size() const { return size_; }

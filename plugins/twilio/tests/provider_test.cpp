@@ -277,6 +277,9 @@ TEST_F(MediaStreamTest, OutgoingAudioIsMediaThenOneMarkPerChunk) {
   EXPECT_EQ(events->progress[0], 40'000);  // mark 2 covers both chunks
   handler->on_text(R"({"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":"1"}})");  // stale
   EXPECT_EQ(events->progress.size(), 1u);
+  handler->on_text(R"({"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":"999"}})");  // not ours
+  handler->on_text(R"({"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":"x"}})");
+  EXPECT_EQ(events->progress.size(), 1u);
   // pcm16 is not the line format: dropped with a log line, nothing sent.
   std::vector<std::uint8_t> pcm(320);
   leg->send_audio({AudioFormat::pcm16_at(8000), pcm, 0});

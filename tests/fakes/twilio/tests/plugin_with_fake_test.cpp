@@ -333,6 +333,23 @@ TEST_F(PluginWithFakeTwilio, FailedScenarioReportsFailed) {
   EXPECT_EQ(events->final_status()->reason, "Twilio could not connect the call");
 }
 
+TEST_F(PluginWithFakeTwilio, HangUpBeforeTwilioAnsweredTheCreateIsSentOnceTheSidIsKnown) {
+  start();
+  auto events = std::make_shared<RecordingEvents>();
+  auto leg = host->on_loop([&] {
+    auto placed = provider->place_call(OutboundCall{"early", "+15551230000", "Demo", 30s}, events);
+    placed->hang_up();  // same loop turn: the create request has not been answered yet
+    return placed;
+  });
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_EQ(events->final_status()->status, CallStatus::canceled);
+  const auto updates = fake->records_of("rest.update");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].call_sid, fake->records_of("rest.create").at(0).call_sid);
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 5s));
+  EXPECT_TRUE(fake->records_of("twiml").empty());
+}
+
 TEST_F(PluginWithFakeTwilio, RealTimePacing) {
   FakeTwilioOptions options;
   options.speed = 1.0 + 1e-9;
