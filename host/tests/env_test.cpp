@@ -273,3 +273,37 @@ TEST(Environment, FromProcessSeesTheProcessEnvironment) {
   EXPECT_EQ(value_of(env, "CONCIERGE_ENV_TEST_VAR"), "from the process");
   EXPECT_EQ(value_of(Environment::from_process(), "CONCIERGE_ENV_TEST_VAR"), "<unset>");
 }
+
+// Arbitrary text built from the characters that matter never crashes the parsers and fails only with ConfigError.
+TEST(EnvRobustness, RandomTextEitherParsesOrThrowsConfigError) {
+  const std::string alphabet = "${}:-$aZ_9 #='\"\\\n\rx";
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  Environment env;
+  env.set("aZ_9", "v");
+  int parsed = 0, refused = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t length = next() % 24;
+    for (size_t i = 0; i < length; ++i) text += alphabet[next() % alphabet.size()];
+    try {
+      env.interpolate(text, "k", 1);
+      ++parsed;
+    } catch (const ConfigError&) {
+      ++refused;
+    }
+    try {
+      Environment scratch;
+      scratch.load_dotenv_text(text, "fuzz.env");
+      ++parsed;
+    } catch (const ConfigError&) {
+      ++refused;
+    }
+  }
+  // Both outcomes occur, so the generator reaches the error paths as well as the happy ones.
+  EXPECT_GT(parsed, 1000);
+  EXPECT_GT(refused, 1000);
+}

@@ -427,3 +427,40 @@ TEST(HostConfigErrors, NonScalarKey) {
   EXPECT_EQ(error_of("? [a, b]\n: value\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml (line 1): keys must be plain names, not lists or mappings");
 }
+
+// The shipped default, mutated at random: every outcome is a valid config or a HostConfigError (never another
+// exception type escaping from yaml-cpp, never a crash).
+TEST(HostConfigRobustness, MutatedDefaultConfigFailsOnlyWithHostConfigError) {
+  const std::string original(concierge::host::embedded_default_config());
+  const std::string alphabet = "${}:-[]\"'#&*!|>?, \n\tax0";
+  std::uint32_t seed = 777;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  int accepted = 0, refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = original;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = next() % text.size();
+      switch (next() % 3) {
+        case 0: text[at] = alphabet[next() % alphabet.size()]; break;
+        case 1: text.insert(at, 1, alphabet[next() % alphabet.size()]); break;
+        default: text.erase(at, 1); break;
+      }
+    }
+    try {
+      parse_host_config(text, "mutated.yaml", Environment());
+      ++accepted;
+    } catch (const HostConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("mutated.yaml", 0), 0u) << e.what();
+      ++refused;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "unexpected " << typeid(e).name() << ": " << e.what() << "\n--- text ---\n" << text;
+      return;
+    }
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(refused, 100);
+}
