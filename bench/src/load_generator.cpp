@@ -1,0 +1,332 @@
+// One io_context thread drives every call: a writer coroutine per call sends Twilio's messages on an absolute 20 ms
+// schedule (no drift) and is the only writer of its socket; a reader coroutine per call matches the daemon's media
+// messages to sent frames and queues the marks Twilio would echo once the audio before them has been played.
+#include "load_generator.hpp"
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <random>
+#include <set>
+
+#include "concierge/base64.hpp"
+#include "concierge/net/asio.hpp"
+#include "process_stats.hpp"
+#include "stats.hpp"
+#include "twilio_wire.hpp"
+
+namespace concierge::bench {
+namespace {
+
+using namespace concierge::net;
+using Clock = std::chrono::steady_clock;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kFrame = std::chrono::milliseconds(20);
+
+struct Level {
+  LoadOptions options;
+  unsigned calls = 0;
+  unsigned connecting = 0;
+  unsigned connected = 0;
+  unsigned failed = 0;
+  unsigned finished = 0;
+  unsigned finished_measuring = 0;
+  unsigned closed_early = 0;
+  std::uint64_t sent = 0, received = 0, late = 0, altered = 0, media = 0, marks = 0;
+  std::vector<double> latencies_ms;
+  std::vector<double> send_lags_ms;
+  std::set<std::string> errors;
+  void error(const std::string& text) {
+    if (errors.size() < 5) errors.insert(text);
+  }
+};
+
+struct PendingMark {
+  Clock::time_point due;
+  std::string name;
+};
+
+struct Call {
+  Call(asio::io_context& io, Level& level, unsigned index)
+      : level(level), index(index), id(make_identity(level.options.run_id, index)), ws(io), timer(io) {}
+  Level& level;
+  unsigned index;
+  StreamIdentity id;
+  websocket::stream<beast::tcp_stream> ws;
+  asio::steady_timer timer;
+  std::size_t measured = 0;  // frames to measure
+  std::vector<Clock::time_point> sent_at;
+  std::vector<bool> matched;
+  std::size_t frames_sent = 0;
+  enum class Mode { unknown, exact, counting } mode = Mode::unknown;
+  std::uint64_t returned_samples = 0;
+  std::size_t next_by_count = 0;
+  std::vector<std::uint8_t> decoded;
+  std::array<std::uint8_t, kFrameBytes> frame{};
+  Clock::time_point playback_end{};
+  std::deque<PendingMark> marks;
+  bool stop_sent = false;
+  bool reader_done = false;
+
+  void matched_frame(std::size_t sequence, Clock::time_point now) {
+    if (sequence >= frames_sent || sequence >= measured || matched[sequence]) return;
+    matched[sequence] = true;
+    const double ms = std::chrono::duration<double, std::milli>(now - sent_at[sequence]).count();
+    level.latencies_ms.push_back(ms);
+    ++level.received;
+    if (ms > 20.0) ++level.late;
+  }
+
+  void on_media(std::string_view payload, Clock::time_point now) {
+    ++level.media;
+    decoded.resize(base64::max_decoded_size(payload.size()));
+    const auto n = base64::decode(payload, decoded);
+    if (!n) {
+      level.error("the daemon sent a media payload that is not base64");
+      return;
+    }
+    // Twilio plays what it is given in order, in real time.
+    playback_end = std::max(playback_end, now) + std::chrono::microseconds(*n * 125);
+    const auto marker = read_marker(decoded.data(), *n);
+    if (mode == Mode::unknown) {
+      mode = marker && marker->call_index == index ? Mode::exact : Mode::counting;
+    }
+    if (mode == Mode::exact) {
+      if (marker && marker->call_index == index) matched_frame(marker->sequence, now);
+      else ++level.altered;
+      return;
+    }
+    returned_samples += *n;
+    while (next_by_count < measured && next_by_count < frames_sent &&
+           returned_samples >= (next_by_count + 1) * kFrameBytes) {
+      matched_frame(next_by_count, now);
+      ++next_by_count;
+    }
+  }
+};
+
+awaitable<void> read_loop(std::shared_ptr<Call> call) {
+  beast::flat_buffer buffer;
+  try {
+    for (;;) {
+      co_await call->ws.async_read(buffer, use_awaitable);
+      const auto now = Clock::now();
+      const auto data = buffer.cdata();
+      const std::string_view text(static_cast<const char*>(data.data()), data.size());
+      const ServerMessage message = scan_server_message(text);
+      switch (message.kind) {
+        case ServerMessage::Kind::media: call->on_media(message.payload, now); break;
+        case ServerMessage::Kind::mark:
+          call->marks.push_back({std::max(call->playback_end, now), std::string(message.mark_name)});
+          break;
+        case ServerMessage::Kind::clear:
+          // Twilio drops the queued audio; the marks for it come back at once.
+          call->playback_end = now;
+          for (auto& mark : call->marks) mark.due = now;
+          break;
+        case ServerMessage::Kind::other: break;
+        case ServerMessage::Kind::malformed: call->level.error("malformed message from the daemon"); break;
+      }
+      buffer.consume(buffer.size());
+    }
+  } catch (const boost::system::system_error& e) {
+    if (!call->stop_sent) {
+      ++call->level.closed_early;
+      const std::string reason(call->ws.reason().reason.c_str());
+      call->level.error("stream closed by the server before stop: " + (reason.empty() ? e.code().message() : reason));
+    }
+  }
+  call->reader_done = true;
+}
+
+awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type endpoints, std::uint32_t phase_us) {
+  Level& level = call->level;
+  const LoadOptions& options = level.options;
+  bool connected = false;
+  try {
+    beast::get_lowest_layer(call->ws).expires_after(std::chrono::seconds(10));
+    co_await beast::get_lowest_layer(call->ws).async_connect(endpoints, use_awaitable);
+    beast::get_lowest_layer(call->ws).socket().set_option(tcp::no_delay(true));
+    beast::get_lowest_layer(call->ws).expires_never();
+    call->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    const std::string signature =
+        options.auth_token.empty() ? std::string()
+                                   : twilio_signature(options.auth_token,
+                                                      "wss://" + options.public_domain + options.path);
+    call->ws.set_option(websocket::stream_base::decorator([signature](websocket::request_type& request) {
+      request.set(http::field::user_agent, "Twilio.TmeWs/1.0");
+      if (!signature.empty()) request.set("X-Twilio-Signature", signature);
+    }));
+    co_await call->ws.async_handshake(options.host + ":" + options.port, options.path, use_awaitable);
+    connected = true;
+    --level.connecting;
+    ++level.connected;
+    call->ws.text(true);
+    asio::co_spawn(call->ws.get_executor(), read_loop(call), asio::detached);
+
+    co_await call->ws.async_write(asio::buffer(connected_message()), use_awaitable);
+    // Built outside the co_await: GCC 12 rejects string-literal temporaries inside a co_await expression.
+    std::vector<std::pair<std::string, std::string>> custom;
+    custom.emplace_back(std::string("from"), "+1555" + std::to_string(1000000 + call->index));
+    custom.emplace_back(std::string("to"), std::string("+15550009999"));
+    custom.emplace_back(std::string("bench_call"), std::to_string(call->index));
+    const std::string start_text = start_message(call->id, custom);
+    co_await call->ws.async_write(asio::buffer(start_text), use_awaitable);
+
+    call->measured = static_cast<std::size_t>(options.duration_seconds * 50);
+    call->sent_at.resize(call->measured);
+    call->matched.assign(call->measured, false);
+    const std::size_t total = call->measured + options.flush_frames;
+    const auto start = Clock::now() + std::chrono::microseconds(phase_us);
+    std::uint64_t sequence_number = 2;
+    std::string out, mark_out;
+    for (std::size_t k = 0; k < total; ++k) {
+      const auto scheduled = start + k * kFrame;
+      call->timer.expires_at(scheduled);
+      co_await call->timer.async_wait(use_awaitable);
+      if (call->reader_done) break;
+      fill_frame(call->frame.data(), call->index, static_cast<std::uint32_t>(k));
+      media_message(out, call->id, sequence_number++, k + 1, k * 20, call->frame.data(), kFrameBytes);
+      const auto now = Clock::now();
+      if (k < call->measured) {
+        level.send_lags_ms.push_back(std::chrono::duration<double, std::milli>(now - scheduled).count());
+        call->sent_at[k] = now;
+        call->frames_sent = k + 1;
+        ++level.sent;
+        if (k + 1 == call->measured) ++level.finished_measuring;
+      }
+      co_await call->ws.async_write(asio::buffer(out), use_awaitable);
+      while (!call->marks.empty() && call->marks.front().due <= Clock::now()) {
+        mark_message(mark_out, call->id, sequence_number++, call->marks.front().name);
+        call->marks.pop_front();
+        ++level.marks;
+        co_await call->ws.async_write(asio::buffer(mark_out), use_awaitable);
+      }
+    }
+    if (call->frames_sent < call->measured) ++level.finished_measuring;
+    call->timer.expires_after(std::chrono::microseconds(static_cast<long>(options.drain_seconds * 1e6)));
+    co_await call->timer.async_wait(use_awaitable);
+    call->stop_sent = true;
+    if (!call->reader_done) {
+      co_await call->ws.async_write(asio::buffer(stop_message(call->id, sequence_number++)), use_awaitable);
+      co_await call->ws.async_close(websocket::close_code::normal, use_awaitable);
+    }
+  } catch (const boost::system::system_error& e) {
+    if (!connected) {
+      --level.connecting;
+      ++level.failed;
+      ++level.finished_measuring;
+      level.error("connect/handshake: " + e.code().message());
+    } else if (!call->stop_sent) {
+      if (call->frames_sent < call->measured) ++level.finished_measuring;
+      level.error("write: " + e.code().message());
+    }
+  }
+  call->stop_sent = true;
+  ++level.finished;
+}
+
+awaitable<void> wait_for(asio::steady_timer& timer, std::chrono::milliseconds period) {
+  timer.expires_after(period);
+  co_await timer.async_wait(use_awaitable);
+}
+
+awaitable<void> orchestrate(asio::io_context& io, Level& level, LevelResult& result) {
+  const LoadOptions& options = level.options;
+  tcp::resolver resolver(io);
+  const auto endpoints = co_await resolver.async_resolve(options.host, options.port, use_awaitable);
+  asio::steady_timer timer(io);
+  const auto base = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  std::mt19937 random(static_cast<std::uint32_t>(options.run_id * 7919 + level.calls));
+  std::vector<std::shared_ptr<Call>> calls;
+  const auto level_start = Clock::now();
+  for (unsigned i = 0; i < level.calls; ++i) {
+    const auto due = level_start + std::chrono::microseconds(
+                                       static_cast<long>(options.ramp_seconds * 1e6 * i / std::max(1u, level.calls)));
+    while (Clock::now() < due || level.connecting >= options.connect_concurrency)
+      co_await wait_for(timer, std::chrono::milliseconds(1));
+    auto call = std::make_shared<Call>(io, level, i);
+    calls.push_back(call);
+    ++level.connecting;
+    asio::co_spawn(io, run_call(call, endpoints, random() % 20000), asio::detached);
+  }
+  while (level.connecting > 0) co_await wait_for(timer, std::chrono::milliseconds(5));
+  // Steady state: every call streaming, none finished. CPU and memory are measured over it.
+  const auto window_start = Clock::now();
+  const auto at_start = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  while (level.finished_measuring == 0 && level.finished < level.calls)
+    co_await wait_for(timer, std::chrono::milliseconds(5));
+  const auto window_end = Clock::now();
+  const auto at_end = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  result.steady_seconds = std::chrono::duration<double>(window_end - window_start).count();
+  if (at_start && at_end && level.connected > 0 && result.steady_seconds >= 0.5) {
+    result.cpu_seconds_per_call_second =
+        (at_end->cpu_seconds - at_start->cpu_seconds) / (level.connected * result.steady_seconds);
+    result.daemon_rss_bytes = at_end->rss_bytes;
+    if (base) result.rss_bytes_per_call = (at_end->rss_bytes - base->rss_bytes) / level.connected;
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(60) +
+                        std::chrono::milliseconds(static_cast<long>((options.duration_seconds + options.ramp_seconds +
+                                                                     options.drain_seconds) * 1000));
+  while (level.finished < level.calls && Clock::now() < deadline)
+    co_await wait_for(timer, std::chrono::milliseconds(10));
+  if (level.finished < level.calls) {
+    level.error("some calls did not finish in time; closing them");
+    for (auto& call : calls) beast::get_lowest_layer(call->ws).close();
+  }
+  // Let readers see their sockets close.
+  co_await wait_for(timer, std::chrono::milliseconds(50));
+  for (const auto& call : calls) {
+    if (call->mode == Call::Mode::exact) ++result.exact_calls;
+    if (call->mode == Call::Mode::counting) ++result.counted_calls;
+  }
+}
+
+}  // namespace
+
+LevelResult run_level(const LoadOptions& options, unsigned calls) {
+  asio::io_context io(1);
+  Level level;
+  level.options = options;
+  level.calls = calls;
+  level.latencies_ms.reserve(std::size_t(calls) * std::size_t(options.duration_seconds * 50 + 1));
+  level.send_lags_ms.reserve(level.latencies_ms.capacity());
+  LevelResult result;
+  asio::co_spawn(io, orchestrate(io, level, result), [&](std::exception_ptr failure) {
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        level.error(std::string("benchmark: ") + e.what());
+      }
+    }
+    io.stop();
+  });
+  io.run();
+
+  result.calls = calls;
+  result.connected = level.connected;
+  result.failed_to_connect = level.failed;
+  result.closed_early = level.closed_early;
+  result.frames_sent = level.sent;
+  result.frames_received = level.received;
+  result.frames_late = level.late;
+  result.frames_lost = level.sent - level.received;
+  result.frames_altered = level.altered;
+  result.media_messages_received = level.media;
+  result.marks_echoed = level.marks;
+  double sum = 0;
+  for (double v : level.latencies_ms) sum += v;
+  result.latency_mean_ms = level.latencies_ms.empty() ? 0 : sum / double(level.latencies_ms.size());
+  result.latency_p50_ms = quantile(level.latencies_ms, 0.50);
+  result.latency_p99_ms = quantile(level.latencies_ms, 0.99);
+  result.latency_max_ms = level.latencies_ms.empty() ? 0 : level.latencies_ms.back();
+  result.send_lag_p99_ms = quantile(level.send_lags_ms, 0.99);
+  result.send_lag_max_ms = level.send_lags_ms.empty() ? 0 : level.send_lags_ms.back();
+  result.errors.assign(level.errors.begin(), level.errors.end());
+  return result;
+}
+
+}  // namespace concierge::bench

@@ -1,0 +1,378 @@
+// concierge-bench: plays Twilio's side of N concurrent calls against a daemon's /media-stream and reports round-trip
+// latency, frame counts and what the daemon spends per call. See --help.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/net/asio.hpp"
+#include "load_generator.hpp"
+#include "process_stats.hpp"
+#include "resampler_figures.hpp"
+
+namespace {
+
+using concierge::bench::LevelResult;
+using concierge::bench::LoadOptions;
+
+constexpr const char* kHelp = R"(concierge-bench: Twilio Media Streams load generator
+
+  --url ws://HOST:PORT/PATH   the media-stream endpoint (default ws://127.0.0.1:8099/media-stream)
+  --calls LIST                concurrent calls per level, comma-separated (default 1,10,100,500,1000,2000)
+  --duration S                measured audio per call, seconds (default 10)
+  --ramp S                    spread call starts over S seconds (default: 0.5 + 2 ms per call, at most 5)
+  --pause S                   pause between levels (default 4: the daemon ends calls 3 s after "stop")
+  --auth-token T              sign the upgrade with X-Twilio-Signature (default bench-auth-token; "" = no header)
+  --public-domain D           host name in the signed URL wss://D/PATH (default concierge-bench.local)
+  --pid N                     the daemon's pid for CPU and memory (default: the process listening on the port)
+  --spawn-daemon PATH         start concierge-host at PATH first (and stop it at the end); needs --config
+  --config YAML               the daemon's config (bench/bench.yaml)
+  --echo-format F             ECHO_FORMAT for the spawned daemon: pcm16_24k (resampling, default) or mulaw_8k
+  --daemon-log FILE           the spawned daemon's output (default concierge-bench-daemon.log)
+  --json FILE                 write the results as JSON (default concierge-bench.json)
+  --plot FILE.png             plot latency and CPU per call against the call count (gnuplot)
+  --no-resampler-figures      skip measuring the SDK resampler
+  --smoke                     CI mode: 2 calls for 3 s; exit 1 unless frames round-trip
+  --help
+)";
+
+struct Args {
+  std::string url = "ws://127.0.0.1:8099/media-stream";
+  std::vector<unsigned> calls{1, 10, 100, 500, 1000, 2000};
+  double duration = 10;
+  std::optional<double> ramp;
+  double pause = 4;
+  std::string auth_token = "bench-auth-token";
+  std::string public_domain = "concierge-bench.local";
+  std::optional<pid_t> pid;
+  std::string spawn_daemon, config, echo_format = "pcm16_24k", daemon_log = "concierge-bench-daemon.log";
+  std::string json_path = "concierge-bench.json", plot_path;
+  bool resampler_figures = true;
+  bool smoke = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "concierge-bench: " << message << " (see --help)\n";
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  bool calls_given = false, duration_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(flag + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&](const std::string& text) {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || v < 0) usage_error(flag + " takes a non-negative number, not \"" + text + "\"");
+      return v;
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kHelp;
+      std::exit(0);
+    } else if (flag == "--url") a.url = value();
+    else if (flag == "--calls") {
+      a.calls.clear();
+      std::stringstream list(value());
+      for (std::string item; std::getline(list, item, ',');) {
+        const double n = number(item);
+        if (n < 1) usage_error("--calls takes counts >= 1");
+        a.calls.push_back(static_cast<unsigned>(n));
+      }
+      calls_given = true;
+    } else if (flag == "--duration") a.duration = number(value()), duration_given = true;
+    else if (flag == "--ramp") a.ramp = number(value());
+    else if (flag == "--pause") a.pause = number(value());
+    else if (flag == "--auth-token") a.auth_token = value();
+    else if (flag == "--public-domain") a.public_domain = value();
+    else if (flag == "--pid") a.pid = static_cast<pid_t>(number(value()));
+    else if (flag == "--spawn-daemon") a.spawn_daemon = value();
+    else if (flag == "--config") a.config = value();
+    else if (flag == "--echo-format") a.echo_format = value();
+    else if (flag == "--daemon-log") a.daemon_log = value();
+    else if (flag == "--json") a.json_path = value();
+    else if (flag == "--plot") a.plot_path = value();
+    else if (flag == "--no-resampler-figures") a.resampler_figures = false;
+    else if (flag == "--smoke") a.smoke = true;
+    else usage_error("unknown option " + flag);
+  }
+  if (a.smoke) {
+    if (!calls_given) a.calls = {2};
+    if (!duration_given) a.duration = 3;
+  }
+  if (a.duration < 0.1) usage_error("--duration must be at least 0.1 s");
+  if (!a.spawn_daemon.empty() && a.config.empty()) usage_error("--spawn-daemon needs --config");
+  return a;
+}
+
+struct Url {
+  std::string host, port, path;
+};
+
+Url parse_url(const std::string& url) {
+  const std::string scheme = "ws://";
+  if (url.rfind(scheme, 0) != 0) usage_error("--url must start with ws:// (got \"" + url + "\")");
+  const std::string rest = url.substr(scheme.size());
+  const auto slash = rest.find('/');
+  const std::string authority = rest.substr(0, slash);
+  Url u;
+  u.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  const auto colon = authority.rfind(':');
+  u.host = colon == std::string::npos ? authority : authority.substr(0, colon);
+  u.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  if (u.host.empty() || u.port.empty()) usage_error("cannot read host and port from --url " + url);
+  return u;
+}
+
+bool port_accepts(const std::string& host, const std::string& port) {
+  try {
+    concierge::net::asio::io_context io;
+    concierge::net::tcp::resolver resolver(io);
+    concierge::net::tcp::socket socket(io);
+    concierge::net::asio::connect(socket, resolver.resolve(host, port));
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+pid_t spawn_daemon(const Args& args, const Url& url) {
+  const pid_t child = fork();
+  if (child < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (child == 0) {
+    const int log = ::open(args.daemon_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log >= 0) {
+      dup2(log, 1);
+      dup2(log, 2);
+      close(log);
+    }
+    setenv("ECHO_FORMAT", args.echo_format.c_str(), 1);
+    setenv("BENCH_PORT", url.port.c_str(), 1);
+    setenv("BENCH_AUTH_TOKEN", args.auth_token.c_str(), 1);
+    setenv("BENCH_PUBLIC_DOMAIN", args.public_domain.c_str(), 1);
+    execl(args.spawn_daemon.c_str(), args.spawn_daemon.c_str(), "--config", args.config.c_str(), "--port",
+          url.port.c_str(), "--host", url.host.c_str(), static_cast<char*>(nullptr));
+    std::perror("exec concierge-host");
+    _exit(127);
+  }
+  for (int tries = 0; tries < 300; ++tries) {  // up to 15 s
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child) {
+      std::cerr << "concierge-bench: the daemon exited during start-up (see " << args.daemon_log << ")\n";
+      std::exit(1);
+    }
+    if (port_accepts(url.host, url.port)) return child;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  std::cerr << "concierge-bench: the daemon did not listen on " << url.host << ":" << url.port << " within 15 s (see "
+            << args.daemon_log << ")\n";
+  std::exit(1);
+}
+
+void stop_daemon(pid_t child) {
+  kill(child, SIGTERM);
+  for (int tries = 0; tries < 100; ++tries) {
+    if (waitpid(child, nullptr, WNOHANG) == child) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+}
+
+std::string fixed(double v, int digits) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
+  return buffer;
+}
+
+nlohmann::json to_json(const LevelResult& r) {
+  nlohmann::json j{{"calls", r.calls},
+                   {"connected", r.connected},
+                   {"failed_to_connect", r.failed_to_connect},
+                   {"closed_early", r.closed_early},
+                   {"matching", {{"exact_calls", r.exact_calls}, {"by_position_calls", r.counted_calls}}},
+                   {"frames",
+                    {{"sent", r.frames_sent},
+                     {"received", r.frames_received},
+                     {"late_over_20ms", r.frames_late},
+                     {"lost", r.frames_lost},
+                     {"altered", r.frames_altered}}},
+                   {"media_messages_received", r.media_messages_received},
+                   {"marks_echoed", r.marks_echoed},
+                   {"round_trip_ms",
+                    {{"p50", r.latency_p50_ms}, {"p99", r.latency_p99_ms}, {"max", r.latency_max_ms},
+                     {"mean", r.latency_mean_ms}}},
+                   {"generator_send_lag_ms", {{"p99", r.send_lag_p99_ms}, {"max", r.send_lag_max_ms}}},
+                   {"steady_window_seconds", r.steady_seconds},
+                   {"errors", r.errors}};
+  j["daemon_cpu_seconds_per_call_second"] =
+      r.cpu_seconds_per_call_second ? nlohmann::json(*r.cpu_seconds_per_call_second) : nlohmann::json();
+  j["daemon_rss_bytes_per_call"] = r.rss_bytes_per_call ? nlohmann::json(*r.rss_bytes_per_call) : nlohmann::json();
+  j["daemon_rss_bytes"] = r.daemon_rss_bytes ? nlohmann::json(*r.daemon_rss_bytes) : nlohmann::json();
+  return j;
+}
+
+void print_table(const std::vector<LevelResult>& results) {
+  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %9s %10s %9s\n", "calls", "conn", "sent", "recv", "late",
+              "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "genlag99", "cpu/call-s", "rss/call");
+  for (const auto& r : results) {
+    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %9s %10s %9s\n", r.calls, r.connected,
+                (unsigned long long)r.frames_sent, (unsigned long long)r.frames_received,
+                (unsigned long long)r.frames_late, (unsigned long long)r.frames_lost,
+                (unsigned long long)r.frames_altered, r.closed_early, fixed(r.latency_p50_ms, 2).c_str(),
+                fixed(r.latency_p99_ms, 2).c_str(), fixed(r.latency_max_ms, 1).c_str(),
+                fixed(r.send_lag_p99_ms, 2).c_str(),
+                r.cpu_seconds_per_call_second ? fixed(*r.cpu_seconds_per_call_second, 5).c_str() : "-",
+                r.rss_bytes_per_call ? (fixed(*r.rss_bytes_per_call / 1024.0, 0) + "KiB").c_str() : "-");
+    for (const auto& e : r.errors) std::printf("         error: %s\n", e.c_str());
+  }
+  std::printf("(late: round trip > 20 ms; genlag99: p99 of how late the generator itself sent a frame; cpu/call-s:\n"
+              " daemon CPU seconds per second of one call, over the window when all calls streamed)\n");
+}
+
+bool plot(const std::vector<LevelResult>& results, const std::string& png) {
+  const std::string data = png + ".dat", script = png + ".gp";
+  {
+    std::ofstream out(data);
+    out << "# calls p50_ms p99_ms max_ms cpu_ms_per_call_second rss_kib_per_call\n";
+    for (const auto& r : results)
+      out << r.calls << ' ' << r.latency_p50_ms << ' ' << r.latency_p99_ms << ' ' << r.latency_max_ms << ' '
+          << (r.cpu_seconds_per_call_second ? *r.cpu_seconds_per_call_second * 1000 : 0) << ' '
+          << (r.rss_bytes_per_call ? *r.rss_bytes_per_call / 1024 : 0) << '\n';
+  }
+  std::ofstream gp(script);
+  gp << "set terminal pngcairo size 1000,700 noenhanced\n"
+     << "set output '" << png << "'\n"
+     << "set multiplot layout 2,1 title 'concierge-bench: Twilio media streams through the daemon'\n"
+     << "set logscale x\nset grid\nset xlabel 'concurrent calls'\n"
+     << "set ylabel 'round trip (ms)'\nset key left top\n"
+     << "plot '" << data << "' using 1:2 with linespoints title 'p50', '' using 1:3 with linespoints title 'p99', "
+     << "'' using 1:4 with linespoints title 'max'\n"
+     << "set ylabel 'daemon CPU ms per call-second'\n"
+     << "plot '" << data << "' using 1:5 with linespoints title 'CPU per call'\n"
+     << "unset multiplot\n";
+  gp.close();
+  const std::string command = "gnuplot '" + script + "'";
+  if (std::system(command.c_str()) != 0) {
+    // pngcairo is missing from some gnuplot builds; fall back to the plain png terminal.
+    std::string text;
+    {
+      std::ifstream in(script);
+      std::stringstream s;
+      s << in.rdbuf();
+      text = s.str();
+    }
+    text.replace(text.find("pngcairo"), 8, "png");
+    std::ofstream(script) << text;
+    if (std::system(command.c_str()) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  const Args args = parse(argc, argv);
+  const Url url = parse_url(args.url);
+
+  std::optional<pid_t> spawned;
+  if (!args.spawn_daemon.empty()) spawned = spawn_daemon(args, url);
+
+  nlohmann::json report;
+  report["url"] = args.url;
+  if (args.resampler_figures) {
+    std::printf("SDK resampler, 20 ms frames (delay = content lag + mean audio held back between frames):\n");
+    nlohmann::json figures = nlohmann::json::array();
+    for (const auto& f : concierge::bench::measure_resampler_figures()) {
+      std::printf("  %5u -> %5u Hz: delay %.2f ms (lag %.3f, held mean %.2f, max %.2f), 997 Hz SNR %.1f dB", f.in_rate,
+                  f.out_rate, f.delay_ms, f.lag_ms, f.mean_held_ms, f.max_held_ms, f.snr_db);
+      if (f.suppression_5k_db >= 0) std::printf(", 5 kHz suppressed %.1f dB", f.suppression_5k_db);
+      std::printf("\n");
+      figures.push_back({{"in_rate", f.in_rate},
+                         {"out_rate", f.out_rate},
+                         {"delay_ms", f.delay_ms},
+                         {"lag_ms", f.lag_ms},
+                         {"held_mean_ms", f.mean_held_ms},
+                         {"held_max_ms", f.max_held_ms},
+                         {"snr_997hz_db", f.snr_db},
+                         {"suppression_5khz_db", f.suppression_5k_db >= 0 ? nlohmann::json(f.suppression_5k_db)
+                                                                          : nlohmann::json()}});
+    }
+    report["resampler"] = figures;
+  }
+
+  LoadOptions options;
+  options.host = url.host;
+  options.port = url.port;
+  options.path = url.path;
+  options.auth_token = args.auth_token;
+  options.public_domain = args.public_domain;
+  options.duration_seconds = args.duration;
+  options.run_id = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  options.daemon_pid = spawned ? spawned : args.pid;
+  if (!options.daemon_pid) {
+    const bool local = url.host == "127.0.0.1" || url.host == "localhost" || url.host == "::1";
+    if (local) options.daemon_pid = concierge::bench::pid_listening_on(static_cast<unsigned short>(std::stoi(url.port)));
+  }
+  std::printf("target %s, daemon pid %s\n", args.url.c_str(),
+              options.daemon_pid ? std::to_string(*options.daemon_pid).c_str() : "unknown (no CPU/memory figures)");
+
+  std::vector<LevelResult> results;
+  for (std::size_t i = 0; i < args.calls.size(); ++i) {
+    const unsigned n = args.calls[i];
+    options.ramp_seconds = args.ramp ? *args.ramp : std::min(5.0, 0.5 + 0.002 * n);
+    if (args.smoke && !args.ramp) options.ramp_seconds = 0.2;
+    std::printf("level: %u calls, %.1f s each (ramp %.1f s)...\n", n, args.duration, options.ramp_seconds);
+    std::fflush(stdout);
+    results.push_back(concierge::bench::run_level(options, n));
+    if (i + 1 < args.calls.size()) std::this_thread::sleep_for(std::chrono::milliseconds(long(args.pause * 1000)));
+  }
+  if (spawned) stop_daemon(*spawned);
+
+  print_table(results);
+  report["levels"] = nlohmann::json::array();
+  for (const auto& r : results) report["levels"].push_back(to_json(r));
+  if (!args.json_path.empty()) {
+    std::ofstream(args.json_path) << report.dump(2) << '\n';
+    std::printf("results written to %s\n", args.json_path.c_str());
+  }
+  if (!args.plot_path.empty()) {
+    if (plot(results, args.plot_path)) std::printf("plot written to %s\n", args.plot_path.c_str());
+    else std::fprintf(stderr, "concierge-bench: gnuplot failed; the data is in %s.dat\n", args.plot_path.c_str());
+  }
+
+  if (args.smoke) {
+    bool ok = true;
+    for (const auto& r : results) {
+      // Every call connected, streamed to the end, and (nearly) every frame came back unaltered.
+      const bool round_trip = r.frames_sent > 0 && r.frames_received * 100 >= r.frames_sent * 95;
+      if (r.connected != r.calls || r.closed_early > 0 || r.frames_altered > 0 || !round_trip) ok = false;
+    }
+    std::printf("smoke: %s\n", ok ? "frames round-trip" : "FAILED: frames did not round-trip");
+    return ok ? 0 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,52 @@
+#include "echo_voice.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace concierge::echo {
+
+AudioFormat parse_format(const ConfigNode& config) {
+  config.allow_only({"format"});
+  const std::string name = config.get_string("format", "pcm16_24k");
+  if (name == "pcm16_24k") return AudioFormat::pcm16_at(24000);
+  if (name == "pcm16_16k") return AudioFormat::pcm16_at(16000);
+  if (name == "pcm16_8k") return AudioFormat::pcm16_at(8000);
+  if (name == "mulaw_8k") return AudioFormat::mulaw_8k();
+  config.fail("format", "expected pcm16_24k, pcm16_16k, pcm16_8k or mulaw_8k, found \"" + name + "\"");
+}
+
+EchoSession::EchoSession(boost::asio::io_context& io, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events)
+    : io_(io), format_(format), events_(std::move(events)) {}
+
+void EchoSession::start() {
+  boost::asio::post(io_, [weak = weak_from_this()] {
+    if (auto self = weak.lock(); self && self->events_) self->events_->on_ready();
+  });
+}
+
+void EchoSession::send_audio(const AudioFrame& frame) {
+  if (!events_) return;
+  if (frame.format != format_) {
+    // The host converts to input_format(); anything else is a host bug. Say so once, never echo the wrong format.
+    ++frames_refused_;
+    if (!reported_format_error_) {
+      reported_format_error_ = true;
+      events_->on_error("echo-voice expects " + format_.to_string() + ", got " + frame.format.to_string(), false);
+    }
+    return;
+  }
+  ++frames_echoed_;
+  // The same frame, synchronously: its bytes are valid for the duration of this call, which is all on_audio needs.
+  events_->on_audio(frame);
+}
+
+void EchoSession::close() { events_.reset(); }
+
+std::shared_ptr<VoiceSession> EchoVoiceModel::open_session(const VoiceSessionConfig& config,
+                                                           std::shared_ptr<VoiceSessionEvents> events) {
+  (void)config;
+  auto session = std::make_shared<EchoSession>(io_, format_, std::move(events));
+  session->start();
+  return session;
+}
+
+}  // namespace concierge::echo

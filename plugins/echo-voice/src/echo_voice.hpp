@@ -1,0 +1,57 @@
+#pragma once
+// echo-voice: a voice model that says back every frame it hears, at once. It never speaks on its own, never calls a
+// tool and never ends the call. It exists to measure the host's media path (concierge-bench): with the default
+// pcm16/24 kHz the host resamples 8 -> 24 kHz on the way in and back down on the way out, as it does for OpenAI;
+// with mulaw/8 kHz the path is a pass-through.
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "concierge/audio_frame.hpp"
+#include "concierge/config.hpp"
+#include "concierge/voice_model.hpp"
+
+namespace concierge::echo {
+
+// `format`: "pcm16_24k" (default), "pcm16_16k", "pcm16_8k" or "mulaw_8k". Throws ConfigError for anything else.
+AudioFormat parse_format(const ConfigNode& config);
+
+class EchoSession final : public VoiceSession, public std::enable_shared_from_this<EchoSession> {
+ public:
+  EchoSession(boost::asio::io_context& io, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events);
+  void start();  // announces on_ready from the event loop (never from inside open_session)
+
+  AudioFormat input_format() const override { return format_; }
+  AudioFormat output_format() const override { return format_; }
+  void send_audio(const AudioFrame& frame) override;
+  void send_tool_result(const ToolCall&, const ToolResult&) override {}
+  void on_playback_progress(std::chrono::microseconds) override {}
+  void on_simulated_callee_text(std::string_view) override {}
+  void close() override;
+
+  std::uint64_t frames_echoed() const { return frames_echoed_; }
+  std::uint64_t frames_refused() const { return frames_refused_; }
+
+ private:
+  boost::asio::io_context& io_;
+  AudioFormat format_;
+  std::shared_ptr<VoiceSessionEvents> events_;  // null once closed
+  std::uint64_t frames_echoed_ = 0;
+  std::uint64_t frames_refused_ = 0;
+  bool reported_format_error_ = false;
+};
+
+class EchoVoiceModel final : public VoiceModel {
+ public:
+  EchoVoiceModel(boost::asio::io_context& io, AudioFormat format) : io_(io), format_(format) {}
+  std::shared_ptr<VoiceSession> open_session(const VoiceSessionConfig& config,
+                                             std::shared_ptr<VoiceSessionEvents> events) override;
+  AudioFormat format() const { return format_; }
+
+ private:
+  boost::asio::io_context& io_;
+  AudioFormat format_;
+};
+
+}  // namespace concierge::echo
