@@ -201,8 +201,16 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   }
 
   // ---- status -------------------------------------------------------------------------------------------------
-  void report_status(const CallStatusUpdate& update) {
+  // Machine detection's verdict arrives with the TwiML request or a status callback; it rides on every later update.
+  void note_answered_by(std::string_view answered_by) {
+    if (!answered_by.empty()) answered_by_ = std::string(answered_by);
+  }
+
+  void report_status(const CallStatusUpdate& reported) {
     if (terminal_) return;
+    note_answered_by(reported.answered_by);
+    CallStatusUpdate update = reported;
+    if (update.answered_by.empty()) update.answered_by = answered_by_;
     if (!is_terminal(update.status) && progress_rank(update.status) <= progress_rank(last_status_)) return;
     last_status_ = update.status;
     if (is_terminal(update.status)) terminal_ = true;
@@ -367,6 +375,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   std::shared_ptr<CallEvents> events_;
   std::string provider_sid_;
   CallStatus last_status_ = CallStatus::queued;
+  std::string answered_by_;
   bool terminal_ = false;
   bool create_in_flight_ = false;
   bool hangup_requested_ = false;
@@ -653,6 +662,8 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
     response.body = reject_twiml();
     return response;
   }
+  for (const auto& [name, value] : form)
+    if (name == "AnsweredBy") call->note_answered_by(value);
   response.body = connect_stream_twiml(config_.public_domain, {{"call_id", call->call_id()}});
   return response;
 }

@@ -176,6 +176,21 @@ TEST_F(ProviderTest, TwimlNeedsTheSignatureAndAKnownCall) {
   EXPECT_EQ(provider->handle_http(signed_request("DELETE", "/twiml?call_id=c%201%26%3Cx%3E", {})).status, 405);
 }
 
+TEST_F(ProviderTest, AnsweredByFromTheTwimlRequestRidesOnLaterUpdates) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c1", events);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twiml?call_id=c1",
+                                                 {{"CallSid", "CA1"}, {"AnsweredBy", "machine_start"}}))
+                .status,
+            200);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/status?call_id=c1",
+                                                 {{"CallSid", "CA1"}, {"CallStatus", "completed"}}))
+                .status,
+            204);
+  ASSERT_EQ(events->statuses.size(), 1u);
+  EXPECT_EQ(events->statuses[0].answered_by, "machine_start");
+}
+
 TEST_F(ProviderTest, SignatureOverTheUrlWithTheDefaultPortIsAccepted) {
   auto events = std::make_shared<Events>();
   auto leg = place("c1", events);
