@@ -1,0 +1,256 @@
+// concierge-host: loads the configured plugins and bridges them, serving the HTTP API and the media streams.
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "call_manager.hpp"
+#include "call_store.hpp"
+#include "concierge/net/asio.hpp"
+#include "env.hpp"
+#include "host_config.hpp"
+#include "http_api.hpp"
+#include "http_server.hpp"
+#include "logging.hpp"
+#include "plugin_loader.hpp"
+
+namespace asio = boost::asio;
+using namespace concierge;
+using namespace concierge::host;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: concierge-host [options]
+
+Runs the concierge daemon: loads the telephony, voice-model and agent plugins named in the config and serves
+the HTTP API the `concierge` CLI talks to.
+
+Options:
+  --config FILE      YAML config (default: the built-in demo config: simulated restaurant, no keys, no network)
+  --env-file FILE    read variables from FILE instead of ./.env
+  --host ADDRESS     override server.host
+  --port N           override server.port (0 picks a free port; the chosen one is logged)
+  --plugin-dir DIR   override plugin_dir
+  --log-level LEVEL  DEBUG, INFO, WARNING or ERROR (overrides LOG_LEVEL)
+  --check-config     load the config and the plugins, report, and exit
+  --version          print the version
+  --help             this text
+)";
+
+class DaemonServices final : public HostServices {
+ public:
+  DaemonServices(asio::io_context& io, std::string public_domain)
+      : io_(io), pool_(2), public_domain_(std::move(public_domain)) {}
+  asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { asio::post(pool_, std::move(work)); }
+  std::string public_domain() const override { return public_domain_; }
+  std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override {
+    return calls ? calls->accept_inbound(call) : nullptr;
+  }
+  void join() { pool_.join(); }
+  CallManager* calls = nullptr;
+
+ private:
+  asio::io_context& io_;
+  asio::thread_pool pool_;
+  std::string public_domain_;
+};
+
+struct Options {
+  std::optional<std::filesystem::path> config;
+  std::optional<std::filesystem::path> env_file;
+  std::optional<std::string> host;
+  std::optional<int> port;
+  std::optional<std::filesystem::path> plugin_dir;
+  std::optional<std::string> log_level;
+  bool check_only = false;
+};
+
+// Returns the options, or nullopt with exit_code set: 0 after --help/--version, 2 after a usage error.
+std::optional<Options> parse_args(int argc, char** argv, int& exit_code) {
+  Options o;
+  auto usage_error = [&](const std::string& message) -> std::optional<Options> {
+    std::cerr << "concierge-host: " << message << " (see --help)\n";
+    exit_code = 2;
+    return std::nullopt;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      exit_code = 0;
+      return std::nullopt;
+    }
+    if (a == "--version") {
+      std::cout << "concierge-host " << CONCIERGE_VERSION << " (SDK " << kSdkVersionMajor << "." << kSdkVersionMinor
+                << ")\n";
+      exit_code = 0;
+      return std::nullopt;
+    }
+    if (a == "--check-config") {
+      o.check_only = true;
+      continue;
+    }
+    static const char* const kWithValue[] = {"--config", "-c", "--env-file", "--host", "--port", "--plugin-dir",
+                                             "--log-level"};
+    if (std::find(std::begin(kWithValue), std::end(kWithValue), a) == std::end(kWithValue))
+      return usage_error("unknown option " + a);
+    if (i + 1 >= argc) return usage_error(a + " needs a value");
+    const std::string v = argv[++i];
+    if (a == "--config" || a == "-c") o.config = v;
+    else if (a == "--env-file") o.env_file = v;
+    else if (a == "--host") o.host = v;
+    else if (a == "--plugin-dir") o.plugin_dir = v;
+    else if (a == "--log-level") o.log_level = v;
+    else if (a == "--port") {
+      char* end = nullptr;
+      const long port = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || port < 0 || port > 65535)
+        return usage_error("--port takes a number from 0 to 65535, not \"" + v + "\"");
+      o.port = static_cast<int>(port);
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 2;
+  const auto parsed = parse_args(argc, argv, exit_code);
+  if (!parsed) return exit_code;
+  const Options& options = *parsed;
+
+  HostConfig config;
+  try {
+    const Environment env = Environment::for_daemon(options.env_file);
+    config = options.config ? load_host_config(*options.config, env)
+                            : parse_host_config(embedded_default_config(), std::string(embedded_default_config_name),
+                                                env);
+  } catch (const std::exception& e) {
+    std::cerr << "concierge-host: " << e.what() << "\n";
+    return 2;
+  }
+  if (options.host) config.server_host = *options.host;
+  if (options.port) config.server_port = static_cast<std::uint16_t>(*options.port);
+  if (options.plugin_dir) config.plugin_dir = *options.plugin_dir;
+  if (options.log_level) {
+    auto level = parse_log_level(*options.log_level);
+    if (!level) {
+      std::cerr << "concierge-host: --log-level takes DEBUG, INFO, WARNING or ERROR, not \"" << *options.log_level
+                << "\"\n";
+      return 2;
+    }
+    config.log_level = *level;
+  }
+
+  auto log = make_logger("host", config.log_level);
+  for (const auto& warning : config.warnings) log->warning(warning);
+  log->info("Starting AI Concierge Voice Server on " + config.server_host + ":" + std::to_string(config.server_port));
+  log->info("Config: " + config.file.string());
+  log->info("Public domain: " + (config.public_domain.empty() ? std::string("NOT CONFIGURED") : config.public_domain));
+
+  asio::io_context io(1);
+  DaemonServices services(io, config.public_domain);
+  HostMetrics metrics;
+  int result = 0;
+  {
+    // Plugins, then everything that holds their objects; destroyed in reverse before the libraries unload.
+    PluginLoader loader(config.plugin_dir);
+    const std::filesystem::path config_dir =
+        config.file.has_parent_path() ? config.file.parent_path() : std::filesystem::current_path();
+    LoadedPlugin telephony, voice, agent;
+    try {
+      auto load = [&](const HostConfig::PluginChoice& choice, PluginKind kind) {
+        PluginContext context{services, make_logger(choice.plugin, config.log_level), config_dir};
+        LoadedPlugin plugin = loader.load(choice.plugin, kind, context, choice.config, choice.key_path, config.file);
+        log->info("Loaded " + std::string(to_string(kind)) + " plugin " + plugin.name + " " + plugin.version +
+                  " (SDK " + std::to_string(plugin.sdk_major) + "." + std::to_string(plugin.sdk_minor) + ") from " +
+                  plugin.file.string());
+        return plugin;
+      };
+      telephony = load(config.telephony, PluginKind::telephony);
+      voice = load(config.voice_model, PluginKind::voice_model);
+      agent = load(config.agent, PluginKind::agent);
+    } catch (const std::exception& e) {
+      log->error(e.what());
+      std::cerr << "concierge-host: " << e.what() << "\n";
+      services.join();
+      return 3;
+    }
+    if (options.check_only) {
+      log->info("Config and plugins are fine.");
+      services.join();
+      return 0;
+    }
+
+    std::unique_ptr<CallStore> store;
+    try {
+      store = config.database.empty() ? make_memory_call_store() : make_sqlite_call_store(config.database);
+    } catch (const std::exception& e) {
+      std::cerr << "concierge-host: " << e.what() << "\n";
+      services.join();
+      return 2;
+    }
+    log->info("Call records: " + store->describe());
+
+    CallServices call_services{io,      telephony.instance.telephony, voice.instance.voice_model, log, metrics,
+                               config.call_time_limit};
+    CallManager calls(call_services, agent.instance.agent, std::move(store),
+                      CallLimits{config.max_concurrent_calls, config.history_limit, config.accept_inbound_calls});
+    if (calls.recovered_interrupted())
+      log->warning(std::to_string(calls.recovered_interrupted()) +
+                   " call(s) were still running when the daemon last stopped; marked failed");
+    services.calls = &calls;
+    HttpApi api(calls, telephony.instance.telephony);
+    auto telephony_provider = telephony.instance.telephony;
+
+    HttpServer::Handlers handlers;
+    handlers.http = [&api](const HttpRequest& request) { return api.handle(request); };
+    handlers.check_upgrade = [telephony_provider](const HttpRequest& request) -> std::optional<HttpResponse> {
+      if (request.path != "/media-stream") return HttpResponse::json_error(404, "no WebSocket at " + request.path);
+      return telephony_provider->check_media_stream_upgrade(request);
+    };
+    handlers.open_websocket = [telephony_provider](std::shared_ptr<WebSocketPeer> peer) {
+      return telephony_provider->open_media_stream(std::move(peer));
+    };
+    HttpServerLimits limits;
+    limits.max_message_bytes = config.max_message_bytes;
+    HttpServer server(io, make_logger("http", config.log_level), handlers, limits);
+    try {
+      const auto port = server.listen(config.server_host, config.server_port);
+      const std::string shown_host = config.server_host == "0.0.0.0" ? "127.0.0.1" : config.server_host;
+      log->info("Listening on http://" + shown_host + ":" + std::to_string(port));
+    } catch (const std::exception& e) {
+      log->error(e.what());
+      std::cerr << "concierge-host: " << e.what() << "\n";
+      result = 4;
+    }
+
+    if (result == 0) {
+      asio::signal_set signals(io, SIGINT, SIGTERM);
+      asio::steady_timer stop_timer(io);
+      signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        log->info(std::string("Shutting down (") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
+        server.stop();
+        calls.shutdown("the daemon is shutting down");
+        // Give hang-ups a moment to reach the providers, then stop.
+        stop_timer.expires_after(std::chrono::milliseconds(300));
+        stop_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
+      });
+      log->info("Application startup complete.");
+      io.run();
+      log->info("Stopped.");
+    }
+    services.calls = nullptr;
+    server.stop();
+    services.join();
+    io.restart();
+    io.poll();
+  }
+  return result;
+}
