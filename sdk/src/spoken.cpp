@@ -589,7 +589,8 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
   if (!tok || !tok->is_word()) return std::nullopt;
   // ISO 2026-12-03
   if (tok->all_digits() && tok->text.size() == 4 && text_is(t, i + 1, "-") && at(t, i + 2) &&
-      t[i + 2].all_digits() && text_is(t, i + 3, "-") && at(t, i + 4) && t[i + 4].all_digits()) {
+      t[i + 2].all_digits() && t[i + 2].text.size() <= 2 && text_is(t, i + 3, "-") && at(t, i + 4) &&
+      t[i + 4].all_digits() && t[i + 4].text.size() <= 2) {
     if (auto d = make_date(std::stoi(tok->text), std::stoi(t[i + 2].text), std::stoi(t[i + 4].text)))
       return DateMatch{*d, i, i + 5};
     return std::nullopt;
@@ -598,7 +599,8 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
   if (tok->all_digits() && tok->text.size() <= 2 && text_is(t, i + 1, "/") && at(t, i + 2) &&
       t[i + 2].all_digits() && t[i + 2].text.size() <= 2) {
     const int month = std::stoi(tok->text), day = std::stoi(t[i + 2].text);
-    if (text_is(t, i + 3, "/") && at(t, i + 4) && t[i + 4].all_digits()) {
+    if (text_is(t, i + 3, "/") && at(t, i + 4) && t[i + 4].all_digits() &&
+        (t[i + 4].text.size() == 2 || t[i + 4].text.size() == 4)) {
       int year = std::stoi(t[i + 4].text);
       if (t[i + 4].text.size() == 2) year += 2000;
       if (auto d = make_date(year, month, day)) return DateMatch{*d, i, i + 5};
