@@ -233,14 +233,13 @@ int book(const Options& options, const std::string& request, bool can_ask, Api& 
         return console.interrupted() ? kExitInterrupted : kExitFailed;
       }
       answer = trim(answer);
-      if (answer.empty()) {
+      const std::string word = lower(answer);
+      if (answer.empty() || word == "quit" || word == "exit" || word == "cancel" || word == "q") {
         console.out << "Nothing booked.\n";
         return kExitFailed;
       }
       // The agent reads the whole request again, with the answer as one more sentence.
-      text = trim(text);
-      if (!text.empty() && text.back() != '.' && text.back() != '?' && text.back() != '!') text += '.';
-      text += " " + answer;
+      text = combine_answer(text, question, answer);
       continue;
     }
     if (reply.status == 503) {

@@ -181,6 +181,43 @@ std::string calls_table(const nlohmann::json& calls_response) {
   return out.str();
 }
 
+namespace {
+
+std::string lower_case(std::string text) {
+  for (auto& c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
+}
+
+bool is_count(const std::string& answer) {
+  static const char* const kWords[] = {"one", "two",   "three",  "four",  "five",   "six",    "seven",
+                                       "eight", "nine", "ten",   "eleven", "twelve"};
+  if (!answer.empty() && answer.find_first_not_of("0123456789") == std::string::npos) return true;
+  const std::string word = lower_case(answer);
+  for (const char* w : kWords)
+    if (word == w) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string combine_answer(const std::string& request, const std::string& question, const std::string& answer) {
+  std::string text = request;
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.pop_back();
+  if (!text.empty() && text.back() != '.' && text.back() != '?' && text.back() != '!') text += '.';
+  const std::string q = lower_case(question);
+  const std::string a = lower_case(answer);
+  const bool single_question = std::count(q.begin(), q.end(), '?') == 1;
+  std::string phrased = answer;
+  if (single_question && q.find("name") != std::string::npos && a.find("name") == std::string::npos &&
+      a.find("under") == std::string::npos) {
+    phrased = "under the name " + answer;
+  } else if (single_question && q.find("how many people") != std::string::npos && is_count(answer)) {
+    phrased = "for " + answer + " people";
+  }
+  return text.empty() ? phrased : text + " " + phrased;
+}
+
 std::string error_text(const std::string& body) {
   const auto parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string())

@@ -39,6 +39,12 @@ class ProgressTracker {
   std::string last_status_;
 };
 
+// The request to send again after the user answered the daemon's 422 question: the request, a full stop, then the
+// answer. A bare answer to a single question is given the words the request parser looks for ("Alex Morgan" to
+// "What name should the reservation be under?" becomes "under the name Alex Morgan"; "4" to "How many people...?"
+// becomes "for 4 people"), as a person would have written it in the first place. Anything else is appended as is.
+std::string combine_answer(const std::string& request, const std::string& question, const std::string& answer);
+
 // The "error" text of a daemon error body, or the body itself when it is not JSON with an "error".
 std::string error_text(const std::string& body);
 

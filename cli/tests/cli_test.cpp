@@ -236,6 +236,21 @@ TEST(CliRender, CallsTable) {
   EXPECT_NE(table.find("table for 4 at Demo Restaurant"), std::string::npos);
 }
 
+TEST(CliRender, CombineAnswer) {
+  EXPECT_EQ(combine_answer("Book Demo Restaurant at 7pm", "What name should the reservation be under?", "Alex Morgan"),
+            "Book Demo Restaurant at 7pm. under the name Alex Morgan");
+  EXPECT_EQ(combine_answer("Book it.", "What name should the reservation be under?", "my name is Alex"),
+            "Book it. my name is Alex");
+  EXPECT_EQ(combine_answer("Book it", "How many people is the reservation for?", "four"), "Book it. for four people");
+  EXPECT_EQ(combine_answer("Book it", "How many people is the reservation for?", "4 of us"), "Book it. 4 of us");
+  EXPECT_EQ(combine_answer("Book it", "Which date should I book?", "Friday"), "Book it. Friday");
+  // Two questions at once: no guessing which one a bare answer is for.
+  EXPECT_EQ(combine_answer("Book it", "What time should I book? What name should the reservation be under?",
+                           "7pm, Alex"),
+            "Book it. 7pm, Alex");
+  EXPECT_EQ(combine_answer("", "What would you like me to book?", "a table"), "a table");
+}
+
 TEST(CliRender, ErrorText) {
   EXPECT_EQ(error_text(R"({"error":"at capacity"})"), "at capacity");
   EXPECT_EQ(error_text("plain words\n"), "plain words");
@@ -292,18 +307,30 @@ TEST(CliBook, FailedBookingExitsOne) {
 
 TEST(CliBook, AQuestionIsAskedAndTheAnswerResent) {
   ScriptedApi api;
-  const json question = {{"error", "For how many people?"}, {"question", "For how many people?"}};
+  const json question = {{"error", "How many people is the reservation for?"},
+                         {"question", "How many people is the reservation for?"}};
   api.on("POST /calls", 422, question);
   api.on("POST /calls", 201, kCreated);
   api.on("GET /calls/c1/status", 200,
          record("completed", {"completed"}, json::array(),
                 {{"success", true}, {"confirmation_number", "A1"}, {"failure_reason", ""}}));
-  TestConsole t("4 people\n", /*tty=*/true);
+  TestConsole t("4\n", /*tty=*/true);
   EXPECT_EQ(run(parse_ok({"book", "Book a table at Demo Restaurant tomorrow at 7pm"}), api, t.console), kExitOk);
-  EXPECT_NE(t.out.str().find("Concierge: For how many people?\nYour answer: "), std::string::npos) << t.out.str();
+  EXPECT_NE(t.out.str().find("Concierge: How many people is the reservation for?\nYour answer: "), std::string::npos)
+      << t.out.str();
   ASSERT_GE(api.requests.size(), 2u);
   EXPECT_EQ(api.requests[1],
-            R"(POST /calls {"request":"Book a table at Demo Restaurant tomorrow at 7pm. 4 people"})");
+            R"(POST /calls {"request":"Book a table at Demo Restaurant tomorrow at 7pm. for 4 people"})");
+}
+
+TEST(CliBook, AnsweringQuitOrNothingCancelsTheBooking) {
+  for (const char* input : {"quit\n", "\n", "cancel\n", ""}) {
+    ScriptedApi api;
+    api.on("POST /calls", 422, {{"error", "Which restaurant?"}, {"question", "Which restaurant?"}});
+    TestConsole t(input, /*tty=*/true);
+    EXPECT_EQ(run(parse_ok({"book", "a table"}), api, t.console), kExitFailed) << input;
+    EXPECT_EQ(api.requests.size(), 1u) << input;
+  }
 }
 
 TEST(CliBook, AQuestionWithoutATerminalIsAFailure) {
