@@ -1,0 +1,111 @@
+// A user's bookings, driven through the real CLI binary against the real daemon and the simulated restaurant.
+#include "integration.hpp"
+
+using namespace concierge::testing;
+
+namespace {
+
+class CliBooking : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new Daemon(config_path("fast.yaml"));
+    ASSERT_TRUE(daemon_->started()) << daemon_->output();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  static RunResult book(const std::string& request) {
+    return run_program(CONCIERGE_CLI_BINARY, {"--server", daemon_->url(), "book", request}, std::chrono::seconds(90));
+  }
+  static Daemon* daemon_;
+};
+Daemon* CliBooking::daemon_ = nullptr;
+
+void expect_contains(const std::string& text, const std::string& needle) {
+  EXPECT_NE(text.find(needle), std::string::npos) << "missing \"" << needle << "\" in:\n" << text;
+}
+
+TEST_F(CliBooking, TheSeedsRequestIsBookedAndTheConfirmationPrinted) {
+  auto r = book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_contains(r.output, "Dialing Demo Restaurant (+1234567890)");
+  expect_contains(r.output, "Ringing");
+  expect_contains(r.output, "Connected");
+  expect_contains(r.output, "Restaurant: ");  // the live transcript
+  expect_contains(r.output, "Agent: ");
+  expect_contains(r.output, "Reservation confirmed!");
+  expect_contains(r.output, "Date:         2026-11-25");
+  expect_contains(r.output, "Time:         19:00");
+  expect_contains(r.output, "Party size:   4");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(Confirmation: ([0-9]{4}))"))) << r.output;
+  // The printed number is the one the restaurant said (spelled out) in the transcript.
+  static const char* kWords[] = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
+  std::string spoken;
+  for (char digit : m[1].str()) spoken += std::string(spoken.empty() ? "" : " ") + kWords[digit - '0'];
+  expect_contains(r.output, "confirmation number is " + spoken);
+}
+
+TEST_F(CliBooking, WordsForNumbersAndOtherPhrasings) {
+  auto r = book("party of two at demo restaurant on Friday at 8:30 pm");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_contains(r.output, "Party size:   2");
+  expect_contains(r.output, "Time:         20:30");
+  expect_contains(r.output, "Date:         2026-11-27");
+}
+
+TEST_F(CliBooking, AFullyBookedRestaurantIsAFailureWithItsReason) {
+  auto r = book("Book a table at Full House for 2 people tomorrow at 8pm");
+  EXPECT_EQ(r.status, 1) << r.output;
+  expect_contains(r.output, "fully booked");
+  expect_contains(r.output, "Booking failed");
+}
+
+TEST_F(CliBooking, AnOfferedTimeWithinToleranceIsAccepted) {
+  auto r = book("Book a table at Half Past Diner for 3 people tomorrow at 7pm");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_contains(r.output, "Reservation confirmed!");
+  expect_contains(r.output, "Time:         19:30");  // offered 30 minutes later, within the 60 minute tolerance
+}
+
+TEST_F(CliBooking, AnOfferedTimeOutsideToleranceIsDeclined) {
+  auto r = book("Book a table at Late Night Grill for 3 people tomorrow at 7pm");
+  EXPECT_EQ(r.status, 1) << r.output;
+  expect_contains(r.output, "Booking failed");
+}
+
+TEST_F(CliBooking, BusyAndNoAnswer) {
+  auto busy = book("Book a table at Busy Bistro for 2 people tomorrow at 7pm");
+  EXPECT_EQ(busy.status, 1) << busy.output;
+  expect_contains(busy.output, "busy");
+  auto silent = book("Book a table at Quiet Cafe for 2 people tomorrow at 7pm");
+  EXPECT_EQ(silent.status, 1) << silent.output;
+  expect_contains(silent.output, "answer");
+}
+
+TEST_F(CliBooking, AMissingDetailIsAskedFor) {
+  auto r = book("Book a table at Demo Restaurant tomorrow at 7pm");
+  EXPECT_NE(r.status, 0) << r.output;
+  expect_contains(r.output, "How many");
+}
+
+TEST_F(CliBooking, InteractiveModeAsksBackAndBooks) {
+  auto r = run_program(CONCIERGE_CLI_BINARY, {"--server", daemon_->url()}, std::chrono::seconds(90), {},
+                       "Book a table at Demo Restaurant tomorrow at 7pm\n4 people\nquit\n");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_contains(r.output, "Your request: ");
+  expect_contains(r.output, "How many");
+  expect_contains(r.output, "Reservation confirmed!");
+  expect_contains(r.output, "Party size:   4");
+}
+
+TEST(CliWithoutDaemon, SaysClearlyThatTheDaemonIsNotRunning) {
+  auto r = run_program(CONCIERGE_CLI_BINARY, {"--server", "http://127.0.0.1:1", "book", "Book a table"},
+                       std::chrono::seconds(20));
+  EXPECT_EQ(r.status, 2) << r.output;
+  expect_contains(r.output, "Cannot reach the concierge daemon at http://127.0.0.1:1");
+  EXPECT_LT(std::count(r.output.begin(), r.output.end(), '\n'), 4) << "one clear message, not a stack of errors";
+}
+
+}  // namespace

@@ -1,0 +1,179 @@
+// The daemon as an operator meets it: config mistakes, a plugin that is missing, hang-ups, time limits, signals,
+// and call records that survive a restart or a crash.
+#include <signal.h>
+
+#include <fstream>
+
+#include "integration.hpp"
+
+using namespace concierge::testing;
+using nlohmann::json;
+
+namespace {
+
+std::string write_file(const std::string& name, const std::string& text) {
+  auto path = temp_path(name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+RunResult run_daemon(const std::vector<std::string>& args, std::map<std::string, std::string> env = {}) {
+  std::vector<std::string> all{"--env-file", "/dev/null"};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program(CONCIERGE_HOST_BINARY, all, std::chrono::seconds(20), env);
+}
+
+TEST(DaemonConfig, ConfigMistakesNameTheFileTheKeyAndTheLine) {
+  const auto typo = write_file("typo.yaml", "server:\n  host: 127.0.0.1\n  prot: 8080\n");
+  auto r = run_daemon({"--config", typo});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(typo + ": server.prot (line 3)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unknown key"), std::string::npos) << r.output;
+
+  const auto wrong_type = write_file("type.yaml", "server:\n  port: eighty\n");
+  r = run_daemon({"--config", wrong_type});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("server.port (line 2)"), std::string::npos) << r.output;
+
+  const auto broken = write_file("broken.yaml", "server: [unclosed\n");
+  r = run_daemon({"--config", broken});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(broken), std::string::npos) << r.output;
+
+  r = run_daemon({"--config", "/no/such/file.yaml"});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("/no/such/file.yaml"), std::string::npos) << r.output;
+
+  r = run_daemon({"--bogus-flag"});
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown option --bogus-flag"), std::string::npos) << r.output;
+}
+
+TEST(DaemonConfig, APluginsOwnConfigErrorNamesItsKeyPath) {
+  const auto bad = write_file("plugin-bad.yaml",
+                              "plugins:\n  telephony:\n    plugin: simulated-telephony\n    config:\n"
+                              "      speed_up: fast\n"
+                              "  voice_model: {plugin: scripted-voice}\n  agent: {plugin: reservation-agent}\n");
+  auto r = run_daemon({"--config", bad});
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("plugins.telephony.config.speed_up"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("line 5"), std::string::npos) << r.output;
+}
+
+TEST(DaemonConfig, AMissingPluginIsNamedWithWhatIsThere) {
+  const auto missing = write_file("missing.yaml",
+                                  "plugins:\n  telephony: {plugin: simulated-telephony}\n"
+                                  "  voice_model: {plugin: no-such-voice}\n  agent: {plugin: reservation-agent}\n");
+  auto r = run_daemon({"--config", missing});
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("no-such-voice.so"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("scripted-voice"), std::string::npos) << "lists the plugins that exist: " << r.output;
+}
+
+TEST(DaemonConfig, CheckConfigLoadsEverythingAndExits) {
+  auto r = run_daemon({"--check-config", "--config", config_path("fast.yaml")});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Loaded telephony plugin simulated-telephony"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Loaded voice_model plugin scripted-voice"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Loaded agent plugin reservation-agent"), std::string::npos) << r.output;
+}
+
+TEST(DaemonStartup, PrintsWhatTheSeedsUsersLookFor) {
+  Daemon daemon("", {{"SERVER_HOST", "127.0.0.1"}});  // the built-in default config
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  const auto out = daemon.output();
+  EXPECT_NE(out.find("Starting AI Concierge Voice Server on 127.0.0.1:"), std::string::npos) << out;
+  EXPECT_NE(out.find("Public domain: NOT CONFIGURED"), std::string::npos) << out;
+  EXPECT_NE(out.find("simulated-telephony 1."), std::string::npos) << out;
+  EXPECT_NE(out.find("Application startup complete."), std::string::npos) << out;
+}
+
+TEST(DaemonCalls, HangUpEndsARunningCallAsCanceled) {
+  Daemon daemon(config_path("fast.yaml"), {{"SPEED_UP", "1"}});
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  auto created = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = json_of(created)["call_id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto hung = http_post(daemon.url() + "/calls/" + id + "/hangup", "");
+  EXPECT_EQ(hung.status, 200) << hung.body;
+  auto record = wait_for_end(daemon.url(), id, std::chrono::seconds(10));
+  EXPECT_EQ(record["status"], "canceled");
+  EXPECT_FALSE(record["result"]["success"].get<bool>());
+  EXPECT_NE(record["result"]["failure_reason"].get<std::string>().find("canceled"), std::string::npos);
+  EXPECT_EQ(http_post(daemon.url() + "/calls/" + id + "/hangup", "").status, 409);
+}
+
+TEST(DaemonCalls, TheTimeLimitEndsALongCall) {
+  Daemon daemon(config_path("fast.yaml"), {{"SPEED_UP", "1"}, {"TIME_LIMIT", "2"}});
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  auto created = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto record = wait_for_end(daemon.url(), json_of(created)["call_id"], std::chrono::seconds(15));
+  EXPECT_EQ(record["status"], "timed-out") << record.dump(2);
+  EXPECT_NE(record["result"]["failure_reason"].get<std::string>().find("timed out after 2 seconds"), std::string::npos);
+}
+
+TEST(DaemonCalls, RecordsSurviveARestartAndACrash) {
+  const auto db = temp_path("calls.db").string();
+  std::string finished_id, interrupted_id;
+  {
+    Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}});
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    auto r = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 4 tomorrow at 7pm"})");
+    finished_id = json_of(r)["call_id"];
+    auto record = wait_for_end(daemon.url(), finished_id);
+    ASSERT_TRUE(record["result"]["success"].get<bool>());
+    // A SIGTERM is a clean stop.
+    daemon.process().signal(SIGTERM);
+    EXPECT_EQ(daemon.process().wait(std::chrono::seconds(10)), 0) << daemon.output();
+  }
+  {
+    Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}, {"SPEED_UP", "1"}});
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    auto old = http_get(daemon.url() + "/calls/" + finished_id + "/status");
+    ASSERT_EQ(old.status, 200) << "the finished call is still known after a restart";
+    EXPECT_TRUE(json_of(old)["result"]["success"].get<bool>());
+    EXPECT_FALSE(json_of(old)["transcript"].empty());
+    auto r = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})");
+    interrupted_id = json_of(r)["call_id"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    daemon.process().signal(SIGKILL);  // a crash in the middle of a call
+    daemon.process().wait(std::chrono::seconds(5));
+  }
+  {
+    Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}});
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    EXPECT_NE(daemon.output().find("were still running when the daemon last stopped"), std::string::npos);
+    auto lost = json_of(http_get(daemon.url() + "/calls/" + interrupted_id + "/status"));
+    EXPECT_EQ(lost["status"], "failed") << lost.dump(2);
+    EXPECT_NE(lost["result"]["failure_reason"].get<std::string>().find("daemon stopped"), std::string::npos);
+    EXPECT_EQ(json_of(http_get(daemon.url() + "/calls"))["calls"].size(), 2u);
+  }
+  std::filesystem::remove(db);
+  std::filesystem::remove(db + "-wal");
+  std::filesystem::remove(db + "-shm");
+}
+
+TEST(DaemonCalls, SigtermDuringACallCancelsItAndExitsCleanly) {
+  const auto db = temp_path("sigterm.db").string();
+  std::string id;
+  {
+    Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}, {"SPEED_UP", "1"}});
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    auto r = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})");
+    id = json_of(r)["call_id"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    daemon.process().signal(SIGTERM);
+    EXPECT_EQ(daemon.process().wait(std::chrono::seconds(10)), 0) << daemon.output();
+    EXPECT_NE(daemon.output().find("Shutting down (SIGTERM)"), std::string::npos);
+  }
+  Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}});
+  ASSERT_TRUE(daemon.started());
+  auto record = json_of(http_get(daemon.url() + "/calls/" + id + "/status"));
+  EXPECT_EQ(record["status"], "canceled") << record.dump(2);
+  EXPECT_NE(record["result"]["failure_reason"].get<std::string>().find("shutting down"), std::string::npos);
+  std::filesystem::remove(db);
+}
+
+}  // namespace
