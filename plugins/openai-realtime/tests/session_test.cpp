@@ -495,6 +495,28 @@ TEST_F(SessionTest, ManySessionsAtOnce) {
   EXPECT_EQ(fake.connections(), 8);
 }
 
+TEST_F(SessionTest, TheRestaurantScriptRunsToTheEnd) {
+  FakeOpenAIOptions options;
+  options.script = fakes::restaurant_script("4711", json{{"date", "2026-11-25"}, {"time", "19:00"}, {"party_size", 4}});
+  FakeOpenAIServer fake(options);
+  open(config_for(fake));
+  events->answer_tool = [&](const ToolCall& call) {
+    ToolResult result;
+    result.output = json{{"ok", true}};
+    result.end_call = call.name == "end_call";
+    session->send_tool_result(call, result);
+  };
+  ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }, 20s));
+  EXPECT_EQ(fake.script_failure(), "");
+  ASSERT_EQ(events->tool_calls.size(), 2u);
+  EXPECT_EQ(events->tool_calls[0].arguments,
+            json({{"confirmation_number", "4711"}, {"date", "2026-11-25"}, {"time", "19:00"}, {"party_size", 4}}));
+  EXPECT_EQ(events->tool_calls[1].name, "end_call");
+  EXPECT_EQ(events->transcripts.size(), 6u);  // three lines each
+  EXPECT_EQ(events->audio.size(), 8u * (2000 + 2500 + 1500));
+  EXPECT_TRUE(events->errors.empty()) << events->all_errors();
+}
+
 // ---- TLS
 
 class TlsTest : public SessionTest {};
