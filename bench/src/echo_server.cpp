@@ -1,17 +1,49 @@
 // concierge-bench-echo-server: the smallest thing that answers like the daemon with echo-voice in mulaw_8k: every
 // media message's payload goes straight back in a media message, followed by a mark. It is the benchmark's
 // baseline (what the generator and the loopback network cost without the daemon) and its target in its own tests.
-//   concierge-bench-echo-server [--port N] [--host A]   (port 0: pick one; the chosen port is printed)
+// With --resample it does what the daemon's media path does for a 24 kHz voice model: mu-law -> PCM -> 24 kHz ->
+// 8 kHz -> mu-law with the SDK's streaming resamplers (so the bench's match-by-position mode is exercised too).
+//   concierge-bench-echo-server [--port N] [--host A] [--resample]   (port 0: pick one; the port is printed)
 #include <iostream>
+#include <memory>
 #include <string>
 
+#include <vector>
+
+#include "concierge/base64.hpp"
+#include "concierge/mulaw.hpp"
 #include "concierge/net/asio.hpp"
+#include "concierge/resampler.hpp"
 #include "twilio_wire.hpp"
 
 namespace {
 using namespace concierge::net;
 using asio::awaitable;
 using asio::use_awaitable;
+
+bool resample = false;
+
+// The daemon's media path for one call, both directions, with buffers made once.
+struct MediaPath {
+  concierge::Resampler up{8000, 24000}, down{24000, 8000};
+  std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(4096);
+  std::vector<std::int16_t> pcm8 = std::vector<std::int16_t>(4096);
+  std::vector<std::int16_t> pcm24 = std::vector<std::int16_t>(up.max_output(4096));
+  std::vector<std::int16_t> back = std::vector<std::int16_t>(down.max_output(up.max_output(4096)));
+  std::vector<char> text = std::vector<char>(concierge::base64::encoded_size(down.max_output(up.max_output(4096))));
+
+  // Returns the base64 of the round trip, empty while the filters fill.
+  std::string_view run(std::string_view payload) {
+    const auto n = concierge::base64::decode(payload, bytes);
+    if (!n || *n > pcm8.size()) return {};
+    concierge::mulaw::decode(std::span<const std::uint8_t>(bytes.data(), *n), pcm8);
+    const std::size_t up_n = up.process(std::span<const std::int16_t>(pcm8.data(), *n), pcm24);
+    const std::size_t down_n = down.process(std::span<const std::int16_t>(pcm24.data(), up_n), back);
+    concierge::mulaw::encode(std::span<const std::int16_t>(back.data(), down_n), bytes);
+    const std::size_t chars = concierge::base64::encode(std::span<const std::uint8_t>(bytes.data(), down_n), text);
+    return std::string_view(text.data(), chars);
+  }
+};
 
 awaitable<void> serve(tcp::socket socket) {
   websocket::stream<beast::tcp_stream> ws(std::move(socket));
@@ -22,6 +54,7 @@ awaitable<void> serve(tcp::socket socket) {
     beast::flat_buffer buffer;
     std::string stream_sid, out;
     std::uint64_t mark = 0;
+    std::unique_ptr<MediaPath> path = resample ? std::make_unique<MediaPath>() : nullptr;
     for (;;) {
       co_await ws.async_read(buffer, use_awaitable);
       const auto data = buffer.cdata();
@@ -34,8 +67,13 @@ awaitable<void> serve(tcp::socket socket) {
       }
       const auto message = concierge::bench::scan_server_message(text);
       if (message.kind == concierge::bench::ServerMessage::Kind::media) {
+        const std::string_view payload = path ? path->run(message.payload) : message.payload;
+        if (payload.empty()) {
+          buffer.consume(buffer.size());
+          continue;
+        }
         out = R"({"event":"media","streamSid":")" + stream_sid + R"(","media":{"payload":")";
-        out.append(message.payload);
+        out.append(payload);
         out += R"("}})";
         co_await ws.async_write(asio::buffer(out), use_awaitable);
         out = R"({"event":"mark","streamSid":")" + stream_sid + R"(","mark":{"name":")" + std::to_string(++mark) +
@@ -67,8 +105,9 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::stoi(argv[++i]));
     else if (a == "--host" && i + 1 < argc) host = argv[++i];
+    else if (a == "--resample") resample = true;
     else {
-      std::cerr << "usage: concierge-bench-echo-server [--port N] [--host ADDRESS]\n";
+      std::cerr << "usage: concierge-bench-echo-server [--port N] [--host ADDRESS] [--resample]\n";
       return 2;
     }
   }

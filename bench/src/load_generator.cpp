@@ -37,6 +37,7 @@ struct Level {
   std::uint64_t sent = 0, received = 0, late = 0, altered = 0, media = 0, marks = 0;
   std::vector<double> latencies_ms;
   std::vector<double> send_lags_ms;
+  std::vector<double> in_flight_ms;
   std::set<std::string> errors;
   void error(const std::string& text) {
     if (errors.size() < 5) errors.insert(text);
@@ -62,6 +63,7 @@ struct Call {
   std::size_t frames_sent = 0;
   enum class Mode { unknown, exact, counting } mode = Mode::unknown;
   std::uint64_t returned_samples = 0;
+  std::uint64_t sent_samples = 0;  // every frame, the flush frames too
   std::size_t next_by_count = 0;
   std::vector<std::uint8_t> decoded;
   std::array<std::uint8_t, kFrameBytes> frame{};
@@ -89,11 +91,14 @@ struct Call {
     }
     // Twilio plays what it is given in order, in real time.
     playback_end = std::max(playback_end, now) + std::chrono::microseconds(*n * 125);
+    if (sent_samples >= returned_samples + *n)
+      level.in_flight_ms.push_back(double(sent_samples - returned_samples - *n) / 8.0);
     const auto marker = read_marker(decoded.data(), *n);
     if (mode == Mode::unknown) {
       mode = marker && marker->call_index == index ? Mode::exact : Mode::counting;
     }
     if (mode == Mode::exact) {
+      returned_samples += *n;
       if (marker && marker->call_index == index) matched_frame(marker->sequence, now);
       else ++level.altered;
       return;
@@ -190,6 +195,7 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
       fill_frame(call->frame.data(), call->index, static_cast<std::uint32_t>(k));
       media_message(out, call->id, sequence_number++, k + 1, k * 20, call->frame.data(), kFrameBytes);
       const auto now = Clock::now();
+      call->sent_samples += kFrameBytes;
       if (k < call->measured) {
         level.send_lags_ms.push_back(std::chrono::duration<double, std::milli>(now - scheduled).count());
         call->sent_at[k] = now;
@@ -256,11 +262,15 @@ awaitable<void> orchestrate(asio::io_context& io, Level& level, LevelResult& res
   // Steady state: every call streaming, none finished. CPU and memory are measured over it.
   const auto window_start = Clock::now();
   const auto at_start = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  const std::uint64_t received_at_start = level.received;
   while (level.finished_measuring == 0 && level.finished < level.calls)
     co_await wait_for(timer, std::chrono::milliseconds(5));
   const auto window_end = Clock::now();
   const auto at_end = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
   result.steady_seconds = std::chrono::duration<double>(window_end - window_start).count();
+  if (level.connected > 0 && result.steady_seconds >= 0.5)
+    result.realtime_ratio =
+        double(level.received - received_at_start) / (50.0 * level.connected * result.steady_seconds);
   if (at_start && at_end && level.connected > 0 && result.steady_seconds >= 0.5) {
     result.cpu_seconds_per_call_second =
         (at_end->cpu_seconds - at_start->cpu_seconds) / (level.connected * result.steady_seconds);
@@ -323,6 +333,10 @@ LevelResult run_level(const LoadOptions& options, unsigned calls) {
   result.latency_p50_ms = quantile(level.latencies_ms, 0.50);
   result.latency_p99_ms = quantile(level.latencies_ms, 0.99);
   result.latency_max_ms = level.latencies_ms.empty() ? 0 : level.latencies_ms.back();
+  double in_flight_sum = 0;
+  for (double v : level.in_flight_ms) in_flight_sum += v;
+  result.in_flight_mean_ms = level.in_flight_ms.empty() ? 0 : in_flight_sum / double(level.in_flight_ms.size());
+  result.in_flight_p99_ms = quantile(level.in_flight_ms, 0.99);
   result.send_lag_p99_ms = quantile(level.send_lags_ms, 0.99);
   result.send_lag_max_ms = level.send_lags_ms.empty() ? 0 : level.send_lags_ms.back();
   result.errors.assign(level.errors.begin(), level.errors.end());

@@ -39,8 +39,15 @@ struct LevelResult {
   std::uint64_t media_messages_received = 0;
   std::uint64_t marks_echoed = 0;
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0, latency_mean_ms = 0;
+  // Audio sent but not yet back, each time a media message arrives, in ms. A frame counts as back only once its last
+  // sample is, so a resampling path that holds a few ms of each frame until the next one shows ~20 ms round trips;
+  // this is the audio's own delay (the resamplers' held-back audio plus transit), comparable with their figures.
+  double in_flight_mean_ms = 0, in_flight_p99_ms = 0;
   double send_lag_p99_ms = 0, send_lag_max_ms = 0;  // how late the generator itself sent (its own saturation)
   double steady_seconds = 0;                        // the window CPU was measured over
+  // Frames that came back during that window over what real time asks for (50 per call per second). Below ~0.98 the
+  // system (daemon, generator or a starved machine) did not keep up, and CPU per call-second reads low with it.
+  std::optional<double> realtime_ratio;
   std::optional<double> cpu_seconds_per_call_second;
   std::optional<double> rss_bytes_per_call;
   std::optional<double> daemon_rss_bytes;  // at the end of the window

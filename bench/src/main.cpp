@@ -224,8 +224,10 @@ nlohmann::json to_json(const LevelResult& r) {
                    {"round_trip_ms",
                     {{"p50", r.latency_p50_ms}, {"p99", r.latency_p99_ms}, {"max", r.latency_max_ms},
                      {"mean", r.latency_mean_ms}}},
+                   {"audio_in_flight_ms", {{"mean", r.in_flight_mean_ms}, {"p99", r.in_flight_p99_ms}}},
                    {"generator_send_lag_ms", {{"p99", r.send_lag_p99_ms}, {"max", r.send_lag_max_ms}}},
                    {"steady_window_seconds", r.steady_seconds},
+                   {"realtime_ratio", r.realtime_ratio ? nlohmann::json(*r.realtime_ratio) : nlohmann::json()},
                    {"errors", r.errors}};
   j["daemon_cpu_seconds_per_call_second"] =
       r.cpu_seconds_per_call_second ? nlohmann::json(*r.cpu_seconds_per_call_second) : nlohmann::json();
@@ -235,21 +237,27 @@ nlohmann::json to_json(const LevelResult& r) {
 }
 
 void print_table(const std::vector<LevelResult>& results) {
-  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %9s %10s %9s\n", "calls", "conn", "sent", "recv", "late",
-              "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "genlag99", "cpu/call-s", "rss/call");
+  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %8s %9s %5s %10s %9s\n", "calls", "conn", "sent", "recv",
+              "late", "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "inflight", "genlag99", "rt%", "cpu/call-s",
+              "rss/call");
   for (const auto& r : results) {
-    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %9s %10s %9s\n", r.calls, r.connected,
+    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %8s %9s %5s %10s %9s\n", r.calls, r.connected,
                 (unsigned long long)r.frames_sent, (unsigned long long)r.frames_received,
                 (unsigned long long)r.frames_late, (unsigned long long)r.frames_lost,
                 (unsigned long long)r.frames_altered, r.closed_early, fixed(r.latency_p50_ms, 2).c_str(),
                 fixed(r.latency_p99_ms, 2).c_str(), fixed(r.latency_max_ms, 1).c_str(),
+                fixed(r.in_flight_mean_ms, 2).c_str(),
                 fixed(r.send_lag_p99_ms, 2).c_str(),
+                r.realtime_ratio ? fixed(*r.realtime_ratio * 100, 0).c_str() : "-",
                 r.cpu_seconds_per_call_second ? fixed(*r.cpu_seconds_per_call_second, 5).c_str() : "-",
                 r.rss_bytes_per_call ? (fixed(*r.rss_bytes_per_call / 1024.0, 0) + "KiB").c_str() : "-");
     for (const auto& e : r.errors) std::printf("         error: %s\n", e.c_str());
   }
-  std::printf("(late: round trip > 20 ms; genlag99: p99 of how late the generator itself sent a frame; cpu/call-s:\n"
-              " daemon CPU seconds per second of one call, over the window when all calls streamed)\n");
+  std::printf("(p50/p99/max: round trip of a whole frame, until its last sample is back; inflight: mean audio sent\n"
+              " but not yet back when media arrives, ms - the audio's own delay on a resampling path;\n");
+  std::printf(" late: round trip > 20 ms; genlag99: p99 of how late the generator itself sent a frame; rt%%: frames\n"
+              " returned in the steady window / real time's 50 per call-second; cpu/call-s: daemon CPU seconds per\n"
+              " second of one call, over the window when all calls streamed - it reads low when rt%% is below ~98)\n");
 }
 
 bool plot(const std::vector<LevelResult>& results, const std::string& png) {

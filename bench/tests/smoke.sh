@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # concierge-bench --smoke against the echo server or a daemon it spawns. Picks a free loopback port; cleans up.
-#   smoke.sh echo   <concierge-bench> <concierge-bench-echo-server>
+#   smoke.sh echo   <concierge-bench> <concierge-bench-echo-server> [--resample]
 #   smoke.sh daemon <concierge-bench> <concierge-host> <bench.yaml> <pcm16_24k|mulaw_8k>
 set -euo pipefail
 mode=$1 bench=$2
@@ -14,7 +14,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 if [[ $mode == echo ]]; then
-  "$3" --port 0 > "$work/server.out" &
+  "$3" --port 0 ${4:-} > "$work/server.out" &
   server_pid=$!
   for _ in $(seq 100); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.05; done
   port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/server.out")
