@@ -43,8 +43,10 @@ RealtimeSession::RealtimeSession(std::shared_ptr<const RealtimeConfig> config,
       events_(std::move(events)),
       format_(config_->audio_format()) {
   early_audio_limit_ = format_.sample_rate * format_.bytes_per_sample() * config_->early_audio_limit_ms / 1000;
-  early_audio_.reserve(early_audio_limit_);
-  decoded_.resize(64 * 1024);
+  // A connect takes well under a second; the buffer grows past that only when it is slow, and is freed once the
+  // session is ready (a thousand calls must not each hold seconds of PCM they no longer need).
+  early_audio_.reserve(std::min<std::size_t>(early_audio_limit_, format_.sample_rate * format_.bytes_per_sample()));
+  decoded_.resize(16 * 1024);  // grows to the largest delta seen
 }
 
 RealtimeSession::~RealtimeSession() {
@@ -84,7 +86,7 @@ void RealtimeSession::send_audio(const AudioFrame& frame) {
   }
   if (state_ != State::ready) {
     if (early_audio_.size() + frame.bytes.size() <= early_audio_limit_)
-      early_audio_.insert(early_audio_.end(), frame.bytes.begin(), frame.bytes.end());  // capacity reserved
+      early_audio_.insert(early_audio_.end(), frame.bytes.begin(), frame.bytes.end());
     else
       ++stats_.frames_dropped;
     return;
@@ -251,7 +253,7 @@ void RealtimeSession::on_session_updated() {
     const std::size_t n = std::min(chunk, early_audio_.size() - at);
     send_append(std::span<const std::uint8_t>(early_audio_.data() + at, n));
   }
-  early_audio_.clear();
+  std::vector<std::uint8_t>().swap(early_audio_);
   auto events = events_;
   if (events) events->on_ready();
   if (state_ != State::ready) return;

@@ -83,8 +83,8 @@ class RealtimeSession final : public VoiceSession,
   std::uint64_t event_counter_ = 0;
   std::string session_update_event_id_;
 
-  // Callee audio that arrives while the session is being configured: kept (in storage sized once) and sent as soon
-  // as the format is agreed, so the callee's "Hello, Demo Restaurant" is not lost.
+  // Callee audio that arrives while the session is being configured: kept (up to early_audio_limit_ms) and sent as
+  // soon as the format is agreed, so the callee's "Hello, Demo Restaurant" is not lost.
   std::vector<std::uint8_t> early_audio_;
   std::size_t early_audio_limit_ = 0;
   AppendEventWriter append_writer_;

@@ -202,7 +202,7 @@ struct FakeOpenAIServer::Impl : std::enable_shared_from_this<FakeOpenAIServer::I
       tls->use_private_key(asio::buffer(options.tls->server_key_pem), ssl::context::pem);
     }
     script = options.script;
-    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);

@@ -85,6 +85,7 @@ struct FakeOpenAIOptions {
   std::string api_key = "sk-test-key";
   std::optional<TestPki> tls;  // wss when set
   FakeScript script;
+  std::uint16_t port = 0;  // 0: any free port on 127.0.0.1
 };
 
 class FakeOpenAIServer {
