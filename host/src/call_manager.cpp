@@ -6,6 +6,19 @@
 #include "concierge/net/asio.hpp"
 
 namespace concierge::host {
+namespace {
+// The agent session of a call the agent has no task for: no instructions, no tools, no verdict beyond that.
+class NoTaskSession final : public AgentSession {
+ public:
+  std::string instructions() const override { return {}; }
+  std::vector<ToolDefinition> tools() const override { return {}; }
+  ToolResult on_tool_call(const ToolCall& call) override {
+    return {{{"ok", false}, {"error", "no task for this call; unknown tool " + call.name}}, false};
+  }
+  void on_transcript(const TranscriptEntry&) override {}
+  Outcome outcome() const override { return {false, "", "An inbound call without a task", {}}; }
+};
+}  // namespace
 
 CallManager::CallManager(CallServices services, std::shared_ptr<Agent> agent, std::unique_ptr<CallStore> store,
                          CallLimits limits)
@@ -132,7 +145,17 @@ std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call)
   record->status_history.emplace_back(CallStatus::queued, record->created_at);
   remember(record);
 
-  auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details);
+  std::unique_ptr<AgentSession> session;
+  try {
+    session = agent_->open_session(plan);
+  } catch (const std::exception& e) {
+    // An agent made for outbound tasks (the reservation agent) has nothing to do on an inbound call; the call is
+    // still bridged (an echo or answering voice model needs no task) and its record says so.
+    services_.log->info(std::string("inbound call from ") + (call.from.empty() ? "?" : call.from) +
+                        ": the agent has no task for it (" + e.what() + "); bridging without one");
+    session = std::make_unique<NoTaskSession>();
+  }
+  auto bridge = std::make_shared<CallBridge>(services_, record, std::move(session), plan.details);
   active_[record->call_id] = bridge;
   return bridge->start_inbound(call.leg);
 }

@@ -99,7 +99,14 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
         log_->warning("websocket " + upgrade_.path + ": binary message ignored (the protocol is JSON text)");
       } else if (open_) {
         const auto data = buffer.cdata();
-        handler->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+        try {
+          handler->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+        } catch (const std::exception& e) {
+          // A plugin that throws on a message loses this stream, not the daemon.
+          log_->error("websocket " + upgrade_.path + " from " + upgrade_.remote_address +
+                      ": the message handler failed: " + e.what() + "; closing the stream");
+          close("internal error");
+        }
       }
       buffer.consume(buffer.size());
     }

@@ -243,7 +243,16 @@ int main(int argc, char** argv) {
         stop_timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
       });
       log->info("Application startup complete.");
-      io.run();
+      // A plugin's exception escaping a handler must not take every other call down with it: log it and go on.
+      for (;;) {
+        try {
+          io.run();
+          break;
+        } catch (const std::exception& e) {
+          ++metrics.errors;
+          log->error(std::string("unhandled error in the event loop (the daemon carries on): ") + e.what());
+        }
+      }
       log->info("Stopped.");
     }
     services.calls = nullptr;
