@@ -127,12 +127,7 @@ CallBridge::~CallBridge() = default;
 
 void CallBridge::start_outbound() {
   line_events_ = std::make_shared<LineEvents>(weak_from_this());
-  timers_->limit.expires_after(services_.time_limit);
-  timers_->limit.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (auto self = weak.lock(); self && !ec)
-      self->finish(CallStatus::timed_out,
-                   "The call timed out after " + std::to_string(self->services_.time_limit.count()) + " seconds");
-  });
+  arm_time_limit();
   OutboundCall call{record_->call_id, record_->phone_number, record_->callee_name, services_.ring_timeout};
   set_status(CallStatus::dialing, "");
   services_.log->info("call " + record_->call_id + ": dialing " + record_->callee_name + " at " +
@@ -149,17 +144,21 @@ void CallBridge::start_outbound() {
 std::shared_ptr<CallEvents> CallBridge::start_inbound(std::shared_ptr<CallLeg> leg) {
   leg_ = std::move(leg);
   line_events_ = std::make_shared<LineEvents>(weak_from_this());
+  arm_time_limit();
+  set_status(CallStatus::in_progress, "");
+  return line_events_;
+}
+
+void CallBridge::cancel(CallStatus status, const std::string& reason) { finish(status, reason); }
+
+void CallBridge::arm_time_limit() {
   timers_->limit.expires_after(services_.time_limit);
   timers_->limit.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     if (auto self = weak.lock(); self && !ec)
       self->finish(CallStatus::timed_out,
                    "The call timed out after " + std::to_string(self->services_.time_limit.count()) + " seconds");
   });
-  set_status(CallStatus::in_progress, "");
-  return line_events_;
 }
-
-void CallBridge::cancel(CallStatus status, const std::string& reason) { finish(status, reason); }
 
 // ---- Line side --------------------------------------------------------------------------------------------------
 

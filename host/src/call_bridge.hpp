@@ -69,6 +69,7 @@ class CallBridge : public std::enable_shared_from_this<CallBridge> {
   void voice_metrics(const VoiceMetrics& metrics);
   void voice_error(std::string_view message, bool fatal);
 
+  void arm_time_limit();
   void set_status(CallStatus status, const std::string& reason);
   void add_transcript(Speaker speaker, std::string text);
   void end_after_playback();

@@ -62,6 +62,21 @@ std::string CallManager::new_call_id() {
   }
 }
 
+std::shared_ptr<CallRecord> CallManager::new_record(const TaskPlan& plan, bool inbound) {
+  auto record = std::make_shared<CallRecord>();
+  record->call_id = new_call_id();
+  record->inbound = inbound;
+  record->created_at = record->updated_at = Clock::now();
+  record->callee_name = plan.callee_name;
+  record->phone_number = plan.phone_number;
+  record->summary = plan.summary;
+  record->details = plan.details;
+  record->status_history.emplace_back(CallStatus::queued, record->created_at);
+  remember(record);
+  persist(*record);
+  return record;
+}
+
 void CallManager::persist(const CallRecord& record) {
   try {
     store_->save(record);
@@ -97,16 +112,7 @@ CallManager::Reply CallManager::start(const TaskRequest& request) {
   }
   if (!plan.ready) return {422, {{"error", plan.question}, {"question", plan.question}}};
 
-  auto record = std::make_shared<CallRecord>();
-  record->call_id = new_call_id();
-  record->created_at = record->updated_at = Clock::now();
-  record->callee_name = plan.callee_name;
-  record->phone_number = plan.phone_number;
-  record->summary = plan.summary;
-  record->details = plan.details;
-  record->status_history.emplace_back(CallStatus::queued, record->created_at);
-  remember(record);
-  persist(*record);
+  auto record = new_record(plan, false);
 
   auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details);
   active_[record->call_id] = bridge;
@@ -133,17 +139,8 @@ std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call)
   plan.summary = "inbound call from " + (call.from.empty() ? std::string("an unknown caller") : call.from);
   plan.details = {{"direction", "inbound"}, {"from", call.from}, {"to", call.to}};
 
-  auto record = std::make_shared<CallRecord>();
-  record->call_id = new_call_id();
-  record->inbound = true;
-  record->created_at = record->updated_at = Clock::now();
-  record->callee_name = call.from;
-  record->phone_number = call.from;
-  record->summary = plan.summary;
-  record->details = plan.details;
+  auto record = new_record(plan, true);
   record->provider_call_id = call.provider_call_id;
-  record->status_history.emplace_back(CallStatus::queued, record->created_at);
-  remember(record);
 
   std::unique_ptr<AgentSession> session;
   try {

@@ -47,6 +47,7 @@ class CallManager {
 
  private:
   std::string new_call_id();
+  std::shared_ptr<CallRecord> new_record(const TaskPlan& plan, bool inbound);  // queued, remembered, saved
   void remember(std::shared_ptr<CallRecord> record);
   void persist(const CallRecord& record);
 
