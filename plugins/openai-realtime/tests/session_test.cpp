@@ -513,6 +513,7 @@ TEST_F(SessionTest, TheRestaurantScriptRunsToTheEnd) {
             json({{"confirmation_number", "4711"}, {"date", "2026-11-25"}, {"time", "19:00"}, {"party_size", 4}}));
   EXPECT_EQ(events->tool_calls[1].name, "end_call");
   EXPECT_EQ(events->transcripts.size(), 6u);  // three lines each
+  EXPECT_EQ(events->interruptions, 0);       // the restaurant lets the agent finish
   EXPECT_EQ(events->audio.size(), 8u * (2000 + 2500 + 1500));
   EXPECT_TRUE(events->errors.empty()) << events->all_errors();
 }

@@ -89,15 +89,19 @@ FakeScript restaurant_script(const std::string& confirmation_number, const json&
   FakeScript script;
   json confirm = reservation;
   confirm["confirmation_number"] = confirmation_number;
+  // Each agent reply arrives at once, faster than real time; the restaurant answers once it has heard all of it.
+  const auto listen = [](int audio_ms) { return step::delay(audio_ms + 300); };
   script.steps = {
       step::callee_says("Hello, Demo Restaurant, how can I help you?", 400),
       step::agent_says("Hi! I'd like to book a table for " + std::to_string(reservation.value("party_size", 4)) +
                            " people, please.",
                        2000),
+      listen(2000),
       step::callee_says("Sure. For which day and time, and under what name?", 400),
       step::agent_says("For " + reservation.value("date", std::string("tomorrow")) + " at " +
                            reservation.value("time", std::string("19:00")) + ", under Alex Morgan.",
                        2500),
+      listen(2500),
       step::callee_says("That works. Your confirmation number is " + confirmation_number + ".", 500),
       step::function_call("confirm_reservation", confirm.dump()),
       step::wait_for("conversation.item.create"),
