@@ -9,27 +9,6 @@
 namespace concierge::scripted {
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::vector<std::string> words_of(std::string_view text) {
-  std::vector<std::string> words;
-  std::string current;
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
-      current.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    } else if (!current.empty()) {
-      words.push_back(std::move(current));
-      current.clear();
-    }
-  }
-  if (!current.empty()) words.push_back(std::move(current));
-  return words;
-}
-
 bool has_word(const std::vector<std::string>& words, std::string_view word) {
   return std::find(words.begin(), words.end(), word) != words.end();
 }
@@ -51,7 +30,7 @@ std::vector<int> times_in(std::string_view text) {
     std::size_t next = offset + found->second;
     while (next < text.size() && !std::isspace(static_cast<unsigned char>(text[next]))) ++next;
     for (std::string_view suffix : {" pm", " am", " p.m.", " a.m.", " o'clock"})
-      if (lower(text.substr(next, suffix.size())) == suffix) next += suffix.size();
+      if (to_lower(text.substr(next, suffix.size())) == suffix) next += suffix.size();
     offset = next;
   }
   return times;
@@ -180,7 +159,7 @@ Plan DialoguePolicy::on_silence() {
 Plan DialoguePolicy::on_callee_text(std::string_view text) {
   if (stage_ == Stage::ended || stage_ == Stage::confirming) return {};
   silences_ = 0;
-  const std::string l = lower(text);
+  const std::string l = to_lower(text);
   const auto words = words_of(text);
 
   if (stage_ == Stage::waiting_for_greeting) {

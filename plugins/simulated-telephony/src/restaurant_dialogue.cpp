@@ -13,28 +13,6 @@ namespace {
 
 using namespace std::chrono;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Words of a sentence, lower-case, apostrophes kept ("that's"), other punctuation dropped.
-std::vector<std::string> words_of(std::string_view text) {
-  std::vector<std::string> words;
-  std::string current;
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'') {
-      current.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    } else if (!current.empty()) {
-      words.push_back(std::move(current));
-      current.clear();
-    }
-  }
-  if (!current.empty()) words.push_back(std::move(current));
-  return words;
-}
-
 bool has_word(const std::vector<std::string>& words, std::string_view word) {
   return std::find(words.begin(), words.end(), word) != words.end();
 }
@@ -45,7 +23,7 @@ bool has_phrase(const std::string& lower_text, std::string_view phrase) {
 
 bool is_negative(std::string_view text) {
   const auto words = words_of(text);
-  const std::string l = lower(text);
+  const std::string l = to_lower(text);
   return has_word(words, "no") || has_word(words, "not") || has_word(words, "unfortunately") ||
          has_word(words, "doesn't") || has_word(words, "won't") || has_word(words, "can't") ||
          has_word(words, "cannot") || has_phrase(l, "too late") || has_phrase(l, "too early") ||
@@ -67,7 +45,7 @@ bool is_goodbye(std::string_view text) {
 }
 
 bool asks_to_repeat(std::string_view text) {
-  const std::string l = lower(text);
+  const std::string l = to_lower(text);
   return has_phrase(l, "repeat") || has_phrase(l, "again") || has_phrase(l, "say that") ||
          has_phrase(l, "pardon");
 }
@@ -94,11 +72,11 @@ std::string extract_name(std::string_view text) {
   auto is_name_word = [&](const std::string& token) {
     const std::string bare = trim_punctuation(token);
     return !bare.empty() && std::isupper(static_cast<unsigned char>(bare[0])) &&
-           std::find(not_names.begin(), not_names.end(), lower(bare)) == not_names.end();
+           std::find(not_names.begin(), not_names.end(), to_lower(bare)) == not_names.end();
   };
   std::size_t begin = 0;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    const std::string l = lower(trim_punctuation(tokens[i]));
+    const std::string l = to_lower(trim_punctuation(tokens[i]));
     if (l == "under" || l == "is" || l == "name's" || l == "it's") begin = i + 1;
   }
   for (std::size_t start : {begin, std::size_t{0}}) {

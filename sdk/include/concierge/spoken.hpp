@@ -28,11 +28,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <utility>
 
 namespace concierge {
 
 // ---- numbers ----------------------------------------------------------------------------------------------------
+
+// Lower-case ASCII copy.
+std::string to_lower(std::string_view text);
+// The words of a sentence, lower-case, apostrophes kept ("that's"), other punctuation dropped.
+std::vector<std::string> words_of(std::string_view text);
 
 // The whole text as a number: "4", "four", "twenty two", "twenty-two", "one hundred and five", "a dozen".
 // Non-negative results only; nullopt when anything else is in the text.
