@@ -197,8 +197,15 @@ int main(int argc, char** argv) {
     }
     log->info("Call records: " + store->describe());
 
-    CallServices call_services{io,      telephony.instance.telephony, voice.instance.voice_model, log, metrics,
-                               config.call_time_limit};
+    CallServices call_services{.io = io,
+                               .telephony = telephony.instance.telephony,
+                               .voice_model = voice.instance.voice_model,
+                               .log = log,
+                               .metrics = metrics,
+                               .time_limit = config.call_time_limit,
+                               .ring_timeout = std::chrono::seconds(30),
+                               .record_changed = {},
+                               .finished = {}};
     CallManager calls(call_services, agent.instance.agent, std::move(store),
                       CallLimits{config.max_concurrent_calls, config.history_limit, config.accept_inbound_calls});
     if (calls.recovered_interrupted())
