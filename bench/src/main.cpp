@@ -30,7 +30,8 @@ using concierge::bench::LoadOptions;
 
 constexpr const char* kHelp = R"(concierge-bench: Twilio Media Streams load generator
 
-  --url ws://HOST:PORT/PATH   the media-stream endpoint (default ws://127.0.0.1:8099/media-stream)
+  --url ws://HOST:PORT/PATH   the media-stream endpoint (default ws://127.0.0.1:8099/media-stream); with
+                              --spawn-daemon, port 0 lets the daemon pick a free port
   --calls LIST                concurrent calls per level, comma-separated (default 1,10,100,500,1000,2000)
   --duration S                measured audio per call, seconds (default 10)
   --ramp S                    spread call starts over S seconds (default: 0.5 + 2 ms per call, at most 5)
@@ -153,7 +154,9 @@ bool port_accepts(const std::string& host, const std::string& port) {
   }
 }
 
-pid_t spawn_daemon(const Args& args, const Url& url) {
+// Starts the daemon and waits until it listens. With port 0 in --url the daemon picks a free port itself and `url`
+// gets the one it chose: no other process (a parallel test) can take a port between our choosing and its binding.
+pid_t spawn_daemon(const Args& args, Url& url) {
   const pid_t child = fork();
   if (child < 0) {
     std::perror("fork");
@@ -175,18 +178,22 @@ pid_t spawn_daemon(const Args& args, const Url& url) {
     std::perror("exec concierge-host");
     _exit(127);
   }
-  for (int tries = 0; tries < 300; ++tries) {  // up to 15 s
+  const bool own_port = url.port == "0";
+  for (int tries = 0; tries < 600; ++tries) {  // up to 30 s (a loaded CI machine loads plugins slowly)
     int status = 0;
     if (waitpid(child, &status, WNOHANG) == child) {
       std::cerr << "concierge-bench: the daemon exited during start-up (see " << args.daemon_log << ")\n";
       std::exit(1);
     }
-    if (port_accepts(url.host, url.port)) return child;
+    if (own_port) {
+      if (const auto port = concierge::bench::port_listened_on_by(child)) url.port = std::to_string(*port);
+    }
+    if (url.port != "0" && port_accepts(url.host, url.port)) return child;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
-  std::cerr << "concierge-bench: the daemon did not listen on " << url.host << ":" << url.port << " within 15 s (see "
+  std::cerr << "concierge-bench: the daemon did not listen on " << url.host << ":" << url.port << " within 30 s (see "
             << args.daemon_log << ")\n";
   std::exit(1);
 }
@@ -304,13 +311,14 @@ bool plot(const std::vector<LevelResult>& results, const std::string& png) {
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const Args args = parse(argc, argv);
-  const Url url = parse_url(args.url);
+  Url url = parse_url(args.url);
 
   std::optional<pid_t> spawned;
   if (!args.spawn_daemon.empty()) spawned = spawn_daemon(args, url);
+  const std::string target = "ws://" + url.host + ":" + url.port + url.path;
 
   nlohmann::json report;
-  report["url"] = args.url;
+  report["url"] = target;
   if (args.resampler_figures) {
     std::printf("SDK resampler, 20 ms frames (delay = content lag + mean audio held back between frames):\n");
     nlohmann::json figures = nlohmann::json::array();
@@ -339,13 +347,15 @@ int main(int argc, char** argv) {
   options.auth_token = args.auth_token;
   options.public_domain = args.public_domain;
   options.duration_seconds = args.duration;
+  // CI machines stall for whole seconds at times: give the last frames longer to come back before "stop".
+  if (args.smoke) options.drain_seconds = 3.0;
   options.run_id = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   options.daemon_pid = spawned ? spawned : args.pid;
   if (!options.daemon_pid) {
     const bool local = url.host == "127.0.0.1" || url.host == "localhost" || url.host == "::1";
     if (local) options.daemon_pid = concierge::bench::pid_listening_on(static_cast<unsigned short>(std::stoi(url.port)));
   }
-  std::printf("target %s, daemon pid %s\n", args.url.c_str(),
+  std::printf("target %s, daemon pid %s\n", target.c_str(),
               options.daemon_pid ? std::to_string(*options.daemon_pid).c_str() : "unknown (no CPU/memory figures)");
 
   std::vector<LevelResult> results;

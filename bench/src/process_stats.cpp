@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -38,6 +39,42 @@ std::optional<ProcessSample> sample_process(pid_t pid) {
     }
   }
   return sample;
+}
+
+namespace {
+// Listening sockets: inode -> port, from /proc/net/tcp and tcp6.
+std::map<std::string, unsigned short> listening_sockets() {
+  std::map<std::string, unsigned short> sockets;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+      if (state != "0A") continue;  // LISTEN
+      const auto colon = local.rfind(':');
+      if (colon == std::string::npos) continue;
+      sockets[inode] = static_cast<unsigned short>(std::stoul(local.substr(colon + 1), nullptr, 16));
+    }
+  }
+  return sockets;
+}
+}  // namespace
+
+std::optional<unsigned short> port_listened_on_by(pid_t pid) {
+  const auto sockets = listening_sockets();
+  std::optional<unsigned short> port;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code link_ec;
+    const std::string target = std::filesystem::read_symlink(fd.path(), link_ec).string();
+    if (link_ec || target.rfind("socket:[", 0) != 0) continue;
+    const auto it = sockets.find(target.substr(8, target.size() - 9));
+    if (it != sockets.end() && (!port || it->second < *port)) port = it->second;
+  }
+  return port;
 }
 
 std::optional<pid_t> pid_listening_on(unsigned short port) {

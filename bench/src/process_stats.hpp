@@ -13,5 +13,8 @@ struct ProcessSample {
 
 std::optional<ProcessSample> sample_process(pid_t pid);
 std::optional<pid_t> pid_listening_on(unsigned short port);
+// The TCP port a process listens on (the lowest, if several); nullopt while it listens on none. Lets a daemon started
+// with --port 0 pick its own free port, with no window in which another process can take a port chosen for it.
+std::optional<unsigned short> port_listened_on_by(pid_t pid);
 
 }  // namespace concierge::bench

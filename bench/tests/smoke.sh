@@ -11,7 +11,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 if [[ $mode == echo ]]; then
   "$3" --port 0 ${4:-} > "$work/server.out" &
@@ -20,9 +19,9 @@ if [[ $mode == echo ]]; then
   port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/server.out")
   "$bench" --smoke --no-resampler-figures --url "ws://127.0.0.1:$port/media-stream" --json "$work/result.json"
 else
-  port=$(free_port)
+  # Port 0: the daemon binds a free port itself and the bench reads which (no race with parallel tests).
   if ! "$bench" --smoke --no-resampler-figures --spawn-daemon "$3" --config "$4" --echo-format "$5" \
-      --url "ws://127.0.0.1:$port/media-stream" --json "$work/result.json" --daemon-log "$work/daemon.log"; then
+      --url "ws://127.0.0.1:0/media-stream" --json "$work/result.json" --daemon-log "$work/daemon.log"; then
     echo "--- daemon log ---"; tail -50 "$work/daemon.log"; exit 1
   fi
 fi
