@@ -166,6 +166,7 @@ void RealtimeSession::on_transport_open() {
 
 void RealtimeSession::on_transport_failed(std::string_view message) {
   if (state_ == State::closed) return;
+  const auto keep_alive = weak_from_this().lock();  // the host may drop its session inside on_error
   fatal(state_ == State::connecting ? std::string(message) : std::string(message) + " during the call");
 }
 

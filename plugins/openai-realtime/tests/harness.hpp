@@ -75,7 +75,10 @@ class RecordingEvents final : public VoiceSessionEvents {
     if (answer_tool) answer_tool(call);
   }
   void on_metrics(const VoiceMetrics& m) override { metrics.push_back(m); }
-  void on_error(std::string_view message, bool fatal) override { errors.emplace_back(std::string(message), fatal); }
+  void on_error(std::string_view message, bool fatal) override {
+    errors.emplace_back(std::string(message), fatal);
+    if (fatal && on_fatal) on_fatal();
+  }
 
   bool has_fatal_error() const {
     for (const auto& e : errors)
@@ -101,6 +104,7 @@ class RecordingEvents final : public VoiceSessionEvents {
   std::vector<VoiceMetrics> metrics;
   std::vector<std::pair<std::string, bool>> errors;
   std::function<void(const ToolCall&)> answer_tool;
+  std::function<void()> on_fatal;  // e.g. drop the session from inside the callback, as a host may
 };
 
 }  // namespace concierge::openai::testing

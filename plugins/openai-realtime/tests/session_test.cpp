@@ -400,8 +400,27 @@ TEST_F(SessionTest, ConnectionDroppedOnCommandIsFatal) {
   FakeOpenAIServer fake(FakeOpenAIOptions{});
   open(config_for(fake));
   ASSERT_TRUE(wait_ready()) << events->all_errors();
+  std::weak_ptr<VoiceSession> weak = session;
+  events->on_fatal = [&] { session.reset(); };  // the host lets go of the session inside the callback
   fake.drop_connections();
   ASSERT_TRUE(host.run_until([&] { return events->has_fatal_error(); }));
+  host.run_for(50ms);
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(events->errors.size(), 1u);
+}
+
+TEST_F(SessionTest, ClosingAndReleasingMidConversationFreesTheSession) {
+  FakeOpenAIOptions options;
+  options.script.steps = {step::agent_says("Hello.", 500), step::callee_says("Bye.", 100)};
+  FakeOpenAIServer fake(options);
+  open(config_for(fake));
+  std::weak_ptr<VoiceSession> weak = session;
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  ASSERT_TRUE(host.run_until([&] { return events->speech_started > 0; }));
+  session->close();
+  session.reset();
+  host.run_for(100ms);
+  EXPECT_TRUE(weak.expired());
 }
 
 TEST_F(SessionTest, ServerCloseIsFatalAndNamesTheReason) {
