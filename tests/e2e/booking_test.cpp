@@ -1,0 +1,185 @@
+// From the CLI to a confirmed booking over the production plugin set, and the line's own outcomes (busy, no answer).
+#include "e2e.hpp"
+
+namespace concierge::e2e {
+namespace {
+
+std::string form_field(const std::string& body, const std::string& name) {
+  // The fake records the REST form as it was sent (url-encoded); a field's raw value is enough to compare here.
+  const std::string key = name + "=";
+  for (std::size_t at = 0; at < body.size();) {
+    const auto end = body.find('&', at);
+    const std::string pair = body.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (pair.rfind(key, 0) == 0) return pair.substr(key.size());
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return "";
+}
+
+TEST(RealCall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
+  const std::string date = tomorrow_iso();
+  Rig rig;
+  const auto started = std::chrono::steady_clock::now();
+  const auto cli = rig.book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("CLI booking took %.2f s\n", seconds);
+
+  // What the user sees.
+  EXPECT_EQ(cli.status, 0) << cli.output << "\n--- daemon ---\n" << rig.daemon().output();
+  for (const std::string& line :
+       {std::string("Dialing Demo Restaurant (+1234567890)"), std::string("Ringing"), std::string("Connected"),
+        std::string("Restaurant: Hello, Demo Restaurant, how can I help you?"),
+        std::string("Agent: Hi! I'd like to book a table for 4 people tomorrow at 7 PM."),
+        std::string("Restaurant: That works. Your confirmation number is 4711."),
+        std::string("Reservation confirmed!"), std::string("Date:         " + date),
+        std::string("Time:         19:00"), std::string("Party size:   4"), std::string("Confirmation: 4711")})
+    EXPECT_TRUE(contains(cli.output, line)) << "missing \"" << line << "\" in:\n" << cli.output;
+
+  // The call record.
+  const std::string call_id = rig.only_call_id();
+  const json record = rig.record(call_id);
+  EXPECT_EQ(record["status"], "completed") << record.dump(2);
+  ASSERT_TRUE(record["result"].is_object()) << record.dump(2);
+  EXPECT_TRUE(record["result"]["success"].get<bool>());
+  EXPECT_EQ(record["result"]["confirmation_number"], "4711");
+  const auto history = statuses(record);
+  for (const char* s : {"dialing", "ringing", "in-progress", "completed"})
+    EXPECT_NE(std::find(history.begin(), history.end(), s), history.end()) << s << " missing: " << record.dump();
+
+  // Twilio: one create with the documented form, from the magic test number, webhooks on the public domain.
+  const auto calls = rig.twilio().calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(record["provider_call_id"], calls[0].sid);
+  const auto creates = rig.twilio().records_of("rest.create");
+  ASSERT_EQ(creates.size(), 1u);
+  const std::string& form = creates[0].detail;
+  EXPECT_EQ(form_field(form, "To"), "%2B1234567890") << form;
+  EXPECT_EQ(form_field(form, "From"), "%2B15005550006") << form;
+  EXPECT_EQ(form_field(form, "Url"), "https%3A%2F%2F" + kPublicDomain + "%2Ftwiml%3Fcall_id%3D" + call_id) << form;
+  EXPECT_TRUE(contains(form, "StatusCallback=https%3A%2F%2F" + kPublicDomain + "%2Ftwilio%2Fstatus")) << form;
+  for (const char* event : {"initiated", "ringing", "answered", "completed"})
+    EXPECT_TRUE(contains(form, std::string("StatusCallbackEvent=") + event)) << form;
+  EXPECT_EQ(form_field(form, "Timeout"), "30") << form;
+  // TwiML: <Connect><Stream> to wss://PUBLIC_DOMAIN/media-stream with the call id as a <Parameter>.
+  const auto twiml = rig.twilio().records_of("twiml");
+  ASSERT_EQ(twiml.size(), 1u);
+  EXPECT_EQ(twiml[0].detail.rfind("200 ", 0), 0u) << twiml[0].detail;
+  EXPECT_TRUE(contains(twiml[0].detail, "<Connect><Stream url=\"wss://" + kPublicDomain + "/media-stream\">"))
+      << twiml[0].detail;
+  EXPECT_TRUE(contains(twiml[0].detail, "<Parameter name=\"call_id\" value=\"" + call_id + "\"/>")) << twiml[0].detail;
+  // Every signed webhook was accepted, the stream opened, the daemon sent only media/mark/clear and hung up by REST.
+  // (The final "completed" Twilio posts after the daemon's hang-up is checked on its own below: it is refused.)
+  const auto callbacks = rig.twilio().records_of("status");
+  ASSERT_EQ(callbacks.size(), 4u);
+  for (std::size_t i = 0; i + 1 < callbacks.size(); ++i)
+    EXPECT_TRUE(contains(callbacks[i].detail, "-> 2")) << callbacks[i].detail << "\n" << rig.daemon().output();
+  EXPECT_EQ(callbacks.back().detail.rfind("completed -> ", 0), 0u) << callbacks.back().detail;
+  EXPECT_EQ(rig.twilio().records_of("ws.open").size(), 1u);
+  EXPECT_TRUE(rig.twilio().records_of("ws.unexpected").empty());
+  const auto updates = rig.twilio().records_of("rest.update");
+  ASSERT_EQ(updates.size(), 1u) << "the agent's end_call hangs up through the REST API";
+  EXPECT_EQ(updates[0].detail, "Status=completed");
+
+  // OpenAI: GA upgrade and session, no beta header.
+  ASSERT_EQ(rig.openai().connections(), 1);
+  EXPECT_EQ(rig.openai().upgrade_headers("authorization"), std::vector<std::string>{"Bearer " + kApiKey});
+  EXPECT_EQ(rig.openai().upgrade_headers("openai-beta"), std::vector<std::string>{""});
+  const auto session = rig.openai().session();
+  ASSERT_TRUE(session.has_value());
+  EXPECT_EQ((*session)["type"], "realtime");
+  EXPECT_EQ((*session)["audio"]["input"]["format"]["type"], "audio/pcmu");
+  EXPECT_EQ((*session)["audio"]["output"]["format"]["type"], "audio/pcmu");
+  EXPECT_EQ((*session)["audio"]["output"]["voice"], "alloy");
+  EXPECT_EQ((*session)["audio"]["input"]["turn_detection"]["type"], "server_vad");
+  std::vector<std::string> tools;
+  for (const auto& t : (*session)["tools"]) tools.push_back(t["name"]);
+  EXPECT_EQ(tools, (std::vector<std::string>{"confirm_reservation", "end_call"}));
+  EXPECT_TRUE(contains((*session)["instructions"].get<std::string>(), "Alex Morgan"));
+  EXPECT_TRUE(rig.openai().script_finished()) << rig.openai().script_failure();
+  EXPECT_TRUE(rig.openai().errors_sent().empty()) << rig.openai().errors_sent().front().dump();
+
+  // The tool call: confirm_reservation answered with function_call_output for the fake's call id, ok=true, then
+  // response.create; end_call answered too, but with no response.create after it (the call is ending).
+  const auto items = rig.openai().client_events("conversation.item.create");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["item"]["type"], "function_call_output");
+  const json confirm_output = parse(items[0]["item"]["output"].get<std::string>());
+  EXPECT_EQ(confirm_output["ok"], true) << confirm_output.dump();
+  EXPECT_EQ(confirm_output["confirmation_number"], "4711");
+  EXPECT_EQ(parse(items[1]["item"]["output"].get<std::string>())["ok"], true);
+  EXPECT_EQ(rig.openai().client_events("response.create").size(), 1u);
+
+  // Audio both ways, mu-law passed straight through: every byte of agent speech OpenAI sent reached Twilio, each
+  // chunk followed by a mark that Twilio echoed once played; the restaurant's frames reached OpenAI.
+  const auto agent_audio = rig.openai().agent_audio_sent().size();
+  EXPECT_GT(agent_audio, 0u);
+  EXPECT_EQ(calls[0].agent_bytes_received, agent_audio);
+  EXPECT_EQ(calls[0].agent_bytes_played, agent_audio) << "the daemon hung up before its last words were played";
+  EXPECT_EQ(calls[0].clears, 0u) << "no barge-in in this conversation";
+  EXPECT_TRUE(rig.openai().client_events("conversation.item.truncate").empty());
+  const auto marks_sent = rig.twilio().records_of("mark.in").size();
+  EXPECT_GT(marks_sent, 0u);
+  EXPECT_EQ(rig.twilio().records_of("media.in").size(), marks_sent) << "one mark per chunk";
+  EXPECT_EQ(calls[0].marks_echoed.size(), marks_sent);
+  EXPECT_GT(rig.openai().audio_bytes_received(), 100u * 160u) << "the restaurant's frames reached OpenAI";
+  EXPECT_LE(rig.openai().audio_bytes_received(), calls[0].frames_sent * 160);
+
+  // Per-call metrics from response.done and the voice-to-voice timing.
+  const json& metrics = record["metrics"];
+  EXPECT_GT(metrics.value("input_tokens", 0), 0) << metrics.dump();
+  EXPECT_GT(metrics.value("output_tokens", 0), 0) << metrics.dump();
+  std::printf("metrics: %s\n", metrics.dump().c_str());
+}
+
+// BUG (plugins/twilio, not fixed here: the plugin is another engineer's): after the daemon hangs up by REST, Twilio
+// posts the call's final status callback (CallStatus=completed, CallDuration) as it always does - and the daemon
+// answers it 404 "unknown call_id". The hang-up's REST answer already made the call terminal
+// (TwilioCall::on_hung_up -> report_status, twilio_provider.cpp:182-201), the host then dropped the leg, the provider's
+// registry holds calls weakly (find_call, twilio_provider.cpp:564-570), so handle_status finds nothing
+// (twilio_provider.cpp:676-677). Real Twilio logs that as error 11200 in the account's debugger for every call the
+// agent ends, and the call record never gets CallDuration. A correctly signed callback for a call this daemon placed
+// and has finished should be answered 2xx (and may be ignored). Enable this test when that is fixed.
+TEST(RealCall, DISABLED_TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepted) {
+  Rig rig;
+  const json record = rig.wait_for_end(rig.place(structured_fields(kRestaurantPhone)), 30s);
+  ASSERT_TRUE(record["result"].value("success", false)) << record.dump(2);
+  ASSERT_TRUE(rig.twilio().wait_for(
+      [](const ft::FakeTwilio& t) {
+        const auto s = t.records_of("status");
+        return !s.empty() && s.back().detail.rfind("completed -> ", 0) == 0;
+      },
+      5s));
+  const auto final_callback = rig.twilio().records_of("status").back();
+  EXPECT_TRUE(contains(final_callback.detail, "completed -> 2")) << final_callback.detail;
+}
+
+TEST(RealCall, ABusyLineIsReportedAsBusy) {
+  RigOptions options;
+  options.twilio.scenario = [](const ft::CreatedCall&) { return ft::Scenario::busy; };
+  Rig rig(options);
+  const auto cli = rig.book("Book a table at Demo Restaurant for 2 people tomorrow at 8pm");
+  EXPECT_EQ(cli.status, 1) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "The line is busy.")) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "Booking failed: The line was busy")) << cli.output;
+  const json record = rig.record(rig.only_call_id());
+  EXPECT_EQ(record["status"], "busy");
+  EXPECT_EQ(rig.openai().connections(), 0) << "no voice session for a call nobody answered";
+  EXPECT_TRUE(rig.twilio().records_of("twiml").empty());
+}
+
+TEST(RealCall, NoAnswerIsReportedAsNoAnswer) {
+  RigOptions options;
+  options.twilio.scenario = [](const ft::CreatedCall&) { return ft::Scenario::no_answer; };
+  Rig rig(options);
+  const auto cli = rig.book("Book a table at Demo Restaurant for 2 people tomorrow at 8pm");
+  EXPECT_EQ(cli.status, 1) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "No answer.")) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "Booking failed: Nobody answered the phone")) << cli.output;
+  const json record = rig.record(rig.only_call_id());
+  EXPECT_EQ(record["status"], "no-answer");
+  EXPECT_EQ(rig.openai().connections(), 0);
+}
+
+}  // namespace
+}  // namespace concierge::e2e

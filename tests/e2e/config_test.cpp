@@ -1,0 +1,126 @@
+// config/twilio.yaml as users run it: loads with a complete .env, and without credentials the daemon says exactly
+// what is missing (the seed's "Common issues") and exits non-zero - never a silent fall-back to simulation.
+#include "e2e.hpp"
+
+namespace concierge::e2e {
+namespace {
+
+// A .env file the way the seed's guide has users write one (comments, blank values, quotes).
+std::string write_env_file(const std::map<std::string, std::string>& values) {
+  const std::string path = Rig::temp_file("env", ".env");
+  std::ofstream out(path);
+  out << "# OpenAI (REQUIRED)\n";
+  for (const auto& [k, v] : values) out << k << "=" << v << "\n";
+  return path;
+}
+
+std::map<std::string, std::string> complete_env() {
+  return {{"OPENAI_API_KEY", "sk-your-openai-api-key-here"},
+          {"TWILIO_ACCOUNT_SID", "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},
+          {"TWILIO_AUTH_TOKEN", "your_auth_token_here"},
+          {"TWILIO_PHONE_NUMBER", "+15555551234"},
+          {"SERVER_HOST", "0.0.0.0"},
+          {"SERVER_PORT", "8080"},
+          {"PUBLIC_DOMAIN", "abc123.ngrok.io"},
+          {"REALTIME_VOICE", "alloy"},
+          {"DEMO_RESTAURANT_NAME", "Demo Restaurant"},
+          {"DEMO_RESTAURANT_PHONE", "+1234567890"},
+          {"LOG_LEVEL", "INFO"}};
+}
+
+// Blanks, in the child's environment, every variable config/twilio.yaml reads that the .env leaves out, so a
+// developer's own exported TWILIO_* or OPENAI_API_KEY cannot hide a "not configured" message. (The process
+// environment wins over .env, as with python-dotenv, so the names the .env does set are not touched.)
+std::map<std::string, std::string> isolated_environment(const std::map<std::string, std::string>& dotenv) {
+  std::map<std::string, std::string> env;
+  for (const char* name : {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "PUBLIC_DOMAIN",
+                           "OPENAI_API_KEY", "TWILIO_API_BASE_URL", "OPENAI_REALTIME_URL", "OPENAI_REALTIME_MODEL",
+                           "REALTIME_VOICE", "CALL_DATABASE", "SERVER_HOST", "SERVER_PORT", "LOG_LEVEL",
+                           "CUSTOMER_NAME", "CUSTOMER_PHONE", "DEMO_RESTAURANT_NAME", "DEMO_RESTAURANT_PHONE"})
+    if (!dotenv.count(name)) env[name] = "";
+  return env;
+}
+
+struct Run {
+  int status;
+  std::string output;
+};
+
+// concierge-host on config/twilio.yaml with this .env; `check_only` adds --check-config.
+Run run_host(const std::map<std::string, std::string>& dotenv, bool check_only) {
+  const std::string env_file = write_env_file(dotenv);
+  std::vector<std::string> args{"--config", twilio_config(), "--env-file", env_file, "--port", "0", "--host",
+                                "127.0.0.1"};
+  if (check_only) args.push_back("--check-config");
+  auto result = testing::run_program(CONCIERGE_HOST_BINARY, args, 20s, isolated_environment(dotenv));
+  std::filesystem::remove(env_file);
+  return {result.status, result.output};
+}
+
+TEST(TwilioConfig, LoadsWithTheSeedsEnvFile) {
+  const auto r = run_host(complete_env(), true);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "Loaded telephony plugin twilio")) << r.output;
+  EXPECT_TRUE(contains(r.output, "Loaded voice_model plugin openai-realtime")) << r.output;
+  EXPECT_TRUE(contains(r.output, "Loaded agent plugin reservation-agent")) << r.output;
+  EXPECT_TRUE(contains(r.output, "Public domain: abc123.ngrok.io")) << r.output;
+  EXPECT_TRUE(contains(r.output, "Config and plugins are fine.")) << r.output;
+}
+
+// Every variant is run both ways: --check-config and a plain start (which must stop before listening).
+void expect_refused(const std::map<std::string, std::string>& dotenv, const std::string& message) {
+  for (const bool check_only : {true, false}) {
+    SCOPED_TRACE(check_only ? "--check-config" : "plain start");
+    const auto r = run_host(dotenv, check_only);
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, message)) << "expected \"" << message << "\" in:\n" << r.output;
+    EXPECT_FALSE(contains(r.output, "Listening on")) << r.output;
+    EXPECT_FALSE(contains(r.output, "simulat")) << "no fall-back to a simulated line:\n" << r.output;
+  }
+}
+
+TEST(TwilioConfig, WithoutTwilioCredentialsTheDaemonSaysTwilioNotConfigured) {
+  for (const char* missing : {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"}) {
+    SCOPED_TRACE(missing);
+    auto env = complete_env();
+    env.erase(missing);
+    expect_refused(env, "Twilio not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER");
+  }
+}
+
+TEST(TwilioConfig, AnEmptyPublicDomainSaysPublicDomainNotConfigured) {
+  auto env = complete_env();
+  env["PUBLIC_DOMAIN"] = "";  // the seed's .env ships "PUBLIC_DOMAIN=  # Will be set after ngrok setup"
+  expect_refused(env, "PUBLIC_DOMAIN not configured: Twilio needs a public https host name for /twiml and "
+                      "/media-stream (e.g. your ngrok domain, without https://)");
+  env.erase("PUBLIC_DOMAIN");
+  expect_refused(env, "PUBLIC_DOMAIN not configured");
+}
+
+TEST(TwilioConfig, WithoutAnOpenAIKeyTheDaemonSaysOpenAIKeyNotConfigured) {
+  auto env = complete_env();
+  env.erase("OPENAI_API_KEY");
+  expect_refused(env, "OPENAI_API_KEY not configured");
+}
+
+TEST(TwilioConfig, TheSeedsOutdatedVoicesAreRefusedWithTheCurrentList) {
+  auto env = complete_env();
+  env["REALTIME_VOICE"] = "nova";
+  expect_refused(env, "\"nova\" is not a Realtime API voice");
+  const auto r = run_host(env, true);
+  EXPECT_TRUE(contains(r.output, "alloy, ash, ballad, coral, echo, sage, shimmer, verse, marin, cedar")) << r.output;
+  env["REALTIME_VOICE"] = "marin";
+  EXPECT_EQ(run_host(env, true).status, 0);
+}
+
+TEST(TwilioConfig, APublicDomainPastedWithHttpsIsUsedWithAWarning) {
+  auto env = complete_env();
+  env["PUBLIC_DOMAIN"] = "https://abc123.ngrok.io/";  // copied straight from ngrok's "Forwarding" line
+  const auto r = run_host(env, true);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "should be a bare host name")) << r.output;
+  EXPECT_TRUE(contains(r.output, "Public domain: abc123.ngrok.io")) << r.output;
+}
+
+}  // namespace
+}  // namespace concierge::e2e
