@@ -183,3 +183,30 @@ TEST(RealCall, NoAnswerIsReportedAsNoAnswer) {
 
 }  // namespace
 }  // namespace concierge::e2e
+
+namespace concierge::e2e {
+namespace {
+
+// The seed's "No confirmation number extracted": the restaurant books but never gives a number, the model ends the
+// call as confirmed. The daemon does not invent one: the booking is reported as failed with that reason.
+TEST(RealCall, ABookingWithoutAConfirmationNumberIsNotReportedAsConfirmed) {
+  RigOptions options;
+  options.script.steps = {
+      step::callee_says("Hello, Demo Restaurant.", 300),
+      step::agent_says("Hi! I'd like to book a table for 4 people tomorrow at 7 PM, under Alex Morgan.", 500),
+      step::delay(500 + 400),
+      step::callee_says("You're all set, see you then!", 300),
+      step::agent_says("Thank you, goodbye!", 300),
+      step::function_call("end_call", json{{"reason", "confirmed"}, {"summary", "Booked"}}.dump()),
+      step::wait_for("conversation.item.create"),
+  };
+  Rig rig(options);
+  const auto cli = rig.book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  EXPECT_EQ(cli.status, 1) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "Booking failed: No confirmation number was given")) << cli.output;
+  EXPECT_FALSE(contains(cli.output, "Reservation confirmed!")) << cli.output;
+  EXPECT_EQ(rig.record(rig.only_call_id())["status"], "completed");
+}
+
+}  // namespace
+}  // namespace concierge::e2e
