@@ -15,6 +15,7 @@
 #include "process_stats.hpp"
 #include "stats.hpp"
 #include "twilio_wire.hpp"
+#include "ws_frames.hpp"
 
 namespace concierge::bench {
 namespace {
@@ -51,7 +52,8 @@ struct PendingMark {
 
 struct Call {
   Call(asio::io_context& io, Level& level, unsigned index)
-      : level(level), index(index), id(make_identity(level.options.run_id, index)), ws(io), timer(io) {}
+      : level(level), index(index), id(make_identity(level.options.run_id, index)), ws(io), timer(io),
+        mask_state(0x9E3779B9u ^ (index * 2654435761u)) {}
   Level& level;
   unsigned index;
   StreamIdentity id;
@@ -69,8 +71,20 @@ struct Call {
   std::array<std::uint8_t, kFrameBytes> frame{};
   Clock::time_point playback_end{};
   std::deque<PendingMark> marks;
+  std::vector<std::string> pongs;  // pings from the daemon, answered with the next write
+  std::uint32_t mask_state;
   bool stop_sent = false;
+  bool close_sent = false;
+  bool writing = false;
   bool reader_done = false;
+
+  // Frame masks: xorshift32 (RFC 6455 asks only that proxies cannot predict them).
+  std::uint32_t next_mask() {
+    mask_state ^= mask_state << 13;
+    mask_state ^= mask_state >> 17;
+    mask_state ^= mask_state << 5;
+    return mask_state;
+  }
 
   void matched_frame(std::size_t sequence, Clock::time_point now) {
     if (sequence >= frames_sent || sequence >= measured || matched[sequence]) return;
@@ -112,38 +126,82 @@ struct Call {
   }
 };
 
+// Frames from the daemon, read off the socket directly (see ws_frames.hpp): one read takes everything that arrived.
 awaitable<void> read_loop(std::shared_ptr<Call> call) {
-  beast::flat_buffer buffer;
+  auto& socket = beast::get_lowest_layer(call->ws).socket();
+  WsFrameReader reader;
+  std::string message;  // a fragmented message, put together (the daemon sends none, but the protocol allows it)
+  std::string close_reason;
+  bool server_closed = false;
   try {
-    for (;;) {
-      co_await call->ws.async_read(buffer, use_awaitable);
+    while (!server_closed) {
+      char* at = reader.write_position();
+      const std::size_t n = co_await socket.async_read_some(asio::buffer(at, reader.write_room()), use_awaitable);
+      reader.wrote(n);
       const auto now = Clock::now();
-      const auto data = buffer.cdata();
-      const std::string_view text(static_cast<const char*>(data.data()), data.size());
-      const ServerMessage message = scan_server_message(text);
-      switch (message.kind) {
-        case ServerMessage::Kind::media: call->on_media(message.payload, now); break;
-        case ServerMessage::Kind::mark:
-          call->marks.push_back({std::max(call->playback_end, now), std::string(message.mark_name)});
+      WsFrame frame;
+      for (;;) {
+        const auto result = reader.next(frame);
+        if (result == WsFrameReader::Result::need_more) break;
+        if (result == WsFrameReader::Result::error) {
+          call->level.error(reader.error());
+          server_closed = true;
           break;
-        case ServerMessage::Kind::clear:
-          // Twilio drops the queued audio; the marks for it come back at once.
-          call->playback_end = now;
-          for (auto& mark : call->marks) mark.due = now;
+        }
+        if (frame.opcode == kWsClose) {
+          server_closed = true;
+          if (frame.payload.size() > 2) close_reason.assign(frame.payload.substr(2));
+          if (!call->close_sent && !call->writing) {
+            // Answer the daemon's close, as a client must (unless a write is under way: then the socket just
+            // closes); the writer sends nothing after it.
+            call->close_sent = true;
+            std::string out;
+            append_client_frame(out, kWsClose, frame.payload.substr(0, std::min<std::size_t>(2, frame.payload.size())),
+                                call->next_mask());
+            beast::error_code ignored;
+            asio::write(socket, asio::buffer(out), ignored);
+          }
           break;
-        case ServerMessage::Kind::other: break;
-        case ServerMessage::Kind::malformed: call->level.error("malformed message from the daemon"); break;
+        }
+        if (frame.opcode == kWsPing) {
+          call->pongs.push_back(std::string(frame.payload));
+          continue;
+        }
+        if (frame.opcode == kWsPong || frame.opcode == kWsBinary) continue;
+        std::string_view text = frame.payload;
+        if (frame.opcode == kWsContinuation || !frame.fin) {
+          if (frame.opcode != kWsContinuation) message.clear();
+          message.append(frame.payload);
+          if (!frame.fin) continue;
+          text = message;
+        }
+        const ServerMessage msg = scan_server_message(text);
+        switch (msg.kind) {
+          case ServerMessage::Kind::media: call->on_media(msg.payload, now); break;
+          case ServerMessage::Kind::mark:
+            call->marks.push_back({std::max(call->playback_end, now), std::string(msg.mark_name)});
+            break;
+          case ServerMessage::Kind::clear:
+            // Twilio drops the queued audio; the marks for it come back at once.
+            call->playback_end = now;
+            for (auto& mark : call->marks) mark.due = now;
+            break;
+          case ServerMessage::Kind::other: break;
+          case ServerMessage::Kind::malformed: call->level.error("malformed message from the daemon"); break;
+        }
       }
-      buffer.consume(buffer.size());
     }
   } catch (const boost::system::system_error& e) {
-    if (!call->stop_sent) {
-      ++call->level.closed_early;
-      const std::string reason(call->ws.reason().reason.c_str());
-      call->level.error("stream closed by the server before stop: " + (reason.empty() ? e.code().message() : reason));
-    }
+    if (!call->stop_sent) close_reason = e.code().message();
+  }
+  if (!call->stop_sent) {
+    ++call->level.closed_early;
+    call->level.error("stream closed by the server before stop: " +
+                      (close_reason.empty() ? std::string("closed") : close_reason));
   }
   call->reader_done = true;
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type endpoints, std::uint32_t phase_us) {
@@ -155,7 +213,7 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
     co_await beast::get_lowest_layer(call->ws).async_connect(endpoints, use_awaitable);
     beast::get_lowest_layer(call->ws).socket().set_option(tcp::no_delay(true));
     beast::get_lowest_layer(call->ws).expires_never();
-    call->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    beast::get_lowest_layer(call->ws).expires_after(std::chrono::seconds(30));  // the handshake
     const std::string signature =
         options.auth_token.empty() ? std::string()
                                    : twilio_signature(options.auth_token,
@@ -165,20 +223,22 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
       if (!signature.empty()) request.set("X-Twilio-Signature", signature);
     }));
     co_await call->ws.async_handshake(options.host + ":" + options.port, options.path, use_awaitable);
+    beast::get_lowest_layer(call->ws).expires_never();
     connected = true;
     --level.connecting;
     ++level.connected;
-    call->ws.text(true);
     asio::co_spawn(call->ws.get_executor(), read_loop(call), asio::detached);
-
-    co_await call->ws.async_write(asio::buffer(connected_message()), use_awaitable);
+    // From here on the frames are written directly on the socket (see ws_frames.hpp); Beast's stream is not used.
+    auto& socket = beast::get_lowest_layer(call->ws).socket();
+    std::string out;
+    append_client_frame(out, kWsText, connected_message(), call->next_mask());
     // Built outside the co_await: GCC 12 rejects string-literal temporaries inside a co_await expression.
     std::vector<std::pair<std::string, std::string>> custom;
     custom.emplace_back(std::string("from"), "+1555" + std::to_string(1000000 + call->index));
     custom.emplace_back(std::string("to"), std::string("+15550009999"));
     custom.emplace_back(std::string("bench_call"), std::to_string(call->index));
-    const std::string start_text = start_message(call->id, custom);
-    co_await call->ws.async_write(asio::buffer(start_text), use_awaitable);
+    append_client_frame(out, kWsText, start_message(call->id, custom), call->next_mask());
+    co_await asio::async_write(socket, asio::buffer(out), use_awaitable);
 
     call->measured = static_cast<std::size_t>(options.duration_seconds * 50);
     call->sent_at.resize(call->measured);
@@ -186,14 +246,25 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
     const std::size_t total = call->measured + options.flush_frames;
     const auto start = Clock::now() + std::chrono::microseconds(phase_us);
     std::uint64_t sequence_number = 2;
-    std::string out, mark_out;
+    std::string message;
     for (std::size_t k = 0; k < total; ++k) {
       const auto scheduled = start + k * kFrame;
       call->timer.expires_at(scheduled);
       co_await call->timer.async_wait(use_awaitable);
-      if (call->reader_done) break;
+      if (call->reader_done || call->close_sent) break;
       fill_frame(call->frame.data(), call->index, static_cast<std::uint32_t>(k));
-      media_message(out, call->id, sequence_number++, k + 1, k * 20, call->frame.data(), kFrameBytes);
+      out.clear();
+      media_message(message, call->id, sequence_number++, k + 1, k * 20, call->frame.data(), kFrameBytes);
+      append_client_frame(out, kWsText, message, call->next_mask());
+      // The marks whose audio has been "played" by now go in the same write as the frame.
+      while (!call->marks.empty() && call->marks.front().due <= Clock::now()) {
+        mark_message(message, call->id, sequence_number++, call->marks.front().name);
+        call->marks.pop_front();
+        ++level.marks;
+        append_client_frame(out, kWsText, message, call->next_mask());
+      }
+      for (const auto& payload : call->pongs) append_client_frame(out, kWsPong, payload, call->next_mask());
+      call->pongs.clear();
       const auto now = Clock::now();
       call->sent_samples += kFrameBytes;
       if (k < call->measured) {
@@ -203,21 +274,28 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
         ++level.sent;
         if (k + 1 == call->measured) ++level.finished_measuring;
       }
-      co_await call->ws.async_write(asio::buffer(out), use_awaitable);
-      while (!call->marks.empty() && call->marks.front().due <= Clock::now()) {
-        mark_message(mark_out, call->id, sequence_number++, call->marks.front().name);
-        call->marks.pop_front();
-        ++level.marks;
-        co_await call->ws.async_write(asio::buffer(mark_out), use_awaitable);
-      }
+      call->writing = true;
+      co_await asio::async_write(socket, asio::buffer(out), use_awaitable);
+      call->writing = false;
     }
     if (call->frames_sent < call->measured) ++level.finished_measuring;
     call->timer.expires_after(std::chrono::microseconds(static_cast<long>(options.drain_seconds * 1e6)));
     co_await call->timer.async_wait(use_awaitable);
     call->stop_sent = true;
-    if (!call->reader_done) {
-      co_await call->ws.async_write(asio::buffer(stop_message(call->id, sequence_number++)), use_awaitable);
-      co_await call->ws.async_close(websocket::close_code::normal, use_awaitable);
+    if (!call->reader_done && !call->close_sent) {
+      call->close_sent = true;
+      out.clear();
+      append_client_frame(out, kWsText, stop_message(call->id, sequence_number++), call->next_mask());
+      const char normal[2] = {char(1000 >> 8), char(1000 & 0xff)};
+      append_client_frame(out, kWsClose, std::string_view(normal, 2), call->next_mask());
+      call->writing = true;
+      co_await asio::async_write(socket, asio::buffer(out), use_awaitable);
+      call->writing = false;
+      // The daemon answers with its close and ends the connection; the reader sees that.
+      for (int i = 0; i < 200 && !call->reader_done; ++i) {
+        call->timer.expires_after(std::chrono::milliseconds(10));
+        co_await call->timer.async_wait(use_awaitable);
+      }
     }
   } catch (const boost::system::system_error& e) {
     if (!connected) {

@@ -19,6 +19,10 @@ constexpr auto kMaxDrainWait = std::chrono::seconds(10);
 // A media stream that ends without a final status from the provider: how long to wait for that status.
 constexpr auto kStatusGrace = std::chrono::seconds(3);
 
+// Time this thread has spent in voice_audio(): line_audio() subtracts what ran inside its own call (a voice model
+// that answers synchronously, like the echo model), so each direction's histogram holds only its own work.
+thread_local double voice_audio_us_on_this_thread = 0;
+
 double micros_since(SteadyClock::time_point start) {
   return std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count();
 }
@@ -215,10 +219,13 @@ void CallBridge::line_audio(const AudioFrame& frame) {
   if (!voice_ || finished_) return;
   const AudioFrame converted = to_voice_->convert(frame);
   if (converted.bytes.empty()) return;  // the resampler is still filling its filter
+  // A voice model may answer inside send_audio (the echo model does): that answer's trip through voice_audio() is
+  // the other direction's work, measured there, and is taken out of this one's.
+  const double nested_before = voice_audio_us_on_this_thread;
   voice_->send_audio(converted);
   ++record_->metrics.frames_to_voice;
   ++services_.metrics.frames_to_voice;
-  services_.metrics.line_to_voice_us.observe(micros_since(started));
+  services_.metrics.line_to_voice_us.observe(micros_since(started) - (voice_audio_us_on_this_thread - nested_before));
 }
 
 void CallBridge::line_playback_progress(std::chrono::microseconds played) {
@@ -273,7 +280,9 @@ void CallBridge::voice_audio(const AudioFrame& frame) {
     if (ms > m.voice_to_voice_ms_max) m.voice_to_voice_ms_max = ms;
     services_.metrics.voice_to_voice_ms.observe(ms);
   }
-  services_.metrics.voice_to_line_us.observe(micros_since(started));
+  const double spent = micros_since(started);
+  voice_audio_us_on_this_thread += spent;
+  services_.metrics.voice_to_line_us.observe(spent);
 }
 
 void CallBridge::voice_speech_started() { callee_stopped_at_.reset(); }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <deque>
+#include <cstring>
 #include <list>
 
 #include "concierge/net/asio.hpp"
@@ -42,129 +42,416 @@ http::response<http::string_body> to_beast_response(const HttpResponse& r, unsig
   return res;
 }
 
-// One accepted WebSocket. Reads run in a coroutine; writes go through a queue of reusable strings so that steady
-// media traffic allocates nothing (a string keeps its capacity when it is recycled).
+// Memory for one kind of asynchronous operation of one connection (its read, its write, its flush). Asio allocates
+// each operation through the handler's associated allocator; its own per-thread cache holds one block, which a
+// thousand connections with a read each in flight defeat, so every frame would cost a malloc. A connection has at
+// most one operation of each kind in flight, so one fixed block each is enough; anything bigger goes to the heap.
+class OpMemory {
+ public:
+  void* allocate(std::size_t size) {
+    if (!in_use_ && size <= sizeof storage_) {
+      in_use_ = true;
+      return storage_;
+    }
+    return ::operator new(size);
+  }
+  void deallocate(void* p) {
+    if (p == storage_) in_use_ = false;
+    else ::operator delete(p);
+  }
+
+ private:
+  alignas(std::max_align_t) unsigned char storage_[512];
+  bool in_use_ = false;
+};
+
+template <typename T>
+struct OpAllocator {
+  using value_type = T;
+  OpMemory* memory;
+  explicit OpAllocator(OpMemory& m) : memory(&m) {}
+  template <typename U>
+  OpAllocator(const OpAllocator<U>& other) noexcept : memory(other.memory) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(sizeof(T) * n)); }
+  void deallocate(T* p, std::size_t) { memory->deallocate(p); }
+  template <typename U>
+  bool operator==(const OpAllocator<U>& other) const noexcept { return memory == other.memory; }
+  template <typename U>
+  bool operator!=(const OpAllocator<U>& other) const noexcept { return memory != other.memory; }
+};
+
+// A completion handler that allocates its operation from `memory`.
+template <typename F>
+struct WithMemory {
+  using allocator_type = OpAllocator<char>;
+  OpMemory* memory;
+  F f;
+  allocator_type get_allocator() const noexcept { return allocator_type(*memory); }
+  template <typename... Args>
+  void operator()(Args&&... args) { f(std::forward<Args>(args)...); }
+};
+template <typename F>
+WithMemory<F> with_memory(OpMemory& memory, F f) { return {&memory, std::move(f)}; }
+
+enum Opcode : std::uint8_t { kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+constexpr std::uint16_t kCloseNormal = 1000, kCloseProtocolError = 1002, kCloseTooBig = 1009;
+// The peer's answer to our close frame, after which the socket is closed regardless.
+constexpr auto kCloseTimeout = std::chrono::seconds(5);
+// A stream that sends nothing at all for this long is dead (Twilio sends media every 20 ms).
+constexpr auto kIdleTimeout = std::chrono::seconds(300);
+
+// One accepted WebSocket, after Beast's handshake. The frames are read and written here, on the socket itself
+// (RFC 6455, server side: masked client frames, fragmented messages, ping -> pong, the close handshake), because a
+// media stream sends two messages for every 20 ms frame (media and mark): through Beast's stream each message is a
+// separate write with its own syscall and completion, where here everything a handler sends in one turn of the loop
+// leaves in one write. Output goes to a buffer that is swapped with the one being written; both keep their
+// capacity, and each operation's memory is the connection's own, so steady media traffic allocates nothing.
 class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from_this<WebSocketConnection> {
  public:
-  WebSocketConnection(websocket::stream<beast::tcp_stream> ws, HttpRequest upgrade, std::shared_ptr<Logger> log,
-                      const HttpServerLimits& limits)
-      : ws_(std::move(ws)), upgrade_(std::move(upgrade)), log_(std::move(log)), limits_(limits) {}
+  WebSocketConnection(tcp::socket socket, HttpRequest upgrade, std::shared_ptr<Logger> log,
+                      const HttpServerLimits& limits, std::string_view already_read)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), upgrade_(std::move(upgrade)),
+        log_(std::move(log)), limits_(limits) {
+    in_.resize(std::max<std::size_t>(16 * 1024, already_read.size()));
+    std::copy(already_read.begin(), already_read.end(), in_.begin());
+    in_end_ = already_read.size();
+    pending_.reserve(4096);
+    writing_buf_.reserve(4096);
+  }
 
   void send_text(std::string_view message) override {
     if (!open_) return;
-    if (queued_bytes_ + message.size() > limits_.max_queued_bytes) {
+    if (pending_.size() + writing_buf_.size() + message.size() > limits_.max_queued_bytes) {
       log_->warning("websocket " + upgrade_.path + " from " + upgrade_.remote_address +
                     ": peer is not reading, output queue over its limit; closing");
-      close("output queue overflow");
+      // Nothing more can reach a peer that does not read, not even a close frame: drop the connection.
+      open_ = false;
+      close_reason_ = "output queue overflow";
+      pending_.clear();
+      force_close();
       return;
     }
-    std::string buffer;
-    if (!spare_.empty()) {
-      buffer = std::move(spare_.back());
-      spare_.pop_back();
-    }
-    buffer.assign(message);
-    queued_bytes_ += buffer.size();
-    pending_.push_back(std::move(buffer));
-    if (!writing_) write_next();
+    append_frame(kText, message);
+    request_flush();
   }
 
   void close(std::string_view reason) override {
     if (!open_) return;
     open_ = false;
     close_reason_ = std::string(reason);
-    if (!writing_) start_close();
+    send_close(kCloseNormal);
   }
 
   bool is_open() const override { return open_; }
   const HttpRequest& upgrade_request() const override { return upgrade_; }
 
-  awaitable<void> run(std::shared_ptr<WebSocketHandler> handler) {
-    auto self = shared_from_this();
-    handler_ = handler;
-    beast::flat_buffer buffer;
-    buffer.reserve(8192);
-    std::string reason = "closed by peer";
-    for (;;) {
-      beast::error_code ec;
-      co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (ec == websocket::error::closed) reason = "closed by peer";
-        else if (ec == websocket::error::message_too_big) reason = "message larger than the configured limit";
-        else if (!open_) reason = close_reason_.empty() ? "closed" : close_reason_;
-        else reason = "connection lost: " + ec.message();
-        break;
-      }
-      if (!ws_.got_text()) {
-        log_->warning("websocket " + upgrade_.path + ": binary message ignored (the protocol is JSON text)");
-      } else if (open_) {
-        const auto data = buffer.cdata();
-        try {
-          handler->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
-        } catch (const std::exception& e) {
-          // A plugin that throws on a message loses this stream, not the daemon.
-          log_->error("websocket " + upgrade_.path + " from " + upgrade_.remote_address +
-                      ": the message handler failed: " + e.what() + "; closing the stream");
-          close("internal error");
-        }
-      }
-      buffer.consume(buffer.size());
-    }
-    open_ = false;
-    handler_.reset();
-    handler->on_closed(reason);
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  // Reads until the connection ends; then tells the handler once.
+  void start(std::shared_ptr<WebSocketHandler> handler) {
+    handler_ = std::move(handler);
+    arm_idle_timer();
+    process_input();  // bytes that arrived with the upgrade request
   }
 
   void force_close() {
     open_ = false;
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    socket_.close(ignored);
   }
 
  private:
-  void write_next() {
-    if (pending_.empty()) {
-      writing_ = false;
-      if (!open_) start_close();
+  // ---- reading ----------------------------------------------------------------------------------------------
+  void read_more() {
+    if (in_begin_ > 0) {  // keep the unread tail at the front of the buffer
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
+    }
+    // One whole frame must fit: its header and at most max_message_bytes of payload (bigger is refused unread).
+    if (in_end_ == in_.size())
+      in_.resize(std::max(in_.size(), std::min(in_.size() * 2, limits_.max_message_bytes + 14)));
+    socket_.async_read_some(
+        asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+        with_memory(read_memory_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->on_read(ec, n);
+        }));
+  }
+
+  void on_read(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      if (peer_closed_) end("closed by peer");
+      else if (!open_) end(close_reason_.empty() ? "closed" : close_reason_);
+      else if (ec == asio::error::eof) end("connection lost: the peer closed the connection without a close frame");
+      else end("connection lost: " + ec.message());
       return;
     }
+    in_end_ += n;
+    ++reads_;
+    process_input();
+  }
+
+  // Every complete frame in the buffer, then one flush of what the handler sent in reply, then the next read.
+  void process_input() {
+    in_handler_ = true;
+    bool more = true;
+    while (more) more = next_frame();
+    in_handler_ = false;
+    flush();
+    if (reading_stopped_) {
+      end(peer_closed_ && close_reason_.empty() ? "closed by peer" : close_reason_);
+      return;
+    }
+    read_more();
+  }
+
+  // Reads one frame from the buffer; false when it holds no complete frame or reading is over.
+  bool next_frame() {
+    if (reading_stopped_) return false;
+    const std::size_t available = in_end_ - in_begin_;
+    if (available < 2) return false;
+    auto* p = reinterpret_cast<std::uint8_t*>(in_.data() + in_begin_);
+    const bool fin = p[0] & 0x80;
+    const std::uint8_t opcode = p[0] & 0x0f;
+    const bool masked = p[1] & 0x80;
+    std::uint64_t length = p[1] & 0x7f;
+    std::size_t header = 2;
+    if (length == 126) header += 2;
+    else if (length == 127) header += 8;
+    header += 4;  // the mask key
+    if (p[0] & 0x70) return protocol_error("reserved bits set (no extension was negotiated)");
+    if (!masked) return protocol_error("unmasked frame from the client");
+    if (available < header) return false;
+    if (length == 126) length = (std::uint64_t(p[2]) << 8) | p[3];
+    else if (length == 127) {
+      length = 0;
+      for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+    }
+    const bool control = opcode & 0x8;
+    if (control && (!fin || length > 125)) return protocol_error("fragmented or oversized control frame");
+    if (!control && (length > limits_.max_message_bytes ||
+                     (in_message_ && message_.size() + length > limits_.max_message_bytes))) {
+      close_reason_ = "message larger than the configured limit";
+      fail(kCloseTooBig);
+      return false;
+    }
+    if (available < header + length) return false;
+    char* payload = in_.data() + in_begin_ + header;
+    unmask(payload, static_cast<std::size_t>(length), p + header - 4);
+    const std::string_view data(payload, static_cast<std::size_t>(length));
+    in_begin_ += header + static_cast<std::size_t>(length);
+
+    switch (opcode) {
+      case kText:
+      case kBinary:
+        if (in_message_) return protocol_error("a new message inside a fragmented one");
+        if (fin) {
+          deliver(opcode, data);
+        } else {
+          in_message_ = true;
+          message_opcode_ = opcode;
+          message_.assign(data);
+        }
+        return true;
+      case kContinuation:
+        if (!in_message_) return protocol_error("a continuation frame outside a message");
+        message_.append(data);
+        if (fin) {
+          in_message_ = false;
+          deliver(message_opcode_, message_);
+        }
+        return true;
+      case kPing:
+        if (!close_sent_) append_frame(kPong, data);
+        return true;
+      case kPong: return true;
+      case kClose: {
+        peer_closed_ = true;
+        std::uint16_t code = kCloseNormal;
+        if (data.size() >= 2) code = static_cast<std::uint16_t>((std::uint8_t(data[0]) << 8) | std::uint8_t(data[1]));
+        if (!close_sent_) {
+          // Answer with the peer's code, as RFC 6455 asks; the connection then ends.
+          open_ = false;
+          send_close(code == 1005 || code == 1006 || code == 1015 ? kCloseNormal : code);
+        }
+        reading_stopped_ = true;
+        return false;
+      }
+      default: return protocol_error("unknown opcode");
+    }
+  }
+
+  void deliver(std::uint8_t opcode, std::string_view message) {
+    if (opcode != kText) {
+      log_->warning("websocket " + upgrade_.path + ": binary message ignored (the protocol is JSON text)");
+      return;
+    }
+    if (!open_ || !handler_) return;
+    try {
+      handler_->on_text(message);
+    } catch (const std::exception& e) {
+      // A plugin that throws on a message loses this stream, not the daemon.
+      log_->error("websocket " + upgrade_.path + " from " + upgrade_.remote_address +
+                  ": the message handler failed: " + e.what() + "; closing the stream");
+      close("internal error");
+    }
+  }
+
+  bool protocol_error(const char* what) {
+    close_reason_ = std::string("protocol error: ") + what;
+    fail(kCloseProtocolError);
+    return false;
+  }
+
+  // A protocol violation: say why in a close frame and stop reading.
+  void fail(std::uint16_t code) {
+    open_ = false;
+    if (!close_sent_) send_close(code);
+    reading_stopped_ = true;
+  }
+
+  static void unmask(char* data, std::size_t size, const std::uint8_t* key) {
+    std::uint8_t k[8];
+    for (int i = 0; i < 8; ++i) k[i] = key[i % 4];
+    std::uint64_t key64;
+    std::memcpy(&key64, k, 8);
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, data + i, 8);
+      word ^= key64;
+      std::memcpy(data + i, &word, 8);
+    }
+    for (; i < size; ++i) data[i] = static_cast<char>(data[i] ^ key[i % 4]);
+  }
+
+  // The read side is over: the handler hears it once; the socket closes once the last frame (a close) is written.
+  void end(const std::string& reason) {
+    if (ended_) return;
+    ended_ = true;
+    open_ = false;
+    reading_stopped_ = true;
+    if (auto handler = std::move(handler_)) handler->on_closed(reason);
+    if (!writing_ && pending_.empty()) shut_down();
+  }
+
+  void shut_down() {
+    beast::error_code ignored;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  // ---- writing ----------------------------------------------------------------------------------------------
+  void append_frame(std::uint8_t opcode, std::string_view payload) {
+    char header[10];
+    std::size_t n = 2;
+    header[0] = static_cast<char>(0x80 | opcode);
+    const std::uint64_t size = payload.size();
+    if (size < 126) {
+      header[1] = static_cast<char>(size);
+    } else if (size <= 0xffff) {
+      header[1] = 126;
+      header[2] = static_cast<char>(size >> 8);
+      header[3] = static_cast<char>(size);
+      n = 4;
+    } else {
+      header[1] = 127;
+      for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (56 - 8 * i));
+      n = 10;
+    }
+    pending_.append(header, n);
+    pending_.append(payload);
+  }
+
+  void send_close(std::uint16_t code) {
+    if (close_sent_) return;
+    close_sent_ = true;
+    const char body[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+    append_frame(kClose, std::string_view(body, 2));
+    request_flush();
+    if (!peer_closed_) {
+      // Our close: the peer answers with its own, which ends the read loop. A peer that never does is cut off.
+      timer_.expires_after(kCloseTimeout);
+      timer_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+        if (auto self = weak.lock(); self && !ec) self->force_close();
+      });
+    }
+  }
+
+  // Output written outside the read loop (another connection's handler, a timer) goes out on the next turn of the
+  // loop, together with whatever else is sent on this connection until then.
+  void request_flush() {
+    if (in_handler_ || writing_ || flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), with_memory(flush_memory_, [self = shared_from_this()] {
+                 self->flush_posted_ = false;
+                 self->flush();
+               }));
+  }
+
+  void flush() {
+    if (writing_ || pending_.empty()) return;
     writing_ = true;
-    ws_.text(true);
-    ws_.async_write(asio::buffer(pending_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->queued_bytes_ -= self->pending_.front().size();
-      self->spare_.push_back(std::move(self->pending_.front()));
-      self->pending_.pop_front();
-      if (ec) {
-        self->pending_.clear();
-        self->queued_bytes_ = 0;
-        self->writing_ = false;
+    std::swap(pending_, writing_buf_);
+    asio::async_write(socket_, asio::buffer(writing_buf_),
+                      with_memory(write_memory_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_written(ec);
+                      }));
+  }
+
+  void on_written(beast::error_code ec) {
+    writing_ = false;
+    writing_buf_.clear();
+    if (ec) {
+      pending_.clear();
+      open_ = false;
+      if (ended_) shut_down();
+      else force_close();  // the read fails next and ends the connection
+      return;
+    }
+    if (!pending_.empty()) flush();
+    else if (ended_) shut_down();
+  }
+
+  // ---- idle timeout -----------------------------------------------------------------------------------------
+  void arm_idle_timer() {
+    timer_.expires_after(kIdleTimeout);
+    timer_.async_wait([weak = weak_from_this(), reads = reads_](const beast::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec || self->close_sent_) return;
+      if (self->reads_ == reads) {
         self->open_ = false;
+        self->close_reason_ = "nothing received for " + std::to_string(kIdleTimeout.count()) + " s";
+        self->force_close();
         return;
       }
-      self->write_next();
+      self->arm_idle_timer();
     });
   }
 
-  void start_close() {
-    if (close_started_) return;
-    close_started_ = true;
-    ws_.async_close(websocket::close_reason(websocket::close_code::normal),
-                    [self = shared_from_this()](beast::error_code) {});
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;  // idle timeout, then the close handshake's timeout
   HttpRequest upgrade_;
   std::shared_ptr<Logger> log_;
   HttpServerLimits limits_;
   std::shared_ptr<WebSocketHandler> handler_;
-  std::deque<std::string> pending_;
-  std::vector<std::string> spare_;
-  std::size_t queued_bytes_ = 0;
+  // Input: frames are parsed (and unmasked) in place; a fragmented message is put together in message_.
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0, in_end_ = 0;
+  std::string message_;
+  std::uint8_t message_opcode_ = kText;
+  bool in_message_ = false;
+  std::uint64_t reads_ = 0;
+  // Output: frames queued since the last write, and the buffer being written.
+  std::string pending_, writing_buf_;
+  OpMemory read_memory_, write_memory_, flush_memory_;
   bool writing_ = false;
+  bool flush_posted_ = false;
+  bool in_handler_ = false;
   bool open_ = true;
-  bool close_started_ = false;
+  bool close_sent_ = false;
+  bool peer_closed_ = false;
+  bool reading_stopped_ = false;
+  bool ended_ = false;
   std::string close_reason_;
 };
 
@@ -243,11 +530,9 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
           co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));
           break;
         }
-        stream->expires_never();
+        // Beast answers the handshake; the frames after it are the connection's own (see WebSocketConnection).
+        stream->expires_after(std::chrono::seconds(30));
         websocket::stream<beast::tcp_stream> ws(std::move(*stream));
-        ws.read_message_max(limits.max_message_bytes);
-        ws.auto_fragment(false);
-        ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         ws.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& res) { res.set(http::field::server, "concierge"); }));
         co_await ws.async_accept(req, asio::redirect_error(use_awaitable, ec));
@@ -255,7 +540,12 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
           log->warning("websocket handshake with " + remote + " failed: " + ec.message());
           co_return;
         }
-        auto connection = std::make_shared<WebSocketConnection>(std::move(ws), std::move(request), log, limits);
+        ws.next_layer().expires_never();
+        tcp::socket socket = std::move(ws.next_layer().socket());
+        const auto early = buffer.cdata();  // frames the client sent right behind its upgrade request
+        auto connection = std::make_shared<WebSocketConnection>(
+            std::move(socket), std::move(request), log, limits,
+            std::string_view(static_cast<const char*>(early.data()), early.size()));
         websockets.push_back(connection);
         std::shared_ptr<WebSocketHandler> handler;
         try {
@@ -265,9 +555,10 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         }
         if (!handler) {
           connection->close("refused");
+          connection->start(nullptr);
           co_return;
         }
-        co_await connection->run(std::move(handler));
+        connection->start(std::move(handler));
         co_return;
       }
 
