@@ -129,7 +129,14 @@ TEST(RealCall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   const json& metrics = record["metrics"];
   EXPECT_GT(metrics.value("input_tokens", 0), 0) << metrics.dump();
   EXPECT_GT(metrics.value("output_tokens", 0), 0) << metrics.dump();
+  EXPECT_GE(metrics.value("voice_to_voice_count", 0), 1) << metrics.dump();
   std::printf("metrics: %s\n", metrics.dump().c_str());
+  // And the daemon-wide Prometheus counters.
+  const std::string prometheus = testing::http_get(rig.url() + "/metrics").body;
+  EXPECT_TRUE(contains(prometheus, "concierge_input_tokens_total " + std::to_string(metrics.value("input_tokens", 0))))
+      << prometheus;
+  EXPECT_TRUE(contains(prometheus, "concierge_voice_to_voice_milliseconds_count")) << prometheus;
+  EXPECT_TRUE(contains(prometheus, "concierge_interruptions_total 0")) << prometheus;
 }
 
 // BUG (plugins/twilio, not fixed here: the plugin is another engineer's): after the daemon hangs up by REST, Twilio

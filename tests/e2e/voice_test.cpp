@@ -34,9 +34,12 @@ fo::FakeScript barge_in_script(const std::string& date) {
   return script;
 }
 
-TEST(RealCallVoice, BargeInClearsTheLineAndTruncatesAtWhatWasHeard) {
+// `server_cancels`: OpenAI's own VAD cancels the reply (interrupt_response), so our response.cancel comes second and
+// is answered response_cancel_not_active; otherwise the reply stays in flight until our cancel arrives.
+void expect_barge_in_handled(bool server_cancels) {
   RigOptions options;
   options.script = barge_in_script(tomorrow_iso());
+  options.script.server_cancels_on_speech = server_cancels;
   Rig rig(options);
   const std::string id = rig.place(structured_fields(kRestaurantPhone));
   const json record = rig.wait_for_end(id, 30s);
@@ -75,6 +78,9 @@ TEST(RealCallVoice, BargeInClearsTheLineAndTruncatesAtWhatWasHeard) {
   EXPECT_LE(audio_end_ms, heard_ms + 400) << "far more than the callee heard";
   for (const auto& e : rig.openai().errors_sent())
     EXPECT_EQ(e["error"]["code"], "response_cancel_not_active") << "the fake refused a client event: " << e.dump();
+  if (!server_cancels) {
+    EXPECT_TRUE(rig.openai().errors_sent().empty()) << "our cancel found the reply in flight";
+  }
   // (The fake itself checks item_id: a truncate of an unknown or non-assistant item is answered with an error.)
   EXPECT_EQ(rig.openai().client_events("response.cancel").size(), 1u);
 
@@ -91,6 +97,10 @@ TEST(RealCallVoice, BargeInClearsTheLineAndTruncatesAtWhatWasHeard) {
   EXPECT_TRUE(contains(transcript, "[interrupted]")) << transcript;
   EXPECT_TRUE(contains(transcript, "callee: Sorry, one moment, for how many people?")) << transcript;
 }
+
+TEST(RealCallVoice, BargeInClearsTheLineAndTruncatesAtWhatWasHeard) { expect_barge_in_handled(true); }
+
+TEST(RealCallVoice, BargeInWhenOnlyOurCancelStopsTheReply) { expect_barge_in_handled(false); }
 
 TEST(RealCallVoice, AnOpenAIErrorEventIsRecordedAndTheCallGoesOn) {
   RigOptions options;
