@@ -1,4 +1,6 @@
 // From the CLI to a confirmed booking over the production plugin set, and the line's own outcomes (busy, no answer).
+#include <set>
+
 #include "e2e.hpp"
 
 namespace concierge::e2e {
@@ -17,7 +19,7 @@ std::string form_field(const std::string& body, const std::string& name) {
   return "";
 }
 
-TEST(RealCall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
+TEST(E2ECall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   const std::string date = tomorrow_iso();
   Rig rig;
   const auto started = std::chrono::steady_clock::now();
@@ -147,7 +149,7 @@ TEST(RealCall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
 // (twilio_provider.cpp:676-677). Real Twilio logs that as error 11200 in the account's debugger for every call the
 // agent ends, and the call record never gets CallDuration. A correctly signed callback for a call this daemon placed
 // and has finished should be answered 2xx (and may be ignored). Enable this test when that is fixed.
-TEST(RealCall, DISABLED_TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepted) {
+TEST(E2ECall, DISABLED_TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepted) {
   Rig rig;
   const json record = rig.wait_for_end(rig.place(structured_fields(kRestaurantPhone)), 30s);
   ASSERT_TRUE(record["result"].value("success", false)) << record.dump(2);
@@ -161,7 +163,7 @@ TEST(RealCall, DISABLED_TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepte
   EXPECT_TRUE(contains(final_callback.detail, "completed -> 2")) << final_callback.detail;
 }
 
-TEST(RealCall, ABusyLineIsReportedAsBusy) {
+TEST(E2ECall, ABusyLineIsReportedAsBusy) {
   RigOptions options;
   options.twilio.scenario = [](const ft::CreatedCall&) { return ft::Scenario::busy; };
   Rig rig(options);
@@ -175,7 +177,7 @@ TEST(RealCall, ABusyLineIsReportedAsBusy) {
   EXPECT_TRUE(rig.twilio().records_of("twiml").empty());
 }
 
-TEST(RealCall, NoAnswerIsReportedAsNoAnswer) {
+TEST(E2ECall, NoAnswerIsReportedAsNoAnswer) {
   RigOptions options;
   options.twilio.scenario = [](const ft::CreatedCall&) { return ft::Scenario::no_answer; };
   Rig rig(options);
@@ -196,7 +198,7 @@ namespace {
 
 // The seed's "No confirmation number extracted": the restaurant books but never gives a number, the model ends the
 // call as confirmed. The daemon does not invent one: the booking is reported as failed with that reason.
-TEST(RealCall, ABookingWithoutAConfirmationNumberIsNotReportedAsConfirmed) {
+TEST(E2ECall, ABookingWithoutAConfirmationNumberIsNotReportedAsConfirmed) {
   RigOptions options;
   options.script.steps = {
       step::callee_says("Hello, Demo Restaurant.", 300),
@@ -213,6 +215,40 @@ TEST(RealCall, ABookingWithoutAConfirmationNumberIsNotReportedAsConfirmed) {
   EXPECT_TRUE(contains(cli.output, "Booking failed: No confirmation number was given")) << cli.output;
   EXPECT_FALSE(contains(cli.output, "Reservation confirmed!")) << cli.output;
   EXPECT_EQ(rig.record(rig.only_call_id())["status"], "completed");
+}
+
+}  // namespace
+}  // namespace concierge::e2e
+
+namespace concierge::e2e {
+namespace {
+
+// Several real calls at once, one of them to a Twilio that fails the create: each goes its own way and the others
+// are not held up (libcurl runs on the host's workers, every call has its own OpenAI socket).
+TEST(E2ECall, ConcurrentCallsAreIndependent) {
+  Rig rig;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(rig.place(structured_fields(kRestaurantPhone)));
+  const std::string refused = rig.place(structured_fields("+15005550001"));
+  EXPECT_EQ(rig.wait_for_end(refused, 10s)["status"], "failed");
+  for (const auto& id : ids) {
+    const json record = rig.wait_for_end(id, 30s);
+    EXPECT_TRUE(record["result"].value("success", false)) << record.dump(2);
+    EXPECT_EQ(record["result"].value("confirmation_number", ""), "4711");
+  }
+  EXPECT_EQ(rig.openai().connections(), 3);
+  const auto calls = rig.twilio().calls();
+  ASSERT_EQ(calls.size(), 3u);
+  std::set<std::string> sids;
+  for (const auto& id : ids) sids.insert(rig.record(id)["provider_call_id"].get<std::string>());
+  EXPECT_EQ(sids.size(), 3u) << "each record carries its own Call SID";
+  for (const auto& c : calls) {
+    EXPECT_EQ(c.clears, 0u);
+    EXPECT_GT(c.agent_bytes_received, 0u);
+    EXPECT_EQ(c.agent_bytes_received, c.agent_bytes_played);
+  }
+  EXPECT_EQ(rig.openai().agent_audio_sent().size(),
+            calls[0].agent_bytes_received + calls[1].agent_bytes_received + calls[2].agent_bytes_received);
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ Run run_host(const std::map<std::string, std::string>& dotenv, bool check_only) 
   return {result.status, result.output};
 }
 
-TEST(TwilioConfig, LoadsWithTheSeedsEnvFile) {
+TEST(E2EConfig, LoadsWithTheSeedsEnvFile) {
   const auto r = run_host(complete_env(), true);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "Loaded telephony plugin twilio")) << r.output;
@@ -79,7 +79,7 @@ void expect_refused(const std::map<std::string, std::string>& dotenv, const std:
   }
 }
 
-TEST(TwilioConfig, WithoutTwilioCredentialsTheDaemonSaysTwilioNotConfigured) {
+TEST(E2EConfig, WithoutTwilioCredentialsTheDaemonSaysTwilioNotConfigured) {
   for (const char* missing : {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"}) {
     SCOPED_TRACE(missing);
     auto env = complete_env();
@@ -88,7 +88,7 @@ TEST(TwilioConfig, WithoutTwilioCredentialsTheDaemonSaysTwilioNotConfigured) {
   }
 }
 
-TEST(TwilioConfig, AnEmptyPublicDomainSaysPublicDomainNotConfigured) {
+TEST(E2EConfig, AnEmptyPublicDomainSaysPublicDomainNotConfigured) {
   auto env = complete_env();
   env["PUBLIC_DOMAIN"] = "";  // the seed's .env ships "PUBLIC_DOMAIN=  # Will be set after ngrok setup"
   expect_refused(env, "PUBLIC_DOMAIN not configured: Twilio needs a public https host name for /twiml and "
@@ -97,13 +97,13 @@ TEST(TwilioConfig, AnEmptyPublicDomainSaysPublicDomainNotConfigured) {
   expect_refused(env, "PUBLIC_DOMAIN not configured");
 }
 
-TEST(TwilioConfig, WithoutAnOpenAIKeyTheDaemonSaysOpenAIKeyNotConfigured) {
+TEST(E2EConfig, WithoutAnOpenAIKeyTheDaemonSaysOpenAIKeyNotConfigured) {
   auto env = complete_env();
   env.erase("OPENAI_API_KEY");
   expect_refused(env, "OPENAI_API_KEY not configured");
 }
 
-TEST(TwilioConfig, TheSeedsOutdatedVoicesAreRefusedWithTheCurrentList) {
+TEST(E2EConfig, TheSeedsOutdatedVoicesAreRefusedWithTheCurrentList) {
   auto env = complete_env();
   env["REALTIME_VOICE"] = "nova";
   expect_refused(env, "\"nova\" is not a Realtime API voice");
@@ -113,7 +113,7 @@ TEST(TwilioConfig, TheSeedsOutdatedVoicesAreRefusedWithTheCurrentList) {
   EXPECT_EQ(run_host(env, true).status, 0);
 }
 
-TEST(TwilioConfig, APublicDomainPastedWithHttpsIsUsedWithAWarning) {
+TEST(E2EConfig, APublicDomainPastedWithHttpsIsUsedWithAWarning) {
   auto env = complete_env();
   env["PUBLIC_DOMAIN"] = "https://abc123.ngrok.io/";  // copied straight from ngrok's "Forwarding" line
   const auto r = run_host(env, true);

@@ -6,7 +6,7 @@ namespace concierge::e2e {
 namespace {
 
 // Twilio's test credentials: To +15005550001..4 fail the create with these codes (https://www.twilio.com/docs/iam/test-credentials).
-TEST(TwilioErrors, TheMagicToNumbersFailTheCallWithTwilioSErrorAndNothingIsDialled) {
+TEST(E2ETwilioErrors, TheMagicToNumbersFailTheCallWithTwilioSErrorAndNothingIsDialled) {
   Rig rig;
   const std::map<std::string, std::string> expected{{"+15005550001", "Twilio error 21217"},
                                                     {"+15005550002", "Twilio error 21214"},
@@ -42,7 +42,7 @@ TEST(TwilioErrors, TheMagicToNumbersFailTheCallWithTwilioSErrorAndNothingIsDiall
   EXPECT_EQ(rig.wait_for_end(ok, 10s)["status"], "canceled");
 }
 
-TEST(TwilioErrors, WrongCredentialsAreTwilios20003) {
+TEST(E2ETwilioErrors, WrongCredentialsAreTwilios20003) {
   RigOptions options;
   options.env["TWILIO_AUTH_TOKEN"] = "not-the-token";
   Rig rig(options);
@@ -55,7 +55,7 @@ TEST(TwilioErrors, WrongCredentialsAreTwilios20003) {
   EXPECT_EQ(rig.twilio().records_of("rest.error").size(), 1u);
 }
 
-TEST(TwilioErrors, AFromNumberTheAccountDoesNotOwnIsTwilios21210) {
+TEST(E2ETwilioErrors, AFromNumberTheAccountDoesNotOwnIsTwilios21210) {
   RigOptions options;
   options.env["TWILIO_PHONE_NUMBER"] = "+15555551234";  // the seed's placeholder, not a number of this account
   Rig rig(options);
@@ -65,7 +65,7 @@ TEST(TwilioErrors, AFromNumberTheAccountDoesNotOwnIsTwilios21210) {
   EXPECT_TRUE(contains(failure_reason(record), "Twilio error 21210")) << failure_reason(record);
 }
 
-TEST(TwilioErrors, AnUnreachableTwilioFailsTheCallAndOtherRequestsStillAnswer) {
+TEST(E2ETwilioErrors, AnUnreachableTwilioFailsTheCallAndOtherRequestsStillAnswer) {
   RigOptions options;
   options.env["TWILIO_API_BASE_URL"] = "http://127.0.0.1:1";  // nothing listens on port 1
   Rig rig(options);
@@ -151,11 +151,11 @@ void expect_webhooks_refused(ft::SignatureMode mode, const std::string& log_word
   EXPECT_EQ(rig.wait_for_end(id, 10s)["status"], "canceled");
 }
 
-TEST(TwilioSignatures, ForgedWebhooksAre403AndChangeNothing) {
+TEST(E2ETwilioSignatures, ForgedWebhooksAre403AndChangeNothing) {
   expect_webhooks_refused(ft::SignatureMode::forged, "invalid");
 }
 
-TEST(TwilioSignatures, UnsignedWebhooksAre403AndChangeNothing) {
+TEST(E2ETwilioSignatures, UnsignedWebhooksAre403AndChangeNothing) {
   expect_webhooks_refused(ft::SignatureMode::missing, "missing");
 }
 
@@ -189,11 +189,11 @@ void expect_stream_refused(ft::SignatureMode mode, const std::string& log_word) 
   EXPECT_FALSE(record["result"]["success"].get<bool>());
 }
 
-TEST(TwilioSignatures, AForgedMediaStreamHandshakeIsRefused) {
+TEST(E2ETwilioSignatures, AForgedMediaStreamHandshakeIsRefused) {
   expect_stream_refused(ft::SignatureMode::forged, "invalid");
 }
 
-TEST(TwilioSignatures, AnUnsignedMediaStreamHandshakeIsRefused) {
+TEST(E2ETwilioSignatures, AnUnsignedMediaStreamHandshakeIsRefused) {
   expect_stream_refused(ft::SignatureMode::missing, "missing");
 }
 

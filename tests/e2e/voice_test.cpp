@@ -98,11 +98,11 @@ void expect_barge_in_handled(bool server_cancels) {
   EXPECT_TRUE(contains(transcript, "callee: Sorry, one moment, for how many people?")) << transcript;
 }
 
-TEST(RealCallVoice, BargeInClearsTheLineAndTruncatesAtWhatWasHeard) { expect_barge_in_handled(true); }
+TEST(E2EVoice, BargeInClearsTheLineAndTruncatesAtWhatWasHeard) { expect_barge_in_handled(true); }
 
-TEST(RealCallVoice, BargeInWhenOnlyOurCancelStopsTheReply) { expect_barge_in_handled(false); }
+TEST(E2EVoice, BargeInWhenOnlyOurCancelStopsTheReply) { expect_barge_in_handled(false); }
 
-TEST(RealCallVoice, AnOpenAIErrorEventIsRecordedAndTheCallGoesOn) {
+TEST(E2EVoice, AnOpenAIErrorEventIsRecordedAndTheCallGoesOn) {
   RigOptions options;
   options.script = booking_script("5150", tomorrow_iso());
   // A real error the server sends mid-call (e.g. when two response.create cross): not fatal.
@@ -125,7 +125,7 @@ TEST(RealCallVoice, AnOpenAIErrorEventIsRecordedAndTheCallGoesOn) {
   EXPECT_TRUE(contains(rig.daemon().output(), "OpenAI Realtime error conversation_already_has_active_response"));
 }
 
-TEST(RealCallVoice, AToolCallWithWrongDetailsIsAnsweredWithTheAgentsError) {
+TEST(E2EVoice, AToolCallWithWrongDetailsIsAnsweredWithTheAgentsError) {
   RigOptions options;
   const std::string date = tomorrow_iso();
   options.script = booking_script("6060", date);
@@ -148,7 +148,7 @@ TEST(RealCallVoice, AToolCallWithWrongDetailsIsAnsweredWithTheAgentsError) {
   EXPECT_TRUE(rig.openai().errors_sent().empty());
 }
 
-TEST(RealCallVoice, AWrongOpenAIKeyFailsTheCallWithAClearReasonAndHangsUp) {
+TEST(E2EVoice, AWrongOpenAIKeyFailsTheCallWithAClearReasonAndHangsUp) {
   RigOptions options;
   options.env["OPENAI_API_KEY"] = "sk-revoked";
   Rig rig(options);
@@ -164,7 +164,7 @@ TEST(RealCallVoice, AWrongOpenAIKeyFailsTheCallWithAClearReasonAndHangsUp) {
 
 // OpenAI's socket dies mid-call: the call fails with that reason, Twilio is told to hang up, the daemon keeps serving,
 // places the next call, and both records survive a restart (CALL_DATABASE).
-TEST(RealCallVoice, TheOpenAIConnectionDroppingMidCallFailsOnlyThatCall) {
+TEST(E2EVoice, TheOpenAIConnectionDroppingMidCallFailsOnlyThatCall) {
   RigOptions options;
   options.script.steps = {
       step::callee_says("Hello, Demo Restaurant.", 300),
@@ -215,7 +215,7 @@ fo::FakeScript media_drop_script() {
   return script;
 }
 
-TEST(RealCallVoice, TheTwilioMediaStreamDroppingMidCallEndsTheCall) {
+TEST(E2EVoice, TheTwilioMediaStreamDroppingMidCallEndsTheCall) {
   RigOptions options;
   options.twilio.drop_media_after_frames = 60;  // 1.2 s into the call
   options.script = media_drop_script();
@@ -239,7 +239,7 @@ TEST(RealCallVoice, TheTwilioMediaStreamDroppingMidCallEndsTheCall) {
 // "the media stream ended unexpectedly (...)", but Twilio's "completed" arrives first and line_status
 // (call_bridge.cpp:172) finishes with an empty reason, forgetting why the stream ended. The user (and `concierge
 // status`) should see the cause. Enable this when the bridge keeps the unexpected stop's reason.
-TEST(RealCallVoice, DISABLED_ALostMediaStreamIsNamedInTheCallRecord) {
+TEST(E2EVoice, DISABLED_ALostMediaStreamIsNamedInTheCallRecord) {
   RigOptions options;
   options.twilio.drop_media_after_frames = 60;
   options.script = media_drop_script();
