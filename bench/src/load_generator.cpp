@@ -8,6 +8,8 @@
 #include <deque>
 #include <memory>
 #include <random>
+
+#include <unistd.h>
 #include <set>
 
 #include "concierge/base64.hpp"
@@ -322,7 +324,9 @@ awaitable<void> orchestrate(asio::io_context& io, Level& level, LevelResult& res
   tcp::resolver resolver(io);
   const auto endpoints = co_await resolver.async_resolve(options.host, options.port, use_awaitable);
   asio::steady_timer timer(io);
-  const auto base = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  const auto base = options.daemon_idle_rss_bytes
+                        ? std::optional<ProcessSample>(ProcessSample{0, *options.daemon_idle_rss_bytes})
+                        : (options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt);
   std::mt19937 random(static_cast<std::uint32_t>(options.run_id * 7919 + level.calls));
   std::vector<std::shared_ptr<Call>> calls;
   const auto level_start = Clock::now();
@@ -340,11 +344,17 @@ awaitable<void> orchestrate(asio::io_context& io, Level& level, LevelResult& res
   // Steady state: every call streaming, none finished. CPU and memory are measured over it.
   const auto window_start = Clock::now();
   const auto at_start = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  const auto self_at_start = sample_process(getpid());
   const std::uint64_t received_at_start = level.received;
   while (level.finished_measuring == 0 && level.finished < level.calls)
     co_await wait_for(timer, std::chrono::milliseconds(5));
   const auto window_end = Clock::now();
   const auto at_end = options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt;
+  const auto self_at_end = sample_process(getpid());
+  if (self_at_start && self_at_end && level.connected > 0 && window_end - window_start >= std::chrono::milliseconds(500))
+    result.generator_cpu_seconds_per_call_second =
+        (self_at_end->cpu_seconds - self_at_start->cpu_seconds) /
+        (level.connected * std::chrono::duration<double>(window_end - window_start).count());
   result.steady_seconds = std::chrono::duration<double>(window_end - window_start).count();
   if (level.connected > 0 && result.steady_seconds >= 0.5)
     result.realtime_ratio =

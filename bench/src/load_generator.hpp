@@ -21,6 +21,9 @@ struct LoadOptions {
   unsigned flush_frames = 10;    // uncounted frames after the measured ones: they push out audio a resampler holds
   double drain_seconds = 1.0;    // then wait this long for the last frames before "stop"
   std::optional<pid_t> daemon_pid;
+  // The daemon's resident memory before the first level, the base of memory per call. (Sampled per level instead,
+  // a level after a bigger one would read near zero: freed memory stays resident in the allocator.)
+  std::optional<double> daemon_idle_rss_bytes;
   std::uint64_t run_id = 1;
 };
 
@@ -51,7 +54,14 @@ struct LevelResult {
   std::optional<double> cpu_seconds_per_call_second;
   std::optional<double> rss_bytes_per_call;
   std::optional<double> daemon_rss_bytes;  // at the end of the window
+  std::optional<double> generator_cpu_seconds_per_call_second;  // this process, over the same window
   std::vector<std::string> errors;         // the first few distinct errors
+  // The daemon's own per-frame work over the level, per direction, from its /metrics (mean and the histogram
+  // bucket bound under which 99% fell), in microseconds; unset when the target has no such metrics.
+  struct FrameTime {
+    double mean_us = 0, p99_le_us = 0, frames = 0;
+  };
+  std::optional<FrameTime> host_in, host_out;
 };
 
 LevelResult run_level(const LoadOptions& options, unsigned calls);

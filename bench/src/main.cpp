@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "concierge/net/asio.hpp"
+#include "daemon_metrics.hpp"
 #include "load_generator.hpp"
 #include "process_stats.hpp"
 #include "resampler_figures.hpp"
@@ -239,16 +241,31 @@ nlohmann::json to_json(const LevelResult& r) {
   j["daemon_cpu_seconds_per_call_second"] =
       r.cpu_seconds_per_call_second ? nlohmann::json(*r.cpu_seconds_per_call_second) : nlohmann::json();
   j["daemon_rss_bytes_per_call"] = r.rss_bytes_per_call ? nlohmann::json(*r.rss_bytes_per_call) : nlohmann::json();
+  j["generator_cpu_seconds_per_call_second"] = r.generator_cpu_seconds_per_call_second
+                                                   ? nlohmann::json(*r.generator_cpu_seconds_per_call_second)
+                                                   : nlohmann::json();
   j["daemon_rss_bytes"] = r.daemon_rss_bytes ? nlohmann::json(*r.daemon_rss_bytes) : nlohmann::json();
+  auto frame_time = [](const std::optional<LevelResult::FrameTime>& t) {
+    if (!t) return nlohmann::json();
+    return nlohmann::json{{"mean_us", t->mean_us},
+                          {"p99_at_most_us", std::isinf(t->p99_le_us) ? nlohmann::json("+Inf") : nlohmann::json(t->p99_le_us)},
+                          {"frames", t->frames}};
+  };
+  j["daemon_frame_processing"] = {{"in", frame_time(r.host_in)}, {"out", frame_time(r.host_out)}};
   return j;
 }
 
 void print_table(const std::vector<LevelResult>& results) {
-  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %8s %9s %5s %10s %9s\n", "calls", "conn", "sent", "recv",
-              "late", "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "inflight", "genlag99", "rt%", "cpu/call-s",
-              "rss/call");
+  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %8s %9s %5s %10s %10s %9s %9s %9s\n", "calls", "conn",
+              "sent", "recv", "late", "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "inflight", "genlag99", "rt%",
+              "cpu/call-s", "gencpu", "rss/call", "in-us", "out-us");
   for (const auto& r : results) {
-    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %8s %9s %5s %10s %9s\n", r.calls, r.connected,
+    auto frame_time = [](const std::optional<LevelResult::FrameTime>& t) {
+      if (!t) return std::string("-");
+      return fixed(t->mean_us, 1) + "/" + (std::isinf(t->p99_le_us) ? std::string("inf") : fixed(t->p99_le_us, 0));
+    };
+    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %8s %9s %5s %10s %10s %9s %9s %9s\n", r.calls,
+                r.connected,
                 (unsigned long long)r.frames_sent, (unsigned long long)r.frames_received,
                 (unsigned long long)r.frames_late, (unsigned long long)r.frames_lost,
                 (unsigned long long)r.frames_altered, r.closed_early, fixed(r.latency_p50_ms, 2).c_str(),
@@ -257,14 +274,19 @@ void print_table(const std::vector<LevelResult>& results) {
                 fixed(r.send_lag_p99_ms, 2).c_str(),
                 r.realtime_ratio ? fixed(*r.realtime_ratio * 100, 0).c_str() : "-",
                 r.cpu_seconds_per_call_second ? fixed(*r.cpu_seconds_per_call_second, 5).c_str() : "-",
-                r.rss_bytes_per_call ? (fixed(*r.rss_bytes_per_call / 1024.0, 0) + "KiB").c_str() : "-");
+                r.generator_cpu_seconds_per_call_second ? fixed(*r.generator_cpu_seconds_per_call_second, 5).c_str()
+                                                        : "-",
+                r.rss_bytes_per_call ? (fixed(*r.rss_bytes_per_call / 1024.0, 0) + "KiB").c_str() : "-",
+                frame_time(r.host_in).c_str(), frame_time(r.host_out).c_str());
     for (const auto& e : r.errors) std::printf("         error: %s\n", e.c_str());
   }
   std::printf("(p50/p99/max: round trip of a whole frame, until its last sample is back; inflight: mean audio sent\n"
               " but not yet back when media arrives, ms - the audio's own delay on a resampling path;\n");
   std::printf(" late: round trip > 20 ms; genlag99: p99 of how late the generator itself sent a frame; rt%%: frames\n"
               " returned in the steady window / real time's 50 per call-second; cpu/call-s: daemon CPU seconds per\n"
-              " second of one call, over the window when all calls streamed - it reads low when rt%% is below ~98)\n");
+              " second of one call, over the window when all calls streamed - it reads low when rt%% is below ~98;\n"
+              " gencpu: the same for this generator; rss/call: the daemon's growth over its idle size, per call;\n"
+              " in-us/out-us: the daemon's own work per frame and direction from its /metrics, mean/p99 bucket bound)\n");
 }
 
 bool plot(const std::vector<LevelResult>& results, const std::string& png) {
@@ -355,6 +377,8 @@ int main(int argc, char** argv) {
     const bool local = url.host == "127.0.0.1" || url.host == "localhost" || url.host == "::1";
     if (local) options.daemon_pid = concierge::bench::pid_listening_on(static_cast<unsigned short>(std::stoi(url.port)));
   }
+  if (options.daemon_pid)
+    if (const auto idle = concierge::bench::sample_process(*options.daemon_pid)) options.daemon_idle_rss_bytes = idle->rss_bytes;
   std::printf("target %s, daemon pid %s\n", target.c_str(),
               options.daemon_pid ? std::to_string(*options.daemon_pid).c_str() : "unknown (no CPU/memory figures)");
 
@@ -365,7 +389,22 @@ int main(int argc, char** argv) {
     if (args.smoke && !args.ramp) options.ramp_seconds = 0.2;
     std::printf("level: %u calls, %.1f s each (ramp %.1f s)...\n", n, args.duration, options.ramp_seconds);
     std::fflush(stdout);
+    const auto metrics_before = concierge::bench::fetch_metrics(url.host, url.port);
     results.push_back(concierge::bench::run_level(options, n));
+    if (const auto metrics_after = metrics_before ? concierge::bench::fetch_metrics(url.host, url.port) : std::nullopt) {
+      auto frame_time = [&](const char* direction) -> std::optional<LevelResult::FrameTime> {
+        const std::string label = std::string("direction=\"") + direction + "\"";
+        const char* name = "concierge_frame_processing_microseconds";
+        const auto before = concierge::bench::parse_histogram(*metrics_before, name, label);
+        const auto after = concierge::bench::parse_histogram(*metrics_after, name, label);
+        if (!before || !after) return std::nullopt;
+        const auto delta = concierge::bench::histogram_delta(*before, *after);
+        if (!delta) return std::nullopt;
+        return LevelResult::FrameTime{delta->mean, delta->p99_upper_bound, delta->count};
+      };
+      results.back().host_in = frame_time("in");
+      results.back().host_out = frame_time("out");
+    }
     if (i + 1 < args.calls.size()) std::this_thread::sleep_for(std::chrono::milliseconds(long(args.pause * 1000)));
   }
   if (spawned) stop_daemon(*spawned);

@@ -6,10 +6,13 @@ namespace concierge::host {
 
 AudioConverter::AudioConverter(AudioFormat from, AudioFormat to) : from_(from), to_(to) {
   if (from.sample_rate != to.sample_rate) resampler_.emplace(from.sample_rate, to.sample_rate);
-  // Room for a second of audio up front; a larger frame grows the buffers once.
-  decoded_.resize(from.sample_rate);
-  resampled_.resize(resampler_ ? resampler_->max_output(from.sample_rate) : 0);
-  encoded_.resize(to.sample_rate * to.bytes_per_sample() * 2);
+  // Room for 60 ms frames up front (Twilio sends 20 ms, realtime models 20-100 ms); a larger frame grows a buffer
+  // once. Only the stages this pair needs get a buffer: a second of audio for each, as this used to reserve, was
+  // ~240 KiB of touched memory per call on the resampling path, nearly all of the daemon's memory per call.
+  const std::size_t frame_in = from.sample_rate * 60 / 1000;
+  if (from.encoding == AudioEncoding::mulaw) decoded_.resize(frame_in);
+  if (resampler_) resampled_.resize(resampler_->max_output(frame_in));
+  if (to.encoding == AudioEncoding::mulaw) encoded_.resize(resampler_ ? resampled_.size() : frame_in);
 }
 
 AudioFrame AudioConverter::convert(const AudioFrame& in) {
