@@ -72,6 +72,8 @@ TEST(E2ECall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   EXPECT_TRUE(contains(twiml[0].detail, "<Parameter name=\"call_id\" value=\"" + call_id + "\"/>")) << twiml[0].detail;
   // Every signed webhook was accepted, the stream opened, the daemon sent only media/mark/clear and hung up by REST.
   // (The final "completed" Twilio posts after the daemon's hang-up is checked on its own below: it is refused.)
+  // (Twilio posts the last one after the hang-up, possibly after the CLI has already printed the result.)
+  rig.twilio().wait_for([](const ft::FakeTwilio& t) { return t.records_of("status").size() >= 4; }, 5s);
   const auto callbacks = rig.twilio().records_of("status");
   ASSERT_EQ(callbacks.size(), 4u);
   for (std::size_t i = 0; i + 1 < callbacks.size(); ++i)

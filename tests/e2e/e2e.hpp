@@ -188,6 +188,12 @@ class Rig {
     return parse(r.body).value("call_id", "");
   }
 
+  // Whether the daemon has logged `needle` (waiting a little: its output reaches us through a pipe, possibly after
+  // the HTTP answer that made the test look).
+  bool logged(const std::string& needle, std::chrono::milliseconds limit = 3s) {
+    return daemon_->process().wait_for_output(needle, limit);
+  }
+
   json record(const std::string& call_id) {
     const auto r = testing::http_get(url() + "/calls/" + call_id + "/status");
     return r.status == 200 ? parse(r.body) : json();

@@ -21,7 +21,7 @@ TEST(E2ETwilioErrors, TheMagicToNumbersFailTheCallWithTwilioSErrorAndNothingIsDi
     const std::string reason = failure_reason(record);
     EXPECT_TRUE(contains(reason, code)) << reason;
     EXPECT_TRUE(contains(reason, "https://www.twilio.com/docs/errors/" + code.substr(13))) << reason;
-    EXPECT_TRUE(contains(rig.daemon().output(), "call " + ids[to] + " could not be placed: " + code));
+    EXPECT_TRUE(rig.logged("call " + ids[to] + " could not be placed: " + code));
   }
   EXPECT_TRUE(rig.twilio().records_of("rest.create").empty());
   EXPECT_EQ(rig.twilio().records_of("rest.error").size(), 4u);
@@ -133,9 +133,9 @@ void expect_webhooks_refused(ft::SignatureMode mode, const std::string& log_word
   EXPECT_EQ(statuses(record), (std::vector<std::string>{"queued", "dialing"})) << record.dump();
   EXPECT_TRUE(record["transcript"].empty());
   EXPECT_TRUE(record["result"].is_null());
-  EXPECT_TRUE(contains(rig.daemon().output(), log_word + " X-Twilio-Signature on POST /twiml?call_id=" + id))
+  EXPECT_TRUE(rig.logged(log_word + " X-Twilio-Signature on POST /twiml?call_id=" + id))
       << rig.daemon().output();
-  EXPECT_TRUE(contains(rig.daemon().output(), log_word + " X-Twilio-Signature on POST /twilio/status?call_id=" + id));
+  EXPECT_TRUE(rig.logged(log_word + " X-Twilio-Signature on POST /twilio/status?call_id=" + id));
 
   // A forged "completed" and an unsigned one, sent by hand: 403, the call still dialing.
   const std::string sid = record["provider_call_id"];
@@ -180,7 +180,7 @@ void expect_stream_refused(ft::SignatureMode mode, const std::string& log_word) 
             403);
   EXPECT_EQ(rig.twilio().records_of("twiml")[0].detail.rfind("200 ", 0), 0u);
   EXPECT_TRUE(rig.twilio().records_of("ws.open").empty());
-  EXPECT_TRUE(contains(rig.daemon().output(), log_word + " X-Twilio-Signature on GET /media-stream"))
+  EXPECT_TRUE(rig.logged(log_word + " X-Twilio-Signature on GET /media-stream"))
       << rig.daemon().output();
   // No stream, so no voice session and no transcript; the call ends with Twilio's own final status.
   const json record = rig.wait_for_end(id, 10s);
