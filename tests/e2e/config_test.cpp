@@ -67,6 +67,56 @@ TEST(E2EConfig, LoadsWithTheSeedsEnvFile) {
   EXPECT_TRUE(contains(r.output, "Config and plugins are fine.")) << r.output;
 }
 
+// The seed's .env block as its guide prints it (inline comments, the empty PUBLIC_DOMAIN "to be set after ngrok"),
+// then with the ngrok host filled in.
+TEST(E2EConfig, TheSeedsEnvFileAsWrittenInItsGuide) {
+  const std::string seed_env =
+      "# OpenAI (REQUIRED)\n"
+      "OPENAI_API_KEY=sk-your-openai-api-key-here\n\n"
+      "# Twilio (Required for real calls)\n"
+      "TWILIO_ACCOUNT_SID=ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+      "TWILIO_AUTH_TOKEN=your_auth_token_here\n"
+      "TWILIO_PHONE_NUMBER=+15555551234\n\n"
+      "# Server Configuration\n"
+      "SERVER_HOST=0.0.0.0\n"
+      "SERVER_PORT=8080\n"
+      "PUBLIC_DOMAIN=  # Will be set after ngrok setup\n\n"
+      "# Voice Configuration\n"
+      "REALTIME_VOICE=alloy  # Options: alloy, echo, fable, onyx, nova, shimmer\n\n"
+      "# Demo Restaurant\n"
+      "DEMO_RESTAURANT_NAME=Demo Restaurant\n"
+      "DEMO_RESTAURANT_PHONE=+1234567890\n\n"
+      "# Logging\n"
+      "LOG_LEVEL=INFO\n";
+  const std::string path = Rig::temp_file("seed", ".env");
+  auto run = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    return testing::run_program(CONCIERGE_HOST_BINARY,
+                                {"--config", twilio_config(), "--env-file", path, "--check-config"}, 20s,
+                                isolated_environment({{"OPENAI_API_KEY", ""}, {"TWILIO_ACCOUNT_SID", ""},
+                                                      {"TWILIO_AUTH_TOKEN", ""}, {"TWILIO_PHONE_NUMBER", ""},
+                                                      {"SERVER_HOST", ""}, {"SERVER_PORT", ""},
+                                                      {"PUBLIC_DOMAIN", ""}, {"REALTIME_VOICE", ""},
+                                                      {"DEMO_RESTAURANT_NAME", ""}, {"DEMO_RESTAURANT_PHONE", ""},
+                                                      {"LOG_LEVEL", ""}}));
+  };
+  const auto before_ngrok = run(seed_env);
+  EXPECT_EQ(before_ngrok.status, 3) << before_ngrok.output;
+  EXPECT_TRUE(contains(before_ngrok.output, "PUBLIC_DOMAIN not configured")) << before_ngrok.output;
+  std::string after = seed_env;
+  after.replace(after.find("PUBLIC_DOMAIN=  # Will be set after ngrok setup"),
+                std::string("PUBLIC_DOMAIN=  # Will be set after ngrok setup").size(), "PUBLIC_DOMAIN=abc123.ngrok.io");
+  const auto after_ngrok = run(after);
+  std::filesystem::remove(path);
+  EXPECT_EQ(after_ngrok.status, 0) << after_ngrok.output;
+  EXPECT_TRUE(contains(after_ngrok.output, "voice alloy")) << "the inline comment is not part of the value";
+  EXPECT_TRUE(contains(after_ngrok.output, "Twilio: calls from +15555551234 via https://api.twilio.com, webhooks at "
+                                           "https://abc123.ngrok.io"))
+      << after_ngrok.output;
+  EXPECT_TRUE(contains(after_ngrok.output, "OpenAI Realtime: wss://api.openai.com/v1/realtime model gpt-realtime"))
+      << after_ngrok.output;
+}
+
 // Every variant is run both ways: --check-config and a plain start (which must stop before listening).
 void expect_refused(const std::map<std::string, std::string>& dotenv, const std::string& message) {
   for (const bool check_only : {true, false}) {
