@@ -1,0 +1,263 @@
+// The daemon's whole per-frame media path allocates nothing in steady state. This is the real code, in process:
+// the daemon's HTTP/WebSocket server on a loopback socket, the Twilio plugin's media-stream handler, the call
+// manager and CallBridge, the echo voice model, and back out through CallBridge, the Twilio plugin and the server's
+// write. A client thread plays Twilio (connected, start, then media frames and the marks Twilio would echo), one
+// frame at a time in lockstep, while this binary counts every malloc/calloc/realloc/operator new made on the
+// server's thread (the replacements below interpose on glibc's for every library, libsoxr's C allocations too).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <thread>
+
+#include "call_manager.hpp"
+#include "call_store.hpp"
+#include "concierge/base64.hpp"
+#include "concierge/net/asio.hpp"
+#include "echo_voice.hpp"
+#include "http_server.hpp"
+#include "twilio_provider.hpp"
+#include "twilio_wire.hpp"
+#include "ws_frames.hpp"
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void __libc_free(void*);
+}
+
+namespace {
+thread_local bool on_server_thread = false;  // plain static TLS: reading it allocates nothing
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+inline void note_allocation() {
+  if (on_server_thread && counting.load(std::memory_order_relaxed))
+    allocations.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+extern "C" void* malloc(std::size_t size) {
+  note_allocation();
+  return __libc_malloc(size);
+}
+extern "C" void* calloc(std::size_t count, std::size_t size) {
+  note_allocation();
+  return __libc_calloc(count, size);
+}
+extern "C" void* realloc(void* pointer, std::size_t size) {
+  note_allocation();
+  return __libc_realloc(pointer, size);
+}
+extern "C" void free(void* pointer) { __libc_free(pointer); }
+void* operator new(std::size_t size) {
+  note_allocation();
+  if (void* p = __libc_malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete(void* pointer) noexcept { __libc_free(pointer); }
+void operator delete[](void* pointer) noexcept { __libc_free(pointer); }
+void operator delete(void* pointer, std::size_t) noexcept { __libc_free(pointer); }
+void operator delete[](void* pointer, std::size_t) noexcept { __libc_free(pointer); }
+
+namespace {
+
+using namespace concierge;
+using namespace concierge::host;
+using namespace concierge::net;
+namespace bench = concierge::bench;
+
+struct QuietLog : Logger {
+  void write(LogLevel, std::string_view) override {}
+  bool enabled(LogLevel) const override { return false; }
+};
+
+// An agent with no task for inbound calls (as the reservation agent): the host bridges them without one.
+struct NoTaskAgent : Agent {
+  TaskPlan plan(const TaskRequest&) const override { return {}; }
+  std::unique_ptr<AgentSession> open_session(const TaskPlan&) const override {
+    throw std::runtime_error("no task for an inbound call");
+  }
+};
+
+struct Services : HostServices {
+  explicit Services(asio::io_context& io) : io_(io) {}
+  asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { asio::post(io_, std::move(work)); }
+  std::string public_domain() const override { return "bench.local"; }
+  std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override {
+    return calls ? calls->accept_inbound(call) : nullptr;
+  }
+  asio::io_context& io_;
+  CallManager* calls = nullptr;
+};
+
+// The daemon as main.cpp assembles it, with the Twilio plugin and the echo voice model linked in.
+class Daemon {
+ public:
+  explicit Daemon(AudioFormat voice_format) : services_(io_) {
+    twilio::TwilioConfig config;
+    config.account_sid = "ACbe0c4b0000000000000000000000000b";
+    config.auth_token = "alloc-test-token";
+    config.from_number = "+15550000000";
+    config.public_domain = "bench.local";
+    config.inbound_streams = true;
+    auto log = std::make_shared<QuietLog>();
+    telephony_ = std::make_shared<twilio::TwilioProvider>(services_, log, config);
+    voice_ = std::make_shared<echo::EchoVoiceModel>(io_, voice_format);
+    CallServices call_services{.io = io_, .telephony = telephony_, .voice_model = voice_, .log = log,
+                               .metrics = metrics_, .time_limit = std::chrono::seconds(3600)};
+    calls_ = std::make_unique<CallManager>(call_services, std::make_shared<NoTaskAgent>(), make_memory_call_store(),
+                                           CallLimits{10, 10, true});
+    services_.calls = calls_.get();
+    HttpServer::Handlers handlers;
+    handlers.http = [](const HttpRequest&) { return HttpResponse::json_error(404, "not found"); };
+    handlers.check_upgrade = [this](const HttpRequest& request) {
+      return telephony_->check_media_stream_upgrade(request);
+    };
+    handlers.open_websocket = [this](std::shared_ptr<WebSocketPeer> peer) {
+      return telephony_->open_media_stream(std::move(peer));
+    };
+    server_ = std::make_unique<HttpServer>(io_, log, handlers, HttpServerLimits{});
+    port_ = server_->listen("127.0.0.1", 0);
+    thread_ = std::thread([this] {
+      on_server_thread = true;
+      io_.run();
+    });
+  }
+  ~Daemon() {
+    asio::post(io_, [this] {
+      server_->stop();
+      calls_->shutdown("test over");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    io_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return port_; }
+  const HostMetrics& metrics() const { return metrics_; }
+
+ private:
+  asio::io_context io_;
+  Services services_;
+  HostMetrics metrics_;
+  std::shared_ptr<twilio::TwilioProvider> telephony_;
+  std::shared_ptr<echo::EchoVoiceModel> voice_;
+  std::unique_ptr<CallManager> calls_;
+  std::unique_ptr<HttpServer> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Twilio's side of one stream, over a raw socket with the load generator's wire code.
+class TwilioClient {
+ public:
+  explicit TwilioClient(std::uint16_t port) {
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+    const std::string request =
+        "GET /media-stream HTTP/1.1\r\nHost: bench.local\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Twilio-Signature: " +
+        bench::twilio_signature("alloc-test-token", "wss://bench.local/media-stream") + "\r\n\r\n";
+    asio::write(socket_, asio::buffer(request));
+    asio::streambuf response;
+    const std::size_t n = asio::read_until(socket_, response, "\r\n\r\n");
+    const std::string head(asio::buffers_begin(response.data()), asio::buffers_begin(response.data()) + n);
+    if (head.find(" 101 ") == std::string::npos) throw std::runtime_error("upgrade refused: " + head);
+    std::string out;
+    bench::append_client_frame(out, bench::kWsText, bench::connected_message(), 1);
+    bench::append_client_frame(out, bench::kWsText, bench::start_message(id_, {{"from", "+15551230000"}}), 2);
+    asio::write(socket_, asio::buffer(out));
+  }
+
+  // Sends frame k (with the mark echoes owed) and reads until the daemon has answered with media and a mark.
+  // Returns the mu-law bytes that came back.
+  std::size_t round_trip(std::uint32_t k) {
+    std::uint8_t frame[bench::kFrameBytes];
+    bench::fill_frame(frame, 0, k);
+    out_.clear();
+    bench::media_message(message_, id_, k + 2, k + 1, k * 20, frame, sizeof frame);
+    bench::append_client_frame(out_, bench::kWsText, message_, k);
+    if (!mark_.empty()) {
+      bench::mark_message(message_, id_, k + 2, mark_);
+      bench::append_client_frame(out_, bench::kWsText, message_, ~k);
+      mark_.clear();
+    }
+    asio::write(socket_, asio::buffer(out_));
+    std::size_t bytes = 0;
+    bool media = false, mark = false;
+    while (!(media && mark)) {
+      bench::WsFrame f;
+      if (reader_.next(f) != bench::WsFrameReader::Result::frame) {
+        const std::size_t n = socket_.read_some(asio::buffer(reader_.write_position(), reader_.write_room()));
+        reader_.wrote(n);
+        continue;
+      }
+      const auto message = bench::scan_server_message(f.payload);
+      if (message.kind == bench::ServerMessage::Kind::media) {
+        std::uint8_t decoded[4096];
+        bytes += base64::decode(message.payload, decoded).value_or(0);
+        media = true;
+      } else if (message.kind == bench::ServerMessage::Kind::mark) {
+        mark_ = std::string(message.mark_name);
+        mark = true;
+      }
+    }
+    return bytes;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_{io_};
+  bench::StreamIdentity id_ = bench::make_identity(7, 0);
+  bench::WsFrameReader reader_;
+  std::string out_, message_, mark_;
+};
+
+void expect_no_allocations(AudioFormat voice_format) {
+  Daemon daemon(voice_format);
+  TwilioClient twilio(daemon.port());
+  // Warm-up: the call is accepted and bridged, buffers reach their working size, the resampler fills its filter.
+  std::size_t warm = 0;
+  for (std::uint32_t k = 0; k < 50; ++k) warm += twilio.round_trip(k);
+  EXPECT_GT(warm, 40u * bench::kFrameBytes);
+
+  // The counter sees the server thread's allocations (a posted one, here).
+  allocations = 0;
+  counting = true;
+  std::thread([] {}).join();  // not the server thread: not counted
+  EXPECT_EQ(allocations.load(), 0);
+  counting = false;
+
+  allocations = 0;
+  counting = true;
+  std::size_t returned = 0;
+  constexpr std::uint32_t kFrames = 500;
+  for (std::uint32_t k = 50; k < 50 + kFrames; ++k) returned += twilio.round_trip(k);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0) << "allocations on the daemon's thread over " << kFrames << " frames";
+  // Every frame went all the way round (a resampler releases a frame's audio give or take a few samples).
+  EXPECT_NEAR(double(returned), double(kFrames * bench::kFrameBytes), 2.0 * bench::kFrameBytes);
+  EXPECT_GE(daemon.metrics().frames_to_line, 50u + kFrames - 2);
+}
+
+TEST(MediaPathAllocations, PassThroughAllocatesNothingPerFrame) { expect_no_allocations(AudioFormat::mulaw_8k()); }
+
+TEST(MediaPathAllocations, ResamplingAllocatesNothingPerFrame) { expect_no_allocations(AudioFormat::pcm16_at(24000)); }
+
+// The counter is live on the server thread: a post that allocates is seen.
+TEST(MediaPathAllocations, CounterSeesTheServerThread) {
+  asio::io_context io;
+  allocations = 0;
+  std::thread server([&] {
+    on_server_thread = true;
+    counting = true;
+    auto p = std::make_unique<std::string>(100, 'x');
+    counting = false;
+  });
+  server.join();
+  EXPECT_GE(allocations.load(), 1);
+}
+
+}  // namespace
