@@ -168,13 +168,15 @@ TEST(E2ECall, DISABLED_TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepted
 TEST(E2ECall, ABusyLineIsReportedAsBusy) {
   RigOptions options;
   options.twilio.scenario = [](const ft::CreatedCall&) { return ft::Scenario::busy; };
+  options.env["CUSTOMER_NAME"] = "";  // config/twilio.yaml's default: the name comes with the request
   Rig rig(options);
-  const auto cli = rig.book("Book a table at Demo Restaurant for 2 people tomorrow at 8pm");
+  const auto cli = rig.book("Book a table at Demo Restaurant for 2 people tomorrow at 8pm under the name Jamie Lee");
   EXPECT_EQ(cli.status, 1) << cli.output;
   EXPECT_TRUE(contains(cli.output, "The line is busy.")) << cli.output;
   EXPECT_TRUE(contains(cli.output, "Booking failed: The line was busy")) << cli.output;
   const json record = rig.record(rig.only_call_id());
   EXPECT_EQ(record["status"], "busy");
+  EXPECT_EQ(record["details"].value("customer_name", ""), "Jamie Lee") << record.dump();
   EXPECT_EQ(rig.openai().connections(), 0) << "no voice session for a call nobody answered";
   EXPECT_TRUE(rig.twilio().records_of("twiml").empty());
 }
