@@ -133,6 +133,7 @@ void CallBridge::start_outbound() {
   line_events_ = std::make_shared<LineEvents>(weak_from_this());
   arm_time_limit();
   OutboundCall call{record_->call_id, record_->phone_number, record_->callee_name, services_.ring_timeout};
+  ++services_.metrics.calls_awaiting_media;  // until the media stream starts or the call ends
   set_status(CallStatus::dialing, "");
   services_.log->info("call " + record_->call_id + ": dialing " + record_->callee_name + " at " +
                       record_->phone_number);
@@ -171,8 +172,9 @@ void CallBridge::line_status(const CallStatusUpdate& update) {
   if (update.duration_seconds) record_->duration_seconds = update.duration_seconds;
   if (!update.answered_by.empty()) record_->answered_by = update.answered_by;
   if (is_terminal(update.status)) {
-    // The provider's "completed" after our own hang-up, or the callee hanging up: the conversation is over.
-    finish(update.status, update.reason);
+    // The provider's "completed" after our own hang-up, or the callee hanging up: the conversation is over. If the
+    // media stream had already broken off, that is the reason worth keeping.
+    finish(update.status, update.reason.empty() ? media_lost_reason_ : update.reason);
     return;
   }
   // Providers may report out of order (a late "ringing" after "in-progress"); never go backwards.
@@ -182,6 +184,7 @@ void CallBridge::line_status(const CallStatusUpdate& update) {
 void CallBridge::line_media_started(AudioFormat line_format) {
   if (finished_ || media_started_) return;
   media_started_ = true;
+  if (!record_->inbound) --services_.metrics.calls_awaiting_media;
   line_format_ = line_format;
   if (record_->status != CallStatus::in_progress) set_status(CallStatus::in_progress, "");
   services_.log->info("call " + record_->call_id + ": connected, line audio " + line_format.to_string());
@@ -238,12 +241,13 @@ void CallBridge::line_media_stopped(std::string_view reason) {
   if (finished_) return;
   services_.log->info("call " + record_->call_id + ": media stream ended (" + std::string(reason) + ")");
   const std::string why(reason);
+  if (!end_requested_) media_lost_reason_ = "the media stream ended unexpectedly (" + why + ")";
   timers_->grace.expires_after(kStatusGrace);
-  timers_->grace.async_wait([weak = weak_from_this(), why](const boost::system::error_code& ec) {
+  timers_->grace.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (!self || ec || self->finished_) return;
     if (self->end_requested_) self->finish(CallStatus::completed, "");
-    else self->finish(CallStatus::failed, "the media stream ended unexpectedly (" + why + ")");
+    else self->finish(CallStatus::failed, self->media_lost_reason_);
   });
 }
 
@@ -379,6 +383,7 @@ void CallBridge::check_playback_drained() {
 void CallBridge::finish(CallStatus status, const std::string& reason) {
   if (finished_) return;
   finished_ = true;
+  if (!record_->inbound && !media_started_) --services_.metrics.calls_awaiting_media;
   auto self = shared_from_this();  // the manager may drop its reference below
   timers_->limit.cancel();
   timers_->drain.cancel();

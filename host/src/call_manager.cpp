@@ -99,6 +99,15 @@ void CallManager::remember(std::shared_ptr<CallRecord> record) {
 }
 
 CallManager::Reply CallManager::start(const TaskRequest& request) {
+  if (services_.metrics.overload.overloaded) {
+    ++services_.metrics.calls_refused_overload;
+    char lag[32];
+    std::snprintf(lag, sizeof lag, "%.1f", services_.metrics.overload.last_lag_ms);
+    return {503, {{"error", std::string("the daemon is overloaded (its event loop is running ") + lag +
+                                " ms behind); calls in progress carry on, new calls are refused until it catches up; "
+                                "try again shortly"},
+                  {"overloaded", true}}};
+  }
   if (active_.size() >= limits_.max_concurrent_calls) {
     ++services_.metrics.calls_refused_capacity;
     return {503, {{"error", "the daemon is at its limit of " + std::to_string(limits_.max_concurrent_calls) +
@@ -125,6 +134,11 @@ CallManager::Reply CallManager::start(const TaskRequest& request) {
 std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call) {
   if (!limits_.accept_inbound) {
     services_.log->warning("refused an inbound call from " + call.from + ": calls.inbound is off");
+    return nullptr;
+  }
+  if (services_.metrics.overload.overloaded) {
+    ++services_.metrics.calls_refused_overload;
+    services_.log->warning("refused an inbound call from " + call.from + ": the daemon is overloaded");
     return nullptr;
   }
   if (active_.size() >= limits_.max_concurrent_calls) {
@@ -213,6 +227,17 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_errors_total", "Errors: plugin errors, bad input, failed saves.", m.errors);
   counter("concierge_calls_refused_total", "Calls refused because the daemon was at its limit.",
           m.calls_refused_capacity);
+  counter("concierge_calls_refused_overload_total",
+          "New calls and media streams refused because the daemon was overloaded (event loop lag).",
+          m.calls_refused_overload);
+  out += "# HELP concierge_overloaded 1 while the daemon refuses new calls because its event loop lags.\n"
+         "# TYPE concierge_overloaded gauge\n";
+  out += std::string("concierge_overloaded ") + (m.overload.overloaded ? "1" : "0") + "\n";
+  out += "# HELP concierge_overload_lag_threshold_milliseconds server.overload_lag_ms (0: off).\n"
+         "# TYPE concierge_overload_lag_threshold_milliseconds gauge\n";
+  out += "concierge_overload_lag_threshold_milliseconds " + std::to_string(m.overload.threshold_ms) + "\n";
+  m.loop_lag_ms.render(out, "concierge_event_loop_lag_milliseconds",
+                       "How late the event loop ran its 10 ms timer: how long work waits on a busy loop.");
   counter("concierge_interruptions_total", "Barge-ins: the callee spoke over the agent.", m.interruptions);
   counter("concierge_input_tokens_total", "Voice model input tokens.", m.input_tokens);
   counter("concierge_output_tokens_total", "Voice model output tokens.", m.output_tokens);

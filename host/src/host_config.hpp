@@ -15,6 +15,8 @@
 //     public_domain: "${PUBLIC_DOMAIN:-}"      a host name (and optional :port) such as abc123.ngrok.io
 //     max_concurrent_calls: 1000               1..100000
 //     max_message_bytes: 65536                 1024..67108864 (HTTP bodies and WebSocket messages)
+//     overload_lag_ms: 50                      0..60000; while the event loop runs this far behind (a 10 ms
+//                                              timer's lateness), new calls are refused with 503; 0 = never
 //   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
 //   plugin_dir: ""                             "" = <folder of the executable>/../plugins; relative = to the
 //                                              config file's folder
@@ -70,6 +72,7 @@ struct HostConfig {
   std::string public_domain;  // "" when not configured; never with a scheme or a trailing slash
   std::size_t max_concurrent_calls = 1000;
   std::size_t max_message_bytes = 65536;
+  double overload_lag_ms = 50;  // 0 = never refuse calls for load
   LogLevel log_level = LogLevel::info;
   std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
   std::chrono::seconds call_time_limit{180};

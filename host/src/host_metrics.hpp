@@ -2,7 +2,9 @@
 // Daemon-wide counters and histograms, rendered in Prometheus' text format by the call manager. Updated only on the
 // event loop, so plain integers suffice.
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -45,6 +47,33 @@ struct Histogram {
   }
 };
 
+// Whether the daemon is over its limit, from the event loop's lag (how late a periodic timer runs: main.cpp
+// measures it). Lag over the threshold on kSustain ticks in a row is overload - a saturated loop is late on every
+// tick, while one late tick is the process being descheduled on a busy machine, which refusing calls would not
+// help. Overloaded, the daemon refuses new calls, and keeps doing so for a second after the last lag over the
+// threshold so that it does not flap while the load sits at the limit. The calls it already has carry on:
+// refusing new ones is what keeps their audio on time.
+struct OverloadState {
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kHold = std::chrono::seconds(1);
+  static constexpr int kSustain = 3;
+  double threshold_ms = 50;  // 0: never overloaded
+  bool overloaded = false;   // as of the last observation
+  double last_lag_ms = 0;
+  int late_in_a_row = 0;
+  Clock::time_point until{};
+
+  // Returns true when the state changed.
+  bool observe(double lag_ms, Clock::time_point now) {
+    last_lag_ms = lag_ms;
+    late_in_a_row = threshold_ms > 0 && lag_ms > threshold_ms ? late_in_a_row + 1 : 0;
+    if (late_in_a_row >= kSustain || (overloaded && late_in_a_row > 0)) until = now + kHold;
+    const bool was = overloaded;
+    overloaded = now < until;
+    return overloaded != was;
+  }
+};
+
 struct HostMetrics {
   std::uint64_t frames_from_line = 0;
   std::uint64_t frames_to_line = 0;
@@ -52,6 +81,13 @@ struct HostMetrics {
   std::uint64_t frames_from_voice = 0;
   std::uint64_t errors = 0;
   std::uint64_t calls_refused_capacity = 0;
+  std::uint64_t calls_refused_overload = 0;  // new calls and media streams refused while overloaded
+  // Outbound calls placed whose media stream has not connected yet: while there are any, an overloaded daemon
+  // still accepts WebSocket upgrades (the stream may be one of them; an inbound one is refused at its start).
+  std::int64_t calls_awaiting_media = 0;
+  OverloadState overload;
+  // How late the event loop's 10 ms timer ran, in milliseconds: the time every frame waits on a busy loop.
+  Histogram<11> loop_lag_ms{{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 500}};
   std::uint64_t interruptions = 0;
   std::uint64_t input_tokens = 0;
   std::uint64_t output_tokens = 0;

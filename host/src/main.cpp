@@ -217,8 +217,16 @@ int main(int argc, char** argv) {
 
     HttpServer::Handlers handlers;
     handlers.http = [&api](const HttpRequest& request) { return api.handle(request); };
-    handlers.check_upgrade = [telephony_provider](const HttpRequest& request) -> std::optional<HttpResponse> {
+    handlers.check_upgrade = [telephony_provider, &metrics](const HttpRequest& request) -> std::optional<HttpResponse> {
       if (request.path != "/media-stream") return HttpResponse::json_error(404, "no WebSocket at " + request.path);
+      // Overloaded: a media stream that would start a new (inbound) call is refused before it costs anything. While
+      // outbound calls wait for their streams the upgrade goes ahead (it may be one of them); an inbound call on it
+      // is then refused at its start message.
+      if (metrics.overload.overloaded && metrics.calls_awaiting_media <= 0) {
+        ++metrics.calls_refused_overload;
+        return HttpResponse::json_error(503, "the daemon is overloaded (its event loop is running behind); new calls "
+                                             "are refused until it catches up");
+      }
       return telephony_provider->check_media_stream_upgrade(request);
     };
     handlers.open_websocket = [telephony_provider](std::shared_ptr<WebSocketPeer> peer) {
@@ -238,12 +246,43 @@ int main(int argc, char** argv) {
     }
 
     if (result == 0) {
+      // The event loop's lag: a 10 ms timer's lateness is how long any frame waits behind the loop's other work.
+      // Over server.overload_lag_ms the daemon refuses new calls (see OverloadState) and says so in /metrics.
+      metrics.overload.threshold_ms = config.overload_lag_ms;
+      asio::steady_timer lag_timer(io);
+      constexpr auto kLagPeriod = std::chrono::milliseconds(10);
+      std::function<void()> arm_lag_timer = [&] {
+        lag_timer.async_wait([&](const boost::system::error_code& ec) {
+          if (ec) return;
+          const auto now = std::chrono::steady_clock::now();
+          const double lag_ms = std::chrono::duration<double, std::milli>(now - lag_timer.expiry()).count();
+          metrics.loop_lag_ms.observe(lag_ms);
+          if (metrics.overload.observe(lag_ms, now)) {
+            if (metrics.overload.overloaded)
+            {
+              char text[160];
+              std::snprintf(text, sizeof text,
+                            "Overloaded: the event loop is %.3g ms behind (limit %g ms); refusing new calls, %zu carry on",
+                            lag_ms, config.overload_lag_ms, calls.active_calls());
+              log->warning(text);
+            }
+            else
+              log->warning("No longer overloaded: accepting new calls again");
+          }
+          // The next tick on the 10 ms grid, or a period from now after a stall (no burst of catch-up ticks).
+          lag_timer.expires_at(std::max(lag_timer.expiry() + kLagPeriod, now + kLagPeriod / 2));
+          arm_lag_timer();
+        });
+      };
+      lag_timer.expires_after(kLagPeriod);
+      arm_lag_timer();
       asio::signal_set signals(io, SIGINT, SIGTERM);
       asio::steady_timer stop_timer(io);
       signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         log->info(std::string("Shutting down (") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
         server.stop();
+        lag_timer.cancel();
         calls.shutdown("the daemon is shutting down");
         // Give hang-ups a moment to reach the providers, then stop.
         stop_timer.expires_after(std::chrono::milliseconds(300));

@@ -81,6 +81,7 @@ TEST(HostConfig, EveryValueSet) {
       "  public_domain: concierge.example.com:8443\n"
       "  max_concurrent_calls: 5\n"
       "  max_message_bytes: 2048\n"
+      "  overload_lag_ms: 12.5\n"
       "log_level: warning\n"
       "plugin_dir: ../lib/concierge/plugins\n"
       "calls:\n"
@@ -94,6 +95,7 @@ TEST(HostConfig, EveryValueSet) {
   EXPECT_EQ(c.public_domain, "concierge.example.com:8443");
   EXPECT_EQ(c.max_concurrent_calls, 5u);
   EXPECT_EQ(c.max_message_bytes, 2048u);
+  EXPECT_DOUBLE_EQ(c.overload_lag_ms, 12.5);
   EXPECT_EQ(c.log_level, LogLevel::warning);
   EXPECT_EQ(c.plugin_dir, "/etc/lib/concierge/plugins");  // relative to the config file's folder
   EXPECT_EQ(c.call_time_limit, std::chrono::seconds(60));
@@ -247,7 +249,7 @@ TEST(HostConfigErrors, UnknownTopLevelKey) {
 TEST(HostConfigErrors, UnknownServerKey) {
   EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
-            "public_domain, max_concurrent_calls, max_message_bytes)");
+            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms)");
 }
 
 TEST(HostConfigErrors, UnknownPluginChoiceKey) {
@@ -350,6 +352,18 @@ TEST(HostConfigErrors, MaxMessageBytesTooSmall) {
   EXPECT_EQ(error_of("server:\n  max_message_bytes: 100\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.max_message_bytes (line 2): must be between 1024 and 67108864, found "
             "100");
+}
+
+TEST(HostConfigErrors, OverloadLagOutOfRange) {
+  EXPECT_EQ(error_of("server:\n  overload_lag_ms: -1\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.overload_lag_ms (line 2): must be between 0.000000 and 60000.000000");
+  EXPECT_EQ(error_of("server:\n  overload_lag_ms: soon\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.overload_lag_ms (line 2): expected a number, found \"soon\"");
+}
+
+TEST(HostConfig, OverloadLagDefaultsTo50AndZeroTurnsItOff) {
+  EXPECT_DOUBLE_EQ(parse(std::string(kPlugins)).overload_lag_ms, 50);
+  EXPECT_DOUBLE_EQ(parse("server:\n  overload_lag_ms: 0\n" + std::string(kPlugins)).overload_lag_ms, 0);
 }
 
 TEST(HostConfigErrors, EmptyHost) {
