@@ -101,6 +101,7 @@ class CallBridge : public std::enable_shared_from_this<CallBridge> {
   std::chrono::steady_clock::time_point last_agent_audio_{};
   std::chrono::steady_clock::time_point end_requested_at_{};
   std::optional<std::chrono::steady_clock::time_point> callee_stopped_at_;
+  std::string media_lost_reason_;  // set when the media stream ends before the agent ended the call
 };
 
 }  // namespace concierge::host

@@ -143,15 +143,10 @@ TEST(E2ECall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   EXPECT_TRUE(contains(prometheus, "concierge_interruptions_total 0")) << prometheus;
 }
 
-// BUG (plugins/twilio, not fixed here: the plugin is another engineer's): after the daemon hangs up by REST, Twilio
-// posts the call's final status callback (CallStatus=completed, CallDuration) as it always does - and the daemon
-// answers it 404 "unknown call_id". The hang-up's REST answer already made the call terminal
-// (TwilioCall::on_hung_up -> report_status, twilio_provider.cpp:182-201), the host then dropped the leg, the provider's
-// registry holds calls weakly (find_call, twilio_provider.cpp:564-570), so handle_status finds nothing
-// (twilio_provider.cpp:676-677). Real Twilio logs that as error 11200 in the account's debugger for every call the
-// agent ends, and the call record never gets CallDuration. A correctly signed callback for a call this daemon placed
-// and has finished should be answered 2xx (and may be ignored). Enable this test when that is fixed.
-TEST(E2ECall, DISABLED_TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepted) {
+// After the daemon hangs up by REST, Twilio still posts the call's final status callback (CallStatus=completed,
+// CallDuration). The call has ended here, but a correctly signed callback for it must get a 2xx: real Twilio logs a
+// 404 as error 11200 in the account's debugger.
+TEST(E2ECall, TwilioSFinalStatusCallbackAfterTheDaemonHangsUpIsAccepted) {
   Rig rig;
   const json record = rig.wait_for_end(rig.place(structured_fields(kRestaurantPhone)), 30s);
   ASSERT_TRUE(record["result"].value("success", false)) << record.dump(2);

@@ -236,13 +236,9 @@ TEST(E2EVoice, TheTwilioMediaStreamDroppingMidCallEndsTheCall) {
   EXPECT_EQ(rig.record(id)["status"], "completed") << "the record is kept";
 }
 
-// HOST WEAKNESS (host/src/call_bridge.cpp, reported, not mine to change): in the test above the record says only
-// "The call ended before the booking was confirmed"; that the media stream was lost is in the log and nowhere in the
-// record. CallBridge::line_media_stopped starts a 3 s grace timer that would fail the call with "the media stream
-// ended unexpectedly (...)", but Twilio's "completed" arrives first and CallBridge::line_status finishes the call
-// with Twilio's empty reason, forgetting why the stream ended. The user (and `concierge status`) should see the
-// cause. Enable this when the bridge keeps the unexpected stop's reason.
-TEST(E2EVoice, DISABLED_ALostMediaStreamIsNamedInTheCallRecord) {
+// When Twilio's media stream breaks off and its "completed" callback follows, the record says why the call ended
+// (not just that the booking was not confirmed): the user sees it in `concierge status`.
+TEST(E2EVoice, ALostMediaStreamIsNamedInTheCallRecord) {
   RigOptions options;
   options.twilio.drop_media_after_frames = 60;
   options.script = media_drop_script();

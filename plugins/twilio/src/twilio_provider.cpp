@@ -565,14 +565,31 @@ std::shared_ptr<TwilioCall> TwilioProvider::find_call(const std::string& call_id
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return nullptr;
   auto call = it->second.lock();
-  if (!call) calls_.erase(it);
+  if (!call) {
+    remember_ended(it->first);
+    calls_.erase(it);
+  }
   return call;
+}
+
+void TwilioProvider::remember_ended(const std::string& call_id) {
+  constexpr std::size_t kRemembered = 4096;
+  if (!ended_.insert(call_id).second) return;
+  ended_order_.push_back(call_id);
+  if (ended_order_.size() > kRemembered) {
+    ended_.erase(ended_order_.front());
+    ended_order_.pop_front();
+  }
 }
 
 void TwilioProvider::register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call) {
   if (++registrations_since_sweep_ >= 64) {
     registrations_since_sweep_ = 0;
-    std::erase_if(calls_, [](const auto& entry) { return entry.second.expired(); });
+    std::erase_if(calls_, [this](const auto& entry) {
+      if (!entry.second.expired()) return false;
+      remember_ended(entry.first);
+      return true;
+    });
   }
   calls_[call_id] = call;
 }
@@ -674,6 +691,10 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
   if (auto refusal = refuse_unsigned(request, "https", form)) return *refusal;
   auto it = request.query.find("call_id");
   auto call = it == request.query.end() ? nullptr : find_call(it->second);
+  if (!call && it != request.query.end() && ended_.count(it->second)) {
+    log_->debug("status callback for call " + it->second + ", which has already ended here: acknowledged");
+    return HttpResponse{204, "text/plain", "", {}};
+  }
   if (!call) return HttpResponse::json_error(404, "unknown call_id");
   const auto update = status_from_callback(form);
   if (!update) return HttpResponse::json_error(400, "missing or unknown CallStatus");

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <deque>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "concierge/plugin.hpp"
 #include "rest_client.hpp"
@@ -54,6 +56,11 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   // Calls by the host's call id. The host owns each leg; an entry whose leg is gone is dropped on the next sweep.
   std::unordered_map<std::string, std::weak_ptr<TwilioCall>> calls_;
   std::size_t registrations_since_sweep_ = 0;
+  // Calls this provider placed that have ended here: Twilio's last status callback may come after the host let
+  // the call go, and must get a 2xx (a 404 is logged as error 11200 in the account's debugger). Bounded FIFO.
+  std::unordered_set<std::string> ended_;
+  std::deque<std::string> ended_order_;
+  void remember_ended(const std::string& call_id);
 };
 
 }  // namespace concierge::twilio
