@@ -330,7 +330,9 @@ void CallBridge::voice_metrics(const VoiceMetrics& metrics) {
   services_.metrics.output_tokens += metrics.output_tokens;
   if (metrics.response_latency) {
     ++m.response_latency_count;
-    m.response_latency_ms_sum += std::chrono::duration<double, std::milli>(*metrics.response_latency).count();
+    const double ms = std::chrono::duration<double, std::milli>(*metrics.response_latency).count();
+    m.response_latency_ms_sum += ms;
+    services_.metrics.response_latency_ms.observe(ms);
   }
 }
 

@@ -251,6 +251,8 @@ std::string CallManager::prometheus_metrics() const {
   out += second;
   m.voice_to_voice_ms.render(out, "concierge_voice_to_voice_milliseconds",
                              "Callee stops speaking -> first agent audio handed to the line.");
+  m.response_latency_ms.render(out, "concierge_voice_response_latency_milliseconds",
+                               "The voice model's own latency: end of the callee's speech -> its first audio.");
   return out;
 }
 

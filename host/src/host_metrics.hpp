@@ -96,6 +96,8 @@ struct HostMetrics {
   Histogram<10> voice_to_line_us{{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}};
   // The callee stops speaking -> the first agent audio handed to the line, in milliseconds.
   Histogram<11> voice_to_voice_ms{{50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000}};
+  // The voice model's own view: the end of the callee's speech -> its first audio (OpenAI: speech_stopped -> delta).
+  Histogram<11> response_latency_ms{{50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000}};
 };
 
 }  // namespace concierge::host

@@ -49,7 +49,8 @@ TEST_F(DaemonApi, MetricsArePrometheusText) {
   for (const char* family : {"# TYPE concierge_calls gauge", "concierge_calls{state=\"completed\"}",
                              "concierge_active_calls ", "concierge_frames_in_total ", "concierge_frames_out_total ",
                              "concierge_errors_total ", "concierge_frame_processing_microseconds_bucket{direction=\"in\"",
-                             "concierge_voice_to_voice_milliseconds_count"})
+                             "concierge_voice_to_voice_milliseconds_count",
+                             "concierge_voice_response_latency_milliseconds_count"})
     EXPECT_NE(r.body.find(family), std::string::npos) << family;
   // Every sample line is "name{labels} number" or "name number".
   std::istringstream lines(r.body);
