@@ -34,8 +34,9 @@ std::optional<HistogramSnapshot> parse_histogram(std::string_view text, std::str
   HistogramSnapshot snapshot;
   bool seen = false;
   const std::string bucket = std::string(name) + "_bucket{";
-  const std::string sum = std::string(name) + "_sum{";
-  const std::string count = std::string(name) + "_count{";
+  // Series without labels have no braces: "name_sum 1.5".
+  const std::string sum = std::string(name) + (label.empty() ? "_sum " : "_sum{");
+  const std::string count = std::string(name) + (label.empty() ? "_count " : "_count{");
   std::size_t at = 0;
   while (at < text.size()) {
     std::size_t end = text.find('\n', at);
@@ -63,6 +64,19 @@ std::optional<HistogramSnapshot> parse_histogram(std::string_view text, std::str
   }
   if (!seen) return std::nullopt;
   return snapshot;
+}
+
+std::optional<double> parse_value(std::string_view text, std::string_view name) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.size() > name.size() && line.substr(0, name.size()) == name && line[name.size()] == ' ')
+      return std::strtod(std::string(line.substr(name.size() + 1)).c_str(), nullptr);
+  }
+  return std::nullopt;
 }
 
 std::optional<HistogramDelta> histogram_delta(const HistogramSnapshot& before, const HistogramSnapshot& after) {

@@ -22,6 +22,9 @@ std::optional<std::string> fetch_metrics(const std::string& host, const std::str
 // The histogram `name`'s series whose labels contain `label` (e.g. direction="in").
 std::optional<HistogramSnapshot> parse_histogram(std::string_view text, std::string_view name, std::string_view label);
 
+// A counter or gauge without labels ("name 12").
+std::optional<double> parse_value(std::string_view text, std::string_view name);
+
 struct HistogramDelta {
   double count = 0;
   double mean = 0;

@@ -30,6 +30,7 @@ constexpr auto kFrame = std::chrono::milliseconds(20);
 
 struct Level {
   LoadOptions options;
+  Clock::time_point origin = Clock::now();  // slot 0 of the 20 ms cycle
   unsigned calls = 0;
   unsigned connecting = 0;
   unsigned connected = 0;
@@ -42,6 +43,9 @@ struct Level {
   std::vector<double> send_lags_ms;
   std::vector<double> in_flight_ms;
   std::set<std::string> errors;
+  // Calls streaming frames, by the millisecond of the 20 ms cycle their frames fall on (see send_ticks).
+  std::array<std::vector<std::shared_ptr<struct Call>>, 20> slots;
+  bool sending_over = false;
   void error(const std::string& text) {
     if (errors.size() < 5) errors.insert(text);
   }
@@ -78,6 +82,12 @@ struct Call {
   bool stop_sent = false;
   bool close_sent = false;
   bool writing = false;
+  // Frame sending (send_ticks): the schedule, the next frame, and output the socket did not take at once.
+  Clock::time_point first_due{};
+  std::size_t next_frame = 0, total_frames = 0;
+  std::uint64_t sequence_number = 2;
+  bool sending_done = false;
+  std::string out, message, backlog;
   bool reader_done = false;
 
   // Frame masks: xorshift32 (RFC 6455 asks only that proxies cannot predict them).
@@ -206,6 +216,116 @@ awaitable<void> read_loop(std::shared_ptr<Call> call) {
   socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
+// Output the socket did not take at once (its buffer was full): written in the background, in order.
+awaitable<void> write_backlog(std::shared_ptr<Call> call) {
+  auto& socket = beast::get_lowest_layer(call->ws).socket();
+  std::string writing;
+  try {
+    while (!call->backlog.empty()) {
+      writing.swap(call->backlog);
+      call->backlog.clear();
+      co_await asio::async_write(socket, asio::buffer(writing), use_awaitable);
+    }
+  } catch (const boost::system::system_error& e) {
+    if (!call->stop_sent) call->level.error("write: " + e.code().message());
+    call->sending_done = true;
+  }
+  call->writing = false;
+}
+
+// Sends `bytes` now if the socket takes them, else queues them behind what is already waiting.
+void send_now(const std::shared_ptr<Call>& call, std::string_view bytes) {
+  if (call->writing) {
+    call->backlog.append(bytes);
+    return;
+  }
+  beast::error_code ec;
+  auto& socket = beast::get_lowest_layer(call->ws).socket();
+  const std::size_t n = socket.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    if (!call->stop_sent) call->level.error("write: " + ec.message());
+    call->sending_done = true;
+    return;
+  }
+  const std::size_t written = ec ? 0 : n;
+  if (written == bytes.size()) return;
+  call->backlog.assign(bytes.substr(written));
+  call->writing = true;
+  asio::co_spawn(socket.get_executor(), write_backlog(call), asio::detached);
+}
+
+// Frame k of a call, with the marks whose audio has been "played" by now and any pongs owed, in one write.
+void send_frame(const std::shared_ptr<Call>& call, std::size_t k, Clock::time_point scheduled) {
+  Level& level = call->level;
+  fill_frame(call->frame.data(), call->index, static_cast<std::uint32_t>(k));
+  call->out.clear();
+  media_message(call->message, call->id, call->sequence_number++, k + 1, k * 20, call->frame.data(), kFrameBytes);
+  append_client_frame(call->out, kWsText, call->message, call->next_mask());
+  const auto now = Clock::now();
+  while (!call->marks.empty() && call->marks.front().due <= now) {
+    mark_message(call->message, call->id, call->sequence_number++, call->marks.front().name);
+    call->marks.pop_front();
+    ++level.marks;
+    append_client_frame(call->out, kWsText, call->message, call->next_mask());
+  }
+  for (const auto& payload : call->pongs) append_client_frame(call->out, kWsPong, payload, call->next_mask());
+  call->pongs.clear();
+  call->sent_samples += kFrameBytes;
+  if (k < call->measured) {
+    level.send_lags_ms.push_back(std::chrono::duration<double, std::milli>(now - scheduled).count());
+    call->sent_at[k] = now;
+    call->frames_sent = k + 1;
+    ++level.sent;
+    if (k + 1 == call->measured) ++level.finished_measuring;
+  }
+  send_now(call, call->out);
+}
+
+// Every call's frames, from one coroutine: each millisecond it sends the frames due in that millisecond of the
+// 20 ms cycle. (A timer and a coroutine resumption per call per frame cost the generator as much CPU as the daemon
+// spends on the frame, and the generator shares the machine with the daemon it measures.) A frame leaves at most a
+// millisecond after its time (the send lag reports it); its round trip counts from when it actually left.
+awaitable<void> send_ticks(Level& level) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto tick = level.origin;
+  std::size_t slot = 0;
+  while (!level.sending_over) {
+    timer.expires_at(tick);
+    co_await timer.async_wait(use_awaitable);
+    const auto now = Clock::now();
+    auto& calls = level.slots[slot];
+    for (std::size_t i = 0; i < calls.size();) {
+      const auto& call = calls[i];
+      while (!call->sending_done && call->next_frame < call->total_frames) {
+        if (call->reader_done || call->close_sent) {
+          call->sending_done = true;
+          break;
+        }
+        const auto due = call->first_due + call->next_frame * kFrame;
+        if (due > now) break;
+        send_frame(call, call->next_frame++, due);
+      }
+      if (call->next_frame >= call->total_frames) call->sending_done = true;
+      if (call->sending_done) {
+        call->timer.cancel();  // run_call drains and stops the stream
+        calls[i] = calls.back();
+        calls.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    tick += std::chrono::milliseconds(1);
+    slot = (slot + 1) % level.slots.size();
+    if (tick < now - std::chrono::milliseconds(100)) {
+      // Far behind (a stalled machine): skip ahead instead of racing through every missed tick; frames still go
+      // out (each call sends everything due when its slot comes round).
+      const auto missed = (now - tick) / std::chrono::milliseconds(1);
+      tick += std::chrono::milliseconds(missed);
+      slot = (slot + static_cast<std::size_t>(missed)) % level.slots.size();
+    }
+  }
+}
+
 awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type endpoints, std::uint32_t phase_us) {
   Level& level = call->level;
   const LoadOptions& options = level.options;
@@ -233,6 +353,7 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
     // From here on the frames are written directly on the socket (see ws_frames.hpp); Beast's stream is not used.
     auto& socket = beast::get_lowest_layer(call->ws).socket();
     std::string out;
+    out.reserve(1024);
     append_client_frame(out, kWsText, connected_message(), call->next_mask());
     // Built outside the co_await: GCC 12 rejects string-literal temporaries inside a co_await expression.
     std::vector<std::pair<std::string, std::string>> custom;
@@ -245,40 +366,21 @@ awaitable<void> run_call(std::shared_ptr<Call> call, tcp::resolver::results_type
     call->measured = static_cast<std::size_t>(options.duration_seconds * 50);
     call->sent_at.resize(call->measured);
     call->matched.assign(call->measured, false);
-    const std::size_t total = call->measured + options.flush_frames;
-    const auto start = Clock::now() + std::chrono::microseconds(phase_us);
-    std::uint64_t sequence_number = 2;
-    std::string message;
-    for (std::size_t k = 0; k < total; ++k) {
-      const auto scheduled = start + k * kFrame;
-      call->timer.expires_at(scheduled);
+    call->total_frames = call->measured + options.flush_frames;
+    call->first_due = Clock::now() + std::chrono::microseconds(phase_us);
+    // From here send_ticks sends the frames, on the call's own 20 ms schedule; this waits until it is done.
+    socket.non_blocking(true);
+    const auto since_level = call->first_due - level.origin;
+    // The first tick at or after each of its frames' times: the millisecond after the one they fall in.
+    const auto slot = (std::chrono::duration_cast<std::chrono::milliseconds>(since_level).count() + 1) % 20;
+    level.slots[static_cast<std::size_t>(slot)].push_back(call);
+    call->timer.expires_at(Clock::time_point::max());
+    beast::error_code woken;
+    co_await call->timer.async_wait(asio::redirect_error(use_awaitable, woken));
+    std::uint64_t sequence_number = call->sequence_number;
+    while (call->writing) {  // the last frames may still be leaving
+      call->timer.expires_after(std::chrono::milliseconds(1));
       co_await call->timer.async_wait(use_awaitable);
-      if (call->reader_done || call->close_sent) break;
-      fill_frame(call->frame.data(), call->index, static_cast<std::uint32_t>(k));
-      out.clear();
-      media_message(message, call->id, sequence_number++, k + 1, k * 20, call->frame.data(), kFrameBytes);
-      append_client_frame(out, kWsText, message, call->next_mask());
-      // The marks whose audio has been "played" by now go in the same write as the frame.
-      while (!call->marks.empty() && call->marks.front().due <= Clock::now()) {
-        mark_message(message, call->id, sequence_number++, call->marks.front().name);
-        call->marks.pop_front();
-        ++level.marks;
-        append_client_frame(out, kWsText, message, call->next_mask());
-      }
-      for (const auto& payload : call->pongs) append_client_frame(out, kWsPong, payload, call->next_mask());
-      call->pongs.clear();
-      const auto now = Clock::now();
-      call->sent_samples += kFrameBytes;
-      if (k < call->measured) {
-        level.send_lags_ms.push_back(std::chrono::duration<double, std::milli>(now - scheduled).count());
-        call->sent_at[k] = now;
-        call->frames_sent = k + 1;
-        ++level.sent;
-        if (k + 1 == call->measured) ++level.finished_measuring;
-      }
-      call->writing = true;
-      co_await asio::async_write(socket, asio::buffer(out), use_awaitable);
-      call->writing = false;
     }
     if (call->frames_sent < call->measured) ++level.finished_measuring;
     call->timer.expires_after(std::chrono::microseconds(static_cast<long>(options.drain_seconds * 1e6)));
@@ -329,6 +431,8 @@ awaitable<void> orchestrate(asio::io_context& io, Level& level, LevelResult& res
                         : (options.daemon_pid ? sample_process(*options.daemon_pid) : std::nullopt);
   std::mt19937 random(static_cast<std::uint32_t>(options.run_id * 7919 + level.calls));
   std::vector<std::shared_ptr<Call>> calls;
+  level.origin = Clock::now();
+  asio::co_spawn(io, send_ticks(level), asio::detached);
   const auto level_start = Clock::now();
   for (unsigned i = 0; i < level.calls; ++i) {
     const auto due = level_start + std::chrono::microseconds(
@@ -374,7 +478,8 @@ awaitable<void> orchestrate(asio::io_context& io, Level& level, LevelResult& res
     level.error("some calls did not finish in time; closing them");
     for (auto& call : calls) beast::get_lowest_layer(call->ws).close();
   }
-  // Let readers see their sockets close.
+  level.sending_over = true;
+  // Let readers see their sockets close (and the sender its flag).
   co_await wait_for(timer, std::chrono::milliseconds(50));
   for (const auto& call : calls) {
     if (call->mode == Call::Mode::exact) ++result.exact_calls;

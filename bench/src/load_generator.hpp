@@ -62,6 +62,8 @@ struct LevelResult {
     double mean_us = 0, p99_le_us = 0, frames = 0;
   };
   std::optional<FrameTime> host_in, host_out;
+  std::optional<double> loop_lag_p99_le_ms;   // the daemon's event-loop lag over the level (histogram bucket bound)
+  std::optional<double> refused_overload;     // streams the daemon refused as overloaded during the level
 };
 
 LevelResult run_level(const LoadOptions& options, unsigned calls);

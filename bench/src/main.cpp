@@ -252,20 +252,24 @@ nlohmann::json to_json(const LevelResult& r) {
                           {"frames", t->frames}};
   };
   j["daemon_frame_processing"] = {{"in", frame_time(r.host_in)}, {"out", frame_time(r.host_out)}};
+  j["daemon_loop_lag_p99_at_most_ms"] =
+      r.loop_lag_p99_le_ms ? (std::isinf(*r.loop_lag_p99_le_ms) ? nlohmann::json("+Inf") : nlohmann::json(*r.loop_lag_p99_le_ms))
+                           : nlohmann::json();
+  j["daemon_refused_overloaded"] = r.refused_overload ? nlohmann::json(*r.refused_overload) : nlohmann::json();
   return j;
 }
 
 void print_table(const std::vector<LevelResult>& results) {
-  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %8s %9s %5s %10s %10s %9s %9s %9s\n", "calls", "conn",
-              "sent", "recv", "late", "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "inflight", "genlag99", "rt%",
-              "cpu/call-s", "gencpu", "rss/call", "in-us", "out-us");
+  std::printf("\n%6s %6s %8s %8s %8s %8s %7s %6s %6s %9s %9s %8s %9s %5s %10s %10s %9s %9s %9s %6s %5s\n",
+              "calls", "conn", "sent", "recv", "late", "lost", "altrd", "early", "p50ms", "p99ms", "maxms", "inflight", "genlag99", "rt%",
+              "cpu/call-s", "gencpu", "rss/call", "in-us", "out-us", "lag99", "503s");
   for (const auto& r : results) {
     auto frame_time = [](const std::optional<LevelResult::FrameTime>& t) {
       if (!t) return std::string("-");
       return fixed(t->mean_us, 1) + "/" + (std::isinf(t->p99_le_us) ? std::string("inf") : fixed(t->p99_le_us, 0));
     };
-    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %8s %9s %5s %10s %10s %9s %9s %9s\n", r.calls,
-                r.connected,
+    std::printf("%6u %6u %8llu %8llu %8llu %8llu %7llu %6u %6s %9s %9s %8s %9s %5s %10s %10s %9s %9s %9s %6s %5s\n",
+                r.calls, r.connected,
                 (unsigned long long)r.frames_sent, (unsigned long long)r.frames_received,
                 (unsigned long long)r.frames_late, (unsigned long long)r.frames_lost,
                 (unsigned long long)r.frames_altered, r.closed_early, fixed(r.latency_p50_ms, 2).c_str(),
@@ -277,7 +281,11 @@ void print_table(const std::vector<LevelResult>& results) {
                 r.generator_cpu_seconds_per_call_second ? fixed(*r.generator_cpu_seconds_per_call_second, 5).c_str()
                                                         : "-",
                 r.rss_bytes_per_call ? (fixed(*r.rss_bytes_per_call / 1024.0, 0) + "KiB").c_str() : "-",
-                frame_time(r.host_in).c_str(), frame_time(r.host_out).c_str());
+                frame_time(r.host_in).c_str(), frame_time(r.host_out).c_str(),
+                r.loop_lag_p99_le_ms ? (std::isinf(*r.loop_lag_p99_le_ms) ? std::string("inf")
+                                                                         : fixed(*r.loop_lag_p99_le_ms, 1)).c_str()
+                                     : "-",
+                r.refused_overload ? fixed(*r.refused_overload, 0).c_str() : "-");
     for (const auto& e : r.errors) std::printf("         error: %s\n", e.c_str());
   }
   std::printf("(p50/p99/max: round trip of a whole frame, until its last sample is back; inflight: mean audio sent\n"
@@ -286,7 +294,8 @@ void print_table(const std::vector<LevelResult>& results) {
               " returned in the steady window / real time's 50 per call-second; cpu/call-s: daemon CPU seconds per\n"
               " second of one call, over the window when all calls streamed - it reads low when rt%% is below ~98;\n"
               " gencpu: the same for this generator; rss/call: the daemon's growth over its idle size, per call;\n"
-              " in-us/out-us: the daemon's own work per frame and direction from its /metrics, mean/p99 bucket bound)\n");
+              " in-us/out-us: the daemon's own work per frame and direction from its /metrics, mean/p99 bucket bound;\n"
+              " lag99: p99 bucket bound of the daemon's event-loop lag, ms; 503s: streams it refused as overloaded)\n");
 }
 
 bool plot(const std::vector<LevelResult>& results, const std::string& png) {
@@ -404,6 +413,16 @@ int main(int argc, char** argv) {
       };
       results.back().host_in = frame_time("in");
       results.back().host_out = frame_time("out");
+      const char* lag = "concierge_event_loop_lag_milliseconds";
+      const auto lag_before = concierge::bench::parse_histogram(*metrics_before, lag, "");
+      const auto lag_after = concierge::bench::parse_histogram(*metrics_after, lag, "");
+      if (lag_before && lag_after)
+        if (const auto delta = concierge::bench::histogram_delta(*lag_before, *lag_after))
+          results.back().loop_lag_p99_le_ms = delta->p99_upper_bound;
+      const char* refused = "concierge_calls_refused_overload_total";
+      const auto refused_before = concierge::bench::parse_value(*metrics_before, refused);
+      const auto refused_after = concierge::bench::parse_value(*metrics_after, refused);
+      if (refused_before && refused_after) results.back().refused_overload = *refused_after - *refused_before;
     }
     if (i + 1 < args.calls.size()) std::this_thread::sleep_for(std::chrono::milliseconds(long(args.pause * 1000)));
   }
