@@ -302,11 +302,18 @@ bool plot(const std::vector<LevelResult>& results, const std::string& png) {
   const std::string data = png + ".dat", script = png + ".gp";
   {
     std::ofstream out(data);
-    out << "# calls p50_ms p99_ms max_ms cpu_ms_per_call_second rss_kib_per_call\n";
-    for (const auto& r : results)
-      out << r.calls << ' ' << r.latency_p50_ms << ' ' << r.latency_p99_ms << ' ' << r.latency_max_ms << ' '
-          << (r.cpu_seconds_per_call_second ? *r.cpu_seconds_per_call_second * 1000 : 0) << ' '
-          << (r.rss_bytes_per_call ? *r.rss_bytes_per_call / 1024 : 0) << '\n';
+    out << "# calls p50_ms p99_ms max_ms cpu_ms_per_call_second rss_kib_per_call in_flight_ms "
+           "generator_cpu_ms_per_call_second\n";
+    for (const auto& r : results) {
+      // A level without a CPU figure (it did not reach a steady window) is left out of the CPU plot ("?").
+      out << r.calls << ' ' << r.latency_p50_ms << ' ' << r.latency_p99_ms << ' ' << r.latency_max_ms << ' ';
+      if (r.cpu_seconds_per_call_second) out << *r.cpu_seconds_per_call_second * 1000;
+      else out << '?';
+      out << ' ' << (r.rss_bytes_per_call ? *r.rss_bytes_per_call / 1024 : 0) << ' ' << r.in_flight_mean_ms << ' ';
+      if (r.generator_cpu_seconds_per_call_second) out << *r.generator_cpu_seconds_per_call_second * 1000;
+      else out << '?';
+      out << '\n';
+    }
   }
   std::ofstream gp(script);
   gp << "set terminal pngcairo size 1000,700 noenhanced\n"
@@ -314,10 +321,12 @@ bool plot(const std::vector<LevelResult>& results, const std::string& png) {
      << "set multiplot layout 2,1 title 'concierge-bench: Twilio media streams through the daemon'\n"
      << "set logscale x\nset grid\nset xlabel 'concurrent calls'\n"
      << "set ylabel 'round trip (ms)'\nset key left top\n"
+     << "set datafile missing '?'\n"
      << "plot '" << data << "' using 1:2 with linespoints title 'p50', '' using 1:3 with linespoints title 'p99', "
-     << "'' using 1:4 with linespoints title 'max'\n"
-     << "set ylabel 'daemon CPU ms per call-second'\n"
-     << "plot '" << data << "' using 1:5 with linespoints title 'CPU per call'\n"
+     << "'' using 1:4 with linespoints title 'max', '' using 1:7 with linespoints title 'audio in flight (mean)'\n"
+     << "set ylabel 'CPU ms per call-second'\n"
+     << "plot '" << data << "' using 1:5 with linespoints title 'daemon', "
+     << "'' using 1:8 with linespoints title 'load generator'\n"
      << "unset multiplot\n";
   gp.close();
   const std::string command = "gnuplot '" + script + "'";
