@@ -148,7 +148,7 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
   // Reads until the connection ends; then tells the handler once.
   void start(std::shared_ptr<WebSocketHandler> handler) {
     handler_ = std::move(handler);
-    arm_idle_timer();
+    if (!close_sent_) arm_idle_timer();  // a refused connection's timer already waits for the close answer
     process_input();  // bytes that arrived with the upgrade request
   }
 
