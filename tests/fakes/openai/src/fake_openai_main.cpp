@@ -1,7 +1,8 @@
 // fake-openai-server: the fake Realtime server as a process, for trying the daemon by hand or from scripts.
-//   fake-openai-server [--port N] [--api-key KEY] [--confirmation NUMBER] [--tls-dir DIR]
+//   fake-openai-server [--port N] [--api-key KEY] [--confirmation NUMBER] [--tls-dir DIR] [--echo]
 // Prints its URL on the first line of stdout, plays the restaurant script to every connection, and runs until
-// SIGINT/SIGTERM. With --tls-dir it serves wss:// with a fresh test CA written to DIR/ca.pem (use it as ca_file).
+// SIGINT/SIGTERM. --echo plays no script and sends every append's audio straight back (concierge-bench's
+// openai-realtime mode, bench/bench-openai.yaml). With --tls-dir it serves wss:// with a fresh test CA written to DIR/ca.pem (use it as ca_file).
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   FakeOpenAIOptions options;
   std::string confirmation = "4711";
   std::string tls_dir;
+  bool echo = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -28,8 +30,9 @@ int main(int argc, char** argv) {
     else if (arg == "--api-key" && has_value) options.api_key = argv[++i];
     else if (arg == "--confirmation" && has_value) confirmation = argv[++i];
     else if (arg == "--tls-dir" && has_value) tls_dir = argv[++i];
+    else if (arg == "--echo") echo = true;
     else {
-      std::cerr << "usage: fake-openai-server [--port N] [--api-key KEY] [--confirmation NUMBER] [--tls-dir DIR]\n";
+      std::cerr << "usage: fake-openai-server [--port N] [--api-key KEY] [--confirmation NUMBER] [--tls-dir DIR] [--echo]\n";
       return 2;
     }
   }
@@ -37,7 +40,8 @@ int main(int argc, char** argv) {
     options.tls = make_test_pki({"localhost"}, {"127.0.0.1"});
     std::ofstream(tls_dir + "/ca.pem") << options.tls->ca_pem;
   }
-  options.script = restaurant_script(confirmation, {{"date", "2026-11-25"}, {"time", "19:00"}, {"party_size", 4}});
+  if (echo) options.script.echo_audio = true;
+  else options.script = restaurant_script(confirmation, {{"date", "2026-11-25"}, {"time", "19:00"}, {"party_size", 4}});
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   FakeOpenAIServer server(options);

@@ -364,6 +364,7 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
       return send_error({"missing_required_parameter", "Missing required parameter: 'type'.", "type"}, event_id);
     }
     const std::string type = event["type"].get<std::string>();
+    if (type == "input_audio_buffer.append" && script_.echo_audio) return echo_append(event, event_id);
     if (type == "input_audio_buffer.append") {
       json summary{{"type", type}};
       const auto audio = event.find("audio");
@@ -389,6 +390,56 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
     if (type == "response.cancel") return on_cancel(event, event_id);
     if (type == "conversation.item.create") return on_item_create(event, event_id);
     // response.create and the rest: recorded; the script decides what happens next.
+  }
+
+  // Echo mode: the append's audio goes straight back as an agent delta, in the same encoding and format (the client
+  // asked for the same format both ways, as the plugin does). The base64 text is validated, then copied as is.
+  void echo_append(const json& event, const std::string& event_id) {
+    const auto audio = event.find("audio");
+    std::optional<std::string> bytes;
+    if (audio != event.end() && audio->is_string()) bytes = base64::decode(audio->get<std::string>());
+    if (!bytes) {
+      record(json{{"type", "input_audio_buffer.append"}, {"audio_bytes", 0}});
+      return send_error({"invalid_value", "Invalid 'audio'. Expected base64-encoded audio.", "audio"}, event_id);
+    }
+    {
+      std::lock_guard lock(server_->mutex);
+      server_->audio_bytes += bytes->size();
+    }
+    if (!configured_) return;  // the real service would buffer it; nothing to answer before a session exists
+    if (echo_response_.empty()) open_echo_response();
+    // Not added to agent_audio_sent(): a benchmark run echoes hundreds of megabytes.
+    // Built as text: at hundreds of calls a JSON tree per frame would make the fake, not the daemon, the bottleneck.
+    std::string delta;
+    delta.reserve(200 + audio->get_ref<const std::string&>().size());
+    delta += R"({"type":"response.output_audio.delta","event_id":")";
+    delta += server_->next_id("event");
+    delta += R"(","response_id":")";
+    delta += echo_response_;
+    delta += R"(","item_id":")";
+    delta += echo_item_;
+    delta += R"(","output_index":0,"content_index":0,"delta":")";
+    delta += audio->get_ref<const std::string&>();
+    delta += R"("})";
+    send_raw(std::move(delta));
+  }
+
+  // The one response and assistant item every echoed delta belongs to, announced as a real reply is.
+  void open_echo_response() {
+    echo_response_ = server_->next_id("resp");
+    echo_item_ = server_->next_id("item");
+    active_response_ = echo_response_;
+    ++responses_;
+    send({{"type", "response.created"},
+          {"response", {{"id", echo_response_}, {"object", "realtime.response"}, {"status", "in_progress"},
+                        {"output", json::array()}}}});
+    const json message{{"id", echo_item_}, {"object", "realtime.item"}, {"type", "message"}, {"role", "assistant"},
+                       {"status", "in_progress"}, {"content", json::array()}};
+    send({{"type", "response.output_item.added"}, {"response_id", echo_response_}, {"output_index", 0},
+          {"item", message}});
+    send({{"type", "conversation.item.added"}, {"previous_item_id", nullptr}, {"item", message}});
+    send({{"type", "response.content_part.added"}, {"response_id", echo_response_}, {"item_id", echo_item_},
+          {"output_index", 0}, {"content_index", 0}, {"part", {{"type", "audio"}, {"transcript", ""}}}});
   }
 
   void record(json event) {
@@ -787,6 +838,8 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
   std::map<std::string, int> item_audio_ms_;
   std::set<std::string> calls_;
   std::string active_response_;
+  std::string echo_response_;  // echo mode: the response and item opened on the first append
+  std::string echo_item_;
   bool cancel_requested_ = false;
   int input_ms_ = 0;
   int responses_ = 0;
@@ -831,6 +884,9 @@ awaitable<void> FakeOpenAIServer::Impl::accept_loop(std::shared_ptr<Impl> self) 
     beast::error_code ec;
     tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
+    // Each event goes out when written: with Nagle's algorithm an echoed delta waits for the ACK of the previous one,
+    // which comes back with the client's next frame, 20 ms later.
+    socket.set_option(tcp::no_delay(true), ec);
     if (self->tls) {
       beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
       asio::co_spawn(self->io, serve(self, std::move(stream)), asio::detached);

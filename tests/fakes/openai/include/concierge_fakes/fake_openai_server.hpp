@@ -74,6 +74,11 @@ struct FakeScript {
   // response.cancel that follows is answered with response_cancel_not_active. false: the reply stays in flight until
   // the client cancels it (up to 3 s).
   bool server_cancels_on_speech = true;
+  // Echo mode, for benchmarks (bench/bench-openai.yaml): once a session is configured, every
+  // input_audio_buffer.append is answered at once with a response.output_audio.delta carrying the same base64 audio,
+  // inside one response and item opened on the first append and never finished. The steps still play. Appends are
+  // then counted (audio_bytes_received) but not recorded one by one, so a long run does not grow the event log.
+  bool echo_audio = false;
 };
 
 // The restaurant side of a booking, for end-to-end tests: greeting, the agent asks, the restaurant confirms with
