@@ -79,20 +79,8 @@ std::optional<unsigned short> port_listened_on_by(pid_t pid) {
 
 std::optional<pid_t> pid_listening_on(unsigned short port) {
   std::set<std::string> inodes;
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
-      if (state != "0A") continue;  // LISTEN
-      const auto colon = local.rfind(':');
-      if (colon == std::string::npos) continue;
-      if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) inodes.insert(inode);
-    }
-  }
+  for (const auto& [inode, listening_port] : listening_sockets())
+    if (listening_port == port) inodes.insert(inode);
   if (inodes.empty()) return std::nullopt;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
