@@ -1,6 +1,7 @@
 // concierge-bench: plays Twilio's side of N concurrent calls against a daemon's /media-stream and reports round-trip
 // latency, frame counts and what the daemon spends per call. See --help.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -21,6 +23,7 @@
 
 #include "concierge/net/asio.hpp"
 #include "daemon_metrics.hpp"
+#include "fake_openai_process.hpp"
 #include "load_generator.hpp"
 #include "process_stats.hpp"
 #include "resampler_figures.hpp"
@@ -45,6 +48,10 @@ constexpr const char* kHelp = R"(concierge-bench: Twilio Media Streams load gene
   --config YAML               the daemon's config (bench/bench.yaml)
   --echo-format F             ECHO_FORMAT for the spawned daemon: pcm16_24k (resampling, default) or mulaw_8k
   --daemon-log FILE           the spawned daemon's output (default concierge-bench-daemon.log)
+  --fake-openai PATH          start fake-openai-server at PATH first (--echo, a free port) and stop it at the end;
+                              the spawned daemon gets FAKE_OPENAI_PORT and FAKE_OPENAI_API_KEY for it (use with
+                              --config bench/bench-openai.yaml); needs --spawn-daemon
+  --fake-openai-log FILE      its output (default concierge-bench-fake-openai.log next to --daemon-log)
   --json FILE                 write the results as JSON (default concierge-bench.json)
   --plot FILE.png             plot latency and CPU per call against the call count (gnuplot)
   --no-resampler-figures      skip measuring the SDK resampler
@@ -62,6 +69,7 @@ struct Args {
   std::string public_domain = "concierge-bench.local";
   std::optional<pid_t> pid;
   std::string spawn_daemon, config, echo_format = "pcm16_24k", daemon_log = "concierge-bench-daemon.log";
+  std::string fake_openai, fake_openai_log;  // the log's default depends on --daemon-log, settled after parsing
   std::string json_path = "concierge-bench.json", plot_path;
   bool resampler_figures = true;
   bool smoke = false;
@@ -110,6 +118,8 @@ Args parse(int argc, char** argv) {
     else if (flag == "--config") a.config = value();
     else if (flag == "--echo-format") a.echo_format = value();
     else if (flag == "--daemon-log") a.daemon_log = value();
+    else if (flag == "--fake-openai") a.fake_openai = value();
+    else if (flag == "--fake-openai-log") a.fake_openai_log = value();
     else if (flag == "--json") a.json_path = value();
     else if (flag == "--plot") a.plot_path = value();
     else if (flag == "--no-resampler-figures") a.resampler_figures = false;
@@ -122,6 +132,11 @@ Args parse(int argc, char** argv) {
   }
   if (a.duration < 0.1) usage_error("--duration must be at least 0.1 s");
   if (!a.spawn_daemon.empty() && a.config.empty()) usage_error("--spawn-daemon needs --config");
+  // The fake exists for the daemon's plugin: it reaches a daemon only through the environment of one we spawn.
+  if (!a.fake_openai.empty() && a.spawn_daemon.empty()) usage_error("--fake-openai needs --spawn-daemon");
+  if (a.fake_openai.empty() && !a.fake_openai_log.empty()) usage_error("--fake-openai-log needs --fake-openai");
+  if (a.fake_openai_log.empty())
+    a.fake_openai_log = (std::filesystem::path(a.daemon_log).parent_path() / "concierge-bench-fake-openai.log").string();
   return a;
 }
 
@@ -159,6 +174,7 @@ bool port_accepts(const std::string& host, const std::string& port) {
 // Starts the daemon and waits until it listens. With port 0 in --url the daemon picks a free port itself and `url`
 // gets the one it chose: no other process (a parallel test) can take a port between our choosing and its binding.
 pid_t spawn_daemon(const Args& args, Url& url) {
+  const pid_t parent = getpid();
   const pid_t child = fork();
   if (child < 0) {
     std::perror("fork");
@@ -171,6 +187,9 @@ pid_t spawn_daemon(const Args& args, Url& url) {
       dup2(log, 2);
       close(log);
     }
+    // As for the fake: if the bench dies without stopping it (a crash, SIGKILL), the kernel sends the daemon SIGTERM.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
     setenv("ECHO_FORMAT", args.echo_format.c_str(), 1);
     setenv("BENCH_PORT", url.port.c_str(), 1);
     setenv("BENCH_AUTH_TOKEN", args.auth_token.c_str(), 1);
@@ -198,6 +217,31 @@ pid_t spawn_daemon(const Args& args, Url& url) {
   std::cerr << "concierge-bench: the daemon did not listen on " << url.host << ":" << url.port << " within 30 s (see "
             << args.daemon_log << ")\n";
   std::exit(1);
+}
+
+// The key the fake demands and the daemon's plugin sends. Set for the daemon explicitly (bench-openai.yaml's default
+// is the same) so that a real OPENAI key or another FAKE_OPENAI_API_KEY in the user's environment cannot mismatch.
+constexpr const char* kFakeOpenAIKey = "sk-bench-key";
+
+// Static storage: std::exit (spawn_daemon's failures, usage errors) destroys it, and its destructor stops the fake,
+// so no error path leaves one running. (A crash or SIGKILL is covered by the child's PR_SET_PDEATHSIG.)
+std::optional<concierge::bench::FakeOpenAIProcess> g_fake_openai;
+
+void start_fake_openai(const Args& args) {
+  try {
+    g_fake_openai = concierge::bench::FakeOpenAIProcess::start(args.fake_openai, kFakeOpenAIKey, args.fake_openai_log,
+                                                               std::chrono::seconds(30));
+  } catch (const std::exception& e) {
+    std::cerr << "concierge-bench: " << e.what() << "\n";
+    std::exit(1);
+  }
+  // Set in our own environment before the fork in spawn_daemon: the daemon inherits it and bench-openai.yaml's
+  // ${FAKE_OPENAI_PORT} resolves to the fake's port.
+  setenv("FAKE_OPENAI_PORT", std::to_string(g_fake_openai->port()).c_str(), 1);
+  setenv("FAKE_OPENAI_API_KEY", kFakeOpenAIKey, 1);
+  std::printf("fake-openai-server %s (pid %d, log %s)\n", g_fake_openai->url().c_str(), int(g_fake_openai->pid()),
+              args.fake_openai_log.c_str());
+  std::fflush(stdout);
 }
 
 void stop_daemon(pid_t child) {
@@ -353,6 +397,7 @@ int main(int argc, char** argv) {
   const Args args = parse(argc, argv);
   Url url = parse_url(args.url);
 
+  if (!args.fake_openai.empty()) start_fake_openai(args);
   std::optional<pid_t> spawned;
   if (!args.spawn_daemon.empty()) spawned = spawn_daemon(args, url);
   const std::string target = "ws://" + url.host + ":" + url.port + url.path;
@@ -436,6 +481,24 @@ int main(int argc, char** argv) {
     if (i + 1 < args.calls.size()) std::this_thread::sleep_for(std::chrono::milliseconds(long(args.pause * 1000)));
   }
   if (spawned) stop_daemon(*spawned);
+  // After the daemon, so that its plugin's sessions end with the daemon rather than being cut off by the fake.
+  bool fake_openai_died = false;
+  if (g_fake_openai) {
+    const auto usage = concierge::bench::sample_process(g_fake_openai->pid());
+    if (const auto ended = g_fake_openai->stop()) {
+      fake_openai_died = true;
+      std::fprintf(stderr, "concierge-bench: fake-openai-server exited during the run (%s); see %s\n", ended->c_str(),
+                   g_fake_openai->log_path().c_str());
+    }
+    nlohmann::json fake{{"url", g_fake_openai->url()}, {"log", g_fake_openai->log_path()}};
+    fake["cpu_seconds"] = usage ? nlohmann::json(usage->cpu_seconds) : nlohmann::json();
+    fake["exited_during_run"] = fake_openai_died;
+    report["fake_openai"] = fake;
+    std::printf("fake-openai-server CPU over the run: %s s\n", usage ? fixed(usage->cpu_seconds, 2).c_str() : "-");
+    // Its summary on SIGTERM: how many sessions the daemon's plugin opened and how much audio it sent.
+    if (const auto last = g_fake_openai->last_log_line(); last.rfind("fake-openai-server:", 0) == 0)
+      std::printf("%s\n", last.c_str());
+  }
 
   print_table(results);
   report["levels"] = nlohmann::json::array();
@@ -450,7 +513,7 @@ int main(int argc, char** argv) {
   }
 
   if (args.smoke) {
-    bool ok = true;
+    bool ok = !fake_openai_died;
     for (const auto& r : results) {
       // Every call connected, streamed to the end, and (nearly) every frame came back unaltered.
       const bool round_trip = r.frames_sent > 0 && r.frames_received * 100 >= r.frames_sent * 95;
