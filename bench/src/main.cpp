@@ -223,7 +223,7 @@ pid_t spawn_daemon(const Args& args, Url& url) {
 // is the same) so that a real OPENAI key or another FAKE_OPENAI_API_KEY in the user's environment cannot mismatch.
 constexpr const char* kFakeOpenAIKey = "sk-bench-key";
 
-// Static storage: std::exit (spawn_daemon's failures, usage errors) destroys it, and its destructor stops the fake,
+// Static storage: std::exit (spawn_daemon's failures) destroys it, and its destructor stops the fake,
 // so no error path leaves one running. (A crash or SIGKILL is covered by the child's PR_SET_PDEATHSIG.)
 std::optional<concierge::bench::FakeOpenAIProcess> g_fake_openai;
 
