@@ -2,7 +2,8 @@
 # The daemon over its limit refuses new calls with 503 and says so in /metrics; under it, it does not.
 #   overload.sh <concierge-host> <bench.yaml>
 # Deterministic: "over the limit" is made certain with a threshold of 100 ns of event-loop lag (a 10 ms timer always
-# runs later than that), and "under" with the default 50 ms on an idle daemon.
+# runs later than that), then with a busy share of 0.01% and lag off (the loop's own 10 ms tick costs more than
+# 1 us), and "under" with the defaults (50 ms, 90%) on an idle daemon.
 set -euo pipefail
 host=$1 config=$2
 work=$(mktemp -d)
@@ -14,8 +15,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAILED: $*"; echo "--- daemon log ---"; tail -20 "$work/daemon.log"; exit 1; }
 
-start_daemon() {  # $1: BENCH_OVERLOAD_LAG_MS
-  BENCH_OVERLOAD_LAG_MS=$1 ECHO_FORMAT=mulaw_8k "$host" --config "$config" --port 0 --log-level INFO \
+start_daemon() {  # $1: BENCH_OVERLOAD_LAG_MS, $2: BENCH_OVERLOAD_BUSY (default 0.9)
+  BENCH_OVERLOAD_LAG_MS=$1 BENCH_OVERLOAD_BUSY=${2:-0.9} ECHO_FORMAT=mulaw_8k "$host" --config "$config" --port 0 --log-level INFO \
     > "$work/daemon.log" 2>&1 &
   pid=$!
   port=""
@@ -56,9 +57,20 @@ lag_count=$(metric concierge_event_loop_lag_milliseconds_count)
 grep -q "Overloaded: the event loop" "$work/daemon.log" || fail "no overload warning in the log"
 stop_daemon
 
+# Over the busy limit, lag off.
+start_daemon 0 0.0001
+for _ in $(seq 200); do [[ "$(metric concierge_overloaded)" == 1 ]] && break; sleep 0.02; done
+[[ "$(metric concierge_overloaded)" == 1 ]] || fail "concierge_overloaded is not 1 with a 0.01% busy limit"
+busy=$(metric concierge_event_loop_busy_ratio)
+awk -v b="$busy" 'BEGIN { exit !(b > 0.0001 && b < 0.5) }' || fail "concierge_event_loop_busy_ratio $busy on an idle daemon"
+status=$(post_call)
+[[ $status == 503 ]] || fail "POST /calls answered $status, not 503, over the busy limit"
+grep -q '% busy and' "$work/body" || fail "503 body does not give the busy share: $(cat "$work/body")"
+stop_daemon
+
 # Under it: the same requests get the normal answers.
 start_daemon 50
-sleep 0.1
+sleep 1.5  # over a second of idle ticks: the busy share has settled near 0
 [[ "$(metric concierge_overloaded)" == 0 ]] || fail "concierge_overloaded is not 0 on an idle daemon"
 status=$(post_call)
 [[ $status == 201 ]] || fail "POST /calls on an idle daemon answered $status: $(cat "$work/body")"

@@ -41,4 +41,49 @@ TEST(OverloadState, ZeroThresholdNeverOverloads) {
   EXPECT_FALSE(state.overloaded);
 }
 
+TEST(OverloadState, ABusyLoopOverloadsWithoutLagAndClearsASecondAfterItCalms) {
+  OverloadState state;
+  state.threshold_ms = 50;
+  state.busy_threshold = 0.9;
+  const auto t0 = OverloadState::Clock::time_point{} + 100s;
+  auto at = t0;
+  // Idle: 10 ms ticks costing 20 us of CPU each.
+  for (int i = 0; i < 200; ++i, at += 10ms) {
+    state.note_busy(20e-6, 0.01);
+    EXPECT_FALSE(state.observe(1, at));
+  }
+  EXPECT_LT(state.busy, 0.01);
+  // 95% busy, the timer still on time: the smoothed share crosses 90% after ~2.9 time constants (~2.9 s).
+  int ticks_to_overload = 0;
+  for (; ticks_to_overload < 1000 && !state.overloaded; ++ticks_to_overload, at += 10ms) {
+    state.note_busy(0.0095, 0.01);
+    state.observe(2, at);
+  }
+  EXPECT_TRUE(state.overloaded);
+  EXPECT_GT(ticks_to_overload, 150);  // a short burst of work does not refuse calls
+  EXPECT_LT(ticks_to_overload, 400);
+  EXPECT_GT(state.busy, 0.9);
+  // 85% busy: the share falls under 90% and, a second later, the refusals stop.
+  for (int i = 0; i < 600 && state.overloaded; ++i, at += 10ms) {
+    state.note_busy(0.0085, 0.01);
+    state.observe(2, at);
+  }
+  EXPECT_FALSE(state.overloaded);
+  EXPECT_LT(state.busy, 0.9);
+}
+
+TEST(OverloadState, BusyShareIsClampedAndZeroThresholdIsOff) {
+  OverloadState state;
+  state.threshold_ms = 0;
+  state.busy_threshold = 0;
+  const auto t0 = OverloadState::Clock::time_point{} + 100s;
+  state.note_busy(5.0, 2.0);  // more CPU than wall time (a coarse clock) counts as 100%; 2 s > the window: all of it
+  EXPECT_DOUBLE_EQ(state.busy, 1.0);
+  EXPECT_FALSE(state.observe(1, t0));  // busy, but the threshold is off
+  state.note_busy(0.01, 0);  // no wall time: ignored
+  EXPECT_DOUBLE_EQ(state.busy, 1.0);
+  state.note_busy(0, 0.01);  // a quiet tick moves it 1% of the way
+  EXPECT_NEAR(state.busy, 0.99, 1e-12);
+}
+
 }  // namespace

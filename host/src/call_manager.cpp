@@ -101,10 +101,11 @@ void CallManager::remember(std::shared_ptr<CallRecord> record) {
 CallManager::Reply CallManager::start(const TaskRequest& request) {
   if (services_.metrics.overload.overloaded) {
     ++services_.metrics.calls_refused_overload;
-    char lag[32];
-    std::snprintf(lag, sizeof lag, "%.1f", services_.metrics.overload.last_lag_ms);
-    return {503, {{"error", std::string("the daemon is overloaded (its event loop is running ") + lag +
-                                " ms behind); calls in progress carry on, new calls are refused until it catches up; "
+    char load[96];
+    std::snprintf(load, sizeof load, "its event loop is %.0f%% busy and %.1f ms behind",
+                  100 * services_.metrics.overload.busy, services_.metrics.overload.last_lag_ms);
+    return {503, {{"error", std::string("the daemon is overloaded (") + load +
+                                "); calls in progress carry on, new calls are refused until it catches up; "
                                 "try again shortly"},
                   {"overloaded", true}}};
   }
@@ -228,14 +229,20 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_calls_refused_total", "Calls refused because the daemon was at its limit.",
           m.calls_refused_capacity);
   counter("concierge_calls_refused_overload_total",
-          "New calls and media streams refused because the daemon was overloaded (event loop lag).",
+          "New calls and media streams refused because the daemon was overloaded (event loop lag or busy share).",
           m.calls_refused_overload);
-  out += "# HELP concierge_overloaded 1 while the daemon refuses new calls because its event loop lags.\n"
+  out += "# HELP concierge_overloaded 1 while the daemon refuses new calls because its event loop lags or is too busy.\n"
          "# TYPE concierge_overloaded gauge\n";
   out += std::string("concierge_overloaded ") + (m.overload.overloaded ? "1" : "0") + "\n";
   out += "# HELP concierge_overload_lag_threshold_milliseconds server.overload_lag_ms (0: off).\n"
          "# TYPE concierge_overload_lag_threshold_milliseconds gauge\n";
   out += "concierge_overload_lag_threshold_milliseconds " + std::to_string(m.overload.threshold_ms) + "\n";
+  out += "# HELP concierge_event_loop_busy_ratio Share of wall time the event loop's thread spends working, smoothed "
+         "over ~1 s.\n# TYPE concierge_event_loop_busy_ratio gauge\n";
+  out += "concierge_event_loop_busy_ratio " + std::to_string(m.overload.busy) + "\n";
+  out += "# HELP concierge_overload_busy_threshold_ratio server.overload_busy_ratio (0: off).\n"
+         "# TYPE concierge_overload_busy_threshold_ratio gauge\n";
+  out += "concierge_overload_busy_threshold_ratio " + std::to_string(m.overload.busy_threshold) + "\n";
   m.loop_lag_ms.render(out, "concierge_event_loop_lag_milliseconds",
                        "How late the event loop ran its 10 ms timer: how long work waits on a busy loop.");
   counter("concierge_interruptions_total", "Barge-ins: the callee spoke over the agent.", m.interruptions);

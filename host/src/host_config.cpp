@@ -162,7 +162,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   root.allow_only({"server", "log_level", "plugin_dir", "calls", "plugins"});
 
   const ConfigNode server = root.child("server");
-  server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms"});
+  server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
+                     "overload_busy_ratio"});
   config.server_host = server.get_string("host", "");
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
@@ -170,6 +171,7 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   config.max_concurrent_calls = static_cast<std::size_t>(server.get_int("max_concurrent_calls", 1000, 1, 100000));
   config.max_message_bytes = static_cast<std::size_t>(server.get_int("max_message_bytes", 65536, 1024, 64 << 20));
   config.overload_lag_ms = server.get_double("overload_lag_ms", 50, 0, 60000);
+  config.overload_busy_ratio = server.get_double("overload_busy_ratio", 0.9, 0, 1);
 
   const std::string level = root.get_string("log_level", "INFO");
   const auto parsed_level = parse_log_level(level);

@@ -17,6 +17,8 @@
 //     max_message_bytes: 65536                 1024..67108864 (HTTP bodies and WebSocket messages)
 //     overload_lag_ms: 50                      0..60000; while the event loop runs this far behind (a 10 ms
 //                                              timer's lateness), new calls are refused with 503; 0 = never
+//     overload_busy_ratio: 0.9                 0..1; and while the event loop's thread works more than this share
+//                                              of the time (smoothed over ~1 s); 0 = never
 //   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
 //   plugin_dir: ""                             "" = <folder of the executable>/../plugins; relative = to the
 //                                              config file's folder
@@ -73,6 +75,7 @@ struct HostConfig {
   std::size_t max_concurrent_calls = 1000;
   std::size_t max_message_bytes = 65536;
   double overload_lag_ms = 50;  // 0 = never refuse calls for load
+  double overload_busy_ratio = 0.9;  // 0 = never refuse calls for the loop's busy share
   LogLevel log_level = LogLevel::info;
   std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
   std::chrono::seconds call_time_limit{180};

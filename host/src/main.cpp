@@ -1,4 +1,6 @@
 // concierge-host: loads the configured plugins and bridges them, serving the HTTP API and the media streams.
+#include <time.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -224,8 +226,8 @@ int main(int argc, char** argv) {
       // is then refused at its start message.
       if (metrics.overload.overloaded && metrics.calls_awaiting_media <= 0) {
         ++metrics.calls_refused_overload;
-        return HttpResponse::json_error(503, "the daemon is overloaded (its event loop is running behind); new calls "
-                                             "are refused until it catches up");
+        return HttpResponse::json_error(503, "the daemon is overloaded (its event loop is running behind or too busy); "
+                                             "new calls are refused until it catches up");
       }
       return telephony_provider->check_media_stream_upgrade(request);
     };
@@ -249,6 +251,15 @@ int main(int argc, char** argv) {
       // The event loop's lag: a 10 ms timer's lateness is how long any frame waits behind the loop's other work.
       // Over server.overload_lag_ms the daemon refuses new calls (see OverloadState) and says so in /metrics.
       metrics.overload.threshold_ms = config.overload_lag_ms;
+      metrics.overload.busy_threshold = config.overload_busy_ratio;
+      // The timer's handler runs on the loop's thread, so that thread's CPU clock is the loop's working time.
+      auto thread_cpu_seconds = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+      };
+      double last_cpu = thread_cpu_seconds();
+      auto last_tick = std::chrono::steady_clock::now();
       asio::steady_timer lag_timer(io);
       constexpr auto kLagPeriod = std::chrono::milliseconds(10);
       std::function<void()> arm_lag_timer = [&] {
@@ -257,13 +268,19 @@ int main(int argc, char** argv) {
           const auto now = std::chrono::steady_clock::now();
           const double lag_ms = std::chrono::duration<double, std::milli>(now - lag_timer.expiry()).count();
           metrics.loop_lag_ms.observe(lag_ms);
+          const double cpu = thread_cpu_seconds();
+          metrics.overload.note_busy(cpu - last_cpu, std::chrono::duration<double>(now - last_tick).count());
+          last_cpu = cpu;
+          last_tick = now;
           if (metrics.overload.observe(lag_ms, now)) {
             if (metrics.overload.overloaded)
             {
-              char text[160];
+              char text[200];
               std::snprintf(text, sizeof text,
-                            "Overloaded: the event loop is %.3g ms behind (limit %g ms); refusing new calls, %zu carry on",
-                            lag_ms, config.overload_lag_ms, calls.active_calls());
+                            "Overloaded: the event loop is %.3g ms behind (limit %g ms) and %.0f%% busy (limit %.0f%%); "
+                            "refusing new calls, %zu carry on",
+                            lag_ms, config.overload_lag_ms, 100 * metrics.overload.busy,
+                            100 * config.overload_busy_ratio, calls.active_calls());
               log->warning(text);
             }
             else

@@ -249,7 +249,7 @@ TEST(HostConfigErrors, UnknownTopLevelKey) {
 TEST(HostConfigErrors, UnknownServerKey) {
   EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
-            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms)");
+            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio)");
 }
 
 TEST(HostConfigErrors, UnknownPluginChoiceKey) {
