@@ -163,7 +163,7 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
 
   const ConfigNode server = root.child("server");
   server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
-                     "overload_busy_ratio"});
+                     "overload_busy_ratio", "nice"});
   config.server_host = server.get_string("host", "");
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
@@ -172,6 +172,7 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   config.max_message_bytes = static_cast<std::size_t>(server.get_int("max_message_bytes", 65536, 1024, 64 << 20));
   config.overload_lag_ms = server.get_double("overload_lag_ms", 50, 0, 60000);
   config.overload_busy_ratio = server.get_double("overload_busy_ratio", 0.9, 0, 1);
+  config.nice = static_cast<int>(server.get_int("nice", 0, -20, 19));
 
   const std::string level = root.get_string("log_level", "INFO");
   const auto parsed_level = parse_log_level(level);

@@ -19,6 +19,9 @@
 //                                              timer's lateness), new calls are refused with 503; 0 = never
 //     overload_busy_ratio: 0.9                 0..1; and while the event loop's thread works more than this share
 //                                              of the time (smoothed over ~1 s); 0 = never
+//     nice: 0                                  -20..19; the daemon's scheduling niceness (0 = as started). Below 0
+//                                              the media loop wins the CPU from batch work on the same box (needs
+//                                              root or CAP_SYS_NICE; without it a warning and the inherited one)
 //   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
 //   plugin_dir: ""                             "" = <folder of the executable>/../plugins; relative = to the
 //                                              config file's folder
@@ -76,6 +79,7 @@ struct HostConfig {
   std::size_t max_message_bytes = 65536;
   double overload_lag_ms = 50;  // 0 = never refuse calls for load
   double overload_busy_ratio = 0.9;  // 0 = never refuse calls for the loop's busy share
+  int nice = 0;                      // scheduling niceness to set at start; 0 = leave as started
   LogLevel log_level = LogLevel::info;
   std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
   std::chrono::seconds call_time_limit{180};

@@ -44,6 +44,9 @@ TEST(HostConfig, MinimalFileGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.public_domain, "");
   EXPECT_EQ(c.max_concurrent_calls, 1000u);
   EXPECT_EQ(c.max_message_bytes, 65536u);
+  EXPECT_DOUBLE_EQ(c.overload_lag_ms, 50);
+  EXPECT_DOUBLE_EQ(c.overload_busy_ratio, 0.9);
+  EXPECT_EQ(c.nice, 0);
   EXPECT_EQ(c.log_level, LogLevel::info);
   EXPECT_EQ(c.plugin_dir, concierge::host::default_plugin_dir());
   EXPECT_EQ(c.call_time_limit, std::chrono::seconds(180));
@@ -82,6 +85,8 @@ TEST(HostConfig, EveryValueSet) {
       "  max_concurrent_calls: 5\n"
       "  max_message_bytes: 2048\n"
       "  overload_lag_ms: 12.5\n"
+      "  overload_busy_ratio: 0.75\n"
+      "  nice: -5\n"
       "log_level: warning\n"
       "plugin_dir: ../lib/concierge/plugins\n"
       "calls:\n"
@@ -96,6 +101,8 @@ TEST(HostConfig, EveryValueSet) {
   EXPECT_EQ(c.max_concurrent_calls, 5u);
   EXPECT_EQ(c.max_message_bytes, 2048u);
   EXPECT_DOUBLE_EQ(c.overload_lag_ms, 12.5);
+  EXPECT_DOUBLE_EQ(c.overload_busy_ratio, 0.75);
+  EXPECT_EQ(c.nice, -5);
   EXPECT_EQ(c.log_level, LogLevel::warning);
   EXPECT_EQ(c.plugin_dir, "/etc/lib/concierge/plugins");  // relative to the config file's folder
   EXPECT_EQ(c.call_time_limit, std::chrono::seconds(60));
@@ -249,7 +256,7 @@ TEST(HostConfigErrors, UnknownTopLevelKey) {
 TEST(HostConfigErrors, UnknownServerKey) {
   EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
-            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio)");
+            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice)");
 }
 
 TEST(HostConfigErrors, UnknownPluginChoiceKey) {
@@ -348,6 +355,13 @@ TEST(HostConfigErrors, MaxConcurrentCallsZero) {
             "/etc/concierge/test.yaml: server.max_concurrent_calls (line 2): must be between 1 and 100000, found 0");
 }
 
+TEST(HostConfigErrors, OverloadAndNiceOutOfRange) {
+  EXPECT_EQ(error_of("server:\n  overload_busy_ratio: 1.5\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.overload_busy_ratio (line 2): must be between 0 and 1, found 1.5");
+  EXPECT_EQ(error_of("server:\n  nice: -21\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.nice (line 2): must be between -20 and 19, found -21");
+}
+
 TEST(HostConfigErrors, MaxMessageBytesTooSmall) {
   EXPECT_EQ(error_of("server:\n  max_message_bytes: 100\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.max_message_bytes (line 2): must be between 1024 and 67108864, found "
@@ -356,7 +370,7 @@ TEST(HostConfigErrors, MaxMessageBytesTooSmall) {
 
 TEST(HostConfigErrors, OverloadLagOutOfRange) {
   EXPECT_EQ(error_of("server:\n  overload_lag_ms: -1\n" + std::string(kPlugins)),
-            "/etc/concierge/test.yaml: server.overload_lag_ms (line 2): must be between 0.000000 and 60000.000000");
+            "/etc/concierge/test.yaml: server.overload_lag_ms (line 2): must be between 0 and 60000, found -1");
   EXPECT_EQ(error_of("server:\n  overload_lag_ms: soon\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.overload_lag_ms (line 2): expected a number, found \"soon\"");
 }

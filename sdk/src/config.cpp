@@ -1,6 +1,7 @@
 #include "concierge/config.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 namespace concierge {
@@ -117,8 +118,15 @@ double ConfigNode::get_double(std::string_view key, double default_value, double
   } catch (const YAML::BadConversion&) {
     fail(key, "expected a number, found " + describe(value));
   }
-  if (!(parsed >= min && parsed <= max))
-    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  if (!(parsed >= min && parsed <= max)) {
+    // Shortest form (0.9, 60000, 1.5), not std::to_string's six decimals.
+    auto shown = [](double v) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.10g", v);
+      return std::string(text);
+    };
+    fail(key, "must be between " + shown(min) + " and " + shown(max) + ", found " + shown(parsed));
+  }
   return parsed;
 }
 

@@ -3,6 +3,9 @@
 #include <signal.h>
 
 #include <fstream>
+#include <vector>
+#include <sstream>
+#include <iterator>
 
 #include "integration.hpp"
 
@@ -86,6 +89,22 @@ TEST(DaemonStartup, PrintsWhatTheSeedsUsersLookFor) {
   EXPECT_NE(out.find("Public domain: NOT CONFIGURED"), std::string::npos) << out;
   EXPECT_NE(out.find("simulated-telephony 1."), std::string::npos) << out;
   EXPECT_NE(out.find("Application startup complete."), std::string::npos) << out;
+}
+
+// server.nice is applied to the daemon (and so to every thread it starts later). A positive value needs no
+// privilege, so the test can run anywhere; a refused one is a warning, not a failure to start.
+TEST(DaemonStartup, AppliesServerNice) {
+  Daemon daemon(config_path("fast.yaml"), {{"NICE", "7"}});
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  std::ifstream stat("/proc/" + std::to_string(daemon.process().pid()) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the parenthesised command name: state is field 3, nice is field 19.
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+  ASSERT_GT(f.size(), 17u) << line;
+  EXPECT_EQ(f[16], "7") << line;
+  EXPECT_NE(daemon.output().find("Running at nice 7"), std::string::npos) << daemon.output();
 }
 
 TEST(DaemonCalls, HangUpEndsARunningCallAsCanceled) {
