@@ -15,16 +15,18 @@
 //   8 -> 24 kHz: 144 taps (48 per phase), delay 2.98 ms, 997 Hz SNR ~93 dB;  24 -> 8 kHz: 144 taps, 2.98 ms,
 //   5 kHz suppressed >= 90 dB;  8 <-> 16 kHz: 96 taps, 2.97 ms.
 // Cost: 48 multiply-adds per 24 kHz output sample going up, 144 per 8 kHz sample going down: ~23,000 per 20 ms frame
-// and direction, in float with 8-wide vectors (AVX+FMA where the CPU has it, chosen at load time; SSE2 otherwise).
+// and direction, in float with 8-wide vectors (AVX+FMA where the CPU has it, chosen per resampler; SSE2 otherwise).
 // State: the K-1 newest inputs and one block of converted input: ~2-3 KiB per direction (libsoxr: ~60 KiB).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <numbers>
 #include <numeric>
+#include <string_view>
 #include <vector>
 
 #include "resampler_engine.hpp"
@@ -117,7 +119,7 @@ std::shared_ptr<const FilterBank> filter_bank(std::uint32_t up, std::uint32_t do
 
 using Vec8 = float __attribute__((vector_size(32)));
 // GCC warns that passing 32-byte vectors by value differs with and without AVX; these helpers are internal and
-// always inlined into filter_block, so no call with either ABI exists.
+// always inlined into filter_block_body, so no call with either ABI exists.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 [[gnu::always_inline]] inline Vec8 load8(const float* p) {
@@ -202,13 +204,11 @@ template <std::uint32_t L>
 }
 
 // The inner loop over one block: outputs for every (input, phase) position inside the block's `count` new inputs.
-// `window` points at the K-1 older inputs followed by the block. Compiled twice, for AVX+FMA and for the x86-64
-// baseline, and picked once at load time: the dispatch is per block, not per sample.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("fma", "default")))
-#endif
-std::size_t filter_block(const FilterBank& bank, const float* window, std::size_t count, std::size_t& input,
-                         std::uint32_t& phase, std::int16_t* out) {
+// `window` points at the K-1 older inputs followed by the block. Compiled twice below, for AVX+FMA and for the
+// x86-64 baseline (SSE2); each resampler picks one when it is made, so the dispatch is per block, not per sample.
+[[gnu::always_inline]] inline std::size_t filter_block_body(const FilterBank& bank, const float* window,
+                                                            std::size_t count, std::size_t& input,
+                                                            std::uint32_t& phase, std::int16_t* out) {
   const std::size_t per_phase = bank.taps_per_phase;
   const float* coefficients = bank.coefficients.data();
   std::size_t produced = 0;
@@ -241,6 +241,34 @@ std::size_t filter_block(const FilterBank& bank, const float* window, std::size_
   return produced;
 }
 
+using FilterBlock = std::size_t (*)(const FilterBank&, const float*, std::size_t, std::size_t&, std::uint32_t&,
+                                    std::int16_t*);
+
+std::size_t filter_block_baseline(const FilterBank& bank, const float* window, std::size_t count, std::size_t& input,
+                                  std::uint32_t& phase, std::int16_t* out) {
+  return filter_block_body(bank, window, count, input, phase, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CONCIERGE_RESAMPLER_FMA 1
+__attribute__((target("avx,fma"))) std::size_t filter_block_fma(const FilterBank& bank, const float* window,
+                                                                 std::size_t count, std::size_t& input,
+                                                                 std::uint32_t& phase, std::int16_t* out) {
+  return filter_block_body(bank, window, count, input, phase, out);
+}
+#endif
+
+// AVX+FMA where the CPU has it. CONCIERGE_RESAMPLER_KERNEL=baseline forces the SSE2 build, so that a machine with
+// FMA can test the other one too (sdk/tests/resampler_test.cpp).
+FilterBlock choose_filter_block() {
+  const char* forced = std::getenv("CONCIERGE_RESAMPLER_KERNEL");
+  if (forced && std::string_view(forced) == "baseline") return filter_block_baseline;
+#ifdef CONCIERGE_RESAMPLER_FMA
+  if (__builtin_cpu_supports("avx") && __builtin_cpu_supports("fma")) return filter_block_fma;
+#endif
+  return filter_block_baseline;
+}
+
 class PolyphaseEngine final : public Resampler::Engine {
  public:
   PolyphaseEngine(std::uint32_t input_rate, std::uint32_t output_rate, std::shared_ptr<const FilterBank> bank)
@@ -248,7 +276,8 @@ class PolyphaseEngine final : public Resampler::Engine {
         out_rate_(output_rate),
         bank_(std::move(bank)),
         history_(bank_->taps_per_phase - 1 + kBlock, 0.0f),
-        flush_inputs_((bank_->taps - 1) / 2 / bank_->up + 1) {}
+        flush_inputs_((bank_->taps - 1) / 2 / bank_->up + 1),
+        filter_block_(choose_filter_block()) {}
 
   ResamplerEngine kind() const override { return ResamplerEngine::polyphase_fir; }
   std::uint32_t input_rate() const override { return in_rate_; }
@@ -269,7 +298,7 @@ class PolyphaseEngine final : public Resampler::Engine {
       const std::size_t count = std::min(in.size(), kBlock);
       float* block = history_.data() + older;
       for (std::size_t i = 0; i < count; ++i) block[i] = in[i];
-      produced += filter_block(*bank_, history_.data(), count, input_, phase_, out.data() + produced);
+      produced += filter_block_(*bank_, history_.data(), count, input_, phase_, out.data() + produced);
       input_ -= count;  // the next output's input index, now relative to the next block
       std::memmove(history_.data(), history_.data() + count, older * sizeof(float));
       in = in.subspan(count);
@@ -297,6 +326,7 @@ class PolyphaseEngine final : public Resampler::Engine {
   std::shared_ptr<const FilterBank> bank_;
   std::vector<float> history_;  // K-1 older inputs, then the block being filtered
   std::size_t flush_inputs_;    // zeros that carry the delay line out: ceil(group delay / L) inputs
+  FilterBlock filter_block_;    // the AVX+FMA or the baseline build of the inner loop
   std::size_t input_ = 0;       // the next output's input index within the current block
   std::uint32_t phase_ = 0;     // and its phase
   std::uint64_t in_total_ = 0;
