@@ -12,11 +12,13 @@
 //   passband to 0.85 (3.4 kHz: the telephone band keeps its top), stopband from 1.10 (4.4 kHz: a 4.5 kHz tone going
 //   down to 8 kHz would fold to 3.5 kHz, so it must be gone), stopband attenuation >= ~93 dB (16-bit signal).
 // Measured (sdk/tests/resampler_test.cpp asserts; concierge-bench prints), 20 ms frames:
-//   8 -> 24 kHz: 144 taps (48 per phase), delay 2.98 ms, 997 Hz SNR ~93 dB;  24 -> 8 kHz: 144 taps, 2.98 ms,
-//   5 kHz suppressed >= 90 dB;  8 <-> 16 kHz: 96 taps, 2.97 ms.
+//   8 -> 24 kHz: 144 taps (48 per phase), delay 2.98 ms, 997 Hz SNR 94.4 dB;  24 -> 8 kHz: 144 taps, 2.98 ms,
+//   SNR 95.9 dB, 5 kHz suppressed 92.4 dB (the 16-bit floor);  8 <-> 16 kHz: 96 taps, 2.97 ms, 94.2 / 95.5 dB.
 // Cost: 48 multiply-adds per 24 kHz output sample going up, 144 per 8 kHz sample going down: ~23,000 per 20 ms frame
-// and direction, in float with 8-wide vectors (AVX+FMA where the CPU has it, chosen per resampler; SSE2 otherwise).
-// State: the K-1 newest inputs and one block of converted input: ~2-3 KiB per direction (libsoxr: ~60 KiB).
+// and direction, in float with 8-wide vectors (AVX+FMA where the CPU has it, chosen per resampler; SSE2 otherwise):
+// 1.0 / 0.9 us per frame (8 -> 24 / 24 -> 8 kHz) with AVX+FMA, 3.5 / 2.8 us on the SSE2 build; libsoxr 1.6 us hot,
+// 2.1 us with 1,000 resamplers' state cold in cache.
+// State: the K-1 newest inputs and one block of converted input: ~3 KiB per direction (libsoxr: ~40 KiB).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
