@@ -84,7 +84,9 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
   for (const auto& entry : record["status_history"]) history.push_back(entry["status"]);
   EXPECT_NE(std::find(history.begin(), history.end(), "in-progress"), history.end()) << record.dump();
   // Agent audio reached the line (with one mark per chunk echoed), if the voice model spoke.
-  if (calls[0].agent_bytes_received > 0) EXPECT_FALSE(calls[0].marks_echoed.empty());
+  if (calls[0].agent_bytes_received > 0) {
+    EXPECT_FALSE(calls[0].marks_echoed.empty());
+  }
 }
 
 }  // namespace
