@@ -238,7 +238,7 @@ std::string CallManager::prometheus_metrics() const {
          "# TYPE concierge_overload_lag_threshold_milliseconds gauge\n";
   out += "concierge_overload_lag_threshold_milliseconds " + std::to_string(m.overload.threshold_ms) + "\n";
   out += "# HELP concierge_event_loop_busy_ratio Share of wall time the event loop's thread spends working, smoothed "
-         "over ~1 s.\n# TYPE concierge_event_loop_busy_ratio gauge\n";
+         "over ~0.3 s.\n# TYPE concierge_event_loop_busy_ratio gauge\n";
   out += "concierge_event_loop_busy_ratio " + std::to_string(m.overload.busy) + "\n";
   out += "# HELP concierge_overload_busy_threshold_ratio server.overload_busy_ratio (0: off).\n"
          "# TYPE concierge_overload_busy_threshold_ratio gauge\n";

@@ -18,7 +18,7 @@
 //     overload_lag_ms: 50                      0..60000; while the event loop runs this far behind (a 10 ms
 //                                              timer's lateness), new calls are refused with 503; 0 = never
 //     overload_busy_ratio: 0.9                 0..1; and while the event loop's thread works more than this share
-//                                              of the time (smoothed over ~1 s); 0 = never
+//                                              of the time (smoothed over ~0.3 s); 0 = never
 //     nice: 0                                  -20..19; the daemon's scheduling niceness (0 = as started). Below 0
 //                                              the media loop wins the CPU from batch work on the same box (needs
 //                                              root or CAP_SYS_NICE; without it a warning and the inherited one)
