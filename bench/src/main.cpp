@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -55,6 +56,11 @@ constexpr const char* kHelp = R"(concierge-bench: Twilio Media Streams load gene
   --json FILE                 write the results as JSON (default concierge-bench.json)
   --plot FILE.png             plot latency and CPU per call against the call count (gnuplot)
   --no-resampler-figures      skip measuring the SDK resampler
+  --find-limit                after the --calls levels, search for the largest N that holds: every call
+                              connected, no frame lost, round-trip p99 under --hold-p99-ms, real time kept
+                              (doubling past the largest level that held, then halving the gap to ~5%)
+  --hold-p99-ms MS            the p99 that "holds" means for --find-limit (default 5)
+  --max-calls N               --find-limit goes no higher (default 10000)
   --smoke                     CI mode: 2 calls for 3 s; exit 1 unless frames round-trip
   --help
 )";
@@ -73,6 +79,9 @@ struct Args {
   std::string json_path = "concierge-bench.json", plot_path;
   bool resampler_figures = true;
   bool smoke = false;
+  bool find_limit = false;
+  double hold_p99_ms = 5;
+  unsigned max_calls = 10000;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -124,6 +133,9 @@ Args parse(int argc, char** argv) {
     else if (flag == "--plot") a.plot_path = value();
     else if (flag == "--no-resampler-figures") a.resampler_figures = false;
     else if (flag == "--smoke") a.smoke = true;
+    else if (flag == "--find-limit") a.find_limit = true;
+    else if (flag == "--hold-p99-ms") a.hold_p99_ms = number(value());
+    else if (flag == "--max-calls") a.max_calls = static_cast<unsigned>(std::max(1.0, number(value())));
     else usage_error("unknown option " + flag);
   }
   if (a.smoke) {
@@ -453,8 +465,8 @@ int main(int argc, char** argv) {
               options.daemon_pid ? std::to_string(*options.daemon_pid).c_str() : "unknown (no CPU/memory figures)");
 
   std::vector<LevelResult> results;
-  for (std::size_t i = 0; i < args.calls.size(); ++i) {
-    const unsigned n = args.calls[i];
+  // One level: N calls, then what the daemon's /metrics say about it.
+  auto run_one = [&](unsigned n) {
     options.ramp_seconds = args.ramp ? *args.ramp : std::min(5.0, 0.5 + 0.002 * n);
     if (args.smoke && !args.ramp) options.ramp_seconds = 0.2;
     std::printf("level: %u calls, %.1f s each (ramp %.1f s)...\n", n, args.duration, options.ramp_seconds);
@@ -485,7 +497,39 @@ int main(int argc, char** argv) {
       const auto refused_after = concierge::bench::parse_value(*metrics_after, refused);
       if (refused_before && refused_after) results.back().refused_overload = *refused_after - *refused_before;
     }
-    if (i + 1 < args.calls.size()) std::this_thread::sleep_for(std::chrono::milliseconds(long(args.pause * 1000)));
+  };
+  auto pause = [&] { std::this_thread::sleep_for(std::chrono::milliseconds(long(args.pause * 1000))); };
+  for (std::size_t i = 0; i < args.calls.size(); ++i) {
+    run_one(args.calls[i]);
+    if (i + 1 < args.calls.size() || args.find_limit) pause();
+  }
+  // What "holds" means: the issue's bar for a level, checked on what was measured.
+  auto holds = [&](const LevelResult& r) {
+    return r.connected == r.calls && r.closed_early == 0 && r.frames_lost == 0 && r.frames_sent > 0 &&
+           r.latency_p99_ms < args.hold_p99_ms && (!r.realtime_ratio || *r.realtime_ratio >= 0.98);
+  };
+  std::optional<unsigned> largest_holding;
+  if (args.find_limit) {
+    unsigned good = 0, bad = 0;  // 0: none seen
+    for (const auto& r : results) {
+      if (holds(r)) good = std::max(good, r.calls);
+      else if (bad == 0 || r.calls < bad) bad = r.calls;
+    }
+    if (bad != 0 && bad <= good) bad = 0;  // a noisy level below one that held: search above the held one
+    auto probe = [&](unsigned n) {
+      std::printf("find-limit: trying %u calls (held: %u, failed: %s)\n", n, good,
+                  bad ? std::to_string(bad).c_str() : "-");
+      run_one(n);
+      pause();
+      if (holds(results.back())) good = std::max(good, n);
+      else bad = n;
+    };
+    while (bad == 0 && good < args.max_calls) probe(std::min(args.max_calls, good ? good * 2 : 10));
+    // Halve the gap until it is within ~5% (and 10 calls) of what held.
+    while (bad != 0 && bad > good + std::max(10u, good / 20)) probe(good + (bad - good) / 2);
+    if (good) largest_holding = good;
+    std::sort(results.begin(), results.end(),
+              [](const LevelResult& a, const LevelResult& b) { return a.calls < b.calls; });
   }
   if (spawned) stop_daemon(*spawned);
   // After the daemon, so that its plugin's sessions end with the daemon rather than being cut off by the fake.
@@ -508,6 +552,15 @@ int main(int argc, char** argv) {
   }
 
   print_table(results);
+  if (args.find_limit) {
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "largest N that holds (all connected, none lost, round-trip p99 < %g ms, real time kept): %s\n",
+                  args.hold_p99_ms, largest_holding ? std::to_string(*largest_holding).c_str() : "none");
+    std::fputs(line, stdout);
+    report["largest_holding"] = {{"calls", largest_holding ? nlohmann::json(*largest_holding) : nlohmann::json()},
+                                 {"p99_under_ms", args.hold_p99_ms}};
+  }
   report["levels"] = nlohmann::json::array();
   for (const auto& r : results) report["levels"].push_back(to_json(r));
   if (!args.json_path.empty()) {

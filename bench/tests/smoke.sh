@@ -7,6 +7,9 @@
 #     starts on a port the fake picks itself, hands to the daemon and stops)
 #   smoke.sh openai-errors <concierge-bench> <concierge-host> <bench-openai.yaml> <fake-openai-server>
 #     (--fake-openai's failures: each a clear error, and no fake left running)
+#   smoke.sh find-limit <concierge-bench> <concierge-bench-echo-server>
+#     (--find-limit against the echo server: with a bar every level clears it doubles up to --max-calls; with one
+#     none can clear it says so; speed is never asserted)
 set -euo pipefail
 mode=$1 bench=$2
 work=$(mktemp -d)
@@ -25,6 +28,27 @@ if [[ $mode == echo ]]; then
   for _ in $(seq 100); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.05; done
   port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/server.out")
   "$bench" --smoke --no-resampler-figures --url "ws://127.0.0.1:$port/media-stream" --json "$work/result.json"
+elif [[ $mode == find-limit ]]; then
+  "$3" --port 0 > "$work/server.out" &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/server.out")
+  common=(--no-resampler-figures --url "ws://127.0.0.1:$port/media-stream" --calls 3 --find-limit --max-calls 12
+          --duration 1 --pause 0.3)
+  # A 10 s p99 bar: every level holds (a level failing it would also fail the smoke runs), so the search doubles
+  # 3 -> 6 -> 12 and stops at --max-calls.
+  "$bench" "${common[@]}" --hold-p99-ms 10000 --json "$work/all.json" > "$work/all.out"
+  grep -q "find-limit: trying 6 calls" "$work/all.out" || { cat "$work/all.out"; echo "FAILED: no probe at 6"; exit 1; }
+  grep -q "find-limit: trying 12 calls" "$work/all.out" || { cat "$work/all.out"; echo "FAILED: no probe at 12"; exit 1; }
+  grep -q "largest N that holds .*: 12$" "$work/all.out" || { cat "$work/all.out"; echo "FAILED: not 12"; exit 1; }
+  tr -d ' \n' < "$work/all.json" | grep -q '"largest_holding":{"calls":12,' || { echo "FAILED: JSON"; exit 1; }
+  rows=$(awk '$1 ~ /^[0-9]+$/ && NF > 15 { printf "%s ", $1 }' "$work/all.out")
+  [[ $rows == "3 6 12 " ]] || { cat "$work/all.out"; echo "FAILED: table rows '$rows', not 3 6 12"; exit 1; }
+  # A bar no round trip can clear (1 ns): nothing holds, no search above the failed level.
+  "$bench" "${common[@]}" --hold-p99-ms 0.000001 --json "$work/none.json" > "$work/none.out"
+  grep -q "largest N that holds .*: none$" "$work/none.out" || { cat "$work/none.out"; echo "FAILED: not none"; exit 1; }
+  if grep -q "find-limit: trying" "$work/none.out"; then cat "$work/none.out"; echo "FAILED: searched"; exit 1; fi
+  echo "find-limit: doubles to --max-calls when every level holds, says none when none can"
 elif [[ $mode == openai ]]; then
   # A FAKE_OPENAI_PORT / FAKE_OPENAI_API_KEY already in the environment must not reach the daemon: the bench sets
   # the fake's own.
