@@ -133,7 +133,8 @@ using Vec8 = float __attribute__((vector_size(32)));
 using Vec8i = std::int32_t __attribute__((vector_size(32)));
 
 // Eight at once: clamp to 16 bits, round half away from zero.
-[[gnu::always_inline]] inline Vec8i to_samples(Vec8 y) {
+[[gnu::always_inline]] inline Vec8i to_samples(const Vec8& in) {
+  Vec8 y = in;
   const Vec8 low = Vec8{} - 32768.0f, high = Vec8{} + 32767.0f, half = Vec8{} + 0.5f;
   y = y < low ? low : y;
   y = y > high ? high : y;
