@@ -1,5 +1,7 @@
 #include "audio_converter.hpp"
 
+#include <algorithm>
+
 #include "concierge/mulaw.hpp"
 
 namespace concierge::host {
@@ -11,7 +13,10 @@ AudioConverter::AudioConverter(AudioFormat from, AudioFormat to) : from_(from), 
   // ~240 KiB of touched memory per call on the resampling path, nearly all of the daemon's memory per call.
   const std::size_t frame_in = from.sample_rate * 60 / 1000;
   if (from.encoding == AudioEncoding::mulaw) decoded_.resize(frame_in);
-  if (resampler_) resampled_.resize(resampler_->max_output(frame_in));
+  if (resampler_) {
+    resampled_.resize(resampler_->max_output(frame_in));
+    sized_for_input_ = frame_in;
+  }
   if (to.encoding == AudioEncoding::mulaw) encoded_.resize(resampler_ ? resampled_.size() : frame_in);
 }
 
@@ -30,8 +35,12 @@ AudioFrame AudioConverter::convert(const AudioFrame& in) {
 
   // 2. To the output rate.
   if (resampler_) {
-    const std::size_t room = resampler_->max_output(pcm.size());
-    if (resampled_.size() < room) resampled_.resize(room);
+    // The buffer is sized for the largest input so far (max_output depends on nothing else), so a steady stream
+    // asks the resampler for its bound only when a larger frame arrives; process() checks the buffer anyway.
+    if (pcm.size() > sized_for_input_) {
+      resampled_.resize(std::max(resampled_.size(), resampler_->max_output(pcm.size())));
+      sized_for_input_ = pcm.size();
+    }
     const std::size_t n = resampler_->process(pcm, resampled_);
     pcm = {resampled_.data(), n};
   }

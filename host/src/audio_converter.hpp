@@ -29,6 +29,7 @@ class AudioConverter {
   std::optional<Resampler> resampler_;
   std::vector<std::int16_t> decoded_;
   std::vector<std::int16_t> resampled_;
+  std::size_t sized_for_input_ = 0;  // resampled_ holds max_output() of an input this long
   std::vector<std::uint8_t> encoded_;
   std::uint64_t samples_out_ = 0;
 };

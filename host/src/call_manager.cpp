@@ -207,6 +207,9 @@ std::string CallManager::prometheus_metrics() const {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
            std::to_string(value) + "\n";
   };
+  auto gauge = [&](const char* name, const char* help, const std::string& value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " + value + "\n";
+  };
   out += "# HELP concierge_calls Calls known to the daemon, by state.\n# TYPE concierge_calls gauge\n";
   std::map<std::string, std::size_t> by_state;
   for (auto s : {CallStatus::queued, CallStatus::dialing, CallStatus::ringing, CallStatus::in_progress,
@@ -216,10 +219,8 @@ std::string CallManager::prometheus_metrics() const {
   for (const auto& [id, record] : records_) ++by_state[std::string(to_string(record->status))];
   for (const auto& [state, n] : by_state)
     out += "concierge_calls{state=\"" + state + "\"} " + std::to_string(n) + "\n";
-  out += "# HELP concierge_active_calls Calls in progress now.\n# TYPE concierge_active_calls gauge\n";
-  out += "concierge_active_calls " + std::to_string(active_.size()) + "\n";
-  out += "# HELP concierge_max_concurrent_calls The configured limit.\n# TYPE concierge_max_concurrent_calls gauge\n";
-  out += "concierge_max_concurrent_calls " + std::to_string(limits_.max_concurrent_calls) + "\n";
+  gauge("concierge_active_calls", "Calls in progress now.", std::to_string(active_.size()));
+  gauge("concierge_max_concurrent_calls", "The configured limit.", std::to_string(limits_.max_concurrent_calls));
   counter("concierge_frames_in_total", "Callee audio frames received from the telephony provider.",
           m.frames_from_line);
   counter("concierge_frames_out_total", "Agent audio frames handed to the telephony provider.", m.frames_to_line);
@@ -231,18 +232,15 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_calls_refused_overload_total",
           "New calls and media streams refused because the daemon was overloaded (event loop lag or busy share).",
           m.calls_refused_overload);
-  out += "# HELP concierge_overloaded 1 while the daemon refuses new calls because its event loop lags or is too busy.\n"
-         "# TYPE concierge_overloaded gauge\n";
-  out += std::string("concierge_overloaded ") + (m.overload.overloaded ? "1" : "0") + "\n";
-  out += "# HELP concierge_overload_lag_threshold_milliseconds server.overload_lag_ms (0: off).\n"
-         "# TYPE concierge_overload_lag_threshold_milliseconds gauge\n";
-  out += "concierge_overload_lag_threshold_milliseconds " + std::to_string(m.overload.threshold_ms) + "\n";
-  out += "# HELP concierge_event_loop_busy_ratio Share of wall time the event loop's thread spends working, smoothed "
-         "over ~0.3 s.\n# TYPE concierge_event_loop_busy_ratio gauge\n";
-  out += "concierge_event_loop_busy_ratio " + std::to_string(m.overload.busy) + "\n";
-  out += "# HELP concierge_overload_busy_threshold_ratio server.overload_busy_ratio (0: off).\n"
-         "# TYPE concierge_overload_busy_threshold_ratio gauge\n";
-  out += "concierge_overload_busy_threshold_ratio " + std::to_string(m.overload.busy_threshold) + "\n";
+  gauge("concierge_overloaded", "1 while the daemon refuses new calls because its event loop lags or is too busy.",
+        m.overload.overloaded ? "1" : "0");
+  gauge("concierge_overload_lag_threshold_milliseconds", "server.overload_lag_ms (0: off).",
+        std::to_string(m.overload.threshold_ms));
+  gauge("concierge_event_loop_busy_ratio",
+        "Share of wall time the event loop's thread spends working, smoothed over ~0.3 s.",
+        std::to_string(m.overload.busy));
+  gauge("concierge_overload_busy_threshold_ratio", "server.overload_busy_ratio (0: off).",
+        std::to_string(m.overload.busy_threshold));
   m.loop_lag_ms.render(out, "concierge_event_loop_lag_milliseconds",
                        "How late the event loop ran its 10 ms timer: how long work waits on a busy loop.");
   counter("concierge_interruptions_total", "Barge-ins: the callee spoke over the agent.", m.interruptions);
@@ -250,7 +248,6 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_output_tokens_total", "Voice model output tokens.", m.output_tokens);
   m.line_to_voice_us.render(out, "concierge_frame_processing_microseconds",
                             "The host's work per audio frame (conversion and hand-over).", "direction=\"in\"");
-  out.resize(out.size());
   std::string second;
   m.voice_to_line_us.render(second, "concierge_frame_processing_microseconds", "", "direction=\"out\"");
   // One HELP/TYPE per metric family: drop the second header.

@@ -48,20 +48,18 @@ struct Histogram {
   }
 };
 
-// Whether the daemon is over its limit, from the event loop's lag (how late a periodic timer runs: main.cpp
-// measures it). Lag over the threshold on kSustain ticks in a row is overload - a saturated loop is late on every
-// tick, while one late tick is the process being descheduled on a busy machine, which refusing calls would not
-// help. Overloaded, the daemon refuses new calls, and keeps doing so for a second after the last lag over the
-// threshold so that it does not flap while the load sits at the limit. The calls it already has carry on:
-// refusing new ones is what keeps their audio on time.
+// Whether the daemon is over its limit (main.cpp feeds it from a 10 ms timer on the event loop). Overloaded, the
+// daemon refuses new calls, and keeps doing so for a second after the last sign of it so that it does not flap
+// while the load sits at the limit. The calls it already has carry on: refusing new ones keeps their audio on time.
 // Two signals, either one overloads:
-//  - lag: the loop's 10 ms timer ran over threshold_ms late three ticks running. Catches a loop that cannot keep up
-//    whatever the reason, including a machine so busy that the loop's thread waits to be scheduled.
+//  - lag: the timer ran over threshold_ms late kSustain ticks in a row. A saturated loop is late on every tick,
+//    while one late tick is the process being descheduled on a busy machine, which refusing calls would not help.
+//    Catches a loop that cannot keep up whatever the reason, including a thread waiting to be scheduled.
 //  - busy: the share of wall time the loop's thread spends working (its CPU time), smoothed over ~0.3 s, is over
-//    busy_threshold. (A one-second average let a ramp of 400 calls a second overshoot by ~900 calls before it
-//    reacted; at 0.3 s, 1,250 offered at that rate left 1,142 carried at p50 0.4 ms and 108 refused.) Lag alone reacts late: a loop at 95% still answers its timer within a few ms most of
-//    the time, while every frame already queues behind 20 ms of other calls' work now and then (measured: 1,500
-//    resampled calls kept the lag under 50 ms but put every call's p99 at 30 ms).
+//    busy_threshold. Lag alone reacts late: a loop at 95% still answers its timer within a few ms most of the time,
+//    while every frame already queues behind other calls' work now and then (measured: 1,500 resampled calls kept
+//    the lag under 50 ms but put every call's p99 at 30 ms). A one-second average let a ramp of 400 calls a second
+//    overshoot by ~900 calls; at 0.3 s, 1,250 offered at that rate left 1,142 carried (p50 0.4 ms), 108 refused.
 struct OverloadState {
   using Clock = std::chrono::steady_clock;
   static constexpr auto kHold = std::chrono::seconds(1);

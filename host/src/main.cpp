@@ -288,8 +288,7 @@ int main(int argc, char** argv) {
           last_cpu = cpu;
           last_tick = now;
           if (metrics.overload.observe(lag_ms, now)) {
-            if (metrics.overload.overloaded)
-            {
+            if (metrics.overload.overloaded) {
               char text[200];
               std::snprintf(text, sizeof text,
                             "Overloaded: the event loop is %.3g ms behind (limit %g ms) and %.0f%% busy (limit %.0f%%); "
@@ -297,9 +296,9 @@ int main(int argc, char** argv) {
                             lag_ms, config.overload_lag_ms, 100 * metrics.overload.busy,
                             100 * config.overload_busy_ratio, calls.active_calls());
               log->warning(text);
-            }
-            else
+            } else {
               log->warning("No longer overloaded: accepting new calls again");
+            }
           }
           // The next tick on the 10 ms grid, or a period from now after a stall (no burst of catch-up ticks).
           lag_timer.expires_at(std::max(lag_timer.expiry() + kLagPeriod, now + kLagPeriod / 2));
