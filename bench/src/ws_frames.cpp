@@ -5,25 +5,12 @@
 namespace concierge::bench {
 
 void append_client_frame(std::string& out, std::uint8_t opcode, std::string_view payload, std::uint32_t mask_key) {
-  const std::uint64_t size = payload.size();
-  out += static_cast<char>(0x80 | opcode);
-  if (size < 126) {
-    out += static_cast<char>(0x80 | size);
-  } else if (size <= 0xffff) {
-    out += static_cast<char>(0x80 | 126);
-    out += static_cast<char>(size >> 8);
-    out += static_cast<char>(size & 0xff);
-  } else {
-    out += static_cast<char>(0x80 | 127);
-    for (int i = 0; i < 8; ++i) out += static_cast<char>(size >> (56 - 8 * i));
-  }
-  const unsigned char key[4] = {static_cast<unsigned char>(mask_key >> 24), static_cast<unsigned char>(mask_key >> 16),
-                                static_cast<unsigned char>(mask_key >> 8), static_cast<unsigned char>(mask_key)};
-  out.append(reinterpret_cast<const char*>(key), 4);
+  const std::uint8_t key[4] = {static_cast<std::uint8_t>(mask_key >> 24), static_cast<std::uint8_t>(mask_key >> 16),
+                               static_cast<std::uint8_t>(mask_key >> 8), static_cast<std::uint8_t>(mask_key)};
+  net::ws::append_header(out, opcode, payload.size(), key);
   const std::size_t at = out.size();
   out.append(payload);
-  char* p = out.data() + at;
-  for (std::size_t i = 0; i < payload.size(); ++i) p[i] = static_cast<char>(p[i] ^ key[i & 3]);
+  net::ws::apply_mask(out.data() + at, payload.size(), key);
 }
 
 char* WsFrameReader::write_position() {
@@ -39,32 +26,27 @@ char* WsFrameReader::write_position() {
 WsFrameReader::Result WsFrameReader::next(WsFrame& frame) {
   const std::size_t available = end_ - begin_;
   if (available < 2) return Result::need_more;
-  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + begin_);
-  if (p[0] & 0x70) {
+  net::ws::FrameHeader h;
+  const bool whole_header =
+      net::ws::parse_header(reinterpret_cast<const std::uint8_t*>(buffer_.data() + begin_), available, h);
+  if (h.reserved_bits) {
     error_ = "reserved bits set in a frame from the server";
     return Result::error;
   }
-  if (p[1] & 0x80) {
+  if (h.masked) {
     error_ = "masked frame from the server";
     return Result::error;
   }
-  std::uint64_t length = p[1] & 0x7f;
-  std::size_t header = 2;
-  if (length == 126) header = 4;
-  else if (length == 127) header = 10;
-  if (available < header) return Result::need_more;
-  if (length == 126) length = (std::uint64_t(p[2]) << 8) | p[3];
-  else if (length == 127) {
-    length = 0;
-    for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
-  }
+  if (!whole_header) return Result::need_more;
+  const std::uint64_t length = h.length;
+  const std::size_t header = h.size;
   if (length > max_frame_) {
     error_ = "frame of " + std::to_string(length) + " bytes from the server";
     return Result::error;
   }
   if (available < header + length) return Result::need_more;
-  frame.opcode = p[0] & 0x0f;
-  frame.fin = p[0] & 0x80;
+  frame.opcode = h.opcode;
+  frame.fin = h.fin;
   frame.payload = std::string_view(buffer_.data() + begin_ + header, static_cast<std::size_t>(length));
   begin_ += header + static_cast<std::size_t>(length);
   return Result::frame;

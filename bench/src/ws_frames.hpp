@@ -9,9 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "concierge/net/websocket_frame.hpp"
+
 namespace concierge::bench {
 
-enum WsOpcode : std::uint8_t { kWsContinuation = 0, kWsText = 1, kWsBinary = 2, kWsClose = 8, kWsPing = 9, kWsPong = 10 };
+// The generator's names for the shared opcodes (concierge/net/websocket_frame.hpp).
+enum WsOpcode : std::uint8_t {
+  kWsContinuation = net::ws::kContinuation, kWsText = net::ws::kText, kWsBinary = net::ws::kBinary,
+  kWsClose = net::ws::kClose, kWsPing = net::ws::kPing, kWsPong = net::ws::kPong
+};
 
 // Appends one final, masked client frame (clients must mask; the key only has to be unpredictable to proxies).
 void append_client_frame(std::string& out, std::uint8_t opcode, std::string_view payload, std::uint32_t mask_key);

@@ -6,6 +6,7 @@
 #include <list>
 
 #include "concierge/net/asio.hpp"
+#include "concierge/net/websocket_frame.hpp"
 
 // Boost 1.74's coroutine frames come from a recycling allocator whose operator delete GCC 12 cannot pair with its
 // operator new (-Wmismatched-new-delete, reported at the end of every coroutine here): a false positive in Boost's
@@ -98,7 +99,7 @@ struct WithMemory {
 template <typename F>
 WithMemory<F> with_memory(OpMemory& memory, F f) { return {&memory, std::move(f)}; }
 
-enum Opcode : std::uint8_t { kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+using namespace concierge::net::ws;  // the frame layout: opcodes, headers, masking
 constexpr std::uint16_t kCloseNormal = 1000, kCloseProtocolError = 1002, kCloseTooBig = 1009;
 // The peer's answer to our close frame, after which the socket is closed regardless.
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
@@ -213,23 +214,16 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
     if (reading_stopped_) return false;
     const std::size_t available = in_end_ - in_begin_;
     if (available < 2) return false;
-    auto* p = reinterpret_cast<std::uint8_t*>(in_.data() + in_begin_);
-    const bool fin = p[0] & 0x80;
-    const std::uint8_t opcode = p[0] & 0x0f;
-    const bool masked = p[1] & 0x80;
-    std::uint64_t length = p[1] & 0x7f;
-    std::size_t header = 2;
-    if (length == 126) header += 2;
-    else if (length == 127) header += 8;
-    header += 4;  // the mask key
-    if (p[0] & 0x70) return protocol_error("reserved bits set (no extension was negotiated)");
-    if (!masked) return protocol_error("unmasked frame from the client");
-    if (available < header) return false;
-    if (length == 126) length = (std::uint64_t(p[2]) << 8) | p[3];
-    else if (length == 127) {
-      length = 0;
-      for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
-    }
+    FrameHeader frame;
+    const bool whole_header =
+        parse_header(reinterpret_cast<const std::uint8_t*>(in_.data() + in_begin_), available, frame);
+    if (frame.reserved_bits) return protocol_error("reserved bits set (no extension was negotiated)");
+    if (!frame.masked) return protocol_error("unmasked frame from the client");
+    if (!whole_header) return false;
+    const bool fin = frame.fin;
+    const std::uint8_t opcode = frame.opcode;
+    const std::uint64_t length = frame.length;
+    const std::size_t header = frame.size;
     const bool control = opcode & 0x8;
     if (control && (!fin || length > 125)) return protocol_error("fragmented or oversized control frame");
     if (!control && (length > limits_.max_message_bytes ||
@@ -240,7 +234,7 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
     }
     if (available < header + length) return false;
     char* payload = in_.data() + in_begin_ + header;
-    unmask(payload, static_cast<std::size_t>(length), p + header - 4);
+    apply_mask(payload, static_cast<std::size_t>(length), frame.mask_key);
     const std::string_view data(payload, static_cast<std::size_t>(length));
     in_begin_ += header + static_cast<std::size_t>(length);
 
@@ -313,21 +307,6 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
     reading_stopped_ = true;
   }
 
-  static void unmask(char* data, std::size_t size, const std::uint8_t* key) {
-    std::uint8_t k[8];
-    for (int i = 0; i < 8; ++i) k[i] = key[i % 4];
-    std::uint64_t key64;
-    std::memcpy(&key64, k, 8);
-    std::size_t i = 0;
-    for (; i + 8 <= size; i += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, data + i, 8);
-      word ^= key64;
-      std::memcpy(data + i, &word, 8);
-    }
-    for (; i < size; ++i) data[i] = static_cast<char>(data[i] ^ key[i % 4]);
-  }
-
   // The read side is over: the handler hears it once; the socket closes once the last frame (a close) is written.
   void end(const std::string& reason) {
     if (ended_) return;
@@ -347,23 +326,7 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
 
   // ---- writing ----------------------------------------------------------------------------------------------
   void append_frame(std::uint8_t opcode, std::string_view payload) {
-    char header[10];
-    std::size_t n = 2;
-    header[0] = static_cast<char>(0x80 | opcode);
-    const std::uint64_t size = payload.size();
-    if (size < 126) {
-      header[1] = static_cast<char>(size);
-    } else if (size <= 0xffff) {
-      header[1] = 126;
-      header[2] = static_cast<char>(size >> 8);
-      header[3] = static_cast<char>(size);
-      n = 4;
-    } else {
-      header[1] = 127;
-      for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (56 - 8 * i));
-      n = 10;
-    }
-    pending_.append(header, n);
+    append_header(pending_, opcode, payload.size());  // server frames are not masked
     pending_.append(payload);
   }
 
