@@ -5,7 +5,7 @@
 #include <cctype>
 #include <set>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "phone_number.hpp"
 
 // GCC 12 at -O2 reports std::optional<int> members as "may be used uninitialized" when they are only read after a

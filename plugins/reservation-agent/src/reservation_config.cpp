@@ -4,7 +4,7 @@
 #include <ctime>
 
 #include "concierge/config.hpp"
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "phone_number.hpp"
 
 namespace concierge::reservation {

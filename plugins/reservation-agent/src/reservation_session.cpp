@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 
 namespace concierge::reservation {
 namespace chr = std::chrono;

@@ -1,6 +1,6 @@
 #include "reservation_task.hpp"
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "phone_number.hpp"
 
 namespace concierge::reservation {

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "concierge/config.hpp"
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "reservation_config.hpp"
 #include "test_support.hpp"
 

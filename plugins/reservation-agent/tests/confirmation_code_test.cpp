@@ -1,7 +1,7 @@
 // find_confirmation_code on what restaurant staff actually say.
 #include <gtest/gtest.h>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "test_support.hpp"
 
 namespace concierge {

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 
 namespace concierge::scripted {
 namespace {

@@ -15,7 +15,7 @@
 #include "concierge/net/asio.hpp"
 #include "concierge/voice_model.hpp"
 #include "dialogue_policy.hpp"
-#include "energy_vad.hpp"
+#include "concierge/speech/energy_vad.hpp"
 #include "voice_settings.hpp"
 
 namespace concierge::scripted {

@@ -4,7 +4,7 @@
 
 #include "concierge/audio_frame.hpp"
 #include "concierge/config.hpp"
-#include "speech_signal.hpp"
+#include "concierge/speech/speech_signal.hpp"
 
 namespace concierge::scripted {
 

@@ -6,7 +6,7 @@
 #include "concierge/mulaw.hpp"
 #include "conversation_harness.hpp"
 #include "scripted_voice.hpp"
-#include "speech_signal.hpp"
+#include "concierge/speech/speech_signal.hpp"
 
 namespace concierge::scripted {
 namespace {

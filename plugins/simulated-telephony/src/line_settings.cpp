@@ -5,7 +5,7 @@
 #include <limits>
 #include <set>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 
 namespace concierge::sim {
 namespace {

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "concierge/config.hpp"
-#include "speech_signal.hpp"
+#include "concierge/speech/speech_signal.hpp"
 
 namespace concierge::sim {
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 
 namespace concierge::sim {
 namespace {

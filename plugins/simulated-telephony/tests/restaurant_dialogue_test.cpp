@@ -1,7 +1,7 @@
 // The restaurant's side of the conversation, from text alone.
 #include <gtest/gtest.h>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "restaurant_dialogue.hpp"
 
 namespace concierge::sim {

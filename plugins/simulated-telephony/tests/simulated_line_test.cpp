@@ -6,9 +6,9 @@
 
 #include "concierge/mulaw.hpp"
 #include "conversation_harness.hpp"
-#include "energy_vad.hpp"
+#include "concierge/speech/energy_vad.hpp"
 #include "simulated_line.hpp"
-#include "speech_signal.hpp"
+#include "concierge/speech/speech_signal.hpp"
 
 namespace concierge::sim {
 namespace {

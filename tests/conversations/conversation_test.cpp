@@ -2,7 +2,7 @@
 // the daemon bridges them, at speed_up 50. Each scenario checks the outcome, the tool calls and the transcript.
 #include <gtest/gtest.h>
 
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "conversation_harness.hpp"
 #include "scripted_voice.hpp"
 #include "simulated_line.hpp"

@@ -2,8 +2,8 @@
 // the text, and comfort noise below any VAD threshold.
 #include <gtest/gtest.h>
 
-#include "energy_vad.hpp"
-#include "speech_signal.hpp"
+#include "concierge/speech/energy_vad.hpp"
+#include "concierge/speech/speech_signal.hpp"
 
 namespace concierge::sim {
 namespace {

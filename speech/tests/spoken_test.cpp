@@ -1,5 +1,5 @@
-// The SDK's spoken-text helpers (sdk/src/spoken.cpp), tested here because the reservation agent is their first user.
-#include "concierge/spoken.hpp"
+// The spoken-text helpers (speech/src/spoken.cpp): numbers, times, dates, party sizes and spelled codes.
+#include "concierge/speech/spoken.hpp"
 
 #include <gtest/gtest.h>
 

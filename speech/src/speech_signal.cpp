@@ -1,4 +1,4 @@
-#include "speech_signal.hpp"
+#include "concierge/speech/speech_signal.hpp"
 
 #include <algorithm>
 #include <array>

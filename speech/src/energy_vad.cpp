@@ -1,4 +1,4 @@
-#include "energy_vad.hpp"
+#include "concierge/speech/energy_vad.hpp"
 
 #include <cmath>
 

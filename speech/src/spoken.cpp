@@ -1,4 +1,4 @@
-#include "concierge/spoken.hpp"
+#include "concierge/speech/spoken.hpp"
 
 // How this file reads text: tokenize once (lower-case words, digit runs, single punctuation marks, each with its
 // byte range in the original), then match small grammars at a token position. Each matcher returns how far it got,
