@@ -109,7 +109,8 @@ class Daemon {
     voice_ = std::make_shared<echo::EchoVoiceModel>(io_, voice_format);
     CallServices call_services{.io = io_, .telephony = telephony_, .voice_model = voice_, .log = log,
                                .metrics = metrics_, .time_limit = std::chrono::seconds(3600),
-                               .ring_timeout = std::chrono::seconds(30), .record_changed = {}, .finished = {}};
+                               .ring_timeout = std::chrono::seconds(30), .secrets = {}, .record_changed = {},
+                               .finished = {}};
     calls_ = std::make_unique<CallManager>(call_services, std::make_shared<NoTaskAgent>(), make_memory_call_store(),
                                            CallLimits{10, 10, true});
     services_.calls = calls_.get();

@@ -147,12 +147,27 @@ int show_health(const Options& options, Api& api, Console& console) {
 }
 
 int show_calls(const Options& options, Api& api, Console& console) {
-  const ApiReply reply = api.request("GET", "/calls", "", true);
-  if (auto code = transport_problem(reply, options, console)) return *code;
-  if (reply.status != 200) return unexpected_status(reply, "Listing calls", console);
-  const auto body = parse_body(reply, options, console);
-  if (!body) return kExitUsage;
-  console.out << (options.json ? body->dump(2) + "\n" : calls_table(*body));
+  // The daemon lists its calls a page at a time (newest first); follow next_cursor to the end and show them all.
+  nlohmann::json all;
+  std::string path = "/calls?limit=500";
+  for (;;) {
+    const ApiReply reply = api.request("GET", path, "", true);
+    if (auto code = transport_problem(reply, options, console)) return *code;
+    if (reply.status != 200) return unexpected_status(reply, "Listing calls", console);
+    auto page = parse_body(reply, options, console);
+    if (!page) return kExitUsage;
+    std::string next;
+    if (auto cursor = page->find("next_cursor"); cursor != page->end() && cursor->is_string()) next = *cursor;
+    if (all.is_null()) {
+      all = std::move(*page);
+    } else if (auto calls = page->find("calls"); calls != page->end() && calls->is_array()) {
+      for (auto& call : *calls) all["calls"].push_back(std::move(call));
+    }
+    if (next.empty()) break;
+    path = "/calls?limit=500&cursor=" + next;
+  }
+  if (all.is_object()) all.erase("next_cursor");
+  console.out << (options.json ? all.dump(2) + "\n" : calls_table(all));
   return kExitOk;
 }
 

@@ -402,7 +402,7 @@ TEST(CliBook, JsonModePrintsOnlyTheFinalRecord) {
 TEST(CliCommands, StatusHealthCallsHangup) {
   ScriptedApi api;
   api.on("GET /health", 200, {{"status", "healthy"}, {"service", "ai-concierge-voice"}});
-  api.on("GET /calls", 200, {{"calls", json::array()}});
+  api.on("GET /calls?limit=500", 200, {{"calls", json::array()}, {"next_cursor", nullptr}});
   api.on("GET /calls/c1/status", 200,
          record("completed", {"queued", "completed"}, json::array({line("agent", "Hi")}),
                 {{"success", true}, {"confirmation_number", "A1"}, {"failure_reason", ""}}));
@@ -432,6 +432,25 @@ TEST(CliCommands, StatusHealthCallsHangup) {
     TestConsole t;
     EXPECT_EQ(run(parse_ok({"hangup", "nope"}), api, t.console), kExitFailed);
   }
+}
+
+TEST(CliCommands, CallsFollowsTheCursorThroughEveryPage) {
+  ScriptedApi api;
+  auto call = [](const std::string& id) {
+    json r = record("completed", {}, nullptr);
+    r["call_id"] = id;
+    return r;
+  };
+  api.on("GET /calls?limit=500", 200, {{"calls", {call("c3"), call("c2")}}, {"active", 0}, {"next_cursor", "7"}});
+  api.on("GET /calls?limit=500&cursor=7", 200, {{"calls", {call("c1")}}, {"active", 0}, {"next_cursor", nullptr}});
+  TestConsole t;
+  EXPECT_EQ(run(parse_ok({"calls", "--json"}), api, t.console), kExitOk);
+  const json all = json::parse(t.out.str());
+  ASSERT_EQ(all["calls"].size(), 3u) << t.out.str();
+  EXPECT_EQ(all["calls"][0]["call_id"], "c3");
+  EXPECT_EQ(all["calls"][2]["call_id"], "c1");
+  EXPECT_FALSE(all.contains("next_cursor"));
+  EXPECT_EQ(api.requests, (std::vector<std::string>{"GET /calls?limit=500", "GET /calls?limit=500&cursor=7"}));
 }
 
 TEST(CliInteractive, LoopsUntilQuit) {

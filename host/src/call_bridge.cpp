@@ -39,13 +39,32 @@ std::string failure_words(CallStatus status, const std::string& reason) {
 }
 }  // namespace
 
+std::string clean_text(const SecretMask& secrets, std::string_view text) {
+  return secrets.apply(to_valid_utf8(text));
+}
+
+nlohmann::json clean_json(const SecretMask& secrets, const nlohmann::json& value) {
+  if (value.is_string()) return clean_text(secrets, value.get_ref<const std::string&>());
+  if (value.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : value) out.push_back(clean_json(secrets, item));
+    return out;
+  }
+  if (value.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, item] : value.items()) out[clean_text(secrets, key)] = clean_json(secrets, item);
+    return out;
+  }
+  return value;
+}
+
 // The two event sinks hold the bridge weakly: a plugin that keeps its sink past the call cannot keep the call alive.
 class CallBridge::LineEvents final : public CallEvents {
  public:
   explicit LineEvents(std::weak_ptr<CallBridge> bridge) : bridge_(std::move(bridge)) {}
   void on_provider_call_id(std::string_view id) override {
     if (auto b = bridge_.lock()) {
-      b->record_->provider_call_id = std::string(id);
+      b->record_->provider_call_id = clean_text(b->services_.secrets, id);
       b->changed();
     }
   }
@@ -170,7 +189,7 @@ void CallBridge::arm_time_limit() {
 void CallBridge::line_status(const CallStatusUpdate& update) {
   if (finished_) return;
   if (update.duration_seconds) record_->duration_seconds = update.duration_seconds;
-  if (!update.answered_by.empty()) record_->answered_by = update.answered_by;
+  if (!update.answered_by.empty()) record_->answered_by = clean_text(services_.secrets, update.answered_by);
   if (is_terminal(update.status)) {
     // The provider's "completed" after our own hang-up, or the callee hanging up: the conversation is over. If the
     // media stream had already broken off, that is the reason worth keeping.
@@ -399,6 +418,9 @@ void CallBridge::finish(CallStatus status, const std::string& reason) {
   Outcome outcome = agent_->outcome();
   if (!outcome.success && status != CallStatus::completed) outcome.failure_reason = failure_words(status, reason);
   if (!outcome.success && outcome.failure_reason.empty()) outcome.failure_reason = "The task was not completed";
+  outcome.confirmation_number = clean_text(services_.secrets, outcome.confirmation_number);
+  outcome.failure_reason = clean_text(services_.secrets, outcome.failure_reason);
+  outcome.details = clean_json(services_.secrets, outcome.details);
   record_->result = outcome;
   record_->ended_at = Clock::now();
   set_status(status, reason);
@@ -412,13 +434,13 @@ void CallBridge::finish(CallStatus status, const std::string& reason) {
 
 void CallBridge::set_status(CallStatus status, const std::string& reason) {
   record_->status = status;
-  if (!reason.empty()) record_->status_reason = reason;
+  if (!reason.empty()) record_->status_reason = clean_text(services_.secrets, reason);
   record_->status_history.emplace_back(status, Clock::now());
   changed();
 }
 
 void CallBridge::add_transcript(Speaker speaker, std::string text) {
-  TranscriptEntry entry{speaker, std::move(text), Clock::now()};
+  TranscriptEntry entry{speaker, clean_text(services_.secrets, text), Clock::now()};
   if (speaker != Speaker::system) agent_->on_transcript(entry);
   services_.log->debug("call " + record_->call_id + ": " + std::string(to_string(speaker)) + ": " + entry.text);
   record_->transcript.push_back(std::move(entry));

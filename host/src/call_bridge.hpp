@@ -11,6 +11,7 @@
 #include "call_record.hpp"
 #include "concierge/agent.hpp"
 #include "concierge/log.hpp"
+#include "concierge/text.hpp"
 #include "concierge/telephony.hpp"
 #include "concierge/voice_model.hpp"
 #include "host_metrics.hpp"
@@ -28,9 +29,15 @@ struct CallServices {
   HostMetrics& metrics;
   std::chrono::seconds time_limit{180};
   std::chrono::seconds ring_timeout{30};
+  SecretMask secrets;  // masked in every text a plugin puts in a record (see clean_text)
   std::function<void(const CallRecord&)> record_changed;  // persist
   std::function<void(const std::string& call_id)> finished;  // the call is over; drop it from the active set
 };
+
+// Text from a plugin (a provider's reason, a transcript line, the agent's outcome) as a record may hold it: valid
+// UTF-8 and no secret in it, so that no record can break a listing or leak a key.
+std::string clean_text(const SecretMask& secrets, std::string_view text);
+nlohmann::json clean_json(const SecretMask& secrets, const nlohmann::json& value);
 
 class CallBridge : public std::enable_shared_from_this<CallBridge> {
  public:

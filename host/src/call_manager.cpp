@@ -38,15 +38,19 @@ CallManager::CallManager(CallServices services, std::shared_ptr<Agent> agent, st
     if (!is_terminal(shared->status)) {
       shared->status = CallStatus::failed;
       shared->status_reason = "the daemon stopped during the call";
-      shared->ended_at = Clock::now();
-      shared->updated_at = Clock::now();
-      shared->status_history.emplace_back(CallStatus::failed, Clock::now());
+      // The last thing known of the call is when its record last changed: that is when it ended, not this restart.
+      shared->ended_at = shared->updated_at;
+      shared->status_history.emplace_back(CallStatus::failed, shared->updated_at);
       if (!shared->result) shared->result = Outcome{false, "", "The daemon stopped during the call", {}};
       persist(*shared);
       ++recovered_interrupted_;
     }
     remember(shared);
   }
+  // Their listing entries now, before the daemon serves anything: a flood of listings must find them ready, not
+  // serialise thousands of records on the event loop.
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [id, record] : records_) listed_json_.emplace(id, ListedEntry{list_entry(*record), now});
 }
 
 CallManager::~CallManager() = default;
@@ -67,10 +71,10 @@ std::shared_ptr<CallRecord> CallManager::new_record(const TaskPlan& plan, bool i
   record->call_id = new_call_id();
   record->inbound = inbound;
   record->created_at = record->updated_at = Clock::now();
-  record->callee_name = plan.callee_name;
-  record->phone_number = plan.phone_number;
-  record->summary = plan.summary;
-  record->details = plan.details;
+  record->callee_name = clean_text(services_.secrets, plan.callee_name);
+  record->phone_number = clean_text(services_.secrets, plan.phone_number);
+  record->summary = clean_text(services_.secrets, plan.summary);
+  record->details = clean_json(services_.secrets, plan.details);
   record->status_history.emplace_back(CallStatus::queued, record->created_at);
   remember(record);
   persist(*record);
@@ -78,6 +82,7 @@ std::shared_ptr<CallRecord> CallManager::new_record(const TaskPlan& plan, bool i
 }
 
 void CallManager::persist(const CallRecord& record) {
+  listed_json_.erase(record.call_id);
   try {
     store_->save(record);
   } catch (const std::exception& e) {
@@ -87,13 +92,17 @@ void CallManager::persist(const CallRecord& record) {
 }
 
 void CallManager::remember(std::shared_ptr<CallRecord> record) {
-  order_.push_back(record->call_id);
+  const std::uint64_t sequence = next_sequence_++;
+  order_.emplace(sequence, record->call_id);
+  sequence_of_[record->call_id] = sequence;
   records_[record->call_id] = std::move(record);
   // Keep memory bounded: forget the oldest finished calls past the limit (the store still has them).
   while (order_.size() > limits_.history_limit) {
-    auto oldest = std::find_if(order_.begin(), order_.end(), [&](const std::string& id) { return !active_.count(id); });
+    auto oldest = std::find_if(order_.begin(), order_.end(), [&](const auto& entry) { return !active_.count(entry.second); });
     if (oldest == order_.end()) break;
-    records_.erase(*oldest);
+    records_.erase(oldest->second);
+    sequence_of_.erase(oldest->second);
+    listed_json_.erase(oldest->second);
     order_.erase(oldest);
   }
 }
@@ -172,10 +181,42 @@ std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call)
   return bridge->start_inbound(call.leg);
 }
 
-nlohmann::json CallManager::list() const {
-  nlohmann::json calls = nlohmann::json::array();
-  for (auto it = order_.rbegin(); it != order_.rend(); ++it) calls.push_back(records_.at(*it)->to_json(false));
-  return {{"calls", calls}, {"active", active_.size()}};
+std::string CallManager::list_entry(const CallRecord& record) {
+  // Records hold valid UTF-8 (CallBridge cleans what plugins give it); replacing instead of throwing is the last
+  // line of defence, so that no record can ever make the listing fail.
+  return record.to_json(false).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string CallManager::list_page(std::size_t limit, std::optional<std::uint64_t> cursor) const {
+  limit = std::clamp<std::size_t>(limit, 1, kMaxPageSize);
+  std::string body = "{\"calls\":[";
+  body.reserve(limit * 1024);
+  // Newest first: walk back from the end, or from just before the cursor (the last call of the previous page).
+  auto it = cursor ? order_.lower_bound(*cursor) : order_.end();
+  std::size_t n = 0;
+  const auto now = std::chrono::steady_clock::now();
+  while (it != order_.begin() && n < limit) {
+    --it;
+    const std::string& id = it->second;
+    if (n++) body += ',';
+    // A finished call's entry holds until its record changes (persist() drops it). A call in progress changes with
+    // every frame (its counters) but is re-serialised at most once a second: every change of its state goes
+    // through persist() and shows at once; only the counters may be a second old.
+    auto cached = listed_json_.find(id);
+    if (cached == listed_json_.end() ||
+        (active_.count(id) && now - cached->second.made_at >= std::chrono::seconds(1))) {
+      ListedEntry fresh{list_entry(*records_.at(id)), now};
+      if (cached == listed_json_.end()) cached = listed_json_.emplace(id, std::move(fresh)).first;
+      else cached->second = std::move(fresh);
+    }
+    body += cached->second.json;
+  }
+  body += "],\"active\":" + std::to_string(active_.size()) + ",\"total\":" + std::to_string(order_.size()) +
+          ",\"next_cursor\":";
+  // More calls are older than the last one listed: the next page starts below it.
+  body += it != order_.begin() ? "\"" + std::to_string(it->first) + "\"" : std::string("null");
+  body += '}';
+  return body;
 }
 
 std::optional<nlohmann::json> CallManager::status(const std::string& call_id) const {

@@ -1,6 +1,7 @@
 #pragma once
 // Every call the daemon knows: the active ones (each a CallBridge) and the finished ones' records, kept up to the
 // history limit in memory and all of them in the call store. Lives on the event loop; not thread-safe by design.
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -35,7 +36,12 @@ class CallManager {
   // POST /calls: plans the task with the agent and, when it is complete, places the call.
   Reply start(const TaskRequest& request);
   std::shared_ptr<CallEvents> accept_inbound(const InboundCall& call);
-  nlohmann::json list() const;
+  // GET /calls: one page of the remembered calls, newest first, as the JSON body
+  // {"calls": [...], "active": N, "total": N, "next_cursor": "..." or null}. `cursor` is a previous page's
+  // next_cursor (nullopt: the first page). A finished call's entry is serialised once and reused, so a page costs
+  // little on the event loop however often it is asked for.
+  static constexpr std::size_t kDefaultPageSize = 50, kMaxPageSize = 500;
+  std::string list_page(std::size_t limit, std::optional<std::uint64_t> cursor) const;
   std::optional<nlohmann::json> status(const std::string& call_id) const;
   Reply hang_up(const std::string& call_id);
   void shutdown(const std::string& reason);  // cancels every active call
@@ -50,6 +56,7 @@ class CallManager {
   std::shared_ptr<CallRecord> new_record(const TaskPlan& plan, bool inbound);  // queued, remembered, saved
   void remember(std::shared_ptr<CallRecord> record);
   void persist(const CallRecord& record);
+  static std::string list_entry(const CallRecord& record);  // one record as GET /calls lists it
 
   CallServices services_;
   std::shared_ptr<Agent> agent_;
@@ -57,7 +64,15 @@ class CallManager {
   CallLimits limits_;
   std::map<std::string, std::shared_ptr<CallBridge>> active_;
   std::map<std::string, std::shared_ptr<CallRecord>> records_;
-  std::vector<std::string> order_;  // call ids, oldest first, for the history limit and the listing
+  // Every remembered call by the order it arrived in (oldest first): the listing's order and its cursors.
+  std::map<std::uint64_t, std::string> order_;
+  std::map<std::string, std::uint64_t> sequence_of_;
+  std::uint64_t next_sequence_ = 1;
+  struct ListedEntry {
+    std::string json;
+    std::chrono::steady_clock::time_point made_at;
+  };
+  mutable std::map<std::string, ListedEntry> listed_json_;  // listing entries, serialised (see list_page)
   std::size_t recovered_interrupted_ = 0;
 };
 

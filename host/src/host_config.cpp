@@ -1,5 +1,7 @@
 #include "host_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -153,6 +155,24 @@ HostConfig::PluginChoice read_plugin_choice(const ConfigNode& plugins, const cha
   return choice;
 }
 
+bool names_a_secret(std::string_view key) {
+  const std::string name = lower(key);
+  for (std::string_view word : {"key", "token", "secret", "password"})
+    if (name.find(word) != std::string::npos) return true;
+  return false;
+}
+
+void collect_secrets(const YAML::Node& node, bool secret, std::vector<std::string>& out) {
+  if (node.IsScalar()) {
+    if (secret && !node.Scalar().empty()) out.push_back(node.Scalar());
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) collect_secrets(item, secret, out);
+  } else if (node.IsMap()) {
+    for (const auto& entry : node)
+      collect_secrets(entry.second, secret || (entry.first.IsScalar() && names_a_secret(entry.first.Scalar())), out);
+  }
+}
+
 HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& file, const std::filesystem::path& base) {
   HostConfig config;
   config.file = file;
@@ -163,7 +183,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
 
   const ConfigNode server = root.child("server");
   server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
-                     "overload_busy_ratio", "nice"});
+                     "overload_busy_ratio", "nice", "max_connections", "max_connections_per_client",
+                     "idle_timeout_seconds", "trusted_proxies"});
   config.server_host = server.get_string("host", "");
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
@@ -173,6 +194,16 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   config.overload_lag_ms = server.get_double("overload_lag_ms", 50, 0, 60000);
   config.overload_busy_ratio = server.get_double("overload_busy_ratio", 0.9, 0, 1);
   config.nice = static_cast<int>(server.get_int("nice", 0, -20, 19));
+  config.max_connections = static_cast<std::size_t>(server.get_int("max_connections", 10000, 1, 1'000'000));
+  config.max_connections_per_client =
+      static_cast<std::size_t>(server.get_int("max_connections_per_client", 2000, 1, 1'000'000));
+  config.idle_timeout = std::chrono::seconds(server.get_int("idle_timeout_seconds", 30, 1, 3600));
+  config.trusted_proxies = server.get_string_list("trusted_proxies");
+  for (const auto& proxy : config.trusted_proxies) {
+    unsigned char address[16];
+    if (inet_pton(AF_INET, proxy.c_str(), address) != 1 && inet_pton(AF_INET6, proxy.c_str(), address) != 1)
+      server.fail("trusted_proxies", "\"" + proxy + "\" is not an IP address (write each proxy's address)");
+  }
 
   const std::string level = root.get_string("log_level", "INFO");
   const auto parsed_level = parse_log_level(level);
@@ -198,6 +229,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   config.telephony = read_plugin_choice(plugins, "telephony");
   config.voice_model = read_plugin_choice(plugins, "voice_model");
   config.agent = read_plugin_choice(plugins, "agent");
+  for (const auto* choice : {&config.telephony, &config.voice_model, &config.agent})
+    collect_secrets(choice->config, false, config.secrets);
   return config;
 }
 

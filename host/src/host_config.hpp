@@ -19,6 +19,14 @@
 //                                              timer's lateness), new calls are refused with 503; 0 = never
 //     overload_busy_ratio: 0.9                 0..1; and while the event loop's thread works more than this share
 //                                              of the time (smoothed over ~0.3 s); 0 = never
+//     max_connections: 10000                   1..1000000; open HTTP and WebSocket connections in all; past it a new
+//                                              connection is closed at once
+//     max_connections_per_client: 2000         1..1000000; the same from one client address (Twilio's media
+//                                              streams for many calls may share one)
+//     idle_timeout_seconds: 30                 1..3600; an HTTP connection's time to send a request and take its
+//                                              answer, and the longest idle keep-alive
+//     trusted_proxies: []                      IP addresses of reverse proxies whose X-Forwarded-For names the
+//                                              client (for the per-client limit and the logs); no one else's counts
 //     nice: 0                                  -20..19; the daemon's scheduling niceness (0 = as started). Below 0
 //                                              the media loop wins the CPU from batch work on the same box (needs
 //                                              root or CAP_SYS_NICE; without it a warning and the inherited one)
@@ -80,6 +88,10 @@ struct HostConfig {
   double overload_lag_ms = 50;  // 0 = never refuse calls for load
   double overload_busy_ratio = 0.9;  // 0 = never refuse calls for the loop's busy share
   int nice = 0;                      // scheduling niceness to set at start; 0 = leave as started
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_client = 2000;
+  std::chrono::seconds idle_timeout{30};
+  std::vector<std::string> trusted_proxies;
   LogLevel log_level = LogLevel::info;
   std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
   std::chrono::seconds call_time_limit{180};
@@ -92,6 +104,10 @@ struct HostConfig {
     YAML::Node config;   // the plugin's block, interpolated; an empty mapping when absent
     std::string key_path;  // where `config` sits: "plugins.telephony.config"
   } telephony, voice_model, agent;
+
+  // Values of the plugins' settings whose names say they are secret (api_key, auth_token, *secret*, *password*):
+  // the daemon masks them in every log line and record, whatever a provider echoes back.
+  std::vector<std::string> secrets;
 
   // Things worth a line in the start-up log (a PUBLIC_DOMAIN that was cleaned up). The logger does not exist yet
   // while the config is read, so the daemon logs these once it does.

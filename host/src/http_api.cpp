@@ -1,10 +1,36 @@
 #include "http_api.hpp"
 
+#include "call_request.hpp"
+
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 
 namespace concierge::host {
 namespace {
-HttpResponse reply(int status, const nlohmann::json& body) { return HttpResponse::json(status, body.dump()); }
+// Records hold only valid UTF-8 (CallBridge cleans what plugins give it); replacing rather than throwing is the last
+// line of defence, so that no record can ever make an answer fail.
+HttpResponse reply(int status, const nlohmann::json& body) {
+  return HttpResponse::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// A query parameter that must be a whole number in [min, max]; nullopt when absent, an error text when bad.
+struct NumberParameter {
+  std::optional<std::uint64_t> value;
+  std::string error;
+};
+NumberParameter number_parameter(const HttpRequest& request, const std::string& name, std::uint64_t min,
+                                 std::uint64_t max) {
+  auto it = request.query.find(name);
+  if (it == request.query.end()) return {};
+  const std::string& text = it->second;
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+    return {std::nullopt, "\"" + name + "\" must be a whole number from " + std::to_string(min) + " to " +
+                              std::to_string(max)};
+  return {value, ""};
+}
 
 HttpResponse method_not_allowed(std::string_view allowed) {
   auto r = HttpResponse::json_error(405, "method not allowed; use " + std::string(allowed));
@@ -30,7 +56,15 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", calls_.prometheus_metrics(), {}};
   }
   if (path == "/calls" || path == "/calls/") {
-    if (get) return reply(200, calls_.list());
+    if (get) {
+      const auto limit = number_parameter(request, "limit", 1, CallManager::kMaxPageSize);
+      if (!limit.error.empty()) return HttpResponse::json_error(400, limit.error);
+      const auto cursor = number_parameter(request, "cursor", 1, UINT64_MAX);
+      if (!cursor.error.empty())
+        return HttpResponse::json_error(400, "\"cursor\" must be the next_cursor of a previous page");
+      return HttpResponse::json(200, calls_.list_page(limit.value.value_or(CallManager::kDefaultPageSize),
+                                                      cursor.value));
+    }
     if (post) return create_call(request);
     return method_not_allowed("GET, POST");
   }
@@ -63,28 +97,9 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
 }
 
 HttpResponse HttpApi::create_call(const HttpRequest& request) {
-  // The body is read as JSON whatever the Content-Type says: `curl -d '{...}'` sends it as a form.
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return HttpResponse::json_error(400, std::string("the body is not valid JSON: ") + e.what());
-  }
-  if (!body.is_object()) return HttpResponse::json_error(400, "the body must be a JSON object");
-  for (const auto& [key, value] : body.items())
-    if (key != "request" && key != "fields")
-      return HttpResponse::json_error(400, "unknown field \"" + key + "\" (expected \"request\" and/or \"fields\")");
-  TaskRequest task;
-  if (body.contains("request")) {
-    if (!body["request"].is_string()) return HttpResponse::json_error(400, "\"request\" must be a string");
-    task.text = body["request"].get<std::string>();
-  }
-  if (body.contains("fields")) {
-    if (!body["fields"].is_object()) return HttpResponse::json_error(400, "\"fields\" must be an object");
-    task.fields = body["fields"];
-  }
-  if (task.text.empty() && task.fields.empty())
-    return HttpResponse::json_error(400, "say what to book: {\"request\": \"Book a table at ...\"}");
+  auto reading = read_call_request(request.body);
+  if (!reading.task) return HttpResponse::json_error(400, reading.error);
+  const TaskRequest& task = *reading.task;
   auto r = calls_.start(task);
   return reply(r.status, r.body);
 }

@@ -1,12 +1,19 @@
 #include "http_server.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <list>
+#include <unordered_map>
 
 #include "concierge/net/asio.hpp"
 #include "concierge/net/websocket_frame.hpp"
+#include "concierge/text.hpp"
 
 // Boost 1.74's coroutine frames come from a recycling allocator whose operator delete GCC 12 cannot pair with its
 // operator new (-Wmismatched-new-delete, reported at the end of every coroutine here): a false positive in Boost's
@@ -37,16 +44,60 @@ HttpRequest to_sdk_request(const http::request<http::string_body>& req, const st
   return out;
 }
 
-http::response<http::string_body> to_beast_response(const HttpResponse& r, unsigned version, bool keep_alive) {
+http::response<http::string_body> to_beast_response(HttpResponse r, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "concierge");
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
-  res.body() = r.body;
+  res.body() = std::move(r.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;
 }
+
+// Open connections, in all and by client address (the event loop's thread only).
+struct ConnectionCounts {
+  std::size_t total = 0;
+  std::unordered_map<std::string, std::size_t> by_client;
+  std::uint64_t refused = 0;
+};
+
+// One open connection's place in the counts, for as long as the connection (HTTP session, then its WebSocket)
+// lives.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<ConnectionCounts> counts) : counts_(std::move(counts)) { ++counts_->total; }
+  ~ConnectionSlot() {
+    release_client();
+    --counts_->total;
+  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+  // Counts this connection as `client`'s; false (and counted for no client) when that client is at `limit`.
+  bool count_for(const std::string& client, std::size_t limit) {
+    if (client == client_) return true;
+    release_client();
+    auto& n = counts_->by_client[client];
+    if (n >= limit) {
+      if (n == 0) counts_->by_client.erase(client);
+      return false;
+    }
+    ++n;
+    client_ = client;
+    return true;
+  }
+
+ private:
+  void release_client() {
+    if (client_.empty()) return;
+    auto it = counts_->by_client.find(client_);
+    if (it != counts_->by_client.end() && --it->second == 0) counts_->by_client.erase(it);
+    client_.clear();
+  }
+  std::shared_ptr<ConnectionCounts> counts_;
+  std::string client_;
+};
 
 // Memory for one kind of asynchronous operation of one connection (its read, its write, its flush). Asio allocates
 // each operation through the handler's associated allocator; its own per-thread cache holds one block, which a
@@ -101,6 +152,11 @@ WithMemory<F> with_memory(OpMemory& memory, F f) { return {&memory, std::move(f)
 
 using namespace concierge::net::ws;  // the frame layout: opcodes, headers, masking
 constexpr std::uint16_t kCloseNormal = 1000, kCloseProtocolError = 1002, kCloseTooBig = 1009;
+// The close codes a peer may put on the wire (RFC 6455 7.4.1, IANA's registry): 1004-1006 and 1015 are reserved or
+// only for reporting, 1016-2999 unassigned, 5000 and up undefined.
+constexpr bool is_sendable_close_code(std::uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
 // The peer's answer to our close frame, after which the socket is closed regardless.
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
 // A stream that sends nothing at all for this long is dead (Twilio sends media every 20 ms).
@@ -115,9 +171,10 @@ constexpr auto kIdleTimeout = std::chrono::seconds(300);
 class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from_this<WebSocketConnection> {
  public:
   WebSocketConnection(tcp::socket socket, HttpRequest upgrade, std::shared_ptr<Logger> log,
-                      const HttpServerLimits& limits, std::string_view already_read)
+                      const HttpServerLimits& limits, std::string_view already_read,
+                      std::shared_ptr<ConnectionSlot> slot)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), upgrade_(std::move(upgrade)),
-        log_(std::move(log)), limits_(limits) {
+        log_(std::move(log)), limits_(limits), slot_(std::move(slot)) {
     in_.resize(std::max<std::size_t>(16 * 1024, already_read.size()));
     std::copy(already_read.begin(), already_read.end(), in_.begin());
     in_end_ = already_read.size();
@@ -127,16 +184,7 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
 
   void send_text(std::string_view message) override {
     if (!open_) return;
-    if (pending_.size() + writing_buf_.size() + message.size() > limits_.max_queued_bytes) {
-      log_->warning("websocket " + upgrade_.path + " from " + upgrade_.remote_address +
-                    ": peer is not reading, output queue over its limit; closing");
-      // Nothing more can reach a peer that does not read, not even a close frame: drop the connection.
-      open_ = false;
-      close_reason_ = "output queue overflow";
-      pending_.clear();
-      force_close();
-      return;
-    }
+    if (!room_for(message.size())) return;
     append_frame(kText, message);
     request_flush();
   }
@@ -259,17 +307,24 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
         }
         return true;
       case kPing:
-        if (!close_sent_) append_frame(kPong, data);
+        if (close_sent_) return true;
+        if (!room_for(data.size())) return false;
+        append_frame(kPong, data);
         return true;
       case kPong: return true;
       case kClose: {
         peer_closed_ = true;
         std::uint16_t code = kCloseNormal;
         if (data.size() >= 2) code = static_cast<std::uint16_t>((std::uint8_t(data[0]) << 8) | std::uint8_t(data[1]));
+        // A one-byte body, a code no endpoint may send (RFC 6455 7.4), or a reason that is not UTF-8 is a protocol
+        // error: answered with 1002, never echoed.
+        const bool valid = data.size() != 1 && (data.size() < 2 || is_sendable_close_code(code)) &&
+                           (data.size() <= 2 || is_valid_utf8(data.substr(2)));
+        if (!valid) close_reason_ = "protocol error: invalid close frame from the peer";
         if (!close_sent_) {
           // Answer with the peer's code, as RFC 6455 asks; the connection then ends.
           open_ = false;
-          send_close(code == 1005 || code == 1006 || code == 1015 ? kCloseNormal : code);
+          send_close(valid ? code : kCloseProtocolError);
         }
         reading_stopped_ = true;
         return false;
@@ -325,6 +380,21 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
   }
 
   // ---- writing ----------------------------------------------------------------------------------------------
+  // Every frame we queue (messages, and the pongs a peer can ask for at will) counts toward the output limit; a
+  // peer that sends but does not read is dropped once its unsent output passes the limit.
+  bool room_for(std::size_t payload_bytes) {
+    if (pending_.size() + writing_buf_.size() + payload_bytes + 14 <= limits_.max_queued_bytes) return true;
+    log_->warning("websocket " + upgrade_.path + " from " + upgrade_.remote_address +
+                  ": peer is not reading, output queue over its limit; closing");
+    // Nothing more can reach a peer that does not read, not even a close frame: drop the connection.
+    open_ = false;
+    reading_stopped_ = true;
+    close_reason_ = "output queue overflow";
+    pending_.clear();
+    force_close();
+    return false;
+  }
+
   void append_frame(std::uint8_t opcode, std::string_view payload) {
     append_header(pending_, opcode, payload.size());  // server frames are not masked
     pending_.append(payload);
@@ -401,6 +471,7 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
   HttpRequest upgrade_;
   std::shared_ptr<Logger> log_;
   HttpServerLimits limits_;
+  std::shared_ptr<ConnectionSlot> slot_;  // counted as open until this connection is destroyed
   std::shared_ptr<WebSocketHandler> handler_;
   // Input: frames are parsed (and unmasked) in place; a fragmented message is put together in message_.
   std::vector<char> in_;
@@ -423,6 +494,29 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
   std::string close_reason_;
 };
 
+
+// The address part of an X-Forwarded-For entry ("203.0.113.7", "[2001:db8::1]:443", "203.0.113.7:5000"),
+// normalised; "" when it is not an IP address.
+std::string forwarded_address(std::string_view entry) {
+  while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+  while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+  if (!entry.empty() && entry.front() == '[') {
+    const auto close = entry.find(']');
+    if (close == std::string_view::npos) return "";
+    entry = entry.substr(1, close - 1);
+  } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+    entry = entry.substr(0, entry.find(':'));  // IPv4 with a port
+  }
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(std::string(entry), ec);
+  return ec ? std::string() : address.to_string();
+}
+
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory;
+}
+
 }  // namespace
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
@@ -434,31 +528,106 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   bool stopped = false;
   std::list<std::weak_ptr<beast::tcp_stream>> http_streams;
   std::list<std::weak_ptr<WebSocketConnection>> websockets;
+  std::shared_ptr<ConnectionCounts> counts = std::make_shared<ConnectionCounts>();
+  std::vector<std::string> trusted_proxies;  // normalised addresses
+  // A descriptor held in reserve: when accept() fails for want of descriptors, closing it lets us accept the
+  // waiting connection and close it at once, instead of leaving it in the backlog to wake the loop forever.
+  int reserve_fd = -1;
 
   State(asio::io_context& io_, std::shared_ptr<Logger> log_, Handlers h, HttpServerLimits l)
-      : io(io_), log(std::move(log_)), handlers(std::move(h)), limits(l), acceptor(io_) {}
+      : io(io_), log(std::move(log_)), handlers(std::move(h)), limits(std::move(l)), acceptor(io_) {
+    for (const auto& proxy : limits.trusted_proxies) {
+      const std::string address = forwarded_address(proxy);
+      if (address.empty()) throw std::runtime_error("trusted proxy \"" + proxy + "\" is not an IP address");
+      trusted_proxies.push_back(address);
+    }
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  ~State() {
+    if (reserve_fd >= 0) ::close(reserve_fd);
+  }
+
+  bool is_trusted_proxy(const std::string& address) const {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), address) != trusted_proxies.end();
+  }
+
+  // The client behind a trusted proxy: the last X-Forwarded-For entry no trusted proxy added (entries are appended
+  // by each hop, so everything to its left is the client's own claim and worth nothing). "" when there is none.
+  std::string forwarded_client(std::string_view header) const {
+    std::string client;
+    while (!header.empty()) {
+      const auto comma = header.rfind(',');
+      const std::string_view entry = comma == std::string_view::npos ? header : header.substr(comma + 1);
+      header = comma == std::string_view::npos ? std::string_view() : header.substr(0, comma);
+      client = forwarded_address(entry);
+      if (client.empty() || !is_trusted_proxy(client)) return client;
+    }
+    return client;
+  }
+
+  void shed_one_connection() {
+    if (reserve_fd < 0) return;
+    ::close(reserve_fd);
+    const int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) {
+      ::close(fd);
+      ++counts->refused;
+    }
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
 
   awaitable<void> accept_loop() {
     auto self = shared_from_this();
+    asio::steady_timer backoff(io);
+    constexpr auto kFirstBackoff = std::chrono::milliseconds(10), kMaxBackoff = std::chrono::milliseconds(1000);
+    auto delay = kFirstBackoff;
     while (!stopped) {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (stopped || ec == asio::error::operation_aborted) break;
-        log->warning(std::string("accept failed: ") + ec.message());
+        // Never retry at once: the same error would come back at once, for ever (100% CPU, a log line each).
+        if (out_of_descriptors(ec)) {
+          shed_one_connection();
+          log->warning("accept failed: " + ec.message() + "; a waiting connection was closed, accepting again in " +
+                       std::to_string(delay.count()) + " ms");
+        } else {
+          log->warning(std::string("accept failed: ") + ec.message());
+        }
+        backoff.expires_after(delay);
+        co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+        delay = std::min(delay * 2, kMaxBackoff);
+        continue;
+      }
+      delay = kFirstBackoff;
+      const auto endpoint = socket.remote_endpoint(ec);
+      if (ec) continue;  // already gone
+      const std::string address = endpoint.address().to_string();
+      const bool proxy = is_trusted_proxy(address);
+      auto slot = std::make_shared<ConnectionSlot>(counts);
+      // A trusted proxy carries many clients: it is counted per client once its requests name them.
+      if (counts->total > limits.max_connections ||
+          (!proxy && !slot->count_for(address, limits.max_connections_per_client))) {
+        ++counts->refused;
+        log->warning("refused a connection from " + address + ": " +
+                     (counts->total > limits.max_connections
+                          ? "at the limit of " + std::to_string(limits.max_connections) + " open connections"
+                          : "it has " + std::to_string(limits.max_connections_per_client) +
+                                " open connections already"));
+        socket.close(ec);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+      asio::co_spawn(io, session(std::move(socket), std::move(slot), proxy), asio::detached);
     }
   }
 
-  awaitable<void> session(tcp::socket socket) {
+  awaitable<void> session(tcp::socket socket, std::shared_ptr<ConnectionSlot> slot, bool from_proxy) {
     auto self = shared_from_this();
     beast::error_code ec;
     const auto endpoint = socket.remote_endpoint(ec);
-    const std::string remote = ec ? std::string("?") : endpoint.address().to_string() + ":" +
-                                                          std::to_string(endpoint.port());
+    const std::string peer_ip = ec ? std::string("?") : endpoint.address().to_string();
+    const std::string remote = ec ? peer_ip : peer_ip + ":" + std::to_string(endpoint.port());
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     prune();
     http_streams.push_back(stream);
@@ -466,11 +635,12 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(limits.max_body_bytes);
-      stream->expires_after(std::chrono::seconds(60));
+      stream->expires_after(limits.idle_timeout);
       co_await http::async_read(*stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || stopped) break;
       if (ec == http::error::body_limit) {
         auto res = to_beast_response(HttpResponse::json_error(413, "request body too large"), 11, false);
+        stream->expires_after(limits.idle_timeout);
         co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));
         break;
       }
@@ -478,12 +648,28 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         if (ec != beast::error::timeout && ec != asio::error::connection_reset && ec != asio::error::eof) {
           auto res = to_beast_response(HttpResponse::json_error(400, "malformed HTTP request: " + ec.message()),
                                        11, false);
+          stream->expires_after(limits.idle_timeout);
           co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));
         }
         break;
       }
       auto req = parser.release();
       HttpRequest request = to_sdk_request(req, remote);
+      if (from_proxy) {
+        // Behind a trusted proxy the client is the one X-Forwarded-For names; each request may be another's.
+        const std::string client = forwarded_client(request.header("x-forwarded-for"));
+        if (!client.empty()) request.remote_address = client;
+        if (!slot->count_for(client.empty() ? peer_ip : client, limits.max_connections_per_client)) {
+          ++counts->refused;
+          log->warning("refused a request from " + request.remote_address + " (through " + remote + "): it has " +
+                       std::to_string(limits.max_connections_per_client) + " open connections already");
+          auto res = to_beast_response(
+              HttpResponse::json_error(503, "too many open connections from " + request.remote_address), 11, false);
+          stream->expires_after(limits.idle_timeout);
+          co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));
+          break;
+        }
+      }
 
       if (websocket::is_upgrade(req)) {
         std::optional<HttpResponse> refusal;
@@ -495,6 +681,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         }
         if (refusal) {
           auto res = to_beast_response(*refusal, req.version(), false);
+          stream->expires_after(limits.idle_timeout);
           co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));
           break;
         }
@@ -513,7 +700,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         const auto early = buffer.cdata();  // frames the client sent right behind its upgrade request
         auto connection = std::make_shared<WebSocketConnection>(
             std::move(socket), std::move(request), log, limits,
-            std::string_view(static_cast<const char*>(early.data()), early.size()));
+            std::string_view(static_cast<const char*>(early.data()), early.size()), std::move(slot));
         websockets.push_back(connection);
         std::shared_ptr<WebSocketHandler> handler;
         try {
@@ -537,7 +724,9 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         log->error("request " + request.method + " " + request.target + " failed: " + e.what());
         response = HttpResponse::json_error(500, "internal error");
       }
-      auto res = to_beast_response(response, req.version(), req.keep_alive());
+      auto res = to_beast_response(std::move(response), req.version(), req.keep_alive());
+      // A client that does not read its answer is cut off after the idle timeout, not held for ever.
+      stream->expires_after(limits.idle_timeout);
       co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }
@@ -565,6 +754,7 @@ std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port)
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.non_blocking(true, ec);  // shed_one_connection's accept4 must never block
   if (ec)
     throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message() +
                              (ec == asio::error::address_in_use ? " (is another concierge-host running?)" : ""));
@@ -589,5 +779,8 @@ std::size_t HttpServer::open_websockets() const {
     if (auto w = weak.lock(); w && w->is_open()) ++n;
   return n;
 }
+
+std::size_t HttpServer::open_connections() const { return state_->counts->total; }
+std::uint64_t HttpServer::refused_connections() const { return state_->counts->refused; }
 
 }  // namespace concierge::host

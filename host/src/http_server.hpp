@@ -1,11 +1,13 @@
 #pragma once
 // The daemon's HTTP and WebSocket server (Boost.Beast), kept behind plain SDK types so that routing, the call
 // manager and plugins never see Beast. Runs entirely on the event loop it is given.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "concierge/http.hpp"
 #include "concierge/log.hpp"
@@ -17,7 +19,17 @@ namespace concierge::host {
 struct HttpServerLimits {
   std::size_t max_body_bytes = 1 << 20;       // HTTP request bodies
   std::size_t max_message_bytes = 64 * 1024;  // one WebSocket message; bigger closes the socket (1009)
-  std::size_t max_queued_bytes = 4 << 20;     // unsent WebSocket output before a slow peer is dropped
+  std::size_t max_queued_bytes = 4 << 20;     // unsent WebSocket output (frames and pongs) before a peer is dropped
+  // Open connections (HTTP and WebSocket) in all, and from one client address; past either, a new connection is
+  // closed as soon as it is accepted (from a client known only through X-Forwarded-For: answered 503).
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_client = 2000;
+  // An HTTP connection must deliver a whole request, and take a whole response, within this; an idle keep-alive
+  // connection is closed after it.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
+  // Peers (reverse proxies, load balancers) whose X-Forwarded-For names the real client: that client is then the
+  // request's remote_address and what the per-client limit counts. Anyone else's X-Forwarded-For is ignored.
+  std::vector<std::string> trusted_proxies;
 };
 
 class HttpServer {
@@ -40,6 +52,8 @@ class HttpServer {
   void stop();
 
   std::size_t open_websockets() const;
+  std::size_t open_connections() const;
+  std::uint64_t refused_connections() const;  // over a connection limit, or shed when descriptors ran out
 
  private:
   struct State;

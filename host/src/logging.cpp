@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <unordered_map>
 
 namespace concierge::host {
 namespace {
@@ -26,6 +27,21 @@ std::string local_timestamp() {
   return text;
 }
 
+SecretMask& log_secrets() {
+  static SecretMask secrets;
+  return secrets;
+}
+
+// What makes two lines "the same kind" for the repeat limit: the text without digits, up to 80 bytes.
+std::string repeat_key(LogLevel level, std::string_view message) {
+  std::string key(1, static_cast<char>('0' + static_cast<int>(level)));
+  for (char c : message) {
+    if (key.size() >= 80) break;
+    if (c < '0' || c > '9') key += c;
+  }
+  return key;
+}
+
 class SinkLogger final : public Logger {
  public:
   SinkLogger(std::string component, LogLevel level, LogSink sink)
@@ -35,7 +51,27 @@ class SinkLogger final : public Logger {
 
   void write(LogLevel level, std::string_view message) override {
     if (!enabled(level)) return;
-    const std::string line = format_log_line(local_timestamp(), level, component_, message);
+    std::string text = log_secrets().apply(message);
+    if (level >= LogLevel::warning) {
+      std::lock_guard lock(repeats_mutex_);
+      const auto now = std::chrono::steady_clock::now();
+      if (repeats_.size() > 4096) {  // many kinds: forget the ones whose window is over
+        for (auto it = repeats_.begin(); it != repeats_.end();)
+          it = now - it->second.start >= kRepeatWindow && it->second.suppressed == 0 ? repeats_.erase(it) : ++it;
+      }
+      Repeat& repeat = repeats_[repeat_key(level, message)];
+      if (repeat.count == 0 || now - repeat.start >= kRepeatWindow) {
+        if (repeat.suppressed > 0)
+          text += " (" + std::to_string(repeat.suppressed) + " more like this were suppressed in " +
+                  std::to_string(kRepeatWindow.count()) + " s)";
+        repeat = Repeat{now, 0, 0};
+      }
+      if (++repeat.count > kRepeatBurst) {
+        ++repeat.suppressed;
+        return;
+      }
+    }
+    const std::string line = format_log_line(local_timestamp(), level, component_, text);
     std::lock_guard lock(output_mutex());
     if (sink_) {
       sink_(line);
@@ -46,12 +82,21 @@ class SinkLogger final : public Logger {
   }
 
  private:
+  struct Repeat {
+    std::chrono::steady_clock::time_point start;
+    int count = 0;
+    std::uint64_t suppressed = 0;
+  };
   std::string component_;
   LogLevel level_;
   LogSink sink_;
+  std::mutex repeats_mutex_;
+  std::unordered_map<std::string, Repeat> repeats_;
 };
 
 }  // namespace
+
+void set_log_secrets(SecretMask secrets) { log_secrets() = std::move(secrets); }
 
 std::optional<LogLevel> parse_log_level(std::string_view text) {
   std::string upper;
@@ -75,7 +120,7 @@ std::string format_log_line(std::string_view timestamp, LogLevel level, std::str
   line += " [";
   line += component;
   line += "] ";
-  for (char c : message) {
+  for (char c : to_valid_utf8(message)) {
     switch (c) {
       case '\n': line += "\\n"; break;
       case '\r': line += "\\r"; break;

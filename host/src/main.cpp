@@ -152,6 +152,9 @@ int main(int argc, char** argv) {
     config.log_level = *level;
   }
 
+  SecretMask secrets;
+  for (const auto& secret : config.secrets) secrets.add(secret);
+  set_log_secrets(secrets);
   auto log = make_logger("host", config.log_level);
   for (const auto& warning : config.warnings) log->warning(warning);
   if (config.nice != 0) {
@@ -165,6 +168,18 @@ int main(int argc, char** argv) {
                    "; below 0 needs root or CAP_SYS_NICE); running at nice " + std::to_string(before));
     else
       log->info("Running at nice " + std::to_string(config.nice));
+  }
+  {
+    // Every call holds a few descriptors (its media stream, the voice model's socket): take all the descriptors the
+    // system allows (the soft limit is often 1024, the hard one far higher). Running out anyway is handled by the
+    // server (it sheds a connection and backs off), not by spinning.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      const rlim_t before = files.rlim_cur;
+      files.rlim_cur = files.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &files) == 0)
+        log->info("Open file limit raised from " + std::to_string(before) + " to " + std::to_string(files.rlim_cur));
+    }
   }
   log->info("Starting AI Concierge Voice Server on " + config.server_host + ":" + std::to_string(config.server_port));
   log->info("Config: " + config.file.string());
@@ -221,6 +236,7 @@ int main(int argc, char** argv) {
                                .metrics = metrics,
                                .time_limit = config.call_time_limit,
                                .ring_timeout = std::chrono::seconds(30),
+                               .secrets = secrets,
                                .record_changed = {},
                                .finished = {}};
     CallManager calls(call_services, agent.instance.agent, std::move(store),
@@ -251,6 +267,10 @@ int main(int argc, char** argv) {
     };
     HttpServerLimits limits;
     limits.max_message_bytes = config.max_message_bytes;
+    limits.max_connections = config.max_connections;
+    limits.max_connections_per_client = config.max_connections_per_client;
+    limits.idle_timeout = config.idle_timeout;
+    limits.trusted_proxies = config.trusted_proxies;
     HttpServer server(io, make_logger("http", config.log_level), handlers, limits);
     try {
       const auto port = server.listen(config.server_host, config.server_port);

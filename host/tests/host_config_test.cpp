@@ -256,7 +256,8 @@ TEST(HostConfigErrors, UnknownTopLevelKey) {
 TEST(HostConfigErrors, UnknownServerKey) {
   EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
-            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice)");
+            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice, "
+            "max_connections, max_connections_per_client, idle_timeout_seconds, trusted_proxies)");
 }
 
 TEST(HostConfigErrors, UnknownPluginChoiceKey) {
@@ -491,4 +492,39 @@ TEST(HostConfigRobustness, MutatedDefaultConfigFailsOnlyWithHostConfigError) {
   }
   EXPECT_GT(accepted, 100);
   EXPECT_GT(refused, 100);
+}
+
+TEST(HostConfig, CollectsThePluginsSecretsForMasking) {
+  Environment env;
+  env.set("TWILIO_AUTH_TOKEN", "tok-abcdef123456");
+  env.set("OPENAI_API_KEY", "sk-test-987654");
+  const HostConfig c = parse(
+      "plugins:\n"
+      "  telephony: {plugin: twilio, config: {account_sid: AC1, auth_token: \"${TWILIO_AUTH_TOKEN}\"}}\n"
+      "  voice_model: {plugin: openai-realtime, config: {api_key: \"${OPENAI_API_KEY}\", voice: alloy,\n"
+      "                                                 extra: {client_secret: [s3cr3t-value]}}}\n"
+      "  agent: {plugin: reservation-agent, config: {password: \"\"}}\n",
+      env);
+  EXPECT_EQ(c.secrets, (std::vector<std::string>{"tok-abcdef123456", "sk-test-987654", "s3cr3t-value"}));
+}
+
+TEST(HostConfig, ConnectionLimitsAndTrustedProxies) {
+  const HostConfig defaults = parse(kPlugins);
+  EXPECT_EQ(defaults.max_connections, 10000u);
+  EXPECT_EQ(defaults.max_connections_per_client, 2000u);
+  EXPECT_EQ(defaults.idle_timeout, std::chrono::seconds(30));
+  EXPECT_TRUE(defaults.trusted_proxies.empty());
+  const HostConfig c = parse(std::string("server:\n  max_connections: 50\n  max_connections_per_client: 5\n"
+                                         "  idle_timeout_seconds: 7\n  trusted_proxies: [10.0.0.1, \"::1\"]\n") +
+                             kPlugins);
+  EXPECT_EQ(c.max_connections, 50u);
+  EXPECT_EQ(c.max_connections_per_client, 5u);
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "::1"}));
+  EXPECT_NE(error_of(std::string("server:\n  trusted_proxies: [proxy.example]\n") + kPlugins)
+                .find("server.trusted_proxies (line 2): \"proxy.example\" is not an IP address"),
+            std::string::npos)
+      << error_of(std::string("server:\n  trusted_proxies: [proxy.example]\n") + kPlugins);
+  EXPECT_NE(error_of(std::string("server:\n  max_connections: 0\n") + kPlugins).find("server.max_connections"),
+            std::string::npos);
 }

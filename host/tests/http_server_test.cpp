@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "concierge/net/asio.hpp"
+#include "concierge/net/websocket_frame.hpp"
 #include "http_server.hpp"
 #include "logging.hpp"
 
@@ -45,6 +46,7 @@ class HttpServerTest : public ::testing::Test {
     HttpServerLimits limits;
     limits.max_body_bytes = 1000;
     limits.max_message_bytes = 2000;
+    limits.max_queued_bytes = 64 * 1024;
     server_ = std::make_unique<HttpServer>(io_, make_logger("test", LogLevel::error), handlers, limits);
     port_ = server_->listen("127.0.0.1", 0);
     thread_ = std::thread([this] { io_.run(); });
@@ -162,6 +164,73 @@ TEST_F(HttpServerTest, OversizedWebSocketMessageClosesThatSocketOnly) {
   for (int i = 0; i < 100 && closed_.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(closed_.size(), 1u);
   EXPECT_NE(closed_[0].find("larger than the configured limit"), std::string::npos);
+  EXPECT_EQ(request(http::verb::get, "/still-here").result_int(), 200);
+}
+
+// A client frame (masked, as clients must) with this opcode and payload.
+std::string client_frame(std::uint8_t opcode, std::string payload) {
+  static const std::uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
+  std::string frame;
+  ws::append_header(frame, opcode, payload.size(), key);
+  ws::apply_mask(payload.data(), payload.size(), key);
+  return frame + payload;
+}
+
+// A WebSocket opened with Beast's handshake, then spoken to in raw frames.
+struct RawWebSocket {
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws{io};
+  explicit RawWebSocket(std::uint16_t port, int receive_buffer = 0) {
+    ws.next_layer().open(tcp::v4());
+    if (receive_buffer) ws.next_layer().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    ws.handshake("127.0.0.1", "/media-stream");
+  }
+  tcp::socket& socket() { return ws.next_layer(); }
+  // The code of the close frame the server sends (0 when none arrives).
+  int read_close_code() {
+    std::uint8_t header[4];
+    beast::error_code ec;
+    asio::read(socket(), asio::buffer(header), ec);
+    if (ec || header[0] != 0x88 || header[1] != 2) return 0;
+    return header[2] << 8 | header[3];
+  }
+};
+
+TEST_F(HttpServerTest, InvalidCloseCodesAreAnsweredWith1002AndValidOnesEchoed) {
+  auto close_with = [&](std::string body) {
+    RawWebSocket client(port_);
+    asio::write(client.socket(), asio::buffer(client_frame(ws::kClose, std::move(body))));
+    return client.read_close_code();
+  };
+  auto code = [](int c, std::string reason = "") {
+    return std::string{static_cast<char>(c >> 8), static_cast<char>(c & 0xff)} + reason;
+  };
+  for (int invalid : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535})
+    EXPECT_EQ(close_with(code(invalid)), 1002) << invalid;
+  EXPECT_EQ(close_with(std::string(1, 'x')), 1002) << "a one-byte close body";
+  EXPECT_EQ(close_with(code(1000, "bye \xFF")), 1002) << "a reason that is not UTF-8";
+  for (int valid : {1000, 1001, 1003, 1011, 3000, 4999}) EXPECT_EQ(close_with(code(valid, "ok")), valid) << valid;
+  EXPECT_EQ(close_with(""), 1000);
+}
+
+TEST_F(HttpServerTest, PongsToAPeerThatNeverReadsCountTowardTheOutputLimit) {
+  RawWebSocket client(port_, 4096);
+  std::string pings;
+  for (int i = 0; i < 1000; ++i) pings += client_frame(ws::kPing, std::string(125, 'p'));
+  // Pings and never a read: once the unanswered pongs pass the 64 KiB limit the server drops the connection, so the
+  // writes fail long before the 2 GB of pongs an unbounded queue would hold.
+  beast::error_code ec;
+  std::size_t sent = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ec && std::chrono::steady_clock::now() < deadline && sent < (std::size_t(2) << 30)) {
+    asio::write(client.socket(), asio::buffer(pings), ec);
+    if (!ec) sent += pings.size();
+  }
+  EXPECT_TRUE(ec) << "the server kept taking pings: " << sent << " bytes";
+  for (int i = 0; i < 200 && closed_.empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_EQ(closed_[0], "output queue overflow");
   EXPECT_EQ(request(http::verb::get, "/still-here").result_int(), 200);
 }
 

@@ -63,3 +63,31 @@ TEST(Logging, ParseLevel) {
   EXPECT_EQ(parse_log_level("verbose"), std::nullopt);
   EXPECT_EQ(parse_log_level(""), std::nullopt);
 }
+
+TEST(Logging, InvalidUtf8BecomesReplacementCharacters) {
+  EXPECT_EQ(format_log_line("T", LogLevel::info, "c", "AnsweredBy=\xFF!"), "T INFO  [c] AnsweredBy=\xEF\xBF\xBD!\n");
+}
+
+TEST(Logging, RepeatedWarningsAreLimitedAndCounted) {
+  std::vector<std::string> lines;
+  auto log = make_logger("http", LogLevel::info, [&](std::string_view line) { lines.emplace_back(line); });
+  for (int i = 0; i < 1000; ++i) log->warning("refused a connection from 10.0.0." + std::to_string(i % 250));
+  for (int i = 0; i < 30; ++i) log->info("call " + std::to_string(i) + " placed");  // info lines are never limited
+  log->warning("another kind of warning");
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(concierge::host::kRepeatBurst) + 30 + 1);
+  for (int i = 0; i < concierge::host::kRepeatBurst; ++i)
+    EXPECT_NE(lines[i].find("refused a connection"), std::string::npos);
+}
+
+TEST(Logging, SecretsAreMaskedInEveryLine) {
+  concierge::SecretMask secrets;
+  secrets.add("sk-test-0123456789");
+  concierge::host::set_log_secrets(secrets);
+  std::vector<std::string> lines;
+  auto log = make_logger("openai", LogLevel::info, [&](std::string_view line) { lines.emplace_back(line); });
+  log->error("provider said: invalid key sk-test-0123456789 given");
+  concierge::host::set_log_secrets({});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].find("sk-test-0123456789"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("invalid key [redacted] given"), std::string::npos) << lines[0];
+}

@@ -21,7 +21,10 @@ std::string_view HttpRequest::header(std::string_view lower_case_name) const {
 std::vector<std::pair<std::string, std::string>> HttpRequest::form() const { return parse_form(body); }
 
 HttpResponse HttpResponse::json_error(int status, std::string_view message) {
-  return HttpResponse{status, "application/json", nlohmann::json{{"error", message}}.dump(), {}};
+  // The message may quote what a client sent: invalid UTF-8 in it is replaced rather than allowed to throw.
+  return HttpResponse{status, "application/json",
+                      nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      {}};
 }
 
 HttpResponse HttpResponse::json(int status, std::string body) {

@@ -1,4 +1,6 @@
 // Every endpoint of the real daemon, and bad input on each: a clear 4xx with a JSON error, and the daemon carries on.
+#include <set>
+
 #include "integration.hpp"
 #include "concierge/net/asio.hpp"
 
@@ -120,6 +122,48 @@ TEST_F(DaemonApi, BadRequestsToCreateACall) {
   expect_json_error(http_post(url("/calls"), "{}"), 400, "say what to book");
   expect_json_error(http_post(url("/calls"), ""), 400, "not valid JSON");
   expect_json_error(http_post(url("/calls"), std::string(2 << 20, 'x')), 413, "too large");
+  // A number no double holds, invalid UTF-8 inside a string and outside one, a truncated escape: each a 400 whose
+  // body is valid JSON (json_of fails the test otherwise), never a 500.
+  expect_json_error(http_post(url("/calls"), R"({"request": 1e999999})"), 400, "cannot be read as JSON");
+  expect_json_error(http_post(url("/calls"), "{\"request\": \"Book \xFF\xFE a table\"}"), 400, "not valid JSON");
+  expect_json_error(http_post(url("/calls"), "{\"request\": \"caf\xC3\"}"), 400, "not valid JSON");
+  expect_json_error(http_post(url("/calls"), "\xFF\xFF"), 400, "not valid JSON");
+  expect_json_error(http_post(url("/calls"), R"({"request": "\ud800"})"), 400, "not valid JSON");
+  expect_json_error(http_post(url("/calls"), R"({"request": "x\u12"})"), 400, "not valid JSON");
+}
+
+TEST_F(DaemonApi, TheListingIsPagedNewestFirstWithACursor) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = http_post(url("/calls"), R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(json_of(r)["call_id"]);
+  }
+  // Pages of two: the five newest calls come back newest first, each once, across three pages.
+  std::vector<std::string> listed;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto r = http_get(url("/calls?limit=2" + (cursor.empty() ? std::string() : "&cursor=" + cursor)));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json body = json_of(r);
+    EXPECT_LE(body["calls"].size(), 2u);
+    EXPECT_GE(body["total"].get<std::size_t>(), 5u);
+    for (const auto& call : body["calls"]) listed.push_back(call["call_id"]);
+    if (body["next_cursor"].is_null()) break;
+    cursor = body["next_cursor"];
+  }
+  ASSERT_GE(listed.size(), 5u);
+  EXPECT_EQ(std::vector<std::string>(listed.begin(), listed.begin() + 5),
+            std::vector<std::string>(ids.rbegin(), ids.rend()));
+  std::set<std::string> unique(listed.begin(), listed.end());
+  EXPECT_EQ(unique.size(), listed.size()) << "a call listed twice";
+  // The default page and bad parameters.
+  EXPECT_EQ(json_of(http_get(url("/calls")))["calls"].size(), std::min<std::size_t>(listed.size(), 50));
+  expect_json_error(http_get(url("/calls?limit=0")), 400, "\"limit\" must be a whole number from 1 to 500");
+  expect_json_error(http_get(url("/calls?limit=501")), 400, "\"limit\"");
+  expect_json_error(http_get(url("/calls?limit=ten")), 400, "\"limit\"");
+  expect_json_error(http_get(url("/calls?cursor=-1")), 400, "next_cursor of a previous page");
+  for (const auto& id : ids) wait_for_end(daemon_->url(), id);
 }
 
 TEST_F(DaemonApi, MissingDetailsComeBackAsAQuestion) {

@@ -2,6 +2,7 @@
 // and call records that survive a restart or a crash.
 #include <signal.h>
 
+#include <ctime>
 #include <fstream>
 #include <vector>
 #include <sstream>
@@ -133,9 +134,23 @@ TEST(DaemonCalls, TheTimeLimitEndsALongCall) {
   EXPECT_NE(record["result"]["failure_reason"].get<std::string>().find("timed out after 2 seconds"), std::string::npos);
 }
 
+// The clock now as the records write it: "2026-11-24T19:03:07.123Z" (UTC), comparable as text.
+static std::string now_iso8601() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(ms));
+  return out;
+}
+
 TEST(DaemonCalls, RecordsSurviveARestartAndACrash) {
   const auto db = temp_path("calls.db").string();
-  std::string finished_id, interrupted_id;
+  std::string finished_id, interrupted_id, last_known_activity;
   {
     Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}});
     ASSERT_TRUE(daemon.started()) << daemon.output();
@@ -157,9 +172,12 @@ TEST(DaemonCalls, RecordsSurviveARestartAndACrash) {
     auto r = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})");
     interrupted_id = json_of(r)["call_id"];
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    last_known_activity = json_of(http_get(daemon.url() + "/calls/" + interrupted_id + "/status"))["updated_at"];
     daemon.process().signal(SIGKILL);  // a crash in the middle of a call
     daemon.process().wait(std::chrono::seconds(5));
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a restart later than the call's last activity
+  const std::string restarted_at = now_iso8601();
   {
     Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}});
     ASSERT_TRUE(daemon.started()) << daemon.output();
@@ -167,6 +185,11 @@ TEST(DaemonCalls, RecordsSurviveARestartAndACrash) {
     auto lost = json_of(http_get(daemon.url() + "/calls/" + interrupted_id + "/status"));
     EXPECT_EQ(lost["status"], "failed") << lost.dump(2);
     EXPECT_NE(lost["result"]["failure_reason"].get<std::string>().find("daemon stopped"), std::string::npos);
+    // It ended when it was last heard of (its record's last update before the crash, at the latest), not at this
+    // restart.
+    ASSERT_TRUE(lost["ended_at"].is_string()) << lost.dump(2);
+    EXPECT_GE(lost["ended_at"].get<std::string>(), last_known_activity) << lost.dump(2);
+    EXPECT_LT(lost["ended_at"].get<std::string>(), restarted_at) << lost.dump(2);
     EXPECT_EQ(json_of(http_get(daemon.url() + "/calls"))["calls"].size(), 2u);
   }
   std::filesystem::remove(db);

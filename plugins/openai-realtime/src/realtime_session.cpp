@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "concierge/base64.hpp"
+#include "concierge/text.hpp"
 
 namespace concierge::openai {
 namespace {
@@ -28,7 +29,7 @@ std::uint64_t uint_field(const json& object, const char* key) {
 }
 
 std::string shorten(std::string_view text, std::size_t max = 200) {
-  return text.size() <= max ? std::string(text) : std::string(text.substr(0, max)) + "...";
+  return truncate_utf8(text, max);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "concierge/net/asio.hpp"
+#include "concierge/text.hpp"
 
 namespace concierge::openai {
 namespace {
@@ -28,7 +29,7 @@ std::string error_text_from_body(const std::string& body) {
       return j["error"]["message"].get<std::string>();
   } catch (const nlohmann::json::exception&) {
   }
-  return body.size() > 300 ? body.substr(0, 300) + "..." : body;
+  return truncate_utf8(body, 300);  // at a character boundary: the text ends up in a call record
 }
 
 bool is_ip_address(const std::string& host) {

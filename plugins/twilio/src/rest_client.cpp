@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "concierge/http.hpp"
+#include "concierge/text.hpp"
 
 namespace concierge::twilio {
 namespace {
@@ -87,7 +88,8 @@ std::string describe_failure(const RestResponse& response, std::string_view api_
       reason += " (" + json["more_info"].get<std::string>() + ")";
     return reason;
   }
-  std::string snippet = response.body.substr(0, 200);
+  // The start of whatever came back, cut at a character boundary: the record it lands in must stay valid UTF-8.
+  std::string snippet = truncate_utf8(response.body, 200);
   for (char& c : snippet)
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   return "Twilio answered HTTP " + std::to_string(response.http_status) + (snippet.empty() ? "" : ": " + snippet);

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string>
 
+#include "concierge/text.hpp"
+
 namespace concierge::twilio {
 namespace {
 std::string_view field(const FormFields& form, std::string_view name) {
@@ -29,7 +31,8 @@ std::optional<CallStatusUpdate> status_from_callback(const FormFields& form) {
   if (!status) return std::nullopt;
   CallStatusUpdate update;
   update.status = *status;
-  update.answered_by = std::string(field(form, "AnsweredBy"));
+  // Form fields are whatever bytes the sender %-encoded (AnsweredBy=%FF): cut and made UTF-8 here, at the boundary.
+  update.answered_by = truncate_utf8(field(form, "AnsweredBy"), 64);
   const std::string_view duration = field(form, "CallDuration");
   int seconds = 0;
   if (!duration.empty()) {
@@ -44,7 +47,7 @@ std::optional<CallStatusUpdate> status_from_callback(const FormFields& form) {
     case CallStatus::canceled: update.reason = "the call was canceled"; break;
     case CallStatus::failed:
       update.reason = "Twilio could not connect the call";
-      if (!sip.empty()) update.reason += " (SIP " + std::string(sip) + ")";
+      if (!sip.empty()) update.reason += " (SIP " + truncate_utf8(sip, 16) + ")";
       break;
     default: break;
   }

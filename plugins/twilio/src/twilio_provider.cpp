@@ -10,6 +10,7 @@
 
 #include "concierge/base64.hpp"
 #include "concierge/net/asio.hpp"
+#include "concierge/text.hpp"
 #include "media_message.hpp"
 #include "signature.hpp"
 #include "status_callback.hpp"
@@ -203,7 +204,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   // ---- status -------------------------------------------------------------------------------------------------
   // Machine detection's verdict arrives with the TwiML request or a status callback; it rides on every later update.
   void note_answered_by(std::string_view answered_by) {
-    if (!answered_by.empty()) answered_by_ = std::string(answered_by);
+    if (!answered_by.empty()) answered_by_ = truncate_utf8(answered_by, 64);
   }
 
   void report_status(const CallStatusUpdate& reported) {

@@ -1,0 +1,67 @@
+// Boundary text helpers: every output is valid UTF-8 that nlohmann::json serialises without throwing.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/text.hpp"
+
+namespace concierge {
+namespace {
+
+bool serialises(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+TEST(Utf8, ValidTextIsUnchanged) {
+  for (std::string s : {"", "plain", "caf\xC3\xA9", "\xE2\x82\xAC 5", "\xF0\x9F\x98\x80!", "\xF4\x8F\xBF\xBF"}) {
+    EXPECT_TRUE(is_valid_utf8(s)) << s;
+    EXPECT_EQ(to_valid_utf8(s), s);
+  }
+}
+
+TEST(Utf8, InvalidSequencesAreReplaced) {
+  const std::string replacement = "\xEF\xBF\xBD";
+  // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, above U+10FFFF, 0xFF.
+  for (std::string bad : {"\x80", "\xC3", "\xE2\x82", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF"}) {
+    EXPECT_FALSE(is_valid_utf8(bad));
+    const std::string fixed = to_valid_utf8("a" + bad + "b");
+    EXPECT_TRUE(is_valid_utf8(fixed));
+    EXPECT_TRUE(serialises(fixed));
+    EXPECT_EQ(fixed.front(), 'a');
+    EXPECT_EQ(fixed.back(), 'b');
+    EXPECT_NE(fixed.find(replacement), std::string::npos);
+  }
+  EXPECT_FALSE(serialises("\xFF"));  // what the helpers are for
+}
+
+TEST(Utf8, TruncationNeverSplitsACharacter) {
+  const std::string euros = "\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC";  // three 3-byte characters
+  for (std::size_t max = 0; max <= euros.size() + 1; ++max) {
+    const std::string cut = truncate_utf8(euros, max, "");
+    EXPECT_TRUE(is_valid_utf8(cut)) << max;
+    EXPECT_EQ(cut.size(), max >= 9 ? 9 : max / 3 * 3) << max;
+  }
+  EXPECT_EQ(truncate_utf8(euros, 4), "\xE2\x82\xAC...");
+  EXPECT_EQ(truncate_utf8("short", 200), "short");
+  // Invalid input is repaired too, and the repair counts toward the limit.
+  EXPECT_EQ(truncate_utf8("ab\xFF", 5, ""), "ab\xEF\xBF\xBD");
+  EXPECT_EQ(truncate_utf8("ab\xFF", 4, "."), "ab.");
+}
+
+TEST(SecretMask, MasksEveryOccurrenceLongestFirst) {
+  SecretMask mask;
+  mask.add("tok_123456");
+  mask.add("tok_123456789");
+  mask.add("abc");  // too short to mask
+  EXPECT_EQ(mask.apply("a tok_123456789 b tok_123456 c abc"), "a [redacted] b [redacted] c abc");
+  EXPECT_EQ(mask.apply("tok_123456tok_123456"), "[redacted][redacted]");
+  EXPECT_EQ(SecretMask().apply("tok_123456"), "tok_123456");
+}
+
+}  // namespace
+}  // namespace concierge
