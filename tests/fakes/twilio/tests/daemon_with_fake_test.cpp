@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -45,10 +46,16 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
   ASSERT_TRUE(daemon.started()) << daemon.output();
   fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
 
+  // Tomorrow, computed (a fixed date turns into "in the past" one day; the agent reads the machine's clock).
+  const std::time_t tomorrow_t = std::time(nullptr) + 24 * 3600;
+  std::tm tomorrow_tm{};
+  localtime_r(&tomorrow_t, &tomorrow_tm);
+  char tomorrow[16];
+  std::strftime(tomorrow, sizeof tomorrow, "%Y-%m-%d", &tomorrow_tm);
   const auto created = testing::http_post(
       daemon.url() + "/calls",
-      R"({"fields":{"restaurant":"Demo Restaurant","phone_number":"+15551230000","date":"2026-11-26","time":"19:00",)"
-      R"("party_size":4,"customer_name":"Alex Morgan"}})");
+      std::string(R"({"fields":{"restaurant":"Demo Restaurant","phone_number":"+15551230000","date":")") + tomorrow +
+          R"(","time":"19:00","party_size":4,"customer_name":"Alex Morgan"}})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string call_id = nlohmann::json::parse(created.body)["call_id"];
 
