@@ -15,6 +15,7 @@ packages=(
   libsqlite3-dev
   libgtest-dev libgmock-dev
   gnuplot-nox
+  faketime
 )
 
 missing=()

@@ -1,4 +1,5 @@
 // concierge-host: loads the configured plugins and bridges them, serving the HTTP API and the media streams.
+#include <dlfcn.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "call_manager.hpp"
 #include "call_store.hpp"
@@ -121,76 +123,26 @@ std::optional<Options> parse_args(int argc, char** argv, int& exit_code) {
   return o;
 }
 
-}  // namespace
+// A loaded plugin's library, held until the daemon has destroyed everything the plugin's code made.
+struct PluginLibrary {
+  std::string name;
+  std::filesystem::path file;
+  std::shared_ptr<const void> handle;
+};
+using PluginLibraries = std::vector<PluginLibrary>;
 
-int main(int argc, char** argv) {
-  int exit_code = 2;
-  const auto parsed = parse_args(argc, argv, exit_code);
-  if (!parsed) return exit_code;
-  const Options& options = *parsed;
-
-  HostConfig config;
-  try {
-    const Environment env = Environment::for_daemon(options.env_file);
-    config = options.config ? load_host_config(*options.config, env)
-                            : parse_host_config(embedded_default_config(), std::string(embedded_default_config_name),
-                                                env);
-  } catch (const std::exception& e) {
-    std::cerr << "concierge-host: " << e.what() << "\n";
-    return 2;
-  }
-  if (options.host) config.server_host = *options.host;
-  if (options.port) config.server_port = static_cast<std::uint16_t>(*options.port);
-  if (options.plugin_dir) config.plugin_dir = *options.plugin_dir;
-  if (options.log_level) {
-    auto level = parse_log_level(*options.log_level);
-    if (!level) {
-      std::cerr << "concierge-host: --log-level takes DEBUG, INFO, WARNING or ERROR, not \"" << *options.log_level
-                << "\"\n";
-      return 2;
-    }
-    config.log_level = *level;
-  }
-
-  SecretMask secrets;
-  for (const auto& secret : config.secrets) secrets.add(secret);
-  set_log_secrets(secrets);
-  auto log = make_logger("host", config.log_level);
-  for (const auto& warning : config.warnings) log->warning(warning);
-  if (config.nice != 0) {
-    // Before any thread starts: Linux keeps a niceness per thread and new threads inherit their creator's. A media
-    // daemon's audio is due every 20 ms; on a shared box a higher priority keeps batch work from delaying it
-    // (measured: 1,000 resampled calls beside the load generator, p99 4.4-10.4 ms at 0, 1.5-3.3 ms at -10).
-    errno = 0;
-    const int before = getpriority(PRIO_PROCESS, 0);
-    if (setpriority(PRIO_PROCESS, 0, config.nice) != 0)
-      log->warning("server.nice " + std::to_string(config.nice) + " not applied (" + std::strerror(errno) +
-                   "; below 0 needs root or CAP_SYS_NICE); running at nice " + std::to_string(before));
-    else
-      log->info("Running at nice " + std::to_string(config.nice));
-  }
-  {
-    // Every call holds a few descriptors (its media stream, the voice model's socket): take all the descriptors the
-    // system allows (the soft limit is often 1024, the hard one far higher). Running out anyway is handled by the
-    // server (it sheds a connection and backs off), not by spinning.
-    rlimit files{};
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-      const rlim_t before = files.rlim_cur;
-      files.rlim_cur = files.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &files) == 0)
-        log->info("Open file limit raised from " + std::to_string(before) + " to " + std::to_string(files.rlim_cur));
-    }
-  }
-  log->info("Starting AI Concierge Voice Server on " + config.server_host + ":" + std::to_string(config.server_port));
-  log->info("Config: " + config.file.string());
-  log->info("Public domain: " + (config.public_domain.empty() ? std::string("NOT CONFIGURED") : config.public_domain));
-
+// Loads the plugins and serves until SIGINT/SIGTERM; returns the exit status. Every library a plugin came from is
+// added to `libraries`, which the caller releases only after this returns: by then the event loop, its services and
+// handlers, the thread pool and every plugin object are gone.
+int serve(const HostConfig& config, const Options& options, const std::shared_ptr<Logger>& log,
+          PluginLibraries& libraries) {
   asio::io_context io(1);
   DaemonServices services(io, config.public_domain);
   HostMetrics metrics;
   int result = 0;
   {
-    // Plugins, then everything that holds their objects; destroyed in reverse before the libraries unload.
+    // Plugins, then everything that holds their objects; destroyed in reverse, then the event loop, and only then
+    // (in main) the libraries.
     PluginLoader loader(config.plugin_dir);
     const std::filesystem::path config_dir =
         config.file.has_parent_path() ? config.file.parent_path() : std::filesystem::current_path();
@@ -199,6 +151,7 @@ int main(int argc, char** argv) {
       auto load = [&](const HostConfig::PluginChoice& choice, PluginKind kind) {
         PluginContext context{services, make_logger(choice.plugin, config.log_level), config_dir};
         LoadedPlugin plugin = loader.load(choice.plugin, kind, context, choice.config, choice.key_path, config.file);
+        libraries.push_back({plugin.name, plugin.file, plugin.library});
         log->info("Loaded " + std::string(to_string(kind)) + " plugin " + plugin.name + " " + plugin.version +
                   " (SDK " + std::to_string(plugin.sdk_major) + "." + std::to_string(plugin.sdk_minor) + ") from " +
                   plugin.file.string());
@@ -358,5 +311,90 @@ int main(int argc, char** argv) {
     io.restart();
     io.poll();
   }
+  return result;
+}
+
+// Drops the last references to the plugins' libraries, so dlclose unmaps them, and says at DEBUG whether each one is
+// gone. A library GCC built with STB_GNU_UNIQUE symbols stays mapped for the process's life whatever we do; one built
+// with clang or -fno-gnu-unique is really unloaded.
+void unload_plugins(PluginLibraries& libraries, Logger& log) {
+  for (auto& library : libraries) {
+    library.handle.reset();
+    void* still = dlopen(library.file.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (still) dlclose(still);
+    log.debug("Plugin " + library.name + (still ? " stays mapped (its library has unique symbols)" : " unloaded"));
+  }
+  libraries.clear();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 2;
+  const auto parsed = parse_args(argc, argv, exit_code);
+  if (!parsed) return exit_code;
+  const Options& options = *parsed;
+
+  HostConfig config;
+  try {
+    const Environment env = Environment::for_daemon(options.env_file);
+    config = options.config ? load_host_config(*options.config, env)
+                            : parse_host_config(embedded_default_config(), std::string(embedded_default_config_name),
+                                                env);
+  } catch (const std::exception& e) {
+    std::cerr << "concierge-host: " << e.what() << "\n";
+    return 2;
+  }
+  if (options.host) config.server_host = *options.host;
+  if (options.port) config.server_port = static_cast<std::uint16_t>(*options.port);
+  if (options.plugin_dir) config.plugin_dir = *options.plugin_dir;
+  if (options.log_level) {
+    auto level = parse_log_level(*options.log_level);
+    if (!level) {
+      std::cerr << "concierge-host: --log-level takes DEBUG, INFO, WARNING or ERROR, not \"" << *options.log_level
+                << "\"\n";
+      return 2;
+    }
+    config.log_level = *level;
+  }
+
+  SecretMask secrets;
+  for (const auto& secret : config.secrets) secrets.add(secret);
+  set_log_secrets(secrets);
+  auto log = make_logger("host", config.log_level);
+  for (const auto& warning : config.warnings) log->warning(warning);
+  if (config.nice != 0) {
+    // Before any thread starts: Linux keeps a niceness per thread and new threads inherit their creator's. A media
+    // daemon's audio is due every 20 ms; on a shared box a higher priority keeps batch work from delaying it
+    // (measured: 1,000 resampled calls beside the load generator, p99 4.4-10.4 ms at 0, 1.5-3.3 ms at -10).
+    errno = 0;
+    const int before = getpriority(PRIO_PROCESS, 0);
+    if (setpriority(PRIO_PROCESS, 0, config.nice) != 0)
+      log->warning("server.nice " + std::to_string(config.nice) + " not applied (" + std::strerror(errno) +
+                   "; below 0 needs root or CAP_SYS_NICE); running at nice " + std::to_string(before));
+    else
+      log->info("Running at nice " + std::to_string(config.nice));
+  }
+  {
+    // Every call holds a few descriptors (its media stream, the voice model's socket): take all the descriptors the
+    // system allows (the soft limit is often 1024, the hard one far higher). Running out anyway is handled by the
+    // server (it sheds a connection and backs off), not by spinning.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      const rlim_t before = files.rlim_cur;
+      files.rlim_cur = files.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &files) == 0)
+        log->info("Open file limit raised from " + std::to_string(before) + " to " + std::to_string(files.rlim_cur));
+    }
+  }
+  log->info("Starting AI Concierge Voice Server on " + config.server_host + ":" + std::to_string(config.server_port));
+  log->info("Config: " + config.file.string());
+  log->info("Public domain: " + (config.public_domain.empty() ? std::string("NOT CONFIGURED") : config.public_domain));
+
+  // Each plugin's library outlives the event loop and everything else serve() made: the io_context's services (a
+  // timer service, say) may have been created by a plugin's code and still call into it while they shut down.
+  PluginLibraries libraries;
+  const int result = serve(config, options, log, libraries);
+  unload_plugins(libraries, *log);
   return result;
 }

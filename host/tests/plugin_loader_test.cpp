@@ -1,6 +1,12 @@
 // The plugin loader against fixture plugins (host/tests/fixtures), each built to be refused for one reason.
 #include <dlfcn.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include "concierge/net/asio.hpp"
@@ -105,6 +111,55 @@ TEST_F(PluginLoaderTest, BindTiesLaterObjectsToTheLibrary) {
   leg->hang_up();
   leg.reset();
   EXPECT_FALSE(library_is_loaded("fixture-good"));
+}
+
+// fixture-timer owns an armed steady_timer and is built to really unload. The io_context's timer service was made by
+// the plugin's code, so the event loop must be destroyed while the library is still mapped, and only then the library:
+// the order concierge-host's main() keeps.
+TEST(PluginUnloading, ATimerOwningPluginUnloadsOnceTheEventLoopIsGone) {
+  using namespace std::chrono_literals;
+  std::shared_ptr<const void> library;
+  {
+    TestHost host;
+    const PluginLoader loader(kDir);
+    {
+      const LoadedPlugin plugin = loader.load(
+          "fixture-timer", PluginKind::telephony,
+          concierge::PluginContext{host, concierge::host::make_logger("fixture", concierge::LogLevel::error), kDir},
+          YAML::Load("greeting: hi"));
+      library = plugin.library;
+      host.io().run_for(50ms);  // the timer fires and re-arms at least once
+    }
+    EXPECT_TRUE(library_is_loaded("fixture-timer"));
+  }  // the event loop goes first, with the plugin's timer service and the cancelled wait's handler
+  EXPECT_TRUE(library_is_loaded("fixture-timer"));
+  library.reset();
+  EXPECT_FALSE(library_is_loaded("fixture-timer"));
+  std::ifstream maps("/proc/self/maps");
+  const std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(mapped.find(file("fixture-timer")), std::string::npos);
+}
+
+// The order the daemon had before: the library unloaded while the event loop still holds its timer service. This is
+// the crash the test above guards against; it shows the fixture really unloads.
+TEST(PluginUnloadingDeathTest, UnloadingBeforeTheEventLoopCrashes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto host = std::make_unique<TestHost>();
+        {
+          const PluginLoader loader(kDir);
+          const LoadedPlugin plugin = loader.load(
+              "fixture-timer", PluginKind::telephony,
+              concierge::PluginContext{*host, concierge::host::make_logger("fixture", concierge::LogLevel::error),
+                                       kDir},
+              YAML::Load("greeting: hi"));
+        }
+        if (library_is_loaded("fixture-timer")) std::_Exit(3);  // still mapped: the fixture would prove nothing
+        host.reset();  // the event loop calls into the unmapped library
+        std::_Exit(0);
+      },
+      [](int status) { return WIFSIGNALED(status); }, "");
 }
 
 TEST_F(PluginLoaderTest, InspectReadsOnlyTheDescriptor) {

@@ -219,3 +219,33 @@ TEST(DaemonCalls, SigtermDuringACallCancelsItAndExitsCleanly) {
 }
 
 }  // namespace
+
+// A plugin that really unloads (built like clang builds every plugin: no STB_GNU_UNIQUE symbols) and owns a timer on
+// the daemon's event loop. The daemon must destroy the event loop, whose timer service that plugin's code made,
+// before it unloads the library: in the other order every exit, even --check-config, is a segfault.
+TEST(DaemonShutdown, APluginThatReallyUnloadsAndOwnsATimerExitsCleanly) {
+  namespace fs = std::filesystem;
+  const fs::path plugins = temp_path("unloading-plugins");
+  fs::create_directories(plugins);
+  fs::create_symlink(fs::path(CONCIERGE_TEST_PLUGIN_DIR) / "fixture-timer.so", plugins / "fixture-timer.so");
+  for (const char* name : {"scripted-voice", "reservation-agent"})
+    fs::create_symlink(fs::path(CONCIERGE_PLUGIN_DIR) / (std::string(name) + ".so"), plugins / (std::string(name) + ".so"));
+  const auto config = write_file("unloading.yaml", "plugin_dir: " + plugins.string() +
+                                                       "\nplugins:\n"
+                                                       "  telephony: {plugin: fixture-timer, config: {greeting: hi}}\n"
+                                                       "  voice_model: {plugin: scripted-voice}\n"
+                                                       "  agent: {plugin: reservation-agent}\n");
+
+  auto checked = run_daemon({"--config", config, "--check-config", "--log-level", "DEBUG"});
+  EXPECT_EQ(checked.status, 0) << checked.output;
+  EXPECT_NE(checked.output.find("Plugin fixture-timer unloaded"), std::string::npos) << checked.output;
+
+  Daemon daemon(config, {}, {"--log-level", "DEBUG"});
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  EXPECT_EQ(http_get(daemon.url() + "/health").status, 200);
+  daemon.process().signal(SIGTERM);
+  EXPECT_EQ(daemon.process().wait(std::chrono::seconds(20)), 0) << daemon.output();
+  EXPECT_NE(daemon.output().find("Plugin fixture-timer unloaded"), std::string::npos) << daemon.output();
+  fs::remove_all(plugins);
+  fs::remove(config);
+}
