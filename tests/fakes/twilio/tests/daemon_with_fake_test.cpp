@@ -37,8 +37,7 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
         << "      account_sid: \"${TWILIO_ACCOUNT_SID}\"\n      auth_token: \"${TWILIO_AUTH_TOKEN}\"\n"
         << "      from_number: \"${TWILIO_PHONE_NUMBER}\"\n      api_base_url: \"" << fake.base_url() << "\"\n"
         << "  voice_model:\n    plugin: scripted-voice\n    config: {}\n"
-        // "today" pinned: the booking below is for a fixed date, which must not fall into the past as the years go by.
-        << "  agent:\n    plugin: reservation-agent\n    config:\n      today: \"2026-11-24\"\n";
+        << "  agent:\n    plugin: reservation-agent\n    config: {}\n";
   }
   testing::Daemon daemon(config.string(), {{"TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000001"},
                                            {"TWILIO_AUTH_TOKEN", "fake-auth-token"},
