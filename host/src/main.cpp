@@ -135,7 +135,7 @@ using PluginLibraries = std::vector<PluginLibrary>;
 // added to `libraries`, which the caller releases only after this returns: by then the event loop, its services and
 // handlers, the thread pool and every plugin object are gone.
 int serve(const HostConfig& config, const Options& options, const std::shared_ptr<Logger>& log,
-          PluginLibraries& libraries) {
+          const SecretMask& secrets, PluginLibraries& libraries) {
   asio::io_context io(1);
   DaemonServices services(io, config.public_domain);
   HostMetrics metrics;
@@ -394,7 +394,7 @@ int main(int argc, char** argv) {
   // Each plugin's library outlives the event loop and everything else serve() made: the io_context's services (a
   // timer service, say) may have been created by a plugin's code and still call into it while they shut down.
   PluginLibraries libraries;
-  const int result = serve(config, options, log, libraries);
+  const int result = serve(config, options, log, secrets, libraries);
   unload_plugins(libraries, *log);
   return result;
 }
