@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what concierge needs to build, test and benchmark, from Debian's packages only.
+# clang-14 and libfuzzer-14-dev: the fuzz targets (tests/fuzz, scripts/fuzz.sh); the daemon itself builds with GCC.
 # Idempotent and quiet: when everything is present it prints nothing and touches nothing.
 #
 # Boost: we pin Debian 12's default, 1.74 (libboost-dev). The 1.81 dev packages conflict with it, and other
@@ -16,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev
   gnuplot-nox
   faketime
+  clang-14 libfuzzer-14-dev
 )
 
 missing=()

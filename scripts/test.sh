@@ -18,3 +18,6 @@ echo "test.sh: the date-sensitive tests again, with the clock moved 550 days ahe
 # tests/support/monotonic_timerfd.cpp first: libfaketime would shift Asio's monotonic timer deadlines too.
 LD_PRELOAD="$PWD/lib/libconcierge-monotonic-timerfd.so:$faketime_library" FAKETIME="+550d" FAKETIME_DONT_FAKE_MONOTONIC=1 \
   ctest --output-on-failure -j "$(nproc)" --timeout 600 -L '^date$'
+cd ..
+# Coverage-guided fuzzing of the parsers of outside bytes (clang-14, its own build in build-fuzz/): 2 minutes.
+bash scripts/fuzz.sh 120s

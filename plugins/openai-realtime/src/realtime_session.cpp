@@ -16,6 +16,15 @@ constexpr std::size_t kMaxBacklog = 200;
 constexpr std::size_t kRememberedIds = 8;
 constexpr std::chrono::milliseconds kEarlyFlushChunk{100};
 
+// object[key], or null when it is not an object or has no such key. (A const json's operator[] on a missing key is
+// undefined behaviour: an event without its "response" object crashed the session; found by realtime_events_fuzz.)
+const json& member(const json& object, const char* key) {
+  static const json null;
+  if (!object.is_object()) return null;
+  const auto it = object.find(key);
+  return it != object.end() ? *it : null;
+}
+
 std::string string_field(const json& object, const char* key) {
   if (!object.is_object()) return {};
   const auto it = object.find(key);
@@ -198,7 +207,8 @@ void RealtimeSession::handle_event(const json& event) {
   if (type == "response.output_audio.delta") {
     on_audio_delta(string_field(event, "response_id"), string_field(event, "item_id"), string_field(event, "delta"));
   } else if (type == "session.created") {
-    log_->debug("call " + session_.call_id + ": session created (" + string_field(event["session"], "id") + ")");
+    log_->debug("call " + session_.call_id + ": session created (" + string_field(member(event, "session"), "id") +
+                ")");
   } else if (type == "session.updated") {
     on_session_updated();
   } else if (type == "input_audio_buffer.speech_started") {
@@ -207,7 +217,7 @@ void RealtimeSession::handle_event(const json& event) {
     speech_stopped_at_ = Clock::now();  // the response latency runs from here to the reply's first audio
     if (events) events->on_callee_speech_stopped();
   } else if (type == "response.created") {
-    active_response_id_ = string_field(event["response"], "id");
+    active_response_id_ = string_field(member(event, "response"), "id");
   } else if (type == "response.done") {
     on_response_done(event);
   } else if (type == "response.output_audio_transcript.done") {
@@ -217,7 +227,7 @@ void RealtimeSession::handle_event(const json& event) {
     if (!transcript.empty() && events) events->on_transcript(Speaker::callee, transcript);
   } else if (type == "conversation.item.input_audio_transcription.failed") {
     log_->warning("call " + session_.call_id + ": transcription of the callee failed: " +
-                  string_field(event["error"], "message"));
+                  string_field(member(event, "error"), "message"));
   } else if (type == "response.function_call_arguments.done") {
     on_function_call(event);
   } else if (type == "error") {
