@@ -18,6 +18,10 @@ std::optional<std::string> fetch_metrics(const std::string& host, const std::str
     stream.connect(resolver.resolve(host, port));
     http::request<http::empty_body> request{http::verb::get, "/metrics", 11};
     request.set(http::field::host, host);
+    // /metrics needs the daemon's API token (unless server.metrics_public): the one a spawned daemon was given, or
+    // the one the user exported for a daemon of their own.
+    if (const char* token = std::getenv("CONCIERGE_API_TOKEN"); token && *token)
+      request.set(http::field::authorization, std::string("Bearer ") + token);
     http::write(stream, request);
     beast::flat_buffer buffer;
     http::response<http::string_body> response;

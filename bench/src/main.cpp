@@ -411,7 +411,16 @@ int main(int argc, char** argv) {
 
   if (!args.fake_openai.empty()) start_fake_openai(args);
   std::optional<pid_t> spawned;
-  if (!args.spawn_daemon.empty()) spawned = spawn_daemon(args, url);
+  if (!args.spawn_daemon.empty()) {
+    // The spawned daemon's API token, inherited through our environment; fetch_metrics sends it. Unless the user
+    // chose one, a fresh one per run (the bench plays Twilio and needs the token only for /metrics).
+    if (const char* token = std::getenv("CONCIERGE_API_TOKEN"); !token || !*token)
+      setenv("CONCIERGE_API_TOKEN", ("concierge-bench-" + std::to_string(getpid()) + "-" +
+                                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))
+                                        .c_str(),
+             1);
+    spawned = spawn_daemon(args, url);
+  }
   const std::string target = "ws://" + url.host + ":" + url.port + url.path;
 
   nlohmann::json report;

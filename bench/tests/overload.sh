@@ -13,6 +13,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# The control API and /metrics need the daemon's token: this one, given to the daemon through its environment.
+export CONCIERGE_API_TOKEN="overload-test-token-$$"
+auth=(-H "Authorization: Bearer $CONCIERGE_API_TOKEN")
 fail() { echo "FAILED: $*"; echo "--- daemon log ---"; tail -20 "$work/daemon.log"; exit 1; }
 
 start_daemon() {  # $1: BENCH_OVERLOAD_LAG_MS, $2: BENCH_OVERLOAD_BUSY (default 0.9)
@@ -31,14 +34,14 @@ start_daemon() {  # $1: BENCH_OVERLOAD_LAG_MS, $2: BENCH_OVERLOAD_BUSY (default 
 stop_daemon() { kill "$pid"; wait "$pid" || true; pid=""; }
 
 post_call() {  # prints the status; the body goes to $work/body
-  curl -s -o "$work/body" -w '%{http_code}' -X POST "$base/calls" -H 'Content-Type: application/json' \
+  curl -s -o "$work/body" -w '%{http_code}' -X POST "$base/calls" "${auth[@]}" -H 'Content-Type: application/json' \
     -d '{"request": "Book a table at Demo Restaurant for 4 people tomorrow at 7pm under the name Alex Morgan"}'
 }
 upgrade() {  # a WebSocket upgrade to /media-stream (unsigned: the Twilio plugin itself would answer 403)
   curl -s -o "$work/upgrade" -w '%{http_code}' --max-time 5 "$base/media-stream" -H 'Connection: Upgrade' \
     -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' || true
 }
-metric() { curl -s "$base/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
+metric() { curl -s "${auth[@]}" "$base/metrics" | awk -v name="$1" '$1 == name { print $2 }'; }
 
 # Over the limit.
 start_daemon 0.0001

@@ -31,9 +31,21 @@ std::string seconds_text(double seconds) {
 }
 
 // Prints what went wrong with the transport and returns the exit status; nullopt when the request got an answer.
+// A 401 is one too: nothing the command does can succeed without the right token.
 std::optional<int> transport_problem(const ApiReply& reply, const Options& options, Console& console) {
   switch (reply.failure) {
-    case ApiReply::Failure::none: return std::nullopt;
+    case ApiReply::Failure::none:
+      if (reply.status != 401) return std::nullopt;
+      if (options.token.empty()) {
+        console.err << "The concierge daemon at " << options.server << " needs its API token and none was found: "
+                    << "pass --token or set CONCIERGE_API_TOKEN";
+        if (!options.token_file.empty()) console.err << " (no token in " << options.token_file << ")";
+        console.err << ".\n";
+      } else {
+        console.err << "The concierge daemon at " << options.server << " refused the API token from "
+                    << options.token_source << ": " << error_text(reply.body) << "\n";
+      }
+      return kExitUsage;
     case ApiReply::Failure::unreachable: console.err << unreachable_message(options.server) << "\n"; return kExitUsage;
     case ApiReply::Failure::timeout:
       console.err << "The concierge daemon at " << options.server << " did not answer in time.\n";
@@ -96,7 +108,7 @@ int follow_call(const Options& options, const std::string& call_id, Api& api, Co
       console.sleep(kPollInterval);  // a slow answer is no reason to give up on a running call
       continue;
     }
-    if (reply.failure != ApiReply::Failure::none) {
+    if (reply.failure != ApiReply::Failure::none || reply.status == 401) {
       transport_problem(reply, options, console);
       console.err << "Call " << call_id << " may still be running; check it with: concierge status " << call_id
                   << "\n";

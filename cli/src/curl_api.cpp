@@ -22,8 +22,11 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
-CurlApi::CurlApi(std::string base_url, std::chrono::milliseconds request_timeout, const std::atomic<bool>* interrupt)
-    : base_url_(std::move(base_url)), request_timeout_(request_timeout), interrupt_(interrupt), curl_(curl_easy_init()) {}
+CurlApi::CurlApi(std::string base_url, std::string token, std::chrono::milliseconds request_timeout,
+                 const std::atomic<bool>* interrupt)
+    : base_url_(std::move(base_url)),
+      authorization_(token.empty() ? "" : "Authorization: Bearer " + token),
+      request_timeout_(request_timeout), interrupt_(interrupt), curl_(curl_easy_init()) {}
 
 CurlApi::~CurlApi() {
   if (curl_) curl_easy_cleanup(curl_);
@@ -45,6 +48,7 @@ ApiReply CurlApi::request(const std::string& method, const std::string& path, co
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
   if (method == "POST") headers = curl_slist_append(headers, "Content-Type: application/json");
+  if (!authorization_.empty()) headers = curl_slist_append(headers, authorization_.c_str());
 
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

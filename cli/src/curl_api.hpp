@@ -13,7 +13,9 @@ namespace concierge::cli {
 class CurlApi final : public Api {
  public:
   // `interrupt` (may be null) is polled during transfers: when it becomes true an interruptible request stops.
-  CurlApi(std::string base_url, std::chrono::milliseconds request_timeout, const std::atomic<bool>* interrupt);
+  // `token` ("" = none) goes out as "Authorization: Bearer <token>" on every request.
+  CurlApi(std::string base_url, std::string token, std::chrono::milliseconds request_timeout,
+          const std::atomic<bool>* interrupt);
   ~CurlApi() override;
   CurlApi(const CurlApi&) = delete;
   CurlApi& operator=(const CurlApi&) = delete;
@@ -23,6 +25,7 @@ class CurlApi final : public Api {
 
  private:
   std::string base_url_;
+  std::string authorization_;  // the whole header line, or ""
   std::chrono::milliseconds request_timeout_;
   const std::atomic<bool>* interrupt_;
   CURL* curl_;

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
                                     : 15000);
   int status = kExitUsage;
   {
-    CurlApi api(options.server, request_timeout, &g_interrupted);
+    CurlApi api(options.server, options.token, request_timeout, &g_interrupted);
     Console console{std::cin, std::cout, std::cerr};
     console.interactive_input = ::isatty(STDIN_FILENO) == 1;
     console.interrupted = [] { return g_interrupted.load(); };

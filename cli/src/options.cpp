@@ -18,7 +18,44 @@ std::string default_server(const EnvLookup& env) {
   return "http://localhost:" + port;
 }
 
+std::optional<std::string> token_file_for(const std::string& server, const EnvLookup& env) {
+  // scheme://host[:port][/...]
+  const size_t scheme_end = server.find("://");
+  const std::string scheme = scheme_end == std::string::npos ? "http" : server.substr(0, scheme_end);
+  std::string authority = server.substr(scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  authority = authority.substr(0, authority.find('/'));
+  if (const size_t at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  std::string host = authority, port = scheme == "https" ? "443" : "80";
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    host = authority.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    if (close != std::string::npos && close + 1 < authority.size() && authority[close + 1] == ':')
+      port = authority.substr(close + 2);
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  for (auto& c : host)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const bool local = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (!local) return std::nullopt;
+  if (auto file = env("CONCIERGE_API_TOKEN_FILE"); file && !file->empty()) return *file;
+  const std::string name = "/concierge/api-token-" + port;
+  if (auto runtime = env("XDG_RUNTIME_DIR"); runtime && !runtime->empty()) return *runtime + name;
+  if (auto home = env("HOME"); home && !home->empty()) return *home + "/.local/state" + name;
+  return std::nullopt;
+}
+
 namespace {
+
+// The first line of `file`, trimmed; "" when it cannot be read.
+std::string read_token_file(const std::string& file) {
+  std::ifstream in(file);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  return line;
+}
 
 bool parse_seconds(const std::string& text, double& out) {
   try {
@@ -35,6 +72,7 @@ bool parse_seconds(const std::string& text, double& out) {
 ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvLookup& env) {
   Options options;
   std::optional<std::string> server;
+  std::optional<std::string> token;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -66,6 +104,11 @@ ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvL
       if (value.empty()) return {std::nullopt, "--server needs a URL such as http://localhost:8080"};
       if (value.find("://") == std::string::npos) value = "http://" + value;
       server = value;
+    } else if (arg == "--token" || arg.rfind("--token=", 0) == 0) {
+      std::string value;
+      if (auto error = value_of("--token", value); !error.empty()) return {std::nullopt, error};
+      if (value.empty()) return {std::nullopt, "--token needs the daemon's API token"};
+      token = value;
     } else if (arg == "--timeout" || arg.rfind("--timeout=", 0) == 0) {
       std::string value;
       if (auto error = value_of("--timeout", value); !error.empty()) return {std::nullopt, error};
@@ -82,6 +125,19 @@ ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvL
     }
   }
   options.server = server ? *server : default_server(env);
+  // The token: --token, else CONCIERGE_API_TOKEN (environment or .env, as the daemon reads it), else the file a
+  // local daemon generated.
+  if (token) {
+    options.token = *token;
+    options.token_source = "--token";
+  } else if (auto from_env = env("CONCIERGE_API_TOKEN"); from_env && !from_env->empty()) {
+    options.token = *from_env;
+    options.token_source = "CONCIERGE_API_TOKEN";
+  } else if (auto file = token_file_for(options.server, env)) {
+    options.token_file = *file;
+    options.token = read_token_file(*file);
+    if (!options.token.empty()) options.token_source = *file;
+  }
 
   if (positional.empty()) {
     options.command = Command::interactive;
@@ -109,7 +165,7 @@ ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvL
 }
 
 std::string usage_text() {
-  return "Usage: concierge [--server URL] [--json] [--timeout SECONDS] [COMMAND]\n"
+  return "Usage: concierge [--server URL] [--token TOKEN] [--json] [--timeout SECONDS] [COMMAND]\n"
          "\n"
          "Commands:\n"
          "  (none)               interactive: type requests, \"quit\" to leave\n"
@@ -121,6 +177,9 @@ std::string usage_text() {
          "\n"
          "Options:\n"
          "  --server URL         the daemon (default: $CONCIERGE_SERVER, else http://localhost:${SERVER_PORT:-8080})\n"
+         "  --token TOKEN        the daemon's API token (default: $CONCIERGE_API_TOKEN, else the token file a\n"
+         "                       local daemon wrote: $XDG_RUNTIME_DIR/concierge/api-token-PORT or\n"
+         "                       ~/.local/state/concierge/api-token-PORT)\n"
          "  --json               print the daemon's JSON instead of text\n"
          "  --timeout SECONDS    stop waiting for a booking after this long (the call itself goes on)\n"
          "\n"

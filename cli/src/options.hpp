@@ -17,6 +17,11 @@ struct Options {
   std::optional<double> timeout_seconds;  // book: stop waiting after this long; every request: at most this long
   std::string request;  // book: the words after `book`, joined by spaces
   std::string call_id;  // status, hangup
+  // The control API's bearer token ("" = none found) and where it came from, for the 401 message: "--token",
+  // "CONCIERGE_API_TOKEN", or the token file's path. token_file is the file looked at, even when absent.
+  std::string token;
+  std::string token_source;
+  std::string token_file;
 };
 
 // Looks a variable up: the process environment, then ./.env (see environment_lookup()).
@@ -25,6 +30,12 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 // The daemon's address: --server, else $CONCIERGE_SERVER, else http://localhost:${SERVER_PORT:-8080} (the port the
 // daemon itself reads from the same variable, so a .env that moves the daemon moves the CLI with it).
 std::string default_server(const EnvLookup& env);
+
+// The file a daemon listening on `server`'s port writes its generated token to: $CONCIERGE_API_TOKEN_FILE, else
+// $XDG_RUNTIME_DIR/concierge/api-token-<port>, else $HOME/.local/state/concierge/api-token-<port> (the daemon's
+// default_api_token_file in host/src/api_auth.cpp; keep the two in step). nullopt when `server` is not on this
+// machine (localhost, 127.x, [::1]): a local token is never sent to another host.
+std::optional<std::string> token_file_for(const std::string& server, const EnvLookup& env);
 
 // argv without the program name. On a usage error, `error` says what is wrong (exit status 2).
 struct ParsedArguments {

@@ -1,6 +1,10 @@
 // The CLI's parsing, wording and booking flow against a scripted daemon (no sockets; the lead's end-to-end test
 // runs the real binary against the real daemon).
+#include <unistd.h>
+
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -156,6 +160,53 @@ TEST(CliOptions, UsageErrors) {
   EXPECT_EQ(parse_error({"--server"}), "--server needs a value");
   EXPECT_EQ(parse_error({"--timeout", "soon"}), "--timeout needs a positive number of seconds, not \"soon\"");
   EXPECT_EQ(parse_error({"--timeout", "-1"}), "--timeout needs a positive number of seconds, not \"-1\"");
+}
+
+TEST(CliOptions, TheTokenComesFromTheFlagTheEnvironmentOrALocalDaemonsFile) {
+  const auto folder = std::filesystem::temp_directory_path() / ("cli-token-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder / "concierge");
+  std::ofstream(folder / "concierge" / "api-token-8123") << "from-the-file-0123456789\n";
+  const std::map<std::string, std::string> runtime{{"XDG_RUNTIME_DIR", folder.string()}};
+
+  Options o = parse_ok({"--server", "http://127.0.0.1:8123", "calls"}, runtime);
+  EXPECT_EQ(o.token, "from-the-file-0123456789");
+  EXPECT_EQ(o.token_source, (folder / "concierge" / "api-token-8123").string());
+  EXPECT_EQ(parse_ok({"--server", "localhost:8123"}, runtime).token, "from-the-file-0123456789");
+  // The environment (or .env) wins over the file, --token over both.
+  auto with_env = runtime;
+  with_env["CONCIERGE_API_TOKEN"] = "from-the-environment";
+  o = parse_ok({"--server", "http://127.0.0.1:8123"}, with_env);
+  EXPECT_EQ(o.token, "from-the-environment");
+  EXPECT_EQ(o.token_source, "CONCIERGE_API_TOKEN");
+  o = parse_ok({"--token", "from-the-flag", "--server", "http://127.0.0.1:8123"}, with_env);
+  EXPECT_EQ(o.token, "from-the-flag");
+  EXPECT_EQ(o.token_source, "--token");
+  EXPECT_EQ(parse_ok({"--token=x-y"}).token, "x-y");
+  // Another port's daemon has its own file (none here); another host never gets a local token.
+  EXPECT_EQ(parse_ok({"--server", "http://127.0.0.1:8124"}, runtime).token, "");
+  EXPECT_EQ(parse_ok({"--server", "http://box.example:8123"}, runtime).token, "");
+  EXPECT_EQ(token_file_for("http://box.example:8123", env_of(runtime)), std::nullopt);
+  EXPECT_EQ(token_file_for("http://[::1]:8123/", env_of(runtime)), (folder / "concierge" / "api-token-8123").string());
+  EXPECT_EQ(token_file_for("http://localhost", env_of({{"HOME", "/home/u"}})), "/home/u/.local/state/concierge/api-token-80");
+  EXPECT_EQ(token_file_for("http://localhost:1", env_of({{"CONCIERGE_API_TOKEN_FILE", "/x/t"}})), "/x/t");
+  EXPECT_EQ(parse_error({"--token"}), "--token needs a value");
+  std::filesystem::remove_all(folder);
+}
+
+TEST(CliCommands, A401SaysWhereTheTokenWasLookedFor) {
+  ScriptedApi api;
+  api.on("GET /calls?limit=500", 401, {{"error", "the API token is not valid"}});
+  TestConsole t;
+  EXPECT_EQ(run(parse_ok({"calls"}, {{"XDG_RUNTIME_DIR", "/nonexistent"}}), api, t.console), kExitUsage);
+  EXPECT_EQ(t.err.str(),
+            "The concierge daemon at http://localhost:8080 needs its API token and none was found: pass --token or "
+            "set CONCIERGE_API_TOKEN (no token in /nonexistent/concierge/api-token-8080).\n");
+  api.on("POST /calls", 401, {{"error", "the API token is not valid"}});
+  TestConsole t3;
+  EXPECT_EQ(run(parse_ok({"--token", "abc", "book", "x"}), api, t3.console), kExitUsage);
+  EXPECT_EQ(t3.err.str(),
+            "The concierge daemon at http://localhost:8080 refused the API token from --token: the API token is not "
+            "valid\n");
 }
 
 TEST(CliOptions, DotenvValue) {

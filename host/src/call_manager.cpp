@@ -273,6 +273,8 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_calls_refused_overload_total",
           "New calls and media streams refused because the daemon was overloaded (event loop lag or busy share).",
           m.calls_refused_overload);
+  counter("concierge_api_unauthorized_total", "Control-API requests refused with 401: no API token or a wrong one.",
+          m.api_unauthorized);
   gauge("concierge_overloaded", "1 while the daemon refuses new calls because its event loop lags or is too busy.",
         m.overload.overloaded ? "1" : "0");
   gauge("concierge_overload_lag_threshold_milliseconds", "server.overload_lag_ms (0: off).",

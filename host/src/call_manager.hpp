@@ -48,6 +48,7 @@ class CallManager {
 
   std::size_t active_calls() const { return active_.size(); }
   std::string prometheus_metrics() const;
+  void note_unauthorized() { ++services_.metrics.api_unauthorized; }
   const CallStore& store() const { return *store_; }
   std::size_t recovered_interrupted() const { return recovered_interrupted_; }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api_auth.hpp"
 #include "logging.hpp"
 
 namespace concierge::host {
@@ -76,6 +77,8 @@ void insert_defaults(YAML::Node root) {
     fill(*server, "host", "${SERVER_HOST:-0.0.0.0}");
     fill(*server, "port", "${SERVER_PORT:-8080}");
     fill(*server, "public_domain", "${PUBLIC_DOMAIN:-}");
+    fill(*server, "api_token", "${CONCIERGE_API_TOKEN:-}");
+    fill(*server, "api_token_file", "${CONCIERGE_API_TOKEN_FILE:-}");
   }
   fill(root, "log_level", "${LOG_LEVEL:-INFO}");
 }
@@ -184,7 +187,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   const ConfigNode server = root.child("server");
   server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
                      "overload_busy_ratio", "nice", "max_connections", "max_connections_per_client",
-                     "idle_timeout_seconds", "trusted_proxies"});
+                     "idle_timeout_seconds", "trusted_proxies", "api_token", "api_token_file",
+                     "metrics_public"});
   config.server_host = server.get_string("host", "");
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
@@ -204,6 +208,13 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
     if (inet_pton(AF_INET, proxy.c_str(), address) != 1 && inet_pton(AF_INET6, proxy.c_str(), address) != 1)
       server.fail("trusted_proxies", "\"" + proxy + "\" is not an IP address (write each proxy's address)");
   }
+  config.api_token = server.get_string("api_token", "");
+  if (!config.api_token.empty())
+    if (const std::string problem = api_token_problem(config.api_token); !problem.empty())
+      server.fail("api_token", "the API token (CONCIERGE_API_TOKEN) " + problem);
+  if (const std::string token_file = server.get_string("api_token_file", ""); !token_file.empty())
+    config.api_token_file = resolve_against(base, token_file);
+  config.metrics_public = server.get_bool("metrics_public", false);
 
   const std::string level = root.get_string("log_level", "INFO");
   const auto parsed_level = parse_log_level(level);

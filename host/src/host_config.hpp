@@ -30,6 +30,12 @@
 //     nice: 0                                  -20..19; the daemon's scheduling niceness (0 = as started). Below 0
 //                                              the media loop wins the CPU from batch work on the same box (needs
 //                                              root or CAP_SYS_NICE; without it a warning and the inherited one)
+//     api_token: "${CONCIERGE_API_TOKEN:-}"    the control API's bearer token (16..1024 visible ASCII characters);
+//                                              "" = the daemon generates one at start into api_token_file
+//     api_token_file: "${CONCIERGE_API_TOKEN_FILE:-}"  where a generated token is written (mode 0600); "" =
+//                                              $XDG_RUNTIME_DIR/concierge/api-token-<port>, else
+//                                              ~/.local/state/concierge/api-token-<port> (see api_auth.hpp)
+//     metrics_public: false                    true serves GET /metrics without the token (a Prometheus scraper)
 //   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
 //   plugin_dir: ""                             "" = <folder of the executable>/../plugins; relative = to the
 //                                              config file's folder
@@ -92,6 +98,9 @@ struct HostConfig {
   std::size_t max_connections_per_client = 2000;
   std::chrono::seconds idle_timeout{30};
   std::vector<std::string> trusted_proxies;
+  std::string api_token;             // "" = generate one at start
+  std::filesystem::path api_token_file;  // "" = default_api_token_file()
+  bool metrics_public = false;
   LogLevel log_level = LogLevel::info;
   std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
   std::chrono::seconds call_time_limit{180};

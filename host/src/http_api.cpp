@@ -39,8 +39,12 @@ HttpResponse method_not_allowed(std::string_view allowed) {
 }
 }  // namespace
 
-HttpApi::HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephony)
-    : calls_(calls), telephony_(std::move(telephony)), telephony_routes_(telephony_->http_routes()) {}
+HttpApi::HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephony, ApiAuth auth, bool metrics_public)
+    : calls_(calls),
+      telephony_(std::move(telephony)),
+      telephony_routes_(telephony_->http_routes()),
+      auth_(std::move(auth)),
+      metrics_public_(metrics_public) {}
 
 HttpResponse HttpApi::handle(const HttpRequest& request) {
   const std::string& path = request.path;
@@ -50,6 +54,18 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
   if (path == "/health") {
     if (!get) return method_not_allowed("GET");
     return reply(200, {{"status", "healthy"}, {"service", "ai-concierge-voice"}});
+  }
+  if (std::find(telephony_routes_.begin(), telephony_routes_.end(), path) != telephony_routes_.end())
+    return telephony_->handle_http(request);
+  if (path == "/media-stream") return HttpResponse::json_error(426, "/media-stream is a WebSocket endpoint");
+  if (path == "/metrics" && metrics_public_) {
+    if (!get) return method_not_allowed("GET");
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", calls_.prometheus_metrics(), {}};
+  }
+  // The control API: nothing below answers (not even 404 or 405) without the token.
+  if (auto refusal = auth_.check(request)) {
+    calls_.note_unauthorized();
+    return *refusal;
   }
   if (path == "/metrics") {
     if (!get) return method_not_allowed("GET");
@@ -90,9 +106,6 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
     }
     return HttpResponse::json_error(404, "no route for " + request.method + " " + path);
   }
-  if (std::find(telephony_routes_.begin(), telephony_routes_.end(), path) != telephony_routes_.end())
-    return telephony_->handle_http(request);
-  if (path == "/media-stream") return HttpResponse::json_error(426, "/media-stream is a WebSocket endpoint");
   return HttpResponse::json_error(404, "no route for " + request.method + " " + path);
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "api_auth.hpp"
 #include "call_manager.hpp"
 #include "call_store.hpp"
 #include "concierge/net/asio.hpp"
@@ -198,7 +199,22 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
       log->warning(std::to_string(calls.recovered_interrupted()) +
                    " call(s) were still running when the daemon last stopped; marked failed");
     services.calls = &calls;
-    HttpApi api(calls, telephony.instance.telephony);
+    // The control API's token: the configured one, or a fresh one per start whose file is written once the port
+    // is known (the file is named after it).
+    const bool token_generated = config.api_token.empty();
+    std::string api_token = config.api_token;
+    std::filesystem::path token_file = config.api_token_file;
+    if (token_generated) {
+      try {
+        api_token = generate_api_token();
+      } catch (const std::exception& e) {
+        log->error(e.what());
+        std::cerr << "concierge-host: " << e.what() << "\n";
+        services.join();
+        return 2;
+      }
+    }
+    HttpApi api(calls, telephony.instance.telephony, ApiAuth(api_token), config.metrics_public);
     auto telephony_provider = telephony.instance.telephony;
 
     HttpServer::Handlers handlers;
@@ -229,6 +245,21 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
       const auto port = server.listen(config.server_host, config.server_port);
       const std::string shown_host = config.server_host == "0.0.0.0" ? "127.0.0.1" : config.server_host;
       log->info("Listening on http://" + shown_host + ":" + std::to_string(port));
+      if (token_generated) {
+        if (token_file.empty()) {
+          const auto file = default_api_token_file(Environment::from_process(), port);
+          if (!file)
+            throw std::runtime_error("no place for the generated API token: neither XDG_RUNTIME_DIR nor HOME is set; "
+                                     "set CONCIERGE_API_TOKEN or CONCIERGE_API_TOKEN_FILE");
+          token_file = *file;
+        }
+        write_api_token_file(token_file, api_token);
+        log->info("API token: generated for this run, in " + token_file.string() +
+                  " (mode 0600; the concierge CLI reads it; set CONCIERGE_API_TOKEN to choose your own)");
+      } else {
+        log->info("API token: from the configuration (CONCIERGE_API_TOKEN)");
+      }
+      if (config.metrics_public) log->info("GET /metrics is served without the token (server.metrics_public)");
     } catch (const std::exception& e) {
       log->error(e.what());
       std::cerr << "concierge-host: " << e.what() << "\n";
@@ -307,6 +338,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
     }
     services.calls = nullptr;
     server.stop();
+    if (token_generated && !token_file.empty()) remove_api_token_file(token_file, api_token);
     services.join();
     io.restart();
     io.poll();
@@ -360,6 +392,7 @@ int main(int argc, char** argv) {
 
   SecretMask secrets;
   for (const auto& secret : config.secrets) secrets.add(secret);
+  if (!config.api_token.empty()) secrets.add(config.api_token);  // the control API's credential, never logged
   set_log_secrets(secrets);
   auto log = make_logger("host", config.log_level);
   for (const auto& warning : config.warnings) log->warning(warning);

@@ -1,5 +1,7 @@
 #include "daemon_process.hpp"
 
+#include "http_client.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,7 +17,12 @@ extern char** environ;
 namespace concierge::testing {
 
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
-                           const std::map<std::string, std::string>& extra_env, const std::string& stdin_text) {
+                           const std::map<std::string, std::string>& given_env, const std::string& stdin_text) {
+  // Every test's daemon and CLI share the API token http_request sends, so a developer's own CONCIERGE_API_TOKEN
+  // never matters and no test writes a generated token into the developer's runtime folder. A test of the
+  // generated token sets CONCIERGE_API_TOKEN to "" (and XDG_RUNTIME_DIR to a folder of its own).
+  auto extra_env = given_env;
+  if (!extra_env.count("CONCIERGE_API_TOKEN")) extra_env["CONCIERGE_API_TOKEN"] = kTestApiToken;
   int out_pipe[2];
   int in_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(in_pipe) != 0) throw std::runtime_error("pipe failed");

@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real concierge-host (or any program) as a child process for tests: started with arguments and extra
-// environment, its stdout+stderr captured, stopped with SIGTERM (SIGKILL if it hangs).
+// environment, its stdout+stderr captured, stopped with SIGTERM (SIGKILL if it hangs). Children get
+// CONCIERGE_API_TOKEN=kTestApiToken (http_client.hpp) unless the extra environment sets it.
 #include <chrono>
 #include <map>
 #include <mutex>

@@ -31,7 +31,15 @@ HttpResult http_request(const std::string& method, const std::string& url, const
   HttpResult result;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  bool has_authorization = false;
+  for (const auto& h : headers) {
+    list = curl_slist_append(list, h.c_str());
+    std::string name = h.substr(0, h.find(':'));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    has_authorization = has_authorization || name == "authorization";
+  }
+  if (!has_authorization)
+    list = curl_slist_append(list, (std::string("Authorization: Bearer ") + kTestApiToken).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "POST" || !body.empty()) {

@@ -6,6 +6,12 @@
 
 namespace concierge::testing {
 
+// The control-API token every test daemon gets (Daemon sets CONCIERGE_API_TOKEN unless the test sets it) and
+// http_request sends, unless the caller's headers carry an Authorization line of their own. "Authorization:" with
+// nothing after it sends none (curl drops a header given without a value): the unauthenticated stranger.
+inline constexpr const char* kTestApiToken = "test-api-token-4f1c9e2a7b";
+inline constexpr const char* kNoAuthorization = "Authorization:";
+
 struct HttpResult {
   long status = 0;  // 0 when the connection failed
   std::string body;

@@ -1,5 +1,7 @@
 #include "raw_socket.hpp"
 
+#include "http_client.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -116,7 +118,11 @@ bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
 }
 
 std::string http_get_request(std::string_view path, std::string_view extra_headers) {
-  return "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + std::string(extra_headers) + "\r\n";
+  // The test daemons' API token, as http_request sends it, unless the caller brings an Authorization line.
+  const bool has_authorization = extra_headers.find("Authorization:") != std::string_view::npos;
+  return "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+         (has_authorization ? std::string() : std::string("Authorization: Bearer ") + kTestApiToken + "\r\n") +
+         std::string(extra_headers) + "\r\n";
 }
 
 CannedHttpServer::CannedHttpServer(int status, std::string body, std::string content_type)

@@ -38,7 +38,8 @@ class RawConnection {
   std::string pending_;  // read past the end of the last response
 };
 
-// GET `path` as a raw request (optionally with extra header lines, each ending in \r\n).
+// GET `path` as a raw request (optionally with extra header lines, each ending in \r\n), with the test daemons'
+// API token unless the extra lines carry an Authorization header.
 std::string http_get_request(std::string_view path, std::string_view extra_headers = "");
 
 // Answers every HTTP request on 127.0.0.1:<port()> with `status` and `body` (Content-Type application/json unless
