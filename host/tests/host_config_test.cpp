@@ -257,7 +257,8 @@ TEST(HostConfigErrors, UnknownServerKey) {
   EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
             "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice, "
-            "max_connections, max_connections_per_client, idle_timeout_seconds, trusted_proxies)");
+            "max_connections, max_connections_per_client, idle_timeout_seconds, trusted_proxies, api_token, "
+            "api_token_file, metrics_public)");
 }
 
 TEST(HostConfigErrors, UnknownPluginChoiceKey) {
@@ -528,3 +529,21 @@ TEST(HostConfig, ConnectionLimitsAndTrustedProxies) {
   EXPECT_NE(error_of(std::string("server:\n  max_connections: 0\n") + kPlugins).find("server.max_connections"),
             std::string::npos);
 }
+
+namespace {
+TEST(HostConfigApiToken, FromTheEnvironmentOrGeneratedAndNeverEchoed) {
+  EXPECT_EQ(parse(std::string(kPlugins)).api_token, "");  // none: the daemon generates one
+  EXPECT_FALSE(parse(std::string(kPlugins)).metrics_public);
+  Environment env;
+  env.set("CONCIERGE_API_TOKEN", "0123456789abcdef0123");
+  env.set("CONCIERGE_API_TOKEN_FILE", "tokens/api");
+  const HostConfig config = parse(std::string(kPlugins), env);
+  EXPECT_EQ(config.api_token, "0123456789abcdef0123");
+  EXPECT_EQ(config.api_token_file, std::filesystem::path("/etc/concierge/tokens/api"));
+  env.set("CONCIERGE_API_TOKEN", "short secret");
+  const std::string error = error_of(std::string(kPlugins), env);
+  EXPECT_NE(error.find("server.api_token"), std::string::npos) << error;
+  EXPECT_EQ(error.find("short secret"), std::string::npos) << error;
+  EXPECT_TRUE(parse("server:\n  metrics_public: true\n" + std::string(kPlugins)).metrics_public);
+}
+}  // namespace
