@@ -7,6 +7,7 @@
 
 #include "concierge/speech/spoken.hpp"
 #include "phone_number.hpp"
+#include "user_text.hpp"
 
 // GCC 12 at -O2 reports std::optional<int> members as "may be used uninitialized" when they are only read after a
 // has_value() check (a known false positive); the optionals in plan() are exactly that.
@@ -316,6 +317,10 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     ask("The field " + in_quotes(key) + " must be text.");
     return std::nullopt;
   };
+  if (const std::string problem = request_text_problem(text); !problem.empty()) {
+    ask(problem);
+    return finish(nullptr);
+  }
   if (text.empty() && f.empty()) {
     ask("What would you like me to book? For example: \"a table for 4 at Demo Restaurant tomorrow at 7pm\".");
     return finish(nullptr);
@@ -497,6 +502,13 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     else
       ask("The field \"time_tolerance_minutes\" must be a whole number from 0 to 240.");
   }
+
+  // ---- what reaches the voice model: each text field within its character set and length (user_text.hpp),
+  // whether it came from a field or out of the request's words.
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"restaurant", &task.restaurant},
+                                     {"customer_name", &task.customer_name},
+                                     {"special_requests", &task.special_requests}})
+    if (const std::string problem = user_text_problem(*user_text_rule(field), *value); !problem.empty()) ask(problem);
 
   // Partial details help the user see what was understood even when a question remains.
   if (!questions.empty()) {

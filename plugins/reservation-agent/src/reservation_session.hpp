@@ -3,12 +3,17 @@
 // them, the transcript, and the verdict.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "concierge/agent.hpp"
 #include "reservation_task.hpp"
 
 namespace concierge::reservation {
+
+// The lines that open and close the booking's data block in the instructions.
+inline constexpr std::string_view kBookingDataBegin = "<<<BOOKING_DATA";
+inline constexpr std::string_view kBookingDataEnd = "BOOKING_DATA>>>";
 
 class ReservationSession final : public AgentSession {
  public:
