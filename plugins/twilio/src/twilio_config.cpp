@@ -17,7 +17,8 @@ bool is_blank(const std::string& text) {
 TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public_domain) {
   node.allow_only({"account_sid", "auth_token", "from_number", "public_domain", "api_base_url",
                    "ring_timeout_seconds", "status_callback_events", "machine_detection", "record",
-                   "validate_signatures", "inbound_streams", "request_timeout_seconds"});
+                   "validate_signatures", "inbound_streams", "request_timeout_seconds",
+                   "stream_token_ttl_seconds"});
   TwilioConfig config;
 
   // All three credentials are named in one message: a user who forgot one usually forgot the .env file.
@@ -46,6 +47,7 @@ TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public
 
   config.ring_timeout = std::chrono::seconds(node.get_int("ring_timeout_seconds", 30, 5, 600));
   config.request_timeout = std::chrono::seconds(node.get_int("request_timeout_seconds", 15, 1, 120));
+  config.stream_token_ttl = std::chrono::seconds(node.get_int("stream_token_ttl_seconds", 30, 1, 600));
 
   if (node.has("status_callback_events")) {
     config.status_callback_events = node.get_string_list("status_callback_events");

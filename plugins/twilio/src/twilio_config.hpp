@@ -21,6 +21,9 @@ struct TwilioConfig {
   bool validate_signatures = true;
   bool inbound_streams = false;
   std::chrono::seconds request_timeout{15};
+  // How long the one-time stream token of a call's TwiML stays valid (stream_token.hpp). Twilio opens the stream
+  // within a second or two of fetching the TwiML.
+  std::chrono::seconds stream_token_ttl{30};
 };
 
 inline constexpr const char* kNotConfiguredMessage =

@@ -14,6 +14,7 @@
 #include "media_message.hpp"
 #include "signature.hpp"
 #include "status_callback.hpp"
+#include "stream_token.hpp"
 #include "twiml.hpp"
 
 namespace concierge::twilio {
@@ -203,6 +204,13 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
   // ---- status -------------------------------------------------------------------------------------------------
   // Machine detection's verdict arrives with the TwiML request or a status callback; it rides on every later update.
+  // The TwiML fetch (signed by Twilio) names the call's CallSid; its stream must carry the same one. Returns the
+  // fresh stream token the TwiML hands to the stream.
+  const std::string& issue_stream_token(std::string_view call_sid) {
+    if (!call_sid.empty()) twiml_call_sid_ = std::string(call_sid);
+    return stream_token_.issue(Clock::now(), provider_->config().stream_token_ttl);
+  }
+
   void note_answered_by(std::string_view answered_by) {
     if (!answered_by.empty()) answered_by_ = truncate_utf8(answered_by, 64);
   }
@@ -222,12 +230,23 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
   // ---- media --------------------------------------------------------------------------------------------------
   // A media stream for this call started. Returns the reason when it cannot be taken.
+  // An outbound call's stream is taken only with its one-time token and the callSid Twilio named when it fetched
+  // the TwiML (or the REST create returned); an inbound call, created for this very stream, has neither.
   std::optional<std::string> attach_media(std::shared_ptr<WebSocketPeer> peer, std::string stream_sid,
-                                          std::string_view twilio_call_sid) {
+                                          std::string_view twilio_call_sid, std::optional<std::string_view> token) {
     if (terminal_) return "the call has already ended";
     if (peer_) return "the call already has a media stream";
-    if (!provider_sid_.empty() && !twilio_call_sid.empty() && twilio_call_sid != provider_sid_)
+    if (token) {
+      const std::string expected_sid = !twiml_call_sid_.empty() ? twiml_call_sid_ : provider_sid_;
+      if (!stream_token_.issued()) return std::string(StreamToken::kNotIssued);
+      if (twilio_call_sid.empty()) return std::string("the start message has no callSid");
+      if (expected_sid.empty()) return std::string("the call's CallSid is not known yet, so the stream cannot be checked");
+      if (twilio_call_sid != expected_sid)
+        return "the stream's callSid " + std::string(twilio_call_sid) + " is not this call's " + expected_sid;
+      if (std::string problem = stream_token_.redeem(*token, Clock::now()); !problem.empty()) return problem;
+    } else if (!provider_sid_.empty() && !twilio_call_sid.empty() && twilio_call_sid != provider_sid_) {
       return "the stream's callSid " + std::string(twilio_call_sid) + " is not this call's " + provider_sid_;
+    }
     if (provider_sid_.empty() && !twilio_call_sid.empty()) {
       provider_sid_ = std::string(twilio_call_sid);
       if (events_) events_->on_provider_call_id(provider_sid_);
@@ -375,6 +394,8 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   std::string call_id_;
   std::shared_ptr<CallEvents> events_;
   std::string provider_sid_;
+  std::string twiml_call_sid_;  // CallSid of the signed TwiML fetch
+  StreamToken stream_token_;
   CallStatus last_status_ = CallStatus::queued;
   std::string answered_by_;
   bool terminal_ = false;
@@ -495,14 +516,19 @@ class MediaStreamHandler : public WebSocketHandler {
     }
 
     std::shared_ptr<TwilioCall> call = call_id.empty() ? nullptr : provider_->find_call(call_id);
-    if (!call) {
+    std::optional<std::string_view> token;
+    const std::string given_token = json_string_or(custom, "stream_token");
+    if (call) {
+      token = given_token;  // a call we placed: its TwiML's token is required
+    } else {
       if (!provider_->config().inbound_streams)
         return refuse(call_id.empty() ? "the start message carries no call_id parameter"
                                       : "unknown call_id \"" + call_id + "\"");
       call = accept_inbound(call_id, call_sid, custom);
       if (!call) return refuse("the host did not accept the inbound call");
     }
-    if (auto reason = call->attach_media(peer_, stream_sid, call_sid)) return refuse(*reason);
+    if (auto reason = call->attach_media(peer_, stream_sid, call_sid, token))
+      return refuse("call " + call->call_id() + ": " + *reason);
     call_ = std::move(call);
     provider_->log().info("call " + call_->call_id() + ": media stream " + stream_sid + " started");
   }
@@ -680,9 +706,19 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
     response.body = reject_twiml();
     return response;
   }
-  for (const auto& [name, value] : form)
+  std::string_view call_sid;
+  for (const auto& [name, value] : form) {
     if (name == "AnsweredBy") call->note_answered_by(value);
-  response.body = connect_stream_twiml(config_.public_domain, {{"call_id", call->call_id()}});
+    if (name == "CallSid") call_sid = value;
+  }
+  if (!call->provider_sid().empty() && !call_sid.empty() && call_sid != call->provider_sid()) {
+    log_->warning("TwiML request for call " + call->call_id() + " names CallSid " + std::string(call_sid) +
+                  ", not its " + call->provider_sid() + " - refused");
+    return HttpResponse::json_error(409, "CallSid does not match the call");
+  }
+  const std::string& token = call->issue_stream_token(call_sid);
+  response.body =
+      connect_stream_twiml(config_.public_domain, {{"call_id", call->call_id()}, {"stream_token", token}});
   return response;
 }
 

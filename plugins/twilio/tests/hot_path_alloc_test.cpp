@@ -83,13 +83,27 @@ TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
   config.auth_token = "t";
   config.from_number = "+15005550006";
   config.public_domain = "abc.ngrok.io";
+  config.validate_signatures = false;  // the TwiML request below is unsigned; signatures are tested elsewhere
   auto provider = std::make_shared<TwilioProvider>(host, std::make_shared<QuietLog>(), config);
   auto events = std::make_shared<CountingEvents>();
   auto leg = provider->place_call(OutboundCall{"c1", "+15551230000", "Demo", 30s}, events);
+  // Twilio fetches the TwiML (which hands the stream its one-time token), then starts the stream with it.
+  HttpRequest twiml_request;
+  twiml_request.method = "POST";
+  twiml_request.target = "/twiml?call_id=c1";
+  twiml_request.path = "/twiml";
+  twiml_request.query = {{"call_id", "c1"}};
+  twiml_request.body = "CallSid=CA1&CallStatus=in-progress";
+  const std::string twiml = provider->handle_http(twiml_request).body;
+  const std::string marker = "name=\"stream_token\" value=\"";
+  const auto token_at = twiml.find(marker);
+  ASSERT_NE(token_at, std::string::npos) << twiml;
+  const std::string token = twiml.substr(token_at + marker.size(), 32);
   auto peer = std::make_shared<SinkPeer>();
   auto handler = provider->open_media_stream(peer);
   handler->on_text(
-      R"({"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":{"call_id":"c1"},)"
+      R"({"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":{"call_id":"c1",)"
+      R"("stream_token":")" + token + R"("},)"
       R"("mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"})");
 
   std::vector<std::uint8_t> frame(160, 0x7F);

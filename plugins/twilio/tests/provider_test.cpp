@@ -7,6 +7,7 @@
 #include "concierge/base64.hpp"
 #include "concierge/net/asio.hpp"
 #include "signature.hpp"
+#include "stream_token.hpp"
 #include "twilio_provider.hpp"
 
 namespace concierge::twilio {
@@ -79,9 +80,11 @@ class Peer : public WebSocketPeer {
   HttpRequest upgrade;
 };
 
-std::string start_message(const std::string& call_id, const std::string& call_sid = "CA1") {
+std::string start_message(const std::string& call_id, const std::string& call_sid = "CA1",
+                          const std::string& stream_token = "") {
   nlohmann::json custom = nlohmann::json::object();
   if (!call_id.empty()) custom["call_id"] = call_id;
+  if (!stream_token.empty()) custom["stream_token"] = stream_token;
   return nlohmann::json{{"event", "start"},
                         {"sequenceNumber", "1"},
                         {"start",
@@ -128,6 +131,16 @@ class ProviderTest : public ::testing::Test {
     r.headers.emplace_back("x-twilio-signature",
                            compute_signature("token", scheme + "://abc.ngrok.io" + target, form));
     return r;
+  }
+
+  // Twilio's TwiML fetch for a call; returns the stream token the TwiML hands to the stream ("" if none).
+  std::string fetch_stream_token(const std::string& call_id, const std::string& call_sid = "CA1") {
+    const auto twiml = provider->handle_http(
+        signed_request("POST", "/twiml?call_id=" + call_id, {{"CallSid", call_sid}, {"CallStatus", "in-progress"}}));
+    const std::string marker = "<Parameter name=\"stream_token\" value=\"";
+    const auto at = twiml.body.find(marker);
+    if (at == std::string::npos) return "";
+    return twiml.body.substr(at + marker.size(), twiml.body.find('"', at + marker.size()) - at - marker.size());
   }
 
   TestHost host;
@@ -252,8 +265,10 @@ class MediaStreamTest : public ProviderTest {
     leg = place("c1", events);
     handler = provider->open_media_stream(peer);
     handler->on_text(R"({"event":"connected","protocol":"Call","version":"1.0.0"})");
-    handler->on_text(start_message("c1"));
+    token = fetch_stream_token("c1");
+    handler->on_text(start_message("c1", "CA1", token));
   }
+  std::string token;
   std::shared_ptr<Events> events = std::make_shared<Events>();
   std::shared_ptr<Peer> peer = std::make_shared<Peer>();
   std::shared_ptr<CallLeg> leg;
@@ -339,10 +354,71 @@ TEST_F(MediaStreamTest, PersistentGarbageEndsTheStreamAndFailsTheCall) {
 TEST_F(MediaStreamTest, SecondStreamForTheSameCallIsRefused) {
   auto other_peer = std::make_shared<Peer>();
   auto other = provider->open_media_stream(other_peer);
-  other->on_text(start_message("c1"));
+  other->on_text(start_message("c1", "CA1", token));
   EXPECT_FALSE(other_peer->open);
   EXPECT_TRUE(log->contains("already has a media stream"));
   EXPECT_TRUE(peer->open);
+}
+
+// The stream credential: a start is taken only with the token of the call's TwiML, the CallSid of that TwiML
+// fetch, and only once. Each refusal leaves the call waiting for its real stream.
+TEST_F(ProviderTest, AStreamNeedsItsCallsOneTimeTokenAndCallSid) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c1", events);
+  auto try_start = [&](const std::string& message) {
+    auto peer = std::make_shared<Peer>();
+    auto handler = provider->open_media_stream(peer);
+    handler->on_text(message);
+    handler->on_text(media_message("f39/", 0));
+    return std::make_pair(peer, handler);
+  };
+  // Before Twilio fetched the TwiML there is no token to match.
+  auto [early, h0] = try_start(start_message("c1", "CA1", "00000000000000000000000000000000"));
+  EXPECT_FALSE(early->open);
+  EXPECT_TRUE(log->contains("no stream token was issued for this call"));
+  const std::string token = fetch_stream_token("c1", "CA1");
+  ASSERT_EQ(token.size(), 32u);
+  EXPECT_NE(fetch_stream_token("c1", "CA1"), token);  // every TwiML answer a new one (the older one is void)
+  const std::string current = fetch_stream_token("c1", "CA1");
+  struct {
+    std::string message;
+    const char* logged;
+  } refused[] = {
+      {start_message("c1", "CA1"), "carries no stream_token"},
+      {start_message("c1", "CA1", token), "not this call's"},  // an earlier TwiML's token
+      {start_message("c1", "CA1", current.substr(0, 31) + "0"), "the stream_token is not this call's"},
+      {start_message("c1", "", current), "the start message has no callSid"},
+      {start_message("c1", "CA2", current), "the stream's callSid CA2 is not this call's CA1"},
+  };
+  for (const auto& attempt : refused) {
+    auto [peer, handler] = try_start(attempt.message);
+    EXPECT_FALSE(peer->open) << attempt.logged;
+    EXPECT_TRUE(peer->sent.empty()) << attempt.logged;
+    EXPECT_TRUE(log->contains(attempt.logged)) << attempt.logged;
+  }
+  EXPECT_FALSE(events->started);
+  EXPECT_TRUE(events->frames.empty());
+  // The real one.
+  auto [real, h1] = try_start(start_message("c1", "CA1", current));
+  EXPECT_TRUE(real->open);
+  EXPECT_TRUE(events->started);
+  // Replayed after the real stream ended: the token is spent.
+  h1->on_closed("gone");
+  auto [replay, h2] = try_start(start_message("c1", "CA1", current));
+  EXPECT_FALSE(replay->open);
+  EXPECT_TRUE(log->contains("the stream_token was used already"));
+}
+
+TEST(StreamTokenRules, ExpiresAndIsSpentOnce) {
+  StreamToken token;
+  const auto t0 = StreamToken::Clock::now();
+  EXPECT_EQ(token.redeem("x", t0), "no stream token was issued for this call (its TwiML was not fetched)");
+  const std::string issued = token.issue(t0, 30s);
+  EXPECT_EQ(token.redeem(issued, t0 + 31s), "the stream_token expired");
+  EXPECT_EQ(token.redeem(issued, t0 + 30s), "");
+  EXPECT_EQ(token.redeem(issued, t0 + 30s), "the stream_token was used already (a replayed start message)");
+  EXPECT_NE(token.issue(t0, 30s), issued);
+  EXPECT_NE(random_stream_token(), random_stream_token());
 }
 
 TEST_F(ProviderTest, UnknownCallIdIsRefusedUnlessInboundStreamsAreOn) {

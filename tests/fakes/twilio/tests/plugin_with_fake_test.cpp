@@ -2,6 +2,13 @@
 // and the Media Stream both ways.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/net/asio.hpp"
 #include "fake_twilio/fake_twilio.hpp"
 #include "mini_host.hpp"
 #include "twilio_provider.hpp"
@@ -36,7 +43,8 @@ class PluginWithFakeTwilio : public ::testing::Test {
     config.request_timeout = 5s;
     if (adjust) adjust(config);
     provider = std::make_shared<TwilioProvider>(*host, log, config);
-    fake->set_daemon_port(host->serve(provider));
+    port = host->serve(provider);
+    fake->set_daemon_port(port);
   }
 
   std::shared_ptr<CallLeg> call(const std::string& to, std::shared_ptr<RecordingEvents> events,
@@ -58,7 +66,65 @@ class PluginWithFakeTwilio : public ::testing::Test {
   std::unique_ptr<MiniHost> host;
   std::shared_ptr<TwilioProvider> provider;
   std::vector<std::shared_ptr<CallLeg>> legs;
+  std::uint16_t port = 0;
 };
+
+// Someone who is not Twilio opening a media stream to the plugin, over a real socket: the handshake signed as
+// Twilio signs it (the value is the same for every stream of an auth token, so a proxy log or ngrok's inspector
+// gives it away), then the messages they choose. Collects what the plugin sends until it closes the socket.
+class StreamIntruder {
+ public:
+  StreamIntruder(std::uint16_t port, const std::string& auth_token) : ws_(io_) {
+    ws_.next_layer().connect({net::asio::ip::make_address("127.0.0.1"), port});
+    const std::string signature = FakeTwilio::sign(auth_token, std::string("wss://") + kDomain + "/media-stream", {});
+    ws_.set_option(net::websocket::stream_base::decorator(
+        [signature](net::websocket::request_type& request) { request.set("X-Twilio-Signature", signature); }));
+    ws_.handshake(kDomain, "/media-stream");
+  }
+  void send(const nlohmann::json& message) { ws_.write(net::asio::buffer(message.dump())); }
+  // Reads until the plugin closes the stream or `limit` passes; returns whether it closed.
+  bool read_until_closed(std::chrono::milliseconds limit) {
+    bool closed = false;
+    std::function<void()> next = [&] {
+      ws_.async_read(buffer_, [&](boost::system::error_code ec, std::size_t) {
+        if (ec) {
+          closed = true;
+          return;
+        }
+        received.push_back(net::beast::buffers_to_string(buffer_.data()));
+        buffer_.consume(buffer_.size());
+        next();
+      });
+    };
+    next();
+    io_.run_for(limit);
+    return closed;
+  }
+  std::vector<std::string> received;
+
+ private:
+  net::asio::io_context io_;
+  net::websocket::stream<net::tcp::socket> ws_;
+  net::beast::flat_buffer buffer_;
+};
+
+bool media_started(const std::shared_ptr<RecordingEvents>& events) {
+  std::lock_guard lock(events->mutex);
+  return events->media_started;
+}
+
+nlohmann::json start_for(const std::string& call_sid, const nlohmann::json& custom) {
+  return {{"event", "start"},
+          {"sequenceNumber", "1"},
+          {"start",
+           {{"accountSid", "AC00000000000000000000000000000001"},
+            {"streamSid", "MZintruder"},
+            {"callSid", call_sid},
+            {"tracks", {"inbound"}},
+            {"mediaFormat", {{"encoding", "audio/x-mulaw"}, {"sampleRate", 8000}, {"channels", 1}}},
+            {"customParameters", custom}}},
+          {"streamSid", "MZintruder"}};
+}
 
 TEST_F(PluginWithFakeTwilio, AnsweredCallCarriesAudioBothWaysAndMarksTrackPlayback) {
   FakeTwilioOptions options;
@@ -130,7 +196,11 @@ TEST_F(PluginWithFakeTwilio, AnsweredCallCarriesAudioBothWaysAndMarksTrackPlayba
   const auto twiml = fake->records_of("twiml");
   ASSERT_EQ(twiml.size(), 1u);
   EXPECT_NE(twiml[0].detail.find("<Parameter name=\"call_id\" value=\"call-1\"/>"), std::string::npos);
-  EXPECT_EQ(fake->records_of("ws.sent.start").at(0).detail, R"({"call_id":"call-1"})");
+  const auto custom = nlohmann::json::parse(fake->records_of("ws.sent.start").at(0).detail);
+  EXPECT_EQ(custom["call_id"], "call-1");
+  EXPECT_EQ(custom["stream_token"].get<std::string>().size(), 32u);  // the call's one-time stream credential
+  EXPECT_NE(twiml[0].detail.find("<Parameter name=\"stream_token\" value=\"" + custom["stream_token"].get<std::string>()),
+            std::string::npos);
   // Every status callback was accepted.
   for (const auto& record : fake->records_of("status")) EXPECT_NE(record.detail.find("-> 204"), std::string::npos) << record.detail;
 }
@@ -238,6 +308,79 @@ TEST_F(PluginWithFakeTwilio, ForgedMediaStreamHandshakeIsRefused) {
   EXPECT_EQ(fake->records_of("twiml").at(0).detail.rfind("200 ", 0), 0u);
   EXPECT_FALSE(events->media_started);
   EXPECT_TRUE(log->contains("invalid X-Twilio-Signature on GET /media-stream"));
+}
+
+// The issue's attack on the stream credential: with the (constant) handshake signature, an intruder replays the start
+// message a real stream sent, token and all, while the call is running and after it; tries a dialing call's id with
+// no token, a made-up one and an empty callSid. Every attempt is closed without a byte of the agent's audio, and
+// the real stream carries on.
+TEST_F(PluginWithFakeTwilio, ReplayedOrForgedStreamStartsAreRefusedAndHearNothing) {
+  FakeTwilioOptions options;
+  options.ring_time = 6000ms;  // 1.5 s at the fixture's speed 4: the second call is attacked while it rings
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->stay_on_line();
+    return script;
+  };
+  start(options);
+  auto events = std::make_shared<RecordingEvents>();
+  std::shared_ptr<CallLeg> leg = call("+15551230000", events);
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("ws.sent.start").empty(); }, 10s));
+  ASSERT_TRUE(wait_until([&] { return media_started(events); }, 10s));
+  const auto sent = fake->records_of("ws.sent.start").at(0);
+  const nlohmann::json captured = nlohmann::json::parse(sent.detail);
+  // The agent talks on the real stream the whole time: anything attached to the call would get these frames.
+  std::atomic<bool> talking{true};
+  std::thread agent([&] {
+    while (talking) {
+      host->on_loop([&] {
+        std::vector<std::uint8_t> frame(160, 0x55);
+        leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
+        return 0;
+      });
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  auto attack = [&](const std::string& call_sid, const nlohmann::json& custom) {
+    StreamIntruder intruder(port, "fake-auth-token");
+    intruder.send({{"event", "connected"}, {"protocol", "Call"}, {"version", "1.0.0"}});
+    intruder.send(start_for(call_sid, custom));
+    const bool closed = intruder.read_until_closed(3s);
+    EXPECT_TRUE(closed) << custom.dump();
+    for (const auto& message : intruder.received)
+      EXPECT_EQ(message.find("\"media\""), std::string::npos) << "the intruder heard the agent: " << message;
+    return intruder.received.size();
+  };
+  // 1. The captured start, replayed while the call runs.
+  EXPECT_EQ(attack(sent.call_sid, captured), 0u);
+  EXPECT_TRUE(log->contains("already has a media stream"));
+
+  // 2. A second call, attacked while it is still ringing (no TwiML fetched yet): its id with no token, with the
+  // first call's token, and with an empty callSid. (Each check on its own: provider_test.)
+  auto second_events = std::make_shared<RecordingEvents>();
+  std::shared_ptr<CallLeg> second = call("+15551230001", second_events, "call-2");
+  ASSERT_TRUE(wait_until([&] { std::lock_guard lock(second_events->mutex); return !second_events->provider_id.empty(); }, 10s));
+  const std::string second_sid = [&] { std::lock_guard lock(second_events->mutex); return second_events->provider_id; }();
+  EXPECT_EQ(attack(second_sid, {{"call_id", "call-2"}}), 0u);
+  EXPECT_EQ(attack(second_sid, {{"call_id", "call-2"}, {"stream_token", captured["stream_token"]}}), 0u);
+  EXPECT_EQ(attack("", {{"call_id", "call-2"}, {"stream_token", captured["stream_token"]}}), 0u);
+  EXPECT_TRUE(log->contains("no stream token was issued for this call"));
+  EXPECT_FALSE(media_started(second_events));
+  // Its real stream, once Twilio answers, is taken.
+  ASSERT_TRUE(wait_until([&] { return media_started(second_events); }, 10s));
+
+  // 3. The first call's start replayed after the call is over (its token spent).
+  host->on_loop([&] { leg->hang_up(); return 0; });
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  talking = false;
+  agent.join();
+  EXPECT_EQ(attack(sent.call_sid, captured), 0u);
+  // The first call's real stream got the agent's audio all along.
+  const auto stats = fake->calls();
+  const auto first = std::find_if(stats.begin(), stats.end(), [&](const auto& c) { return c.sid == sent.call_sid; });
+  ASSERT_NE(first, stats.end());
+  EXPECT_GT(first->agent_bytes_received, 0u);
+  host->on_loop([&] { second->hang_up(); return 0; });
 }
 
 TEST_F(PluginWithFakeTwilio, ClearDropsUnplayedAudioAndPlaybackCountsOnlyWhatWasHeard) {
