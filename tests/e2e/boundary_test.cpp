@@ -116,5 +116,60 @@ TEST(E2EBoundary, ACallbackFieldThatIsNotUtf8BreaksNoListing) {
   listing_and_status_answer(rig, id);
 }
 
+// Twilio answers the create only after the plugin's timeout: the call fails here, but Twilio has placed it. Its
+// first status callback names its SID: the plugin ends it through the REST API (Status=canceled while it rings);
+// a TwiML fetch for it (the callee answered first) gets <Hangup/>, not a 404 the callee would hear as an error.
+TEST(E2EBoundary, ACreateThatTimedOutIsEndedAtTwilioWhenItShowsUp) {
+  const json created{{"sid", "CAlate0000000000000000000000000001"}, {"status", "queued"}};
+  testing::CannedHttpServer twilio_api(201, created.dump(), "application/json", 2500ms);
+  RigOptions options;
+  options.env["TWILIO_API_BASE_URL"] = twilio_api.base_url();
+  options.env["TWILIO_REQUEST_TIMEOUT_SECONDS"] = "1";
+  Rig rig(options);
+  const std::string id = rig.place(structured_fields(kRestaurantPhone));
+  const json record = rig.wait_for_end(id, 20s);
+  EXPECT_EQ(record["status"], "failed");
+  EXPECT_TRUE(contains(record.value("status_reason", ""), "could not reach Twilio")) << record.dump();
+
+  const std::string sid = created["sid"];
+  auto signed_post = [&](const std::string& path, const std::vector<std::pair<std::string, std::string>>& form) {
+    const std::string url = "https://" + kPublicDomain + path;
+    return testing::http_post(rig.url() + path, form_encode(form),
+                              {"Content-Type: application/x-www-form-urlencoded", "Host: " + kPublicDomain,
+                               "X-Twilio-Signature: " + ft::FakeTwilio::sign(kAuthToken, url, form)});
+  };
+  const auto ringing = signed_post("/twilio/status?call_id=" + id, {{"AccountSid", kAccountSid},
+                                                                   {"CallSid", sid},
+                                                                   {"CallStatus", "ringing"},
+                                                                   {"Direction", "outbound-api"}});
+  EXPECT_EQ(ringing.status, 204) << ringing.body;
+  // The cancel reaches "Twilio" (after the canned server's delay on the first, timed-out request).
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::string cancel;
+  while (cancel.empty() && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& request : twilio_api.received())
+      if (contains(request, "/Calls/" + sid + ".json")) cancel = request;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(contains(cancel, "POST /2010-04-01/Accounts/" + kAccountSid + "/Calls/" + sid + ".json")) << cancel;
+  EXPECT_TRUE(contains(cancel, "Status=canceled")) << cancel;
+  // A second callback does not send it again.
+  signed_post("/twilio/status?call_id=" + id, {{"AccountSid", kAccountSid}, {"CallSid", sid},
+                                               {"CallStatus", "ringing"}, {"Direction", "outbound-api"}});
+
+  const auto twiml = signed_post("/twiml?call_id=" + id, {{"AccountSid", kAccountSid}, {"CallSid", sid},
+                                                          {"CallStatus", "in-progress"}});
+  EXPECT_EQ(twiml.status, 200) << twiml.body;
+  EXPECT_TRUE(contains(twiml.body, "<Hangup/>")) << twiml.body;
+  EXPECT_TRUE(rig.logged("answered <Hangup/>"));
+  std::this_thread::sleep_for(500ms);
+  std::size_t cancels = 0;
+  for (const auto& request : twilio_api.received()) cancels += contains(request, "/Calls/" + sid + ".json");
+  EXPECT_EQ(cancels, 1u);
+  // The record stays what it was, and an id that never existed is still a 404.
+  EXPECT_EQ(rig.record(id)["status"], "failed");
+  EXPECT_EQ(signed_post("/twiml?call_id=call_nonexistent", {{"CallSid", sid}}).status, 404);
+}
+
 }  // namespace
 }  // namespace concierge::e2e

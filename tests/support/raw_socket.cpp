@@ -125,8 +125,9 @@ std::string http_get_request(std::string_view path, std::string_view extra_heade
          std::string(extra_headers) + "\r\n";
 }
 
-CannedHttpServer::CannedHttpServer(int status, std::string body, std::string content_type)
-    : status_(status), body_(std::move(body)), content_type_(std::move(content_type)) {
+CannedHttpServer::CannedHttpServer(int status, std::string body, std::string content_type,
+                                   std::chrono::milliseconds delay)
+    : status_(status), body_(std::move(body)), content_type_(std::move(content_type)), delay_(delay) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -144,6 +145,11 @@ CannedHttpServer::~CannedHttpServer() {
   ::shutdown(listen_fd_, SHUT_RDWR);
   thread_.join();
   ::close(listen_fd_);
+}
+
+std::vector<std::string> CannedHttpServer::received() const {
+  std::lock_guard lock(mutex_);
+  return received_;
 }
 
 void CannedHttpServer::serve() {
@@ -171,7 +177,12 @@ void CannedHttpServer::serve() {
       if (n <= 0) break;
       request.append(buffer, static_cast<std::size_t>(n));
     }
+    {
+      std::lock_guard lock(mutex_);
+      received_.push_back(request);
+    }
     ++requests_;
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     const std::string response = "HTTP/1.1 " + std::to_string(status_) + " Canned\r\nContent-Type: " + content_type_ +
                                  "\r\nContent-Length: " + std::to_string(body_.size()) +
                                  "\r\nConnection: close\r\n\r\n" + body_;

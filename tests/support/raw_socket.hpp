@@ -46,11 +46,15 @@ std::string http_get_request(std::string_view path, std::string_view extra_heade
 // told otherwise), on its own thread, until destroyed; counts the requests.
 class CannedHttpServer {
  public:
-  CannedHttpServer(int status, std::string body, std::string content_type = "application/json");
+  // `delay`: how long to wait before answering each request (a slow provider).
+  CannedHttpServer(int status, std::string body, std::string content_type = "application/json",
+                   std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   ~CannedHttpServer();
   int port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_.load(); }
+  // Every request received so far, whole (request line, headers, body).
+  std::vector<std::string> received() const;
 
  private:
   void serve();
@@ -58,6 +62,9 @@ class CannedHttpServer {
   int port_ = 0;
   int status_;
   std::string body_, content_type_;
+  std::chrono::milliseconds delay_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> received_;
   std::atomic<int> requests_{0};
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -609,6 +609,24 @@ void TwilioProvider::remember_ended(const std::string& call_id) {
   }
 }
 
+void TwilioProvider::end_at_twilio(const std::string& call_id, const std::string& sid,
+                                   std::string_view twilio_status) {
+  if (!reconciled_sids_.insert(sid).second) return;
+  if (reconciled_sids_.size() > 4096) reconciled_sids_.clear();  // a bound; a repeat costs one more request
+  // Twilio ends a queued or ringing call with Status=canceled, an answered one with Status=completed.
+  const bool answered = twilio_status == "in-progress" || twilio_status == "answered";
+  log_->warning("call " + call_id + " ended here but Twilio reports it " + std::string(twilio_status) + " as " + sid +
+                ": ending it there");
+  post_to_twilio("Calls/" + url_encode(sid) + ".json", form_encode({{"Status", answered ? "completed" : "canceled"}}),
+                 [log = log_, call_id, sid, base = config_.api_base_url](const RestResponse& response) {
+                   if (response.http_status == 200 || response.http_status == 201)
+                     log->info("call " + call_id + ": Twilio ended " + sid);
+                   else
+                     log->warning("call " + call_id + ": Twilio did not end " + sid + ": " +
+                                  describe_failure(response, base));
+                 });
+}
+
 void TwilioProvider::register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call) {
   if (++registrations_since_sweep_ >= 64) {
     registrations_since_sweep_ = 0;
@@ -701,9 +719,16 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
     return response;
   }
   auto call = find_call(it->second);
-  if (!call) return HttpResponse::json_error(404, "unknown call_id");
-  if (call->finished()) {
-    response.body = reject_twiml();
+  if (!call && !ended_here(it->second)) return HttpResponse::json_error(404, "unknown call_id");
+  if (!call || call->finished()) {
+    // Twilio placed a call the daemon has given up on (typically: the create timed out here but reached Twilio)
+    // and the callee answered: end it, silently, instead of a 404 the callee would hear as an application error.
+    std::string sid;
+    for (const auto& [name, value] : form)
+      if (name == "CallSid") sid = value;
+    log_->warning("TwiML requested for call " + it->second + (sid.empty() ? "" : " (" + sid + ")") +
+                  ", which has already ended here: answered <Hangup/>");
+    response.body = hangup_twiml();
     return response;
   }
   std::string_view call_sid;
@@ -728,8 +753,17 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
   if (auto refusal = refuse_unsigned(request, "https", form)) return *refusal;
   auto it = request.query.find("call_id");
   auto call = it == request.query.end() ? nullptr : find_call(it->second);
-  if (!call && it != request.query.end() && ended_.count(it->second)) {
-    log_->debug("status callback for call " + it->second + ", which has already ended here: acknowledged");
+  if (!call && it != request.query.end() && ended_here(it->second)) {
+    // Twilio still reports the call: if it is not over there, the daemon gave up on it too early (a create that
+    // timed out here but went through). End it at Twilio now that its SID is known.
+    std::string sid, status;
+    for (const auto& [name, value] : form) {
+      if (name == "CallSid") sid = value;
+      if (name == "CallStatus") status = value;
+    }
+    const auto mapped = map_call_status(status);
+    if (!sid.empty() && mapped && !is_terminal(*mapped)) end_at_twilio(it->second, sid, status);
+    else log_->debug("status callback for call " + it->second + ", which has already ended here: acknowledged");
     return HttpResponse{204, "text/plain", "", {}};
   }
   if (!call) return HttpResponse::json_error(404, "unknown call_id");
@@ -738,6 +772,14 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
   std::string_view sid;
   for (const auto& [name, value] : form)
     if (name == "CallSid") sid = value;
+  if (call->finished() && call->provider_sid().empty() && !sid.empty() && !is_terminal(update->status)) {
+    // Over here before Twilio's answer to the create came back (it timed out): Twilio has the call all the same.
+    std::string status;
+    for (const auto& [name, value] : form)
+      if (name == "CallStatus") status = value;
+    end_at_twilio(call->call_id(), std::string(sid), status);
+    return HttpResponse{204, "text/plain", "", {}};
+  }
   if (!call->provider_sid().empty() && !sid.empty() && sid != call->provider_sid()) {
     log_->warning("status callback for call " + call->call_id() + " names CallSid " + std::string(sid) +
                   ", not its " + call->provider_sid() + " - ignored");

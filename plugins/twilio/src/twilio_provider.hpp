@@ -61,6 +61,11 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   std::unordered_set<std::string> ended_;
   std::deque<std::string> ended_order_;
   void remember_ended(const std::string& call_id);
+  bool ended_here(const std::string& call_id) const { return ended_.count(call_id) != 0; }
+  // A call that ended here while Twilio still has it (a create that timed out but went through, a late callback):
+  // ends it through the REST API, once per SID.
+  void end_at_twilio(const std::string& call_id, const std::string& sid, std::string_view twilio_status);
+  std::unordered_set<std::string> reconciled_sids_;
 };
 
 }  // namespace concierge::twilio

@@ -20,6 +20,10 @@ std::string connect_stream_twiml(std::string_view public_domain,
   return xml;
 }
 
+std::string hangup_twiml() {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
+}
+
 std::string reject_twiml() {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Reject reason=\"rejected\"/></Response>";
 }

@@ -15,5 +15,8 @@ std::string connect_stream_twiml(std::string_view public_domain,
 
 // <Response><Reject reason="rejected"/></Response>: for a call we cannot take.
 std::string reject_twiml();
+// <Hangup/>: for an outbound call the daemon has given up on (its create timed out, or it ended here first) whose
+// callee answered all the same; they hear nothing and the call ends.
+std::string hangup_twiml();
 
 }  // namespace concierge::twilio
