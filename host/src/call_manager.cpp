@@ -275,6 +275,11 @@ std::string CallManager::prometheus_metrics() const {
           m.calls_refused_overload);
   counter("concierge_api_unauthorized_total", "Control-API requests refused with 401: no API token or a wrong one.",
           m.api_unauthorized);
+  gauge("concierge_connections_open", "Open HTTP and WebSocket connections.", std::to_string(m.connections_open));
+  counter("concierge_connections_refused_total",
+          "Connections closed on arrival: over server.max_connections or max_connections_per_client, or shed when "
+          "the daemon ran out of file descriptors.",
+          m.connections_refused);
   gauge("concierge_overloaded", "1 while the daemon refuses new calls because its event loop lags or is too busy.",
         m.overload.overloaded ? "1" : "0");
   gauge("concierge_overload_lag_threshold_milliseconds", "server.overload_lag_ms (0: off).",

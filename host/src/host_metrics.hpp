@@ -105,6 +105,10 @@ struct HostMetrics {
   // Outbound calls placed whose media stream has not connected yet: while there are any, an overloaded daemon
   // still accepts WebSocket upgrades (the stream may be one of them; an inbound one is refused at its start).
   std::int64_t calls_awaiting_media = 0;
+  // The HTTP server's connections (copied from it on every tick of the lag timer): open now, and refused or shed
+  // so far (over server.max_connections or max_connections_per_client, or when descriptors ran out).
+  std::size_t connections_open = 0;
+  std::uint64_t connections_refused = 0;
   OverloadState overload;
   // How late the event loop's 10 ms timer ran, in milliseconds: the time every frame waits on a busy loop.
   Histogram<11> loop_lag_ms{{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 500}};

@@ -287,6 +287,8 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
           const auto now = std::chrono::steady_clock::now();
           const double lag_ms = std::chrono::duration<double, std::milli>(now - lag_timer.expiry()).count();
           metrics.loop_lag_ms.observe(lag_ms);
+          metrics.connections_open = server.open_connections();
+          metrics.connections_refused = server.refused_connections();
           const double cpu = thread_cpu_seconds();
           metrics.overload.note_busy(cpu - last_cpu, std::chrono::duration<double>(now - last_tick).count());
           last_cpu = cpu;

@@ -215,6 +215,15 @@ TEST(DaemonFloods, ConnectionsPastThePerClientLimitAreClosedAndLoggedBriefly) {
   }
   EXPECT_TRUE(served);
   EXPECT_TRUE(daemon.process().wait_for_output("refused a connection from 127.0.0.1", 5s));
+  // /metrics counts them (copied from the server every 10 ms: eventually).
+  std::uint64_t refused_metric = 0;
+  for (int attempt = 0; attempt < 100 && refused_metric < 300; ++attempt) {
+    const std::string metrics = http_get(daemon.url() + "/metrics").body;
+    const auto at = metrics.find("\nconcierge_connections_refused_total ");
+    if (at != std::string::npos) refused_metric = std::stoull(metrics.substr(at + 37));
+    if (refused_metric < 300) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(refused_metric, 300u);
   EXPECT_LE(count_of(daemon.output(), "refused a connection"), 12u) << daemon.output();
 }
 
