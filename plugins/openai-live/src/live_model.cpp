@@ -1,0 +1,59 @@
+#include "live_model.hpp"
+
+#include "concierge/net/asio.hpp"
+#include "live_session.hpp"
+#include "live_transport.hpp"
+
+namespace concierge::openai_live {
+
+namespace ssl = boost::asio::ssl;
+
+LiveModel::LiveModel(HostServices& host, std::shared_ptr<Logger> log, LiveConfig config)
+    : host_(host),
+      log_(std::move(log)),
+      config_(std::make_shared<const LiveConfig>(std::move(config))),
+      endpoint_(config_->endpoint()) {
+  if (endpoint_.tls) {
+    tls_ = std::make_shared<ssl::context>(ssl::context::tls_client);
+    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    tls_->set_verify_mode(ssl::verify_peer);
+    boost::system::error_code ec;
+    if (config_->ca_file.empty()) {
+      tls_->set_default_verify_paths(ec);
+      if (ec) throw ConfigError("ca_file", 0, "could not load the system's CA certificates: " + ec.message());
+    } else {
+      tls_->load_verify_file(config_->ca_file, ec);
+      if (ec) throw ConfigError("ca_file", 0, "could not load " + config_->ca_file + ": " + ec.message());
+    }
+  }
+}
+
+std::shared_ptr<VoiceSession> LiveModel::open_session(const VoiceSessionConfig& config,
+                                                          std::shared_ptr<VoiceSessionEvents> events) {
+  auto transport =
+      LiveTransport::create(host_.io(), tls_, endpoint_, config_->api_key, config_->connect_timeout);
+  auto session = std::make_shared<LiveSession>(host_.io(), config_, std::move(transport), log_, config, std::move(events));
+  session->start();
+  return session;
+}
+
+std::shared_ptr<LiveModel> make_live_model(HostServices& host, std::shared_ptr<Logger> log,
+                                                   const YAML::Node& block, const std::filesystem::path& config_dir,
+                                                   const std::string& path) {
+  const ConfigNode node(block, path);
+  LiveConfig config = parse_live_config(node, config_dir.string());
+  try {
+    auto model = std::make_shared<LiveModel>(host, log, std::move(config));
+    const auto& c = model->config();
+    const std::string audio = c.audio_mode == AudioMode::automatic ? "auto (pcmu on a mu-law line)"
+                                                                   : c.audio_format(AudioFormat::mulaw_8k()).to_string();
+    log->info("GPT-Live: " + c.url + " model " + c.model + ", voice " + c.voice + ", audio " + audio +
+              ", tools delegated to " + c.backend_model);
+    return model;
+  } catch (const ConfigError& e) {
+    throw ConfigError(node.key_path(e.key_path()), node.line(), e.message());
+  }
+}
+
+}  // namespace concierge::openai_live
