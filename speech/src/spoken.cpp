@@ -85,6 +85,17 @@ Tokens tokenize(std::string_view text) {
       token.end = i;
       token.upper = any_letter && !any_lower;
       out.push_back(std::move(token));
+    } else if (c == 0xE2 && i + 2 < n && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+               (static_cast<unsigned char>(text[i + 2]) == 0x94 || static_cast<unsigned char>(text[i + 2]) == 0x93 ||
+                static_cast<unsigned char>(text[i + 2]) == 0xA6)) {
+      // An em/en dash or an ellipsis between spoken groups is a pause ("9 1 8 2 — 9 1 8 2"), read as a full stop.
+      Token token;
+      token.text = ";";
+      token.punct = ';';  // ends a spoken code where a '.' between single characters would not
+      token.begin = i;
+      token.end = i + 3;
+      out.push_back(std::move(token));
+      i += 3;
     } else if (is_punct_token_char(static_cast<char>(c))) {
       Token token;
       token.text = std::string(1, static_cast<char>(c));
@@ -257,6 +268,7 @@ struct TimeMatch {
   std::size_t begin = 0;  // first token of the time
   std::size_t next = 0;   // first token after it
   bool marked = false;    // said in a way that can only be a time (am/pm, colon, o'clock, "half past", ...)
+  bool definite = false;  // morning or evening was said (am/pm, "in the evening", noon, a 24-hour clock)
 };
 
 // "in the morning", "tonight", "in the evening", ... after a time: returns the meridiem and advances k.
@@ -383,8 +395,8 @@ std::optional<TimeMatch> match_time(const Tokens& t, std::size_t i) {
   const Token* tok = at(t, i);
   if (!tok || !tok->is_word()) return std::nullopt;
 
-  if (tok->text == "noon" || tok->text == "midday") return TimeMatch{12 * 60, i, i + 1, true};
-  if (tok->text == "midnight") return TimeMatch{0, i, i + 1, true};
+  if (tok->text == "noon" || tok->text == "midday") return TimeMatch{12 * 60, i, i + 1, true, true};
+  if (tok->text == "midnight") return TimeMatch{0, i, i + 1, true, true};
 
   // "half past seven", "quarter to eight", "ten past seven", "twenty to eight"
   {
@@ -416,7 +428,8 @@ std::optional<TimeMatch> match_time(const Tokens& t, std::size_t i) {
             minute = 60 - offset;
             // "quarter to one" in the afternoon is 12:45, which the dinner rule would read as 12:45 anyway.
           }
-          if (auto m2 = resolve_time(hour, minute, m, false)) return TimeMatch{*m2, i, next, true};
+          if (auto m2 = resolve_time(hour, minute, m, false))
+            return TimeMatch{*m2, i, next, true, m != Meridiem::none};
         }
       }
     }
@@ -476,8 +489,12 @@ std::optional<TimeMatch> match_time(const Tokens& t, std::size_t i) {
     if (meridiem != Meridiem::none) marked = true;
   }
   if (meridiem == Meridiem::none) {
+    // "7 in the evening" can only be a time; "two tonight" / "two this evening" is as often a head count ("a
+    // table for two tonight"), so those periods give the half of the day but do not make a number a time.
+    const std::size_t before_period = k;
     meridiem = match_day_period(t, k);
-    if (meridiem != Meridiem::none) marked = true;
+    if (meridiem != Meridiem::none && !text_is(t, before_period, "tonight") && !text_is(t, before_period, "this"))
+      marked = true;
   }
   if (text_is(t, k, "noon") && hour == 12 && minute == 0) {  // "12 noon"
     ++k;
@@ -485,7 +502,12 @@ std::optional<TimeMatch> match_time(const Tokens& t, std::size_t i) {
   }
   const auto minutes = resolve_time(hour, minute, meridiem, twenty_four);
   if (!minutes) return std::nullopt;
-  return TimeMatch{*minutes, i, k, marked};
+  // "19:30" and "07:30" can only be read one way; "10:45" is a 24-hour time by the rule above, but people who
+  // write it may mean the evening, so it is not definite.
+  const bool leading_zero = !h->words && t[i].text.size() >= 2 && t[i].text[0] == '0';
+  const bool definite = meridiem != Meridiem::none || (!h->words && (hour >= 13 || hour == 0)) ||
+                        (twenty_four && (leading_zero || hour >= 13 || hour == 0));
+  return TimeMatch{*minutes, i, k, marked, definite};
 }
 
 bool is_time_lead_word(std::string_view w) {
@@ -507,7 +529,8 @@ std::optional<TimeMatch> find_time(const Tokens& t, std::size_t from = 0) {
     if (!m->marked) {
       if (i == 0 || !is_time_lead_word(t[i - 1].text)) continue;
       // "at 2026" is caught by the hour range; "at 555 1234" by the next token being another digit run.
-      if (const Token* after = at(t, m->next); after && after->all_digits()) continue;
+      // ("at 7 4 people" is a time and a head count.)
+      if (const Token* after = at(t, m->next); after && after->all_digits() && after->text.size() >= 3) continue;
     }
     return m;
   }
@@ -581,10 +604,41 @@ struct DateMatch {
   chr::year_month_day date;
   std::size_t begin = 0;
   std::size_t next = 0;
+  std::string doubt;  // why this reading is not certain ("" when it is)
 };
 
-// Explicit calendar dates: ISO, US slashes, "December 3rd[, 2026]", "3 December", "the 3rd of December".
-std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr::year_month_day today) {
+std::string day_month_words(chr::year_month_day d);
+
+// "a/b[/y]" read with the configured order. Both readings are kept apart so a doubt can name them.
+std::optional<DateMatch> slashed_date(int first, int second, std::optional<int> year, std::size_t i, std::size_t next,
+                                      chr::year_month_day today, DateOrder order) {
+  auto read = [&](int month, int day) -> std::optional<chr::year_month_day> {
+    if (year) return make_date(*year, month, day);
+    return upcoming(month, day, today);
+  };
+  const auto month_first = read(first, second), day_first = read(second, first);
+  const auto primary = order == DateOrder::day_first ? day_first : month_first;
+  const auto other = order == DateOrder::day_first ? month_first : day_first;
+  const bool same = month_first && day_first && *month_first == *day_first;
+  if (order == DateOrder::ask) {
+    if (month_first && day_first && !same)
+      return DateMatch{*month_first, i, next,
+                       "it could be " + day_month_words(*month_first) + " or " + day_month_words(*day_first)};
+    if (month_first) return DateMatch{*month_first, i, next, ""};
+    if (day_first) return DateMatch{*day_first, i, next, ""};
+    return std::nullopt;
+  }
+  if (primary) return DateMatch{*primary, i, next, ""};
+  if (other)
+    return DateMatch{*other, i, next,
+                     std::string("it is not a ") + (order == DateOrder::day_first ? "day/month" : "month/day") +
+                         " date; did you mean " + day_month_words(*other) + "?"};
+  return std::nullopt;
+}
+
+// Explicit calendar dates: ISO, slashes, "December 3rd[, 2026]", "3 December", "the 3rd of December".
+std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr::year_month_day today,
+                                             DateOrder order = DateOrder::month_first) {
   const Token* tok = at(t, i);
   if (!tok || !tok->is_word()) return std::nullopt;
   // ISO 2026-12-03
@@ -592,22 +646,28 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
       t[i + 2].all_digits() && t[i + 2].text.size() <= 2 && text_is(t, i + 3, "-") && at(t, i + 4) &&
       t[i + 4].all_digits() && t[i + 4].text.size() <= 2) {
     if (auto d = make_date(std::stoi(tok->text), std::stoi(t[i + 2].text), std::stoi(t[i + 4].text)))
-      return DateMatch{*d, i, i + 5};
+      return DateMatch{*d, i, i + 5, ""};
     return std::nullopt;
   }
   // US 12/3 or 12/3/2026 or 12/3/26
   if (tok->all_digits() && tok->text.size() <= 2 && text_is(t, i + 1, "/") && at(t, i + 2) &&
       t[i + 2].all_digits() && t[i + 2].text.size() <= 2) {
-    const int month = std::stoi(tok->text), day = std::stoi(t[i + 2].text);
+    const int first = std::stoi(tok->text), second = std::stoi(t[i + 2].text);
     if (text_is(t, i + 3, "/") && at(t, i + 4) && t[i + 4].all_digits() &&
         (t[i + 4].text.size() == 2 || t[i + 4].text.size() == 4)) {
       int year = std::stoi(t[i + 4].text);
       if (t[i + 4].text.size() == 2) year += 2000;
-      if (auto d = make_date(year, month, day)) return DateMatch{*d, i, i + 5};
-      return std::nullopt;
+      return slashed_date(first, second, year, i, i + 5, today, order);
     }
-    if (auto d = upcoming(month, day, today)) return DateMatch{*d, i, i + 3};
-    return std::nullopt;
+    return slashed_date(first, second, std::nullopt, i, i + 3, today, order);
+  }
+  // Day-first dotted dates, "25.12." or "25.12.2026" (the closing dot or the year tells them from "7.30").
+  if (order == DateOrder::day_first && tok->all_digits() && tok->text.size() <= 2 && text_is(t, i + 1, ".") &&
+      at(t, i + 2) && t[i + 2].all_digits() && t[i + 2].text.size() <= 2 && text_is(t, i + 3, ".")) {
+    const int day = std::stoi(tok->text), month = std::stoi(t[i + 2].text);
+    if (at(t, i + 4) && t[i + 4].all_digits() && t[i + 4].text.size() == 4)
+      return slashed_date(month, day, std::stoi(t[i + 4].text), i, i + 5, today, DateOrder::month_first);
+    return slashed_date(month, day, std::nullopt, i, i + 4, today, DateOrder::month_first);
   }
   // December 3rd[, 2026] / Dec. 3
   if (auto month = month_from_word(tok->text)) {
@@ -623,7 +683,7 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
       std::optional<chr::year_month_day> d;
       if (auto year = match_year(t, next)) d = make_date(*year, *month, day->value);
       else d = upcoming(*month, day->value, today);
-      if (d) return DateMatch{*d, i, next};
+      if (d) return DateMatch{*d, i, next, ""};
     }
     return std::nullopt;
   }
@@ -641,7 +701,7 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
           std::optional<chr::year_month_day> d;
           if (auto year = match_year(t, next)) d = make_date(*year, *month, day->value);
           else d = upcoming(*month, day->value, today);
-          if (d) return DateMatch{*d, i, next};
+          if (d) return DateMatch{*d, i, next, ""};
           return std::nullopt;
         }
       }
@@ -650,7 +710,7 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
         for (int ahead = 0; ahead < 3; ++ahead) {
           const chr::year_month ym = chr::year_month{today.year(), today.month()} + chr::months{ahead};
           const chr::year_month_day d{ym.year(), ym.month(), chr::day{static_cast<unsigned>(day->value)}};
-          if (d.ok() && chr::sys_days{d} >= chr::sys_days{today}) return DateMatch{d, i, day->next};
+          if (d.ok() && chr::sys_days{d} >= chr::sys_days{today}) return DateMatch{d, i, day->next, ""};
         }
       }
     }
@@ -658,33 +718,134 @@ std::optional<DateMatch> match_calendar_date(const Tokens& t, std::size_t i, chr
   return std::nullopt;
 }
 
-// Relative dates: today, tonight, tomorrow, the day after tomorrow, in N days, [this|next|on] <weekday>.
+const char* weekday_name(int iso);
+const char* month_name(unsigned m);
+
+// "4 December" (for doubts that name two readings).
+std::string day_month_words(chr::year_month_day d) {
+  return std::to_string(static_cast<unsigned>(d.day())) + " " + month_name(static_cast<unsigned>(d.month()));
+}
+
+// Holidays with a fixed or computable date: the first one from today on.
+std::optional<DateMatch> match_holiday(const Tokens& t, std::size_t i, chr::year_month_day today) {
+  const std::string& w = t[i].text;
+  std::size_t k = i;
+  int month = 0, day = 0;
+  bool thanksgiving = false;
+  auto word = [&](std::size_t at_k, std::string_view s) { return text_is(t, at_k, s); };
+  auto day_word = [&](std::size_t at_k) { return word(at_k, "day") ? at_k + 1 : at_k; };
+  if ((w == "christmas" || w == "xmas") && word(i + 1, "eve")) { month = 12; day = 24; k = i + 2; }
+  else if ((w == "christmas" || w == "xmas")) { month = 12; day = 25; k = day_word(i + 1); }
+  else if (w == "boxing" && word(i + 1, "day")) { month = 12; day = 26; k = i + 2; }
+  else if ((w == "new" && (word(i + 1, "years") || word(i + 1, "year")) && word(i + 2, "eve")) || w == "nye") {
+    month = 12; day = 31; k = w == "nye" ? i + 1 : i + 3;
+  } else if (w == "new" && (word(i + 1, "years") || word(i + 1, "year")) && word(i + 2, "day")) {
+    month = 1; day = 1; k = i + 3;
+  } else if ((w == "valentines" || w == "valentine") && word(i + 1, "day")) { month = 2; day = 14; k = i + 2; }
+  else if ((w == "st" || w == "saint") && (word(i + 1, "patricks") || word(i + 1, "paddys")) && word(i + 2, "day")) {
+    month = 3; day = 17; k = i + 3;
+  } else if (w == "halloween") { month = 10; day = 31; k = i + 1; }
+  else if (w == "independence" && word(i + 1, "day")) { month = 7; day = 4; k = i + 2; }
+  else if (w == "thanksgiving") { thanksgiving = true; k = day_word(i + 1); }
+  else return std::nullopt;
+  if (thanksgiving) {  // the United States' Thanksgiving: the fourth Thursday of November
+    for (int year = static_cast<int>(today.year()); year <= static_cast<int>(today.year()) + 1; ++year) {
+      const chr::year_month_day d{chr::sys_days{chr::year{year} / chr::November / chr::Thursday[4]}};
+      if (chr::sys_days{d} >= chr::sys_days{today}) return DateMatch{d, i, k, ""};
+    }
+    return std::nullopt;
+  }
+  if (auto d = upcoming(month, day, today)) return DateMatch{*d, i, k, ""};
+  return std::nullopt;
+}
+
+// Relative dates: today, tonight, tomorrow, the day after tomorrow, in N days/weeks, a week from <day>,
+// [this|next|on] <weekday>, "<weekday> week", "a week on <weekday>", holidays.
 std::optional<DateMatch> match_relative_date(const Tokens& t, std::size_t i, chr::year_month_day today) {
   const Token* tok = at(t, i);
   if (!tok || !tok->is_word()) return std::nullopt;
   const std::string& w = tok->text;
-  if (w == "today" || w == "tonight") return DateMatch{today, i, i + 1};
+  if (auto holiday = match_holiday(t, i, today)) return holiday;
+  if (w == "today" || w == "tonight") return DateMatch{today, i, i + 1, ""};
+  if (w == "yesterday") return DateMatch{add_days(today, -1), i, i + 1, ""};
   if (w == "this" && (text_is(t, i + 1, "evening") || text_is(t, i + 1, "afternoon")))
-    return DateMatch{today, i, i + 2};
+    return DateMatch{today, i, i + 2, ""};
   if (w == "day" && text_is(t, i + 1, "after") && text_is(t, i + 2, "tomorrow"))
-    return DateMatch{add_days(today, 2), i, i + 3};
-  if (w == "tomorrow") return DateMatch{add_days(today, 1), i, i + 1};
+    return DateMatch{add_days(today, 2), i, i + 3, ""};
+  if (w == "the" && text_is(t, i + 1, "day") && text_is(t, i + 2, "after") && text_is(t, i + 3, "tomorrow"))
+    return DateMatch{add_days(today, 2), i, i + 4, ""};
+  if (w == "tomorrow") return DateMatch{add_days(today, 1), i, i + 1, ""};
+
+  // An amount of days or weeks: "two", "a", "a couple of" is not (it is vague).
+  auto amount = [&](std::size_t k) -> std::optional<NumberMatch> {
+    if (text_is(t, k, "a") || text_is(t, k, "one")) return NumberMatch{1, k + 1, true};
+    return match_number(t, k);
+  };
+  auto unit_days = [&](std::size_t k, std::size_t* after) -> int {
+    if (text_is(t, k, "days") || text_is(t, k, "day")) { *after = k + 1; return 1; }
+    if (text_is(t, k, "weeks") || text_is(t, k, "week")) {
+      *after = k + 1;
+      if (text_is(t, *after, "time") || text_is(t, *after, "times")) ++*after;  // "in two weeks time"
+      return 7;
+    }
+    return 0;
+  };
+  // "in 3 days", "in two weeks", "in a week"
   if (w == "in") {
-    if (auto n = match_number(t, i + 1); n && (text_is(t, n->next, "days") || text_is(t, n->next, "day")) &&
-                                         n->value <= 366)
-      return DateMatch{add_days(today, n->value), i, n->next + 1};
+    if (auto n = amount(i + 1)) {
+      std::size_t after = 0;
+      if (const int unit = unit_days(n->next, &after); unit > 0 && n->value * unit <= 366)
+        return DateMatch{add_days(today, n->value * unit), i, after, ""};
+    }
+  }
+  // "a week from today", "3 days from now", "two weeks from tomorrow", "a week from Friday"
+  if (auto n = amount(i)) {
+    std::size_t after = 0;
+    if (const int unit = unit_days(n->next, &after); unit > 0 && text_is(t, after, "from")) {
+      const std::size_t base_at = after + 1;
+      std::optional<chr::year_month_day> base;
+      std::size_t next = base_at + 1;
+      if (text_is(t, base_at, "today") || text_is(t, base_at, "now")) base = today;
+      else if (text_is(t, base_at, "tomorrow")) base = add_days(today, 1);
+      else if (auto m = match_relative_date(t, base_at, today)) { base = m->date; next = m->next; }
+      if (base && n->value * unit <= 366) return DateMatch{add_days(*base, n->value * unit), i, next, ""};
+    }
+  }
+  // "a week on Friday" (British): a week after the coming Friday.
+  if (w == "a" && text_is(t, i + 1, "week") && text_is(t, i + 2, "on") && at(t, i + 3)) {
+    if (auto target = weekday_from_word(t[i + 3].text)) {
+      const int now = iso_weekday(today);
+      return DateMatch{add_days(today, (*target - now + 7) % 7 + 7), i, i + 4, ""};
+    }
   }
   const bool next_week = w == "next";
-  const std::size_t day_at = (w == "next" || w == "this" || w == "on" || w == "coming") ? i + 1 : i;
+  const bool this_week = w == "this" || w == "coming";
+  std::size_t day_at = (w == "next" || w == "this" || w == "on" || w == "coming") ? i + 1 : i;
+  if (w == "this" && text_is(t, i + 1, "coming")) day_at = i + 2;  // "this coming Saturday"
   if (const Token* d = at(t, day_at)) {
     if (auto target = weekday_from_word(d->text)) {
       const int now = iso_weekday(today);
+      const int ahead = (*target - now + 7) % 7;
+      const auto this_one = add_days(today, ahead);
+      // "Friday week": a week after the coming Friday.
+      if (text_is(t, day_at + 1, "week") && !next_week)
+        return DateMatch{add_days(this_one, 7), i, day_at + 2, ""};
       if (next_week) {
-        // The <weekday> of the following Monday-to-Sunday week.
+        // The <weekday> of the following Monday-to-Sunday week. When this week's is still ahead, people mean
+        // either; the reading is kept but doubted.
         const auto next_monday = add_days(today, 8 - now);
-        return DateMatch{add_days(next_monday, *target - 1), i, day_at + 1};
+        const auto following = add_days(next_monday, *target - 1);
+        std::string doubt;
+        if (ahead > 0 && *target > now)
+          doubt = "it could be this " + std::string(weekday_name(*target)) + " (" + day_month_words(this_one) +
+                  ") or the next (" + day_month_words(following) + ")";
+        return DateMatch{following, i, day_at + 1, doubt};
       }
-      return DateMatch{add_days(today, (*target - now + 7) % 7), i, day_at + 1};
+      std::string doubt;
+      if (ahead == 0 && !this_week)
+        doubt = "today is " + std::string(weekday_name(now)) + ": today or " + day_month_words(add_days(today, 7)) +
+                "?";
+      return DateMatch{this_one, i, day_at + 1, doubt};
     }
   }
   return std::nullopt;
@@ -753,6 +914,19 @@ std::optional<CodeItem> match_code_item(const Tokens& t, std::size_t i, bool str
     std::string chars = once + once + (w == "triple" ? once : std::string());
     chars += item->chars.substr(1);
     return CodeItem{chars, item->next};
+  }
+  // "M for Mike", "L like Lima": the word repeats the letter's sound, so it must start with it.
+  if (w.size() == 1 && std::isalpha(static_cast<unsigned char>(w[0])) &&
+      (text_is(t, i + 1, "for") || text_is(t, i + 1, "like")) && at(t, i + 2) && t[i + 2].all_letters() &&
+      t[i + 2].text.size() >= 3 && t[i + 2].text[0] == w[0])
+    return CodeItem{upper(w), i + 3};
+  // "capital B", "letter K"
+  if ((w == "capital" || w == "letter") && at(t, i + 1) && t[i + 1].text.size() == 1 &&
+      std::isalpha(static_cast<unsigned char>(t[i + 1].text[0])))
+    return CodeItem{upper(t[i + 1].text), i + 2};
+  // "three thousand four hundred and twelve", "one hundred twenty three": the whole number, by its grammar.
+  if ((unit_value(w) > 0 || teen_value(w) > 0) && (text_is(t, i + 1, "hundred") || text_is(t, i + 1, "thousand"))) {
+    if (auto n = match_number(t, i); n && n->next > i + 2) return CodeItem{std::to_string(n->value), n->next};
   }
   // "R as in Robert" (the word after "as in" is only there to disambiguate the letter)
   if (w.size() == 1 && std::isalpha(static_cast<unsigned char>(w[0])) && text_is(t, i + 1, "as") &&
@@ -841,6 +1015,11 @@ std::pair<std::string, std::size_t> read_code_run(const Tokens& t, std::size_t i
       ++k;
       continue;
     }
+    // "four four uh seven one": hesitations inside a code are not part of it.
+    if (!code.empty() && (t[k].text == "uh" || t[k].text == "um" || t[k].text == "er" || t[k].text == "erm")) {
+      ++k;
+      continue;
+    }
     if (t[k].punct == '.' && !code.empty() && last_item.size() == 1) {
       if (auto more = match_code_item(t, k + 1, true); more && more->chars.size() == 1) {
         ++k;
@@ -859,7 +1038,18 @@ bool is_code_keyword(const Tokens& t, std::size_t i, std::size_t& after) {
     return text_is(t, k, "number") || text_is(t, k, "code") || text_is(t, k, "reference") || text_is(t, k, "id") ||
            text_is(t, k, "ref") || text_is(t, k, "no") || text_is(t, k, "num");
   };
-  if (w == "confirmation" || w == "confirmations" || w == "reference" || w == "ref" || w == "code") {
+  if (w == "confirmation" || w == "confirmations" || w == "reference" || w == "ref" || w == "code" || w == "conf") {
+    after = i + 1;
+    return true;
+  }
+  // "number" alone ("your number is 4813", "Number 3317", "the number for that is ..."), but not a table, room or
+  // phone number, nor "number of guests".
+  if (w == "number" || (w == "numbers" && i > 0 && t[i - 1].text == "your")) {
+    const std::string before = i > 0 ? t[i - 1].text : "";
+    if (before == "table" || before == "phone" || before == "room" || before == "house" || before == "street" ||
+        before == "contact" || before == "what" || before == "whats")
+      return false;
+    if (text_is(t, i + 1, "of")) return false;
     after = i + 1;
     return true;
   }
@@ -918,6 +1108,19 @@ std::optional<std::pair<int, std::size_t>> find_time_of_day(std::string_view tex
   auto m = find_time(t);
   if (!m) return std::nullopt;
   return std::make_pair(m->minutes, t[m->begin].begin);
+}
+
+std::vector<TimeMention> find_times_of_day(std::string_view text) {
+  const Tokens t = tokenize(text);
+  std::vector<TimeMention> out;
+  for (std::size_t from = 0; from < t.size();) {
+    auto m = find_time(t, from);
+    if (!m) break;
+    const std::size_t last = m->next > m->begin ? m->next - 1 : m->begin;
+    out.push_back(TimeMention{m->minutes, t[m->begin].begin, t[last].end, m->definite});
+    from = std::max(m->next, m->begin + 1);
+  }
+  return out;
 }
 
 std::string say_time(int minutes) {
@@ -1031,6 +1234,70 @@ std::optional<std::pair<chr::year_month_day, std::size_t>> find_date(std::string
   return std::nullopt;
 }
 
+std::vector<DateMention> find_dates(std::string_view text, chr::year_month_day today, DateOrder order) {
+  const Tokens t = tokenize(text);
+  struct Found {
+    DateMatch match;
+    std::optional<int> weekday;  // a bare weekday ("Friday", "on Fri"), to check against a calendar date beside it
+    bool calendar = false;
+  };
+  std::vector<Found> found;
+  for (std::size_t i = 0; i < t.size();) {
+    if (auto m = match_calendar_date(t, i, today, order)) {
+      const std::size_t next = std::max(m->next, i + 1);
+      found.push_back(Found{std::move(*m), std::nullopt, true});
+      i = next;
+      continue;
+    }
+    if (auto m = match_relative_date(t, i, today)) {
+      std::optional<int> weekday;
+      const std::size_t span = m->next - m->begin;
+      if (span == 1 || (span == 2 && (t[i].text == "on" || t[i].text == "this")))
+        weekday = weekday_from_word(t[m->next - 1].text);
+      const std::size_t next = std::max(m->next, i + 1);
+      found.push_back(Found{std::move(*m), weekday, false});
+      i = next;
+      continue;
+    }
+    ++i;
+  }
+  // A weekday right beside a calendar date ("Friday, December 4", "Dec 3 (Thursday)", "Monday the 3rd") is one
+  // date said two ways: merged, and doubted when they disagree.
+  std::vector<Found> merged;
+  for (std::size_t k = 0; k < found.size(); ++k) {
+    if (k + 1 < found.size()) {
+      Found& a = found[k];
+      Found& b = found[k + 1];
+      const bool pair = (a.weekday && b.calendar) || (a.calendar && b.weekday);
+      std::size_t gap = b.match.begin - a.match.next;
+      bool only_glue = true;
+      for (std::size_t g = a.match.next; g < b.match.begin; ++g)
+        if (!(t[g].punct == ',' || t[g].text == "the" || t[g].text == "on")) only_glue = false;
+      if (pair && gap <= 2 && only_glue) {
+        Found& cal = a.calendar ? a : b;
+        const int said = a.weekday ? *a.weekday : *b.weekday;
+        Found one = cal;
+        one.match.begin = a.match.begin;
+        one.match.next = b.match.next;
+        const int actual = iso_weekday(cal.match.date);
+        if (said != actual && one.match.doubt.empty())
+          one.match.doubt = day_month_words(cal.match.date) + " is a " + weekday_name(actual) + ", not a " +
+                            weekday_name(said);
+        merged.push_back(std::move(one));
+        ++k;
+        continue;
+      }
+    }
+    merged.push_back(std::move(found[k]));
+  }
+  std::vector<DateMention> out;
+  for (const Found& f : merged) {
+    const std::size_t last = f.match.next > f.match.begin ? f.match.next - 1 : f.match.begin;
+    out.push_back(DateMention{f.match.date, t[f.match.begin].begin, t[last].end, f.match.doubt});
+  }
+  return out;
+}
+
 std::string say_date(chr::year_month_day date, chr::year_month_day today) {
   std::string out = std::string(weekday_name(iso_weekday(date))) + ", " +
                     month_name(static_cast<unsigned>(date.month())) + " " +
@@ -1063,13 +1330,52 @@ std::string normalize_spoken_code(std::string_view spoken) {
   return tidy_dashes(code);
 }
 
-std::optional<std::string> find_confirmation_code(std::string_view utterance) {
+namespace {
+
+// After a code run ending at token k: a correction ("sorry", "no wait", "I mean", "actually", "correction",
+// "oops", "scratch that", "let me correct that") and the run that replaces it. Returns the token where the
+// replacing run starts, or npos.
+std::size_t correction_after(const Tokens& t, std::size_t k) {
+  std::size_t j = k;
+  std::size_t skipped = 0;
+  while (j < t.size() && !t[j].is_word() && skipped < 4) { ++j; ++skipped; }
+  if (j >= t.size()) return std::string::npos;
+  const std::string& w = t[j].text;
+  const bool marker = w == "sorry" || w == "no" || w == "wait" || w == "actually" || w == "correction" ||
+                      w == "oops" || w == "rather" || w == "scratch" || w == "correct" ||
+                      (w == "i" && (text_is(t, j + 1, "mean") || text_is(t, j + 1, "meant"))) ||
+                      (w == "let" && text_is(t, j + 1, "me") && text_is(t, j + 2, "correct"));
+  if (!marker) return std::string::npos;
+  // Skip the rest of the correction phrase and the words that lead into the new code.
+  static const std::array<std::string_view, 17> lead = {"sorry", "no",    "wait", "actually", "correction", "oops",
+                                                        "rather", "scratch", "that", "thats", "its", "is", "i",
+                                                        "mean",  "meant", "let", "correct"};
+  while (j < t.size() && (!t[j].is_word() || std::find(lead.begin(), lead.end(), t[j].text) != lead.end() ||
+                          (t[j].text == "me" && j > 0 && t[j - 1].text == "let")))
+    ++j;
+  return j < t.size() ? j : std::string::npos;
+}
+
+bool plausible_code(const std::string& code, CodeLength length) {
+  const std::size_t n = code_length(code);
+  if (n < length.min || n > length.max) return false;
+  // Ten or more digits and nothing else is a phone number read out, not a confirmation number.
+  const std::size_t digits = static_cast<std::size_t>(std::count_if(code.begin(), code.end(), [](unsigned char c) {
+    return std::isdigit(c);
+  }));
+  return !(digits >= 10 && digits == n);
+}
+
+}  // namespace
+
+std::optional<CodeReading> read_confirmation_code(std::string_view utterance, CodeLength length) {
   Tokens t = tokenize(utterance);
   // In text written all in capitals, a capitalised word says nothing about being a code ("NUMBER IS 4572").
   if (std::none_of(utterance.begin(), utterance.end(), [](unsigned char c) { return std::islower(c); }))
     for (Token& token : t) token.upper = token.text.size() == 1;
   // The code said after a keyword, within a short window (fillers like "number is", "will be", "for you" sit
-  // between). Runs shorter than 3 characters in that window are head counts or hours, not codes.
+  // between). Runs shorter than the plausible length in that window are head counts or hours, not codes; a run
+  // that a correction follows is replaced by the run after it ("4831, sorry, 4813"), however often that happens.
   constexpr std::size_t kWindow = 14;
   for (std::size_t i = 0; i < t.size(); ++i) {
     std::size_t after = 0;
@@ -1077,7 +1383,19 @@ std::optional<std::string> find_confirmation_code(std::string_view utterance) {
     for (std::size_t k = after; k < t.size() && k < after + kWindow;) {
       if (t[k].text == "confirmation" || t[k].text == "reference") break;  // the next keyword starts its own search
       auto [code, next] = read_code_run(t, k);
-      if (code_length(code) >= 3) return code;
+      if (code_length(code) >= std::min<std::size_t>(length.min, 3) && plausible_code(code, length)) {
+        CodeReading reading{code, {}};
+        for (std::size_t end = next;;) {
+          const std::size_t from = correction_after(t, end);
+          if (from == std::string::npos) break;
+          auto [better, after_better] = read_code_run(t, from);
+          if (!plausible_code(better, length)) break;
+          if (better != reading.code) reading.corrected.push_back(reading.code);
+          reading.code = better;
+          end = after_better;
+        }
+        return reading;
+      }
       k = next > k ? next : k + 1;
     }
   }
@@ -1085,9 +1403,16 @@ std::optional<std::string> find_confirmation_code(std::string_view utterance) {
   for (const Token& token : t) {
     if (!token.is_word() || !token.has_digit() || !token.has_letter() || token.text.size() < 4) continue;
     Tokens one{token};
-    if (auto item = match_code_item(one, 0, true)) return item->chars;
+    if (auto item = match_code_item(one, 0, true); item && plausible_code(item->chars, length))
+      return CodeReading{item->chars, {}};
   }
   return std::nullopt;
+}
+
+std::optional<std::string> find_confirmation_code(std::string_view utterance, CodeLength length) {
+  auto reading = read_confirmation_code(utterance, length);
+  if (!reading) return std::nullopt;
+  return reading->code;
 }
 
 std::string spell_code(std::string_view code) {

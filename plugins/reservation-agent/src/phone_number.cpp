@@ -4,7 +4,13 @@
 
 namespace concierge::reservation {
 
-std::optional<std::string> normalize_phone_number(std::string_view text) {
+std::optional<std::string> normalize_phone_number(std::string_view input) {
+  // "+44 (0)20 7946 0018": the "(0)" is the trunk prefix dialled only from inside the country.
+  std::string cleaned(input);
+  if (const auto at = cleaned.find("(0)"); at != std::string::npos &&
+                                           (cleaned.find('+') < at || cleaned.rfind("00", 0) == 0))
+    cleaned.erase(at, 3);
+  const std::string_view text = cleaned;
   std::string digits;
   bool plus = false;
   for (std::size_t i = 0; i < text.size(); ++i) {

@@ -8,6 +8,7 @@
 #include "concierge/speech/spoken.hpp"
 #include "phone_number.hpp"
 #include "user_text.hpp"
+#include "request_reader.hpp"
 
 // GCC 12 at -O2 reports std::optional<int> members as "may be used uninitialized" when they are only read after a
 // has_value() check (a known false positive); the optionals in plan() are exactly that.
@@ -83,36 +84,6 @@ const Restaurant* restaurant_by_phone(const ReservationConfig& config, std::stri
   for (const Restaurant& r : config.restaurants)
     if (r.phone == e164) return &r;
   return nullptr;
-}
-
-// Every directory entry named in the text (by name or alias, whole words, any case). When one name sits inside a
-// longer one that also matched ("Demo" inside "Demo Restaurant"), only the longer counts.
-std::vector<const Restaurant*> restaurants_in_text(const ReservationConfig& config, std::string_view text) {
-  struct Hit {
-    const Restaurant* restaurant;
-    std::size_t begin, end;
-  };
-  const std::string haystack = match_form(text);
-  std::vector<Hit> hits;
-  for (const Restaurant& r : config.restaurants) {
-    std::vector<std::string> names{r.name};
-    names.insert(names.end(), r.aliases.begin(), r.aliases.end());
-    for (const std::string& name : names) {
-      const std::string needle = match_form(name);
-      if (needle.size() <= 2) continue;  // an alias of only punctuation
-      for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
-        hits.push_back(Hit{&r, at, at + needle.size()});
-    }
-  }
-  std::vector<const Restaurant*> out;
-  for (const Hit& hit : hits) {
-    const bool inside_longer = std::any_of(hits.begin(), hits.end(), [&](const Hit& other) {
-      return other.restaurant != hit.restaurant && other.begin <= hit.begin && other.end >= hit.end &&
-             other.end - other.begin > hit.end - hit.begin;
-    });
-    if (!inside_longer && std::find(out.begin(), out.end(), hit.restaurant) == out.end()) out.push_back(hit.restaurant);
-  }
-  return out;
 }
 
 struct Word {
@@ -248,23 +219,21 @@ std::string special_requests_in_text(std::string_view text) {
   return out;
 }
 
-// The weekday names written in the text, to catch "Friday, December 3" when December 3 is a Thursday.
-std::vector<int> weekdays_in_text(std::string_view text) {
-  static const std::array<std::string_view, 7> names = {"monday", "tuesday",  "wednesday", "thursday",
-                                                        "friday", "saturday", "sunday"};
-  const std::string haystack = match_form(text);
-  std::vector<int> out;
-  for (std::size_t k = 0; k < names.size(); ++k)
-    if (haystack.find(" " + std::string(names[k]) + " ") != std::string::npos) out.push_back(static_cast<int>(k + 1));
-  return out;
-}
-
-const char* weekday_name(int iso) {
-  static const char* names[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
-  return names[(iso - 1) % 7];
-}
-
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// "\"12/5\": it could be ..." as a sentence: a capital first letter, and a full stop unless it already ends in one.
+std::string capitalized(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  while (s.size() >= 2 && s.back() == '.' && (s[s.size() - 2] == '?' || s[s.size() - 2] == '.')) s.pop_back();
+  return s;
+}
+
+std::string names_or(const std::vector<const Restaurant*>& list) {
+  std::string names;
+  for (std::size_t k = 0; k < list.size(); ++k)
+    names += (k == 0 ? "" : (k + 1 == list.size() ? " or " : ", ")) + list[k]->name;
+  return names;
+}
 
 }  // namespace
 
@@ -272,16 +241,33 @@ RequestPlanner::RequestPlanner(ReservationConfig config, Clock now) : config_(st
 
 TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   TaskPlan plan;
-  std::vector<std::string> questions;
   const std::string& text = request.text;
   const nlohmann::json& fields = request.fields;
-  auto ask = [&](std::string question) { questions.push_back(std::move(question)); };
+  // Every question names its field and kind, so a client can show it beside the field (README: the reading).
+  nlohmann::json questions = nlohmann::json::array();
+  nlohmann::json read_fields = nlohmann::json::object();
+  auto ask_about = [&](std::string field, std::string kind, std::string question, std::string said = "") {
+    nlohmann::json q = {{"field", std::move(field)}, {"kind", std::move(kind)}, {"question", std::move(question)}};
+    if (!said.empty()) q["text"] = std::move(said);
+    questions.push_back(std::move(q));
+  };
+  auto ask = [&](std::string question) { ask_about("request", "invalid", std::move(question)); };
+  auto noted = [&](const char* field, nlohmann::json value, const Source& source, std::string how) {
+    nlohmann::json f = {{"value", std::move(value)}, {"how", std::move(how)}};
+    if (!source.text.empty()) {
+      f["text"] = source.text;
+      f["begin"] = source.begin;
+      f["end"] = source.end;
+    }
+    read_fields[field] = std::move(f);
+  };
 
   auto finish = [&](ReservationTask* task) {
+    plan.reading = {{"fields", read_fields}, {"questions", questions}};
     if (!questions.empty()) {
       plan.ready = false;
       std::string joined;
-      for (const std::string& q : questions) joined += (joined.empty() ? "" : " ") + q;
+      for (const auto& q : questions) joined += (joined.empty() ? "" : " ") + q["question"].get<std::string>();
       plan.question = joined;
       return plan;
     }
@@ -303,7 +289,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     if (!kKnownFields.count(key)) {
       std::string known;
       for (const auto& k : kKnownFields) known += (known.empty() ? "" : ", ") + k;
-      ask("I don't know the field " + in_quotes(key) + " (known fields: " + known + ").");
+      ask_about(key, "invalid", "I don't know the field " + in_quotes(key) + " (known fields: " + known + ").");
     }
   }
   auto string_field = [&](const char* key) -> std::optional<std::string> {
@@ -314,7 +300,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
       if (s.find_first_not_of(" \t") == std::string::npos) return std::nullopt;
       return s;
     }
-    ask("The field " + in_quotes(key) + " must be text.");
+    ask_about(key, "invalid", "The field " + in_quotes(key) + " must be text.");
     return std::nullopt;
   };
   if (const std::string problem = request_text_problem(text); !problem.empty()) {
@@ -322,7 +308,8 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     return finish(nullptr);
   }
   if (text.empty() && f.empty()) {
-    ask("What would you like me to book? For example: \"a table for 4 at Demo Restaurant tomorrow at 7pm\".");
+    ask_about("request", "missing",
+              "What would you like me to book? For example: \"a table for 4 at Demo Restaurant tomorrow at 7pm\".");
     return finish(nullptr);
   }
 
@@ -335,7 +322,9 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   std::optional<std::string> phone;
   if (field_phone) {
     phone = normalize_phone_number(*field_phone);
-    if (!phone) ask(in_quotes(*field_phone) + " is not a phone number I can dial. Please give it like +15551234567.");
+    if (!phone)
+      ask_about("phone_number", "invalid",
+                in_quotes(*field_phone) + " is not a phone number I can dial. Please give it like +15551234567.");
   }
   // A number the user calls their own ("my number is ...", "reach me at ...") is the customer's, not the
   // restaurant's; the restaurant's may follow it.
@@ -353,6 +342,20 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     else if (!customers && !text_phone) text_phone = found;
     from = found->end;
   }
+  auto phone_source = [&](const PhoneMention& m) {
+    return Source{text.substr(m.begin, m.end - m.begin), m.begin, m.end};
+  };
+
+  // Today in the restaurant's zone depends on the restaurant; the text is read against the default zone's today
+  // first and again once the restaurant (and its zone) is known.
+  auto today_at = [&](const Restaurant* r) {
+    const TimeZone zone = r && r->time_zone ? *r->time_zone : config_.time_zone;
+    return local_time(zone, now_());
+  };
+  LocalTime now = today_at(nullptr);
+  chr::year_month_day today = config_.today ? *config_.today : now.date;
+  RequestReading reading = read_request(text, config_, today);
+
   const Restaurant* restaurant = nullptr;
   bool restaurant_known = false;
   if (field_restaurant) {
@@ -360,48 +363,61 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     task.restaurant = restaurant ? restaurant->name : *field_restaurant;
     if (!phone && !field_phone && text_phone) phone = text_phone->e164;
     if (!restaurant && !phone && !field_phone)
-      ask("I don't have a phone number for " + *field_restaurant + ". What number should I call? I know: " +
-          known_restaurants(config_) + ".");
+      ask_about("restaurant", "missing",
+                "I don't have a phone number for " + *field_restaurant + ". What number should I call? I know: " +
+                    known_restaurants(config_) + ".",
+                *field_restaurant);
     restaurant_known = restaurant || phone;
+    noted("restaurant", task.restaurant, Source{}, "field");
   } else if (phone || field_phone) {
     if (phone) restaurant = restaurant_by_phone(config_, *phone);
     task.restaurant = restaurant ? restaurant->name : (phone ? *phone : "");
     restaurant_known = true;
+    noted("restaurant", task.restaurant, Source{}, "field phone_number");
+  } else if (reading.restaurant.restaurant) {
+    restaurant = reading.restaurant.restaurant;
+    task.restaurant = restaurant->name;
+    if (text_phone) phone = text_phone->e164;  // "call Demo Restaurant on +1 555 ...": the user's number wins
+    restaurant_known = true;
+    noted("restaurant", task.restaurant, reading.restaurant.source, reading.restaurant.how);
+  } else if (text_phone && (restaurant = restaurant_by_phone(config_, text_phone->e164))) {
+    phone = text_phone->e164;
+    task.restaurant = restaurant->name;
+    restaurant_known = true;
+    noted("restaurant", task.restaurant, phone_source(*text_phone), "phone number");
+  } else if (reading.restaurant.candidates.size() == 1) {
+    ask_about("restaurant", "doubtful",
+              "Did you mean " + reading.restaurant.candidates[0]->name + "? (you wrote \"" +
+                  reading.restaurant.source.text + "\")",
+              reading.restaurant.source.text);
+  } else if (reading.restaurant.candidates.size() > 1) {
+    ask_about("restaurant", "doubtful", "Which restaurant: " + names_or(reading.restaurant.candidates) + "?",
+              reading.restaurant.source.text);
+  } else if (text_phone) {
+    phone = text_phone->e164;
+    const std::string name = unknown_restaurant_in_text(text);
+    task.restaurant = name.empty() ? *phone : name;
+    restaurant_known = true;
+    noted("restaurant", task.restaurant, phone_source(*text_phone), "phone number");
+  } else if (const std::string unknown = unknown_restaurant_in_text(text); !unknown.empty()) {
+    ask_about("restaurant", "missing",
+              "I don't have a phone number for " + unknown + ". What number should I call? I know: " +
+                  known_restaurants(config_) + ".",
+              unknown);
   } else {
-    const auto named = restaurants_in_text(config_, text);
-    if (named.size() > 1) {
-      std::string names;
-      for (std::size_t k = 0; k < named.size(); ++k)
-        names += (k == 0 ? "" : (k + 1 == named.size() ? " or " : ", ")) + named[k]->name;
-      ask("Which restaurant: " + names + "?");
-    } else if (named.size() == 1) {
-      restaurant = named[0];
-      task.restaurant = restaurant->name;
-      if (text_phone) phone = text_phone->e164;  // "call Demo Restaurant on +1 555 ...": the user's number wins
-      restaurant_known = true;
-    } else if (text_phone) {
-      phone = text_phone->e164;
-      restaurant = restaurant_by_phone(config_, *phone);
-      if (restaurant) {
-        task.restaurant = restaurant->name;
-      } else {
-        const std::string name = unknown_restaurant_in_text(text);
-        task.restaurant = name.empty() ? *phone : name;
-      }
-      restaurant_known = true;
-    } else if (const std::string unknown = unknown_restaurant_in_text(text); !unknown.empty()) {
-      ask("I don't have a phone number for " + unknown + ". What number should I call? I know: " +
-          known_restaurants(config_) + ".");
-    } else {
-      ask("Which restaurant? I know: " + known_restaurants(config_) + ".");
-    }
+    ask_about("restaurant", "missing", "Which restaurant? I know: " + known_restaurants(config_) + ".");
   }
   if (restaurant_known) task.phone_number = phone ? *phone : (restaurant ? restaurant->phone : "");
 
-  // ---- today, in the restaurant's time zone when it has one.
-  const TimeZone zone = restaurant && restaurant->time_zone ? *restaurant->time_zone : config_.time_zone;
-  const LocalTime now = local_time(zone, now_());
-  const chr::year_month_day today = config_.today ? *config_.today : now.date;
+  // ---- today, in the restaurant's time zone when it has one ("tomorrow" is the restaurant's tomorrow).
+  if (restaurant && restaurant->time_zone) {
+    now = today_at(restaurant);
+    const chr::year_month_day there = config_.today ? *config_.today : now.date;
+    if (there != today) {
+      today = there;
+      reading = read_request(text, config_, today);
+    }
+  }
   // With a fixed "today" (tests) there is no meaningful "now" to compare a time of day with.
   const bool check_time_passed = !config_.today;
 
@@ -412,28 +428,44 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     if (!date) {
       if (auto found = find_date(*field_date, today)) date = found->first;
     }
-    if (!date) ask("I couldn't read the date " + in_quotes(*field_date) + ". Which date should I book (YYYY-MM-DD)?");
-  } else if (auto found = find_date(text, today)) {
-    date = found->first;
-    const auto said = weekdays_in_text(text);
-    const int actual = static_cast<int>(chr::weekday{chr::sys_days{*date}}.iso_encoding());
-    if (!said.empty() && std::find(said.begin(), said.end(), actual) == said.end()) {
-      ask(say_date(*date, today).substr(std::string(weekday_name(actual)).size() + 2) + " is a " +
-          weekday_name(actual) + ", not a " + weekday_name(said.front()) + ". Which date should I book?");
+    if (!date)
+      ask_about("date", "invalid",
+                "I couldn't read the date " + in_quotes(*field_date) + ". Which date should I book (YYYY-MM-DD)?",
+                *field_date);
+    if (date) noted("date", format_iso_date(*date), Source{}, "field");
+  } else if (reading.date.value && !reading.date.doubt.empty()) {
+    ask_about("date", "doubtful",
+              capitalized(in_quotes(reading.date.source.text) + ": " + reading.date.doubt + ".") +
+                  " Which date should I book?",
+              reading.date.source.text);
+  } else if (reading.date.value) {
+    date = reading.date.value;
+    // "tonight" said after midnight: the night that is ending, or the one to come?
+    if (reading.said_tonight && check_time_passed && now.minutes < 5 * 60) {
+      ask_about("date", "doubtful",
+                "It is already past midnight. By \"tonight\" do you mean " + say_date(*date, today) +
+                    ", or the night that is ending?",
+                reading.date.source.text);
       date.reset();
+    } else {
+      noted("date", format_iso_date(*date), reading.date.source, reading.date.corrected ? "corrected" : "text");
     }
   } else {
-    ask("Which date should I book? For example \"tomorrow\", \"Friday\" or \"December 3\".");
+    ask_about("date", "missing", "Which date should I book? For example \"tomorrow\", \"Friday\" or \"December 3\".");
   }
   if (date && chr::sys_days{*date} < chr::sys_days{today}) {
-    ask(say_date(*date, today) + " is in the past. Which date should I book?");
+    ask_about("date", "doubtful", say_date(*date, today) + " is in the past. Which date should I book?",
+              reading.date.source.text);
     date.reset();
   }
   if (date && chr::sys_days{*date} > chr::sys_days{today} + chr::days{366}) {
-    ask(say_date(*date, today) + " is more than a year ahead; restaurants rarely take bookings that far out. "
-                                 "Which date should I book?");
+    ask_about("date", "doubtful",
+              say_date(*date, today) + " is more than a year ahead; restaurants rarely take bookings that far out. "
+                                       "Which date should I book?",
+              reading.date.source.text);
     date.reset();
   }
+  if (!date) read_fields.erase("date");
 
   // ---- time
   std::optional<int> time;
@@ -442,18 +474,29 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
       const std::string s = it->get<std::string>();
       time = parse_hh_mm(s);
       if (!time) time = parse_time_of_day(s);
-      if (!time) ask("I couldn't read the time " + in_quotes(s) + ". What time should I book (HH:MM)?");
+      if (!time)
+        ask_about("time", "invalid", "I couldn't read the time " + in_quotes(s) + ". What time should I book (HH:MM)?",
+                  s);
+      if (time) noted("time", format_hh_mm(*time), Source{}, "field");
     } else {
-      ask("The field \"time\" must be text like \"19:30\".");
+      ask_about("time", "invalid", "The field \"time\" must be text like \"19:30\".");
     }
-  } else if (auto found = find_time_of_day(text)) {
-    time = found->first;
+  } else if (reading.time.value && !reading.time.doubt.empty()) {
+    ask_about("time", "doubtful",
+              capitalized(in_quotes(reading.time.source.text) + ": " + reading.time.doubt + ".") +
+                  " What time should I book?",
+              reading.time.source.text);
+  } else if (reading.time.value) {
+    time = reading.time.value;
+    noted("time", format_hh_mm(*time), reading.time.source, reading.time.corrected ? "corrected" : "text");
   } else {
-    ask("What time should I book? For example \"7pm\" or \"19:30\".");
+    ask_about("time", "missing", "What time should I book? For example \"7pm\" or \"19:30\".");
   }
   if (date && time && check_time_passed && *date == today && *time <= now.minutes) {
-    ask("It is already past " + say_time(*time) + " today. Which time or date should I book?");
+    ask_about("time", "doubtful", "It is already past " + say_time(*time) + " today. Which time or date should I book?",
+              reading.time.source.text);
     time.reset();
+    read_fields.erase("time");
   }
 
   // ---- party size
@@ -461,32 +504,45 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   if (const auto it = f.find("party_size"); it != f.end() && !it->is_null()) {
     if (it->is_number_integer()) party = it->get<int>();
     else if (it->is_string()) party = parse_number(it->get<std::string>());
-    if (!party) ask("The party size must be a whole number. How many people is the reservation for?");
+    if (!party)
+      ask_about("party_size", "invalid", "The party size must be a whole number. How many people is the reservation for?");
+    if (party) noted("party_size", *party, Source{}, "field");
+  } else if (reading.party_size.value && !reading.party_size.doubt.empty()) {
+    ask_about("party_size", "doubtful",
+              capitalized(in_quotes(reading.party_size.source.text) + ": " + reading.party_size.doubt + ".") +
+                  " How many people is the reservation for?",
+              reading.party_size.source.text);
+  } else if (reading.party_size.value) {
+    party = reading.party_size.value;
+    noted("party_size", *party, reading.party_size.source, reading.party_size.corrected ? "corrected" : "text");
   } else {
-    party = find_party_size(text);
-    if (!party) ask("How many people is the reservation for?");
+    ask_about("party_size", "missing", "How many people is the reservation for?");
   }
   if (party && *party < 1) {
-    ask("A reservation needs at least one person. How many people is it for?");
+    ask_about("party_size", "invalid", "A reservation needs at least one person. How many people is it for?");
     party.reset();
   }
   if (party && *party > config_.max_party_size) {
     const std::string where =
         restaurant_known ? task.restaurant + (task.phone_number.empty() ? "" : " at " + task.phone_number)
                          : "the restaurant";
-    ask("For more than " + std::to_string(config_.max_party_size) + " people, please call " + where +
-        " directly: large groups are arranged with the restaurant, not booked in a quick call.");
+    ask_about("party_size", "invalid",
+              "For more than " + std::to_string(config_.max_party_size) + " people, please call " + where +
+                  " directly: large groups are arranged with the restaurant, not booked in a quick call.");
     party.reset();
   }
+  if (!party) read_fields.erase("party_size");
 
   // ---- customer
   if (auto name = string_field("customer_name")) task.customer_name = *name;
   else if (std::string name = customer_name_in_text(text); !name.empty()) task.customer_name = name;
   else task.customer_name = config_.customer.name;
-  if (task.customer_name.empty()) ask("What name should the reservation be under?");
+  if (task.customer_name.empty()) ask_about("customer_name", "missing", "What name should the reservation be under?");
   if (auto customer_phone = string_field("customer_phone")) {
     if (auto e164 = normalize_phone_number(*customer_phone)) task.customer_phone = *e164;
-    else ask(in_quotes(*customer_phone) + " is not a phone number. What number can the restaurant reach you on?");
+    else
+      ask_about("customer_phone", "invalid",
+                in_quotes(*customer_phone) + " is not a phone number. What number can the restaurant reach you on?");
   } else if (text_customer_phone) {
     task.customer_phone = text_customer_phone->e164;
   } else {
@@ -500,7 +556,8 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     if (it->is_number_integer() && it->get<int>() >= 0 && it->get<int>() <= 240)
       task.time_tolerance_minutes = it->get<int>();
     else
-      ask("The field \"time_tolerance_minutes\" must be a whole number from 0 to 240.");
+      ask_about("time_tolerance_minutes", "invalid",
+                "The field \"time_tolerance_minutes\" must be a whole number from 0 to 240.");
   }
 
   // ---- what reaches the voice model: each text field within its character set and length (user_text.hpp),
@@ -511,10 +568,11 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     if (const std::string problem = user_text_problem(*user_text_rule(field), *value); !problem.empty()) ask(problem);
 
   // Partial details help the user see what was understood even when a question remains.
+  // Partial details help the user see what was understood even when a question remains: only what is sure.
   if (!questions.empty()) {
     nlohmann::json partial = nlohmann::json::object();
-    if (!task.restaurant.empty()) partial["restaurant"] = task.restaurant;
-    if (!task.phone_number.empty()) partial["phone_number"] = task.phone_number;
+    if (restaurant_known && !task.restaurant.empty()) partial["restaurant"] = task.restaurant;
+    if (restaurant_known && !task.phone_number.empty()) partial["phone_number"] = task.phone_number;
     if (date) partial["date"] = format_iso_date(*date);
     if (time) partial["time"] = format_hh_mm(*time);
     if (party) partial["party_size"] = *party;

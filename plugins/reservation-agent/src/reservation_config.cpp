@@ -83,7 +83,8 @@ TimeZone zone_of(const ConfigNode& node, std::string_view key) {
 
 ReservationConfig parse_reservation_config(const YAML::Node& block, const std::string& path) {
   const ConfigNode root(block, path);
-  root.allow_only({"restaurants", "customer", "time_tolerance_minutes", "max_party_size", "time_zone", "today"});
+  root.allow_only({"restaurants", "customer", "time_tolerance_minutes", "max_party_size", "time_zone", "today",
+                   "date_order"});
   ReservationConfig config;
 
   if (root.has("restaurants")) {
@@ -123,6 +124,12 @@ ReservationConfig parse_reservation_config(const YAML::Node& block, const std::s
   config.time_tolerance_minutes = static_cast<int>(root.get_int("time_tolerance_minutes", 60, 0, 240));
   config.max_party_size = static_cast<int>(root.get_int("max_party_size", 20, 1, 200));
   config.time_zone = zone_of(root, "time_zone");
+  const std::string order = root.get_string("date_order", "month_first");
+  if (order == "month_first") config.date_order = DateOrder::month_first;
+  else if (order == "day_first") config.date_order = DateOrder::day_first;
+  else if (order == "ask") config.date_order = DateOrder::ask;
+  else root.fail("date_order", "\"" + order + "\" is not a date order: use month_first (12/5 is December 5), "
+                               "day_first (12/5 is 12 May) or ask (a date that reads both ways is asked back)");
   const std::string today = root.get_string("today", "");
   if (!today.empty()) {
     config.today = parse_iso_date(today);

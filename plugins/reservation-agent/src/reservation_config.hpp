@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "concierge/speech/spoken.hpp"
+
 namespace concierge::reservation {
 
 // Which clock "today" and "now" are read on. GCC 12's standard library has no time-zone database, so a zone is
@@ -45,6 +47,9 @@ struct ReservationConfig {
   int max_party_size = 20;              // bigger parties are asked to call the restaurant directly
   TimeZone time_zone;                   // default: the machine's local time
   std::optional<std::chrono::year_month_day> today;  // fixed "today" for deterministic tests
+  // How "12/5" is read: month_first (US, the default), day_first, or ask when both readings are dates. A date that
+  // only reads the other way round ("13/12" with month_first) is asked back, never silently swapped.
+  DateOrder date_order = DateOrder::month_first;
 };
 
 // Throws concierge::ConfigError naming "<path>.<key>" and the line. `path` is where the block sits

@@ -38,7 +38,7 @@ TEST(ReservationAgentModule, LoadsDescribesItselfAndCreatesFromAnEmptyBlock) {
     ASSERT_TRUE(instance.agent);
     EXPECT_FALSE(instance.telephony);
     const concierge::TaskPlan plan =
-        instance.agent->plan({"Book a table at Demo Restaurant for 2 people next Friday at 7pm under the name Sam Lee", {}});
+        instance.agent->plan({"Book a table at Demo Restaurant for 2 people a week from today at 7pm under the name Sam Lee", {}});
     EXPECT_TRUE(plan.ready) << plan.question;
     EXPECT_EQ(plan.phone_number, "+1234567890");
   }

@@ -21,6 +21,11 @@ struct TaskPlan {
   std::string phone_number;    // E.164
   std::string summary;         // one line for people: "table for 4 at Demo Restaurant, Wed 25 Nov 2026 at 19:00"
   nlohmann::json details = nlohmann::json::object();  // the agent's structured task (echoed into the call record)
+  // How the agent read the request, for the user to check before a call is placed (the host returns it from a dry
+  // run and with a 422). Agent-defined; the reservation agent's shape is in its README ("What the request parser
+  // understands"): {"fields": {<field>: {"value", "text", "begin", "end", "how"}}, "questions": [{"field", "kind",
+  // "question", "text"}]}. Never given to the voice model.
+  nlohmann::json reading = nlohmann::json::object();
 };
 
 struct Outcome {

@@ -60,6 +60,16 @@ std::optional<int> parse_time_of_day(std::string_view text);
 // "party of 7" are not times, while "at 7", "7pm", "19:30" and "half past seven" are.
 std::optional<std::pair<int, std::size_t>> find_time_of_day(std::string_view text);
 
+// Every time of day in a sentence, by the rules of find_time_of_day, in order. `definite` says whether the half of
+// the day was said (am/pm, "in the evening", noon, midnight, a 24-hour clock such as "19:30" or "07:30") rather
+// than chosen by the dinner rule ("at 7", "seven thirty").
+struct TimeMention {
+  int minutes = 0;
+  std::size_t begin = 0, end = 0;  // byte range in the text
+  bool definite = false;
+};
+std::vector<TimeMention> find_times_of_day(std::string_view text);
+
 // For people and for speech: 19:00 -> "7 PM", 19:30 -> "7:30 PM", 9:05 -> "9:05 AM", 12:00 -> "noon",
 // 0:00 -> "midnight", 12:30 -> "12:30 PM". parse_time_of_day reads every result back to the same minutes.
 std::string say_time(int minutes_since_midnight);
@@ -84,6 +94,24 @@ std::string format_iso_date(std::chrono::year_month_day date);  // "2026-11-25"
 std::optional<std::pair<std::chrono::year_month_day, std::size_t>> find_date(std::string_view text,
                                                                              std::chrono::year_month_day today);
 
+// Which number comes first in "12/5": the month (US), the day, or neither (ask when both readings are dates).
+enum class DateOrder { month_first, day_first, ask };
+// Every date in a sentence, in order, with the doubts a careful reader has about it: a slashed date that reads
+// two ways (DateOrder::ask) or only the other way round, "next Friday" said while this week's Friday is still to
+// come, a weekday said on that weekday ("Tuesday" on a Tuesday: today or next week?), a weekday beside a calendar
+// date that it does not match ("Friday, December 3" when the 3rd is a Thursday). A weekday right beside a
+// calendar date is one mention. Also: "yesterday", "in two weeks", "a week from today", "Friday week", "a week on
+// Friday", and holidays (Christmas Eve/Day, Boxing Day, New Year's Eve/Day, NYE, Valentine's Day, St Patrick's Day,
+// Halloween, Independence Day, Thanksgiving = the US one): the first such day from today on. With
+// DateOrder::day_first, "25.12." and "25.12.2026" are dates too.
+struct DateMention {
+  std::chrono::year_month_day date;
+  std::size_t begin = 0, end = 0;  // byte range in the text
+  std::string doubt;               // "" when sure; else why not, in words
+};
+std::vector<DateMention> find_dates(std::string_view text, std::chrono::year_month_day today,
+                                    DateOrder order = DateOrder::month_first);
+
 // For speech: "Wednesday, November 25". With the year when it differs from today's: "Monday, January 4, 2027".
 std::string say_date(std::chrono::year_month_day date, std::chrono::year_month_day today);
 // For a summary line: "Wed 25 Nov 2026".
@@ -106,7 +134,23 @@ std::string normalize_spoken_code(std::string_view spoken);
 // confirmation 8812" (-> "8812"). Without such a word, only a token that mixes letters and digits and is at least
 // four long counts ("it's ABC123"); bare digit runs are left alone, since they may be a phone number or a time.
 // A code has at least 3 characters.
-std::optional<std::string> find_confirmation_code(std::string_view utterance);
+// The plausible length of a confirmation number, in characters without dashes.
+struct CodeLength {
+  std::size_t min = 3;
+  std::size_t max = 10;
+};
+// Also: "number" alone as the keyword ("your number is 4813"; not "table number", "number of guests"); "M for
+// Mike" / "L like Lima"; "capital B"; "three thousand four hundred and twelve" read by the number grammar; "uh"/"um"
+// inside a code skipped; a correction after a code ("4-8-3-1, sorry, that's 4-8-1-3", "five six seven... no wait,
+// five seven six eight") replaces it; ten or more digits alone are a phone number, not a code.
+std::optional<std::string> find_confirmation_code(std::string_view utterance, CodeLength length = {});
+// The same, with the readings the speaker corrected away (oldest first), so a caller can tell a correction from a
+// disagreement.
+struct CodeReading {
+  std::string code;
+  std::vector<std::string> corrected;
+};
+std::optional<CodeReading> read_confirmation_code(std::string_view utterance, CodeLength length = {});
 
 // How to read a code aloud: "4572" -> "four five seven two"; a code with letters or dashes is read item by item
 // with commas, letters as capitals: "R45" -> "R, four, five", "R-45" -> "R, dash, four, five".
