@@ -20,5 +20,5 @@ done
 sed 's/^/  daemon | /' "$log"
 url=$(grep -o 'Listening on http://[0-9.:]*' "$log" | head -n1 | sed 's/Listening on //')
 echo
-echo "\$ concierge --server $url book \"$request\""
-./build/bin/concierge --server "$url" book "$request"
+echo "\$ concierge --server $url --yes book \"$request\""
+./build/bin/concierge --server "$url" --yes book "$request"

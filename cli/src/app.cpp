@@ -231,10 +231,47 @@ std::string unreachable_message(const std::string& server) {
 int book(const Options& options, const std::string& request, bool can_ask, Api& api, Console& console) {
   std::string text = request;
   nlohmann::json created;
+  // Read back before dialing: with a person at the terminal (and no --yes), a dry run shows the plan in words and
+  // the call is placed only after a "yes". Scripts (no terminal, or --yes) dial at once, as before.
+  const bool read_back = can_ask && !options.yes && !options.json;
+  bool confirmed = false;
   while (true) {
     if (console.interrupted()) return kExitInterrupted;
-    const ApiReply reply = api.request("POST", "/calls", nlohmann::json{{"request", text}}.dump(), true);
+    nlohmann::json payload = {{"request", text}};
+    if (read_back && !confirmed) payload["dry_run"] = true;
+    const ApiReply reply = api.request("POST", "/calls", payload.dump(), true);
     if (auto code = transport_problem(reply, options, console)) return *code;
+    if (reply.status == 200 && read_back && !confirmed) {
+      const auto body = parse_body(reply, options, console);
+      if (!body) return kExitUsage;
+      if (body->value("dry_run", false)) {
+        std::string words;
+        if (const auto it = body->find("reading"); it != body->end() && it->is_object())
+          words = it->value("in_words", "");
+        if (words.empty()) words = body->value("summary", "");
+        const std::string number = body->value("phone_number", "");
+        console.out << "Plan: " << words << (number.empty() ? "" : " (" + number + ")") << "\n"
+                    << "Call now? [y = call, n = cancel, or type a change]: " << std::flush;
+        std::string answer;
+        if (!std::getline(console.in, answer)) {
+          console.out << "\n";
+          return console.interrupted() ? kExitInterrupted : kExitFailed;
+        }
+        answer = trim(answer);
+        const std::string word = lower(answer);
+        if (word == "y" || word == "yes" || word == "ok" || word == "call") {
+          confirmed = true;
+          continue;
+        }
+        if (answer.empty() || word == "n" || word == "no" || word == "quit" || word == "cancel" || word == "q") {
+          console.out << "Nothing booked.\n";
+          return kExitFailed;
+        }
+        // A change: it corrects what was said before ("8pm", "for 3"), and the plan is read back again.
+        text = combine_answer(text, "", answer, /*correction=*/true);
+        continue;
+      }
+    }
     if (reply.status == 201 || reply.status == 200) {
       const auto body = parse_body(reply, options, console);
       if (!body) return kExitUsage;
@@ -245,6 +282,9 @@ int book(const Options& options, const std::string& request, bool can_ask, Api& 
       const auto body = nlohmann::json::parse(reply.body, nullptr, false);
       std::string question = body.is_object() ? body.value("question", "") : "";
       if (question.empty()) question = error_text(reply.body);
+      // An answer to a doubt ("7 or 8?") corrects what was said; an answer to a missing field adds to it.
+      const bool doubtful = body.is_object() && body.contains("doubtful") && body["doubtful"].is_array() &&
+                            !body["doubtful"].empty();
       if (options.json) {
         console.out << reply.body << "\n";
         return kExitFailed;
@@ -266,7 +306,7 @@ int book(const Options& options, const std::string& request, bool can_ask, Api& 
         return kExitFailed;
       }
       // The agent reads the whole request again, with the answer as one more sentence.
-      text = combine_answer(text, question, answer);
+      text = combine_answer(text, question, answer, doubtful);
       continue;
     }
     if (reply.status == 503) {

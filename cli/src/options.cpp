@@ -109,6 +109,8 @@ ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvL
       if (auto error = value_of("--token", value); !error.empty()) return {std::nullopt, error};
       if (value.empty()) return {std::nullopt, "--token needs the daemon's API token"};
       token = value;
+    } else if (arg == "--yes" || (arg == "-y" && positional.empty())) {
+      options.yes = true;
     } else if (arg == "--timeout" || arg.rfind("--timeout=", 0) == 0) {
       std::string value;
       if (auto error = value_of("--timeout", value); !error.empty()) return {std::nullopt, error};
@@ -165,7 +167,7 @@ ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvL
 }
 
 std::string usage_text() {
-  return "Usage: concierge [--server URL] [--token TOKEN] [--json] [--timeout SECONDS] [COMMAND]\n"
+  return "Usage: concierge [--server URL] [--token TOKEN] [--json] [--timeout SECONDS] [--yes] [COMMAND]\n"
          "\n"
          "Commands:\n"
          "  (none)               interactive: type requests, \"quit\" to leave\n"
@@ -182,6 +184,7 @@ std::string usage_text() {
          "                       ~/.local/state/concierge/api-token-PORT)\n"
          "  --json               print the daemon's JSON instead of text\n"
          "  --timeout SECONDS    stop waiting for a booking after this long (the call itself goes on)\n"
+         "  --yes, -y            book at once: do not read the plan back and ask first (for scripts)\n"
          "\n"
          "Exit status: 0 success, 1 the booking or request failed, 2 usage or connection error, 130 interrupted.\n";
 }

@@ -22,6 +22,7 @@ struct Options {
   std::string token;
   std::string token_source;
   std::string token_file;
+  bool yes = false;     // book: dial without reading the plan back first (for scripts)
 };
 
 // Looks a variable up: the process environment, then ./.env (see environment_lookup()).

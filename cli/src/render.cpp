@@ -201,7 +201,8 @@ bool is_count(const std::string& answer) {
 
 }  // namespace
 
-std::string combine_answer(const std::string& request, const std::string& question, const std::string& answer) {
+std::string combine_answer(const std::string& request, const std::string& question, const std::string& answer,
+                           bool correction) {
   std::string text = request;
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.pop_back();
   if (!text.empty() && text.back() != '.' && text.back() != '?' && text.back() != '!') text += '.';
@@ -215,6 +216,16 @@ std::string combine_answer(const std::string& request, const std::string& questi
   } else if (single_question && q.find("how many people") != std::string::npos && is_count(answer)) {
     phrased = "for " + answer + " people";
   }
+  // "Did you mean Luigi's Trattoria?" -> "yes": the name itself.
+  const auto did_you_mean = q.find("did you mean ");
+  if (did_you_mean != std::string::npos &&
+      (a == "yes" || a == "y" || a == "yeah" || a == "yep" || a == "right" || a == "correct" || a == "yes please")) {
+    const std::size_t from = did_you_mean + 13;
+    const std::size_t to = question.find('?', from);
+    phrased = question.substr(from, to == std::string::npos ? std::string::npos : to - from);
+  }
+  // An answer to a doubt, or a change to a plan, corrects what was said before: the reader lets a correction win.
+  if (correction && !text.empty()) phrased = "I mean " + phrased;
   return text.empty() ? phrased : text + " " + phrased;
 }
 

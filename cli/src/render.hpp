@@ -43,7 +43,10 @@ class ProgressTracker {
 // answer. A bare answer to a single question is given the words the request parser looks for ("Alex Morgan" to
 // "What name should the reservation be under?" becomes "under the name Alex Morgan"; "4" to "How many people...?"
 // becomes "for 4 people"), as a person would have written it in the first place. Anything else is appended as is.
-std::string combine_answer(const std::string& request, const std::string& question, const std::string& answer);
+// `correction`: the answer settles a doubt or changes a read-back plan, so it is said as a correction ("I mean ...")
+// and wins over what it corrects.
+std::string combine_answer(const std::string& request, const std::string& question, const std::string& answer,
+                           bool correction = false);
 
 // The "error" text of a daemon error body, or the body itself when it is not JSON with an "error".
 std::string error_text(const std::string& body);

@@ -370,8 +370,70 @@ TEST(CliBook, AQuestionIsAskedAndTheAnswerResent) {
   EXPECT_NE(t.out.str().find("Concierge: How many people is the reservation for?\nYour answer: "), std::string::npos)
       << t.out.str();
   ASSERT_GE(api.requests.size(), 2u);
+  // At a terminal every request is a dry run until the plan is read back and confirmed.
   EXPECT_EQ(api.requests[1],
-            R"(POST /calls {"request":"Book a table at Demo Restaurant tomorrow at 7pm. for 4 people"})");
+            R"(POST /calls {"dry_run":true,"request":"Book a table at Demo Restaurant tomorrow at 7pm. for 4 people"})");
+}
+
+const json kDryRunPlan = {{"dry_run", true},
+                          {"ready", true},
+                          {"phone_number", "+1234567890"},
+                          {"summary", "table for 4 at Demo Restaurant, Wed 25 Nov 2026 at 19:00"},
+                          {"reading", {{"in_words", "Wednesday 25 November at 7 PM, 4 people, Demo Restaurant"}}}};
+
+TEST(CliBook, ThePlanIsReadBackAndTheCallPlacedOnlyAfterYes) {
+  ScriptedApi api;
+  api.on("POST /calls", 200, kDryRunPlan);
+  api.on("POST /calls", 201, kCreated);
+  api.on("GET /calls/c1/status", 200,
+         record("completed", {"completed"}, json::array(),
+                {{"success", true}, {"confirmation_number", "A1"}, {"failure_reason", ""}}));
+  TestConsole t("y\n", /*tty=*/true);
+  EXPECT_EQ(run(parse_ok({"book", "demo tmrw 7pm 4 ppl"}), api, t.console), kExitOk);
+  EXPECT_NE(t.out.str().find("Plan: Wednesday 25 November at 7 PM, 4 people, Demo Restaurant (+1234567890)\n"
+                             "Call now? [y = call, n = cancel, or type a change]: "),
+            std::string::npos)
+      << t.out.str();
+  ASSERT_GE(api.requests.size(), 2u);
+  EXPECT_EQ(api.requests[0], R"(POST /calls {"dry_run":true,"request":"demo tmrw 7pm 4 ppl"})");
+  EXPECT_EQ(api.requests[1], R"(POST /calls {"request":"demo tmrw 7pm 4 ppl"})");
+}
+
+TEST(CliBook, NoToTheReadBackPlacesNoCall) {
+  ScriptedApi api;
+  api.on("POST /calls", 200, kDryRunPlan);
+  TestConsole t("n\n", /*tty=*/true);
+  EXPECT_EQ(run(parse_ok({"book", "demo tmrw 7pm 4 ppl"}), api, t.console), kExitFailed);
+  EXPECT_NE(t.out.str().find("Nothing booked."), std::string::npos) << t.out.str();
+  EXPECT_EQ(api.requests.size(), 1u);
+}
+
+TEST(CliBook, AChangeAtTheReadBackIsSentAsACorrectionAndReadBackAgain) {
+  ScriptedApi api;
+  api.on("POST /calls", 200, kDryRunPlan);
+  api.on("POST /calls", 200, kDryRunPlan);
+  TestConsole t("8pm\nn\n", /*tty=*/true);
+  EXPECT_EQ(run(parse_ok({"book", "demo tmrw 7pm 4 ppl"}), api, t.console), kExitFailed);
+  ASSERT_EQ(api.requests.size(), 2u);
+  EXPECT_EQ(api.requests[1], R"(POST /calls {"dry_run":true,"request":"demo tmrw 7pm 4 ppl. I mean 8pm"})");
+}
+
+TEST(CliBook, YesSkipsTheReadBackForScripts) {
+  ScriptedApi api;
+  api.on("POST /calls", 201, kCreated);
+  api.on("GET /calls/c1/status", 200,
+         record("completed", {"completed"}, json::array(),
+                {{"success", true}, {"confirmation_number", "A1"}, {"failure_reason", ""}}));
+  TestConsole t("", /*tty=*/true);
+  EXPECT_EQ(run(parse_ok({"--yes", "book", "demo tmrw 7pm 4 ppl"}), api, t.console), kExitOk);
+  EXPECT_EQ(api.requests.front(), R"(POST /calls {"request":"demo tmrw 7pm 4 ppl"})");
+}
+
+TEST(CliBook, AnAnswerToADoubtIsSentAsACorrection) {
+  EXPECT_EQ(combine_answer("Demo at 7 or 8", "\"7\": two times were given. What time should I book?", "8pm", true),
+            "Demo at 7 or 8. I mean 8pm");
+  EXPECT_EQ(combine_answer("Dragon at 7", "Did you mean The Golden Dragon? (you wrote \"Dragon\")", "yes", true),
+            "Dragon at 7. I mean The Golden Dragon");
 }
 
 TEST(CliBook, AnsweringQuitOrNothingCancelsTheBooking) {
@@ -507,14 +569,16 @@ TEST(CliCommands, CallsFollowsTheCursorThroughEveryPage) {
 TEST(CliInteractive, LoopsUntilQuit) {
   ScriptedApi api;
   api.on("GET /health", 200, {{"status", "healthy"}, {"service", "ai-concierge-voice"}});
+  api.on("POST /calls", 200, kDryRunPlan);  // the plan is read back first; "y" places the call
   api.on("POST /calls", 201, kCreated);
   api.on("GET /calls/c1/status", 200,
          record("completed", {"completed"}, json::array(),
                 {{"success", true}, {"confirmation_number", "A1"}, {"failure_reason", ""}}));
-  TestConsole t("\nBook a table at Demo Restaurant for 2 tonight\nquit\n", true);
+  TestConsole t("\nBook a table at Demo Restaurant for 2 tonight\ny\nquit\n", true);
   EXPECT_EQ(run(parse_ok({}), api, t.console), kExitOk);
   const std::string out = t.out.str();
   EXPECT_NE(out.find("Your request: "), std::string::npos);
+  EXPECT_NE(out.find("Plan: Wednesday 25 November at 7 PM"), std::string::npos) << out;
   EXPECT_NE(out.find("Reservation confirmed!"), std::string::npos);
   EXPECT_NE(out.find("Goodbye."), std::string::npos);
   EXPECT_EQ(std::count(api.requests.begin(), api.requests.end(),

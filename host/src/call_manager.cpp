@@ -107,6 +107,50 @@ void CallManager::remember(std::shared_ptr<CallRecord> record) {
   }
 }
 
+nlohmann::json CallManager::questions_body(const TaskPlan& plan) {
+  // The sentence for people, and beside it what a program needs: which fields are missing, which are doubtful
+  // (the agent's reading has a question per field), and what was understood so far.
+  nlohmann::json body = {{"error", plan.question}, {"question", plan.question}, {"understood", plan.details}};
+  nlohmann::json missing = nlohmann::json::array(), doubtful = nlohmann::json::array(),
+                 questions = nlohmann::json::array();
+  if (const auto it = plan.reading.find("questions"); it != plan.reading.end() && it->is_array()) {
+    questions = *it;
+    for (const auto& q : *it) {
+      if (!q.is_object() || !q.contains("field")) continue;
+      const std::string kind = q.value("kind", "");
+      auto& list = kind == "missing" ? missing : doubtful;
+      if (std::find(list.begin(), list.end(), q["field"]) == list.end()) list.push_back(q["field"]);
+    }
+  }
+  body["missing"] = std::move(missing);
+  body["doubtful"] = std::move(doubtful);
+  body["questions"] = std::move(questions);
+  if (!plan.reading.empty()) body["reading"] = plan.reading;
+  return body;
+}
+
+CallManager::Reply CallManager::plan_only(const TaskRequest& request) {
+  TaskPlan plan;
+  try {
+    plan = agent_->plan(request);
+  } catch (const std::exception& e) {
+    return {500, {{"error", std::string("the agent could not read the request: ") + e.what()}}};
+  }
+  if (!plan.ready) {
+    nlohmann::json body = questions_body(plan);
+    body["dry_run"] = true;
+    return {422, std::move(body)};
+  }
+  // No record, no call: only what would be dialled and why.
+  return {200, {{"dry_run", true},
+                {"ready", true},
+                {"callee_name", plan.callee_name},
+                {"phone_number", plan.phone_number},
+                {"summary", plan.summary},
+                {"details", plan.details},
+                {"reading", plan.reading}}};
+}
+
 CallManager::Reply CallManager::start(const TaskRequest& request) {
   if (services_.metrics.overload.overloaded) {
     ++services_.metrics.calls_refused_overload;
@@ -129,7 +173,7 @@ CallManager::Reply CallManager::start(const TaskRequest& request) {
   } catch (const std::exception& e) {
     return {500, {{"error", std::string("the agent could not read the request: ") + e.what()}}};
   }
-  if (!plan.ready) return {422, {{"error", plan.question}, {"question", plan.question}}};
+  if (!plan.ready) return {422, questions_body(plan)};
 
   auto record = new_record(plan, false);
 

@@ -35,6 +35,8 @@ class CallManager {
   };
   // POST /calls: plans the task with the agent and, when it is complete, places the call.
   Reply start(const TaskRequest& request);
+  // POST /calls with "dry_run": true: the agent's plan (200) or its questions (422), and no call, no record.
+  Reply plan_only(const TaskRequest& request);
   std::shared_ptr<CallEvents> accept_inbound(const InboundCall& call);
   // GET /calls: one page of the remembered calls, newest first, as the JSON body
   // {"calls": [...], "active": N, "total": N, "next_cursor": "..." or null}. `cursor` is a previous page's
@@ -54,6 +56,7 @@ class CallManager {
 
  private:
   std::string new_call_id();
+  static nlohmann::json questions_body(const TaskPlan& plan);  // the 422 body
   std::shared_ptr<CallRecord> new_record(const TaskPlan& plan, bool inbound);  // queued, remembered, saved
   void remember(std::shared_ptr<CallRecord> record);
   void persist(const CallRecord& record);

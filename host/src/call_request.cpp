@@ -18,8 +18,13 @@ CallRequestReading read_call_request(std::string_view body_text) {
   }
   if (!body.is_object()) return {std::nullopt, "the body must be a JSON object"};
   for (const auto& [key, value] : body.items())
-    if (key != "request" && key != "fields")
-      return {std::nullopt, "unknown field \"" + key + "\" (expected \"request\" and/or \"fields\")"};
+    if (key != "request" && key != "fields" && key != "dry_run")
+      return {std::nullopt, "unknown field \"" + key + "\" (expected \"request\", \"fields\" and/or \"dry_run\")"};
+  bool dry_run = false;
+  if (body.contains("dry_run")) {
+    if (!body["dry_run"].is_boolean()) return {std::nullopt, "\"dry_run\" must be true or false"};
+    dry_run = body["dry_run"].get<bool>();
+  }
   TaskRequest task;
   if (body.contains("request")) {
     if (!body["request"].is_string()) return {std::nullopt, "\"request\" must be a string"};
@@ -31,7 +36,7 @@ CallRequestReading read_call_request(std::string_view body_text) {
   }
   if (task.text.empty() && task.fields.empty())
     return {std::nullopt, "say what to book: {\"request\": \"Book a table at ...\"}"};
-  return {std::move(task), ""};
+  return {std::move(task), "", dry_run};
 }
 
 }  // namespace concierge::host

@@ -113,7 +113,7 @@ HttpResponse HttpApi::create_call(const HttpRequest& request) {
   auto reading = read_call_request(request.body);
   if (!reading.task) return HttpResponse::json_error(400, reading.error);
   const TaskRequest& task = *reading.task;
-  auto r = calls_.start(task);
+  auto r = reading.dry_run ? calls_.plan_only(task) : calls_.start(task);
   return reply(r.status, r.body);
 }
 

@@ -92,10 +92,14 @@ TEST_F(CliBooking, AMissingDetailIsAskedFor) {
 
 TEST_F(CliBooking, InteractiveModeAsksBackAndBooks) {
   auto r = run_program(CONCIERGE_CLI_BINARY, {"--server", daemon_->url()}, std::chrono::seconds(90), {},
-                       "Book a table at Demo Restaurant tomorrow at 7pm\n4 people\nquit\n");
+                       "Book a table at Demo Restaurant tomorrow at 7pm\n4 people\ny\nquit\n");
   EXPECT_EQ(r.status, 0) << r.output;
   expect_contains(r.output, "Your request: ");
   expect_contains(r.output, "How many");
+  // The plan is read back in words before the phone rings; "y" places the call.
+  expect_contains(r.output, "Plan: ");
+  expect_contains(r.output, "at 7 PM, 4 people, Demo Restaurant (+1234567890)");
+  expect_contains(r.output, "Call now?");
   expect_contains(r.output, "Reservation confirmed!");
   expect_contains(r.output, "Party size:   4");
 }

@@ -176,6 +176,43 @@ TEST_F(DaemonApi, MissingDetailsComeBackAsAQuestion) {
   EXPECT_NE(json_of(unknown)["question"].get<std::string>().find("Which restaurant"), std::string::npos);
 }
 
+TEST_F(DaemonApi, TheQuestionBodyNamesTheMissingAndDoubtfulFields) {
+  auto r = http_post(url("/calls"), R"({"request":"Book Demo Restaurant tomorrow at 7 or 8pm"})");
+  EXPECT_EQ(r.status, 422);
+  const auto j = json_of(r);
+  EXPECT_EQ(j["missing"], nlohmann::json::array({"party_size"})) << r.body;
+  EXPECT_EQ(j["doubtful"], nlohmann::json::array({"time"})) << r.body;
+  ASSERT_TRUE(j["questions"].is_array()) << r.body;
+  EXPECT_EQ(j["understood"]["restaurant"], "Demo Restaurant") << r.body;
+  EXPECT_FALSE(j["understood"].contains("time")) << r.body;
+  EXPECT_EQ(j["reading"]["fields"]["date"]["text"], "tomorrow") << r.body;
+}
+
+TEST_F(DaemonApi, ADryRunReturnsThePlanAndPlacesNoCall) {
+  const auto before = json_of(http_get(url("/calls")))["calls"].size();
+  auto r = http_post(url("/calls"),
+                     R"({"request":"Demo Restaurant tmrw half seven 2 ppl","dry_run":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = json_of(r);
+  EXPECT_EQ(j["dry_run"], true);
+  EXPECT_EQ(j["details"]["time"], "19:30") << r.body;
+  EXPECT_EQ(j["details"]["party_size"], 2) << r.body;
+  EXPECT_EQ(j["phone_number"], "+1234567890") << r.body;
+  EXPECT_NE(j["reading"]["in_words"].get<std::string>().find("at 7:30 PM, 2 people, Demo Restaurant"),
+            std::string::npos)
+      << r.body;
+  EXPECT_FALSE(j.contains("call_id"));
+  // A dry run that needs more comes back as the same 422, marked as a dry run.
+  auto q = http_post(url("/calls"), R"({"request":"demo tmrw at 7","dry_run":true})");
+  EXPECT_EQ(q.status, 422);
+  EXPECT_EQ(json_of(q)["dry_run"], true);
+  EXPECT_EQ(json_of(q)["missing"], nlohmann::json::array({"party_size"}));
+  // "demo" names Demo Restaurant only partly: asked, not taken.
+  EXPECT_EQ(json_of(q)["doubtful"], nlohmann::json::array({"restaurant"})) << q.body;
+  expect_json_error(http_post(url("/calls"), R"({"request":"x","dry_run":"yes"})"), 400, "true or false");
+  EXPECT_EQ(json_of(http_get(url("/calls")))["calls"].size(), before) << "a dry run created a call";
+}
+
 TEST_F(DaemonApi, UnknownRoutesMethodsAndCalls) {
   expect_json_error(http_get(url("/nope")), 404, "no route");
   expect_json_error(http_get(url("/calls/call_doesnotexist/status")), 404, "no call with id call_doesnotexist");

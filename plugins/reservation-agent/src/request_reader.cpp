@@ -584,15 +584,14 @@ void fold(std::vector<Mention<T>> mentions, const std::vector<Marker>& markers, 
     const bool corrected = std::any_of(markers.begin(), markers.end(), [&](const Marker& m) {
       return m.correction && m.begin >= current->end && m.end <= next.begin;
     });
+    // A correction settles everything said before it ("7 or 8, I mean 8"), so the fold goes on after a conflict.
     if (corrected) {
-      current = &next;
       doubt = next.doubt;
       reading.corrected = true;
     } else {
       doubt = "two " + field_words + " were given: " + say(current->value) + " and " + say(next.value);
-      current = &next;
-      break;
     }
+    current = &next;
   }
   reading.value = current->value;
   reading.doubt = doubt;
