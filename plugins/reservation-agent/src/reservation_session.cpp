@@ -48,6 +48,11 @@ std::string code_from_argument(std::string_view raw) {
 
 std::string minutes_phrase(int minutes) { return std::to_string(minutes) + "-minute"; }
 
+std::string without_dashes(std::string code) {
+  code.erase(std::remove(code.begin(), code.end(), '-'), code.end());
+  return code;
+}
+
 }  // namespace
 
 ReservationSession::ReservationSession(ReservationTask task) : task_(std::move(task)) {}
@@ -187,12 +192,18 @@ ToolResult ReservationSession::confirm_reservation(const nlohmann::json& args) {
     return error_result("confirmation_number \"" + number_it->get<std::string>() +
                         "\" has no letters or digits; give it as the restaurant said it, e.g. \"4572\"");
 
+  // A refusal for a booking that does not match the request is remembered: no transcript reading may turn the call
+  // into a success afterwards.
+  auto refuse_mismatch = [this](std::string message) {
+    refused_mismatch_ = message;
+    return error_result(std::move(message));
+  };
   const auto date_it = args.find("date");
   if (date_it == args.end() || !date_it->is_string()) return error_result("date is required, as YYYY-MM-DD");
   const auto date = parse_iso_date(date_it->get<std::string>());
   if (!date) return error_result("date \"" + date_it->get<std::string>() + "\" is not a date in YYYY-MM-DD form");
   if (*date != task_.date)
-    return error_result("the customer asked for " + format_iso_date(task_.date) + " (" + task_.date_spoken +
+    return refuse_mismatch("the customer asked for " + format_iso_date(task_.date) + " (" + task_.date_spoken +
                         "); a booking on " + format_iso_date(*date) +
                         " is not acceptable. If you said the wrong date, correct it; otherwise decline politely.");
 
@@ -202,7 +213,7 @@ ToolResult ReservationSession::confirm_reservation(const nlohmann::json& args) {
   if (!time) time = parse_time_of_day(time_it->get<std::string>());
   if (!time) return error_result("time \"" + time_it->get<std::string>() + "\" is not a time in HH:MM form");
   if (!within_tolerance(*time))
-    return error_result(format_hh_mm(*time) + " is more than " + std::to_string(task_.time_tolerance_minutes) +
+    return refuse_mismatch(format_hh_mm(*time) + " is more than " + std::to_string(task_.time_tolerance_minutes) +
                         " minutes from the requested " + format_hh_mm(task_.time_minutes) +
                         ", so the customer would not accept it. Decline it politely.");
 
@@ -214,12 +225,19 @@ ToolResult ReservationSession::confirm_reservation(const nlohmann::json& args) {
   }
   if (!party) return error_result("party_size is required, as a whole number");
   if (*party != task_.party_size)
-    return error_result("the booking is for " + std::to_string(task_.party_size) + " people, not " +
+    return refuse_mismatch("the booking is for " + std::to_string(task_.party_size) + " people, not " +
                         std::to_string(*party) + ". Correct it with the restaurant.");
 
   confirmation_ = Confirmation{number, *date, *time, *party};
+  refused_mismatch_.clear();
   ToolResult result;
   result.output = nlohmann::json{{"ok", true}, {"confirmation_number", number}};
+  // The restaurant's words read differently: the model reads the number back before the call ends.
+  if (const auto heard = code_reading_from_callee(); heard && without_dashes(heard->code) != without_dashes(number)) {
+    result.output["read_back"] = "The restaurant's words sounded like " + spell_code(heard->code) + ", not " +
+                                 spell_code(number) + ". Read the number back to them to be sure, then call "
+                                 "confirm_reservation again with the number they confirm.";
+  }
   return result;
 }
 
@@ -247,13 +265,39 @@ ToolResult ReservationSession::end_call(const nlohmann::json& args) {
 
 void ReservationSession::on_transcript(const TranscriptEntry& entry) { transcript_.push_back(entry); }
 
-std::optional<std::string> ReservationSession::code_heard_from_callee() const {
-  std::optional<std::string> last;
+std::optional<CodeReading> ReservationSession::code_reading_from_callee() const {
+  std::optional<CodeReading> last;
   for (const TranscriptEntry& entry : transcript_) {
     if (entry.speaker != Speaker::callee) continue;
-    if (auto code = find_confirmation_code(entry.text)) last = *code;
+    if (auto reading = read_confirmation_code(entry.text)) last = std::move(reading);
   }
   return last;
+}
+
+std::optional<std::string> ReservationSession::code_heard_from_callee() const {
+  if (auto reading = code_reading_from_callee()) return reading->code;
+  return std::nullopt;
+}
+
+std::string ReservationSession::callee_mismatch() const {
+  // Only utterances that give the confirmation number, or follow it, are read: earlier ones may be an offer that
+  // was declined.
+  bool from_code = false;
+  for (const TranscriptEntry& entry : transcript_) {
+    if (entry.speaker != Speaker::callee) continue;
+    if (find_confirmation_code(entry.text)) from_code = true;
+    if (!from_code) continue;
+    for (const DateMention& d : find_dates(entry.text, task_.date))
+      if (d.date != task_.date)
+        return "the restaurant confirmed " + say_date(d.date, task_.date) + ", not " + task_.date_spoken;
+    for (const TimeMention& t : find_times_of_day(entry.text))
+      if (!within_tolerance(t.minutes))
+        return "the restaurant confirmed " + say_time(t.minutes) + ", not " + say_time(task_.time_minutes);
+    if (const auto n = find_party_size(entry.text); n && *n != task_.party_size)
+      return "the restaurant confirmed a table for " + std::to_string(*n) + ", not " +
+             std::to_string(task_.party_size);
+  }
+  return "";
 }
 
 bool ReservationSession::callee_said_unavailable() const {
@@ -297,27 +341,43 @@ Outcome ReservationSession::outcome() const {
     if (minutes != task_.time_minutes) {
       details["requested_time"] = format_hh_mm(task_.time_minutes);
       details["alternative_time_accepted"] = true;
+      details["alternative"] = say_time(minutes) + " instead of the requested " + say_time(task_.time_minutes) +
+                               " (within the " + minutes_phrase(task_.time_tolerance_minutes) + " tolerance)";
     }
   };
 
   if (confirmation_) {
+    // The confirm tool is the primary source. The transcript cross-checks it and replaces it only when the
+    // restaurant corrected that very number ("4831, sorry, 4813": the model kept the first), when the tool's value
+    // is not a plausible code, or when the restaurant never said the tool's number and gave one at least as long
+    // (a mishearing, "4752" for "4 5 7 2"); a shorter or partial reading never replaces a well-formed one. A
+    // disagreement is recorded, and the model was told to read the number back (confirm_reservation's read_back).
     std::string number = confirmation_->number;
-    if (heard && *heard != number) {
-      // The model and the restaurant's transcript disagree. If the model's number was said at all (e.g. as part of
-      // a longer utterance the finder read differently) keep it; otherwise believe the restaurant's words.
-      const std::string all_said = normalize_spoken_code(callee_text);
-      std::string stripped = number;
-      stripped.erase(std::remove(stripped.begin(), stripped.end(), '-'), stripped.end());
-      std::string said_stripped = all_said;
-      said_stripped.erase(std::remove(said_stripped.begin(), said_stripped.end(), '-'), said_stripped.end());
-      if (said_stripped.find(stripped) == std::string::npos) {
+    const auto reading = code_reading_from_callee();
+    const CodeLength plausible;
+    const std::size_t length = without_dashes(number).size();
+    const bool well_formed = length >= plausible.min && length <= plausible.max;
+    if (reading && without_dashes(reading->code) != without_dashes(number)) {
+      const bool corrected_away =
+          std::any_of(reading->corrected.begin(), reading->corrected.end(),
+                      [&](const std::string& old) { return without_dashes(old) == without_dashes(number); });
+      // Said at all by the restaurant (maybe inside a longer utterance the finder read differently)?
+      const bool tool_number_said =
+          without_dashes(normalize_spoken_code(callee_text)).find(without_dashes(number)) != std::string::npos;
+      const bool as_long = without_dashes(reading->code).size() >= without_dashes(number).size();
+      if (corrected_away || !well_formed || (as_long && !tool_number_said)) {
         details["confirmation_number_reported"] = number;
-        number = *heard;
+        details["confirmation_corrected_by_restaurant"] = corrected_away;
+        number = reading->code;
+        details["confirmation_verified"] = true;
+      } else {
+        details["confirmation_heard"] = reading->code;
+        details["confirmation_disagreement"] = true;
+        details["confirmation_verified"] = false;
       }
-      details["confirmation_verified"] = true;
     } else {
       // Verified when the restaurant's words contain it; unverifiable (not wrong) when there is no callee text.
-      details["confirmation_verified"] = heard.has_value();
+      details["confirmation_verified"] = reading.has_value();
     }
     outcome.success = true;
     outcome.confirmation_number = number;
@@ -329,6 +389,25 @@ Outcome ReservationSession::outcome() const {
   }
 
   const std::string reason = end_call_ ? end_call_->reason : "";
+  // A refused confirm tool (the booking did not match the request) is never overridden by a transcript reading,
+  // whatever the model said when it ended the call.
+  if (!refused_mismatch_.empty()) {
+    outcome.success = false;
+    details["confirm_refused"] = refused_mismatch_;
+    if (heard) details["confirmation_heard"] = *heard;
+    outcome.details = std::move(details);
+    outcome.failure_reason = task_.restaurant + " offered a booking that does not match the request, so it was not "
+                             "accepted: " + refused_mismatch_;
+    return outcome;
+  }
+  const std::string mismatch = heard ? callee_mismatch() : "";
+  if (heard && !mismatch.empty()) {
+    outcome.success = false;
+    details["confirmation_heard"] = *heard;
+    outcome.details = std::move(details);
+    outcome.failure_reason = "The booking does not match the request: " + mismatch;
+    return outcome;
+  }
   if (heard && reason != "unavailable" && reason != "declined" && reason != "no_answer") {
     // The model never called confirm_reservation, but the restaurant clearly gave a number.
     outcome.success = true;

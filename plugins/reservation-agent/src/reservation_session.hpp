@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "concierge/agent.hpp"
+#include "concierge/speech/spoken.hpp"
 #include "reservation_task.hpp"
 
 namespace concierge::reservation {
@@ -49,8 +50,16 @@ class ReservationSession final : public AgentSession {
   std::optional<int> callee_time_within_tolerance() const;
   bool within_tolerance(int minutes) const;
 
+  // The restaurant's last confirmation number, with what it corrected away ("4831, sorry, 4813").
+  std::optional<CodeReading> code_reading_from_callee() const;
+  // A date, time or head count the restaurant said that does not match the request (for the transcript-only
+  // verdict), in words; "" when none.
+  std::string callee_mismatch() const;
+
   ReservationTask task_;
   std::optional<Confirmation> confirmation_;
+  // Why confirm_reservation was refused for a booking that does not match the request, when it was (the last).
+  std::string refused_mismatch_;
   std::optional<EndCall> end_call_;
   std::vector<TranscriptEntry> transcript_;
 };

@@ -205,6 +205,64 @@ TEST_F(SessionTest, TheRestaurantsWordsWinOverAMisheardNumber) {
   EXPECT_EQ(o.details["confirmation_number_reported"], "4752");
 }
 
+TEST_F(SessionTest, AShorterTranscriptReadingNeverOverridesTheToolsNumber) {
+  // The restaurant's utterance was cut ("4 8 1"), the model heard all of it: the tool's number stands, the
+  // disagreement is recorded, and the model is told to read the number back.
+  callee("Your confirmation number is 4 8 1");
+  callee("3. Thank you.");
+  const ToolResult r =
+      call("confirm_reservation", R"({"confirmation_number": "4813", "date": "2026-11-25", "time": "19:00", "party_size": 4})");
+  EXPECT_TRUE(ok(r));
+  EXPECT_NE(r.output.value("read_back", "").find("four eight one"), std::string::npos) << r.output.dump();
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "4813");
+  EXPECT_EQ(o.details["confirmation_heard"], "481");
+  EXPECT_EQ(o.details["confirmation_disagreement"], true);
+}
+
+TEST_F(SessionTest, TheRestaurantsCorrectionWinsOverTheNumberItCorrected) {
+  callee("Your confirmation number is 4-8-3-1, sorry, that's 4-8-1-3.");
+  EXPECT_TRUE(ok(call("confirm_reservation",
+                      R"({"confirmation_number": "4831", "date": "2026-11-25", "time": "19:00", "party_size": 4})")));
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.confirmation_number, "4813");
+  EXPECT_EQ(o.details["confirmation_number_reported"], "4831");
+  EXPECT_EQ(o.details["confirmation_corrected_by_restaurant"], true);
+}
+
+TEST_F(SessionTest, ARefusedConfirmIsNeverOverriddenByTheTranscript) {
+  // The restaurant confirmed another date; the tool refused it; the model still ended the call "confirmed".
+  callee("You're all set for Thursday November 26th at 7, your confirmation number is 5 5 1 2.");
+  const ToolResult refused =
+      call("confirm_reservation", R"({"confirmation_number": "5512", "date": "2026-11-26", "time": "19:00", "party_size": 4})");
+  EXPECT_FALSE(ok(refused));
+  EXPECT_TRUE(ok(call("end_call", R"({"reason": "confirmed", "summary": "Booked, confirmation 5512."})")));
+  const Outcome o = session_->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_EQ(o.confirmation_number, "");
+  EXPECT_NE(o.failure_reason.find("does not match the request"), std::string::npos) << o.failure_reason;
+  EXPECT_EQ(o.details["confirmation_heard"], "5512");
+}
+
+TEST_F(SessionTest, ATranscriptOnlyConfirmationForAnotherDateIsNotASuccess) {
+  callee("Okay, booked for 4 on Friday November 27th at 7 pm, confirmation 8 8 1 2.");
+  EXPECT_TRUE(ok(call("end_call", R"({"reason": "confirmed", "summary": "Booked."})")));
+  const Outcome o = session_->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_NE(o.failure_reason.find("Friday, November 27"), std::string::npos) << o.failure_reason;
+}
+
+TEST_F(SessionTest, AnAcceptedAlternativeIsNamedAsSuch) {
+  callee("We can do 7:30. Your confirmation number is 4 5 7 2.");
+  EXPECT_TRUE(ok(call("confirm_reservation",
+                      R"({"confirmation_number": "4572", "date": "2026-11-25", "time": "19:30", "party_size": 4})")));
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success);
+  EXPECT_EQ(o.details["alternative"], "7:30 PM instead of the requested 7 PM (within the 60-minute tolerance)");
+}
+
 TEST_F(SessionTest, ToolNumberWithoutAnyCalleeTextIsKeptButUnverified) {
   EXPECT_TRUE(ok(call("confirm_reservation",
                       R"({"confirmation_number": "ab-12", "date": "2026-11-25", "time": "19:00", "party_size": 4})")));
