@@ -26,7 +26,8 @@ struct Scenarios {
   static constexpr const char* barge_in = "+15550000016";
 };
 
-sim::LineSettings line_settings(const std::string& confirmation_format = "####") {
+sim::LineSettings line_settings(const std::string& confirmation_format = "####",
+                                const std::string& confirmation_styles = "[digits]") {
   const auto yaml = YAML::Load(R"(
 speed_up: 50
 restaurant:
@@ -34,6 +35,7 @@ restaurant:
   seed: 7
   today: "2026-11-20"
   confirmation_format: ")" + confirmation_format + R"("
+  confirmation_styles: )" + confirmation_styles + R"(
 scenarios:
   "+15550000010": available
   "+15550000011": {outcome: offer-alternative, offer_minutes: 30}
@@ -56,8 +58,9 @@ scripted::VoiceSettings voice_settings(AudioFormat output = AudioFormat::pcm16_a
 class ConversationTest : public ::testing::Test {
  protected:
   ConversationResult call(const std::string& number, const std::string& format = "####",
-                          AudioFormat voice_output = AudioFormat::pcm16_at(24000)) {
-    sim::SimulatedTelephony line(host_.io(), logger_, line_settings(format));
+                          AudioFormat voice_output = AudioFormat::pcm16_at(24000),
+                          const std::string& styles = "[digits]") {
+    sim::SimulatedTelephony line(host_.io(), logger_, line_settings(format, styles));
     scripted::ScriptedVoiceModel voice(host_.io(), logger_, voice_settings(voice_output));
     ConversationSetup setup;
     setup.number = number;
@@ -116,6 +119,26 @@ TEST_F(ConversationTest, ConfirmedBookingWithLettersInTheCodeAndMulawVoice) {
   ASSERT_EQ(code.size(), 6u) << code;
   EXPECT_EQ(code.substr(0, 2), "R-");
   EXPECT_EQ(r.end_reason, "confirmed");
+}
+
+// Staff read the number in every configured way (number words, double/triple and "oh", NATO letters, a slip
+// corrected mid-sentence); the voice model must book exactly the number the restaurant meant, which the
+// restaurant's "Yes, that's right" to the read-back proves.
+TEST_F(ConversationTest, EveryConfirmationStyleIsReadRight) {
+  for (const char* style : {"digits", "words", "grouped", "nato", "correction"}) {
+    const auto r = call(Scenarios::confirmed, "A#00#", AudioFormat::pcm16_at(24000), std::string("[") + style + "]");
+    ASSERT_TRUE(r.booking) << style << "\n" << r.transcript_text();
+    const std::string code = (*r.booking)["confirmation_number"];
+    EXPECT_EQ(code.size(), 5u) << style << ": " << code;
+    EXPECT_EQ(code.substr(2, 2), "00") << style << ": " << code;
+    EXPECT_TRUE(said(r, Speaker::callee, "Yes, that's right")) << style << "\n" << r.transcript_text();
+    if (std::string(style) == "correction") {
+      EXPECT_TRUE(said(r, Speaker::callee, "sorry, that's")) << r.transcript_text();
+    }
+    if (std::string(style) == "grouped") {
+      EXPECT_TRUE(said(r, Speaker::callee, "double oh") || said(r, Speaker::callee, "triple oh")) << r.transcript_text();
+    }
+  }
 }
 
 TEST_F(ConversationTest, AlternativeTimeWithinToleranceIsAccepted) {

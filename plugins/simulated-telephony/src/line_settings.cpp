@@ -188,7 +188,7 @@ LineSettings parse_line_settings(const ConfigNode& block) {
     r->allow_only({"name", "phone", "opening_hours", "tables_per_slot", "slot_minutes", "confirmation_format",
                    "phrases", "offer_alternative_probability", "fully_booked_probability", "seed", "voice", "today",
                    "dial_ms", "ring_ms", "answer_delay_ms", "hangup_after_goodbye_ms", "idle_prompt_ms",
-                   "barge_in_after_ms", "max_repeats"});
+                   "barge_in_after_ms", "max_repeats", "confirmation_styles"});
     s.restaurant_name = r->get_string("name", s.restaurant_name);
     s.restaurant_phone = r->get_string("phone", s.restaurant_phone);
     if (auto hours = r->optional_child("opening_hours")) {
@@ -214,7 +214,16 @@ LineSettings parse_line_settings(const ConfigNode& block) {
     if (auto phrases = r->optional_child("phrases")) s.phrases = parse_phrases(*phrases);
     s.offer_alternative_probability = r->get_double("offer_alternative_probability", 0.0, 0.0, 1.0);
     s.fully_booked_probability = r->get_double("fully_booked_probability", 0.0, 0.0, 1.0);
-    s.seed = static_cast<std::uint64_t>(r->get_int("seed", 1, 0, std::numeric_limits<long long>::max()));
+    if (r->has("seed"))
+      s.seed = static_cast<std::uint64_t>(r->get_int("seed", 1, 0, std::numeric_limits<long long>::max()));
+    if (r->has("confirmation_styles")) {
+      s.confirmation_styles = r->get_string_list("confirmation_styles");
+      if (s.confirmation_styles.empty()) r->fail("confirmation_styles", "needs at least one style");
+      for (const std::string& style : s.confirmation_styles)
+        if (style != "digits" && style != "words" && style != "grouped" && style != "nato" && style != "correction")
+          r->fail("confirmation_styles",
+                  "\"" + style + "\" is not a style: use digits, words, grouped, nato and/or correction");
+    }
     if (auto voice = r->optional_child("voice")) {
       voice->allow_only({"pitch_hz", "words_per_minute"});
       s.voice.pitch_hz = voice->get_double("pitch_hz", s.voice.pitch_hz, 60.0, 400.0);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <vector>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,7 +70,15 @@ struct LineSettings {
   RestaurantPhrases phrases;
   double offer_alternative_probability = 0.0;
   double fully_booked_probability = 0.0;
-  std::uint64_t seed = 1;
+  // Set: every run with the same calls in the same order hears the same restaurant, confirmation numbers included.
+  // Unset: the availability draws use seed 1 (as before), but confirmation numbers get a salt drawn once per
+  // daemon (code_salt), so runs differ.
+  std::optional<std::uint64_t> seed;
+  std::uint64_t code_salt = 0;  // not configurable: set by the provider at start (0 when a seed is configured)
+  // How staff read a confirmation number out, one style drawn per call: digits ("four five seven two", letters
+  // sometimes "R as in Robert"), words ("forty-five seventy-two"), grouped ("double seven", "oh" for zero), nato
+  // ("Romeo", "Sierra"), correction (a slip first, then "sorry, that's ..."). Default: digits only.
+  std::vector<std::string> confirmation_styles{"digits"};
   SpeechVoice voice{210.0, 170.0, 0.30};
   std::optional<std::chrono::year_month_day> today;  // "today" for resolving dates; default: the UTC date
 

@@ -278,12 +278,76 @@ RestaurantDialogue::Reply RestaurantDialogue::decide_availability() {
   return offer(*nearest, inside_hours ? settings_.phrases.offer : settings_.phrases.outside_hours);
 }
 
+namespace {
+constexpr std::array<std::string_view, 26> kNato{
+    "Alpha", "Bravo",   "Charlie", "Delta",  "Echo",     "Foxtrot", "Golf",  "Hotel", "India",
+    "Juliet", "Kilo",   "Lima",    "Mike",   "November", "Oscar",   "Papa",  "Quebec", "Romeo",
+    "Sierra", "Tango",  "Uniform", "Victor", "Whiskey",  "X-ray",   "Yankee", "Zulu"};
+
+// "45" -> "forty-five", "05" -> "oh five", "7" -> "seven".
+std::string digit_pair_words(std::string_view digits) {
+  if (digits.size() == 1) return say_number(digits[0] - '0');
+  if (digits[0] == '0') return "oh " + say_number(digits[1] - '0');
+  return say_number((digits[0] - '0') * 10 + (digits[1] - '0'));
+}
+}  // namespace
+
 std::string RestaurantDialogue::spoken_code() {
+  const auto& styles = settings_.confirmation_styles;
+  const std::string style = styles.size() == 1 ? styles[0] : styles[random_.below(styles.size())];
+  if (style == "digits") return spoken_digits(code_);
+  // The other styles read runs of digits and letters their own way.
+  std::string spoken;
+  auto add = [&](const std::string& item) { spoken += (spoken.empty() ? "" : ", ") + item; };
+  std::size_t k = 0;
+  while (k < code_.size()) {
+    const char c = code_[k];
+    if (c == '-') { add("dash"); ++k; continue; }
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      add(style == "nato" ? std::string(kNato[c - 'A']) : std::string(1, c) + " as in " +
+                                                              std::string(kLetterWords[c - 'A']));
+      ++k;
+      continue;
+    }
+    std::size_t end = k;
+    while (end < code_.size() && std::isdigit(static_cast<unsigned char>(code_[end]))) ++end;
+    const std::string digits = code_.substr(k, end - k);
+    std::string words;
+    if (style == "words") {
+      for (std::size_t p = 0; p < digits.size(); p += 2)
+        words += (words.empty() ? "" : " ") + digit_pair_words(std::string_view(digits).substr(p, 2));
+    } else if (style == "grouped") {
+      for (std::size_t p = 0; p < digits.size();) {
+        std::size_t run = 1;
+        while (p + run < digits.size() && digits[p + run] == digits[p] && run < 3) ++run;
+        const std::string one = digits[p] == '0' ? "oh" : say_number(digits[p] - '0');
+        words += (words.empty() ? "" : " ") + (run == 3 ? "triple " + one : run == 2 ? "double " + one : one);
+        p += run;
+      }
+    } else {  // nato, correction: digits one by one
+      for (char d : digits) words += (words.empty() ? "" : " ") + say_number(d - '0');
+    }
+    add(words);
+    k = end;
+  }
+  if (style != "correction") return spoken;
+  // A slip first: the last two characters swapped (or the last digit changed when they are equal), then the right
+  // number, as staff correct themselves mid-sentence.
+  std::string slip = code_;
+  if (slip.size() >= 2 && slip[slip.size() - 1] != slip[slip.size() - 2] && slip.back() != '-' &&
+      slip[slip.size() - 2] != '-')
+    std::swap(slip[slip.size() - 1], slip[slip.size() - 2]);
+  else if (std::isdigit(static_cast<unsigned char>(slip.back())))
+    slip.back() = static_cast<char>('0' + (slip.back() - '0' + 1) % 10);
+  return spoken_digits(slip) + ", sorry, that's " + spoken;
+}
+
+std::string RestaurantDialogue::spoken_digits(const std::string& code) {
   // People read codes in groups: digits one by one, letters either plainly or "R as in Robert" (about half the
   // time, decided by the call's seed so a test sees the same speech every run).
   std::string spoken;
   bool previous_was_digit = false;
-  for (char c : code_) {
+  for (char c : code) {
     if (std::isdigit(static_cast<unsigned char>(c))) {
       spoken += (spoken.empty() ? "" : previous_was_digit ? " " : ", ") + say_number(c - '0');
       previous_was_digit = true;
@@ -342,12 +406,17 @@ RestaurantDialogue::Reply RestaurantDialogue::on_agent_text(std::string_view tex
       if (digits.size() < 7) return misunderstood();
       phone_ = digits;
       ledger_->book(*date_, *agreed_time_);
-      for (char c : settings_.confirmation_format) {
-        if (c == '#') code_.push_back(static_cast<char>('0' + random_.below(10)));
-        else if (c == 'A') {
-          static constexpr std::string_view kLetters = "ABCDEFGHJKLMNPQRSTUVWXYZ";  // no I or O: they read as 1, 0
-          code_.push_back(kLetters[random_.below(kLetters.size())]);
-        } else code_.push_back(c);
+      {
+        // With a salt (no configured seed) the code comes from a stream of its own, different on every run.
+        SplitMix64 salted(settings_.code_salt ? random_.next() ^ settings_.code_salt : 0);
+        SplitMix64& codes = settings_.code_salt ? salted : random_;
+        for (char c : settings_.confirmation_format) {
+          if (c == '#') code_.push_back(static_cast<char>('0' + codes.below(10)));
+          else if (c == 'A') {
+            static constexpr std::string_view kLetters = "ABCDEFGHJKLMNPQRSTUVWXYZ";  // no I or O: read as 1, 0
+            code_.push_back(kLetters[codes.below(kLetters.size())]);
+          } else code_.push_back(c);
+        }
       }
       code_spoken_ = spoken_code();
       state_ = State::awaiting_readback;

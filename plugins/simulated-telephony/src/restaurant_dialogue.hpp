@@ -75,6 +75,7 @@ class RestaurantDialogue {
   Reply misunderstood();
   std::string say(std::string_view pattern) const;
   std::string spoken_code();
+  std::string spoken_digits(const std::string& code);  // "four five, R as in Robert"
   bool slot_open(std::chrono::year_month_day date, int minutes) const;
   std::optional<int> nearest_free_slot(std::chrono::year_month_day date, int minutes) const;
 

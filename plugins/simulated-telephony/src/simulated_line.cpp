@@ -1,5 +1,7 @@
 #include "simulated_line.hpp"
 
+#include <random>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -21,19 +23,30 @@ bool looks_like_e164(std::string_view number) {
 
 // ---- SimulatedTelephony -----------------------------------------------------------------------------------------
 
+namespace {
+// Without a configured seed, confirmation numbers get a salt drawn once per daemon, so two runs do not hand out
+// the same numbers; the availability draws keep their default seed (1), so a demo behaves the same way each run.
+LineSettings with_code_salt(LineSettings settings) {
+  settings.code_salt = settings.seed ? 0 : (static_cast<std::uint64_t>(std::random_device{}()) << 32 |
+                                            std::random_device{}()) | 1;
+  return settings;
+}
+}  // namespace
+
 SimulatedTelephony::SimulatedTelephony(boost::asio::io_context& io, std::shared_ptr<Logger> log,
                                        LineSettings settings)
     : io_(io),
       log_(std::move(log)),
-      settings_(std::make_shared<const LineSettings>(std::move(settings))),
-      ledger_(std::make_shared<BookingLedger>()) {}
+      settings_(std::make_shared<const LineSettings>(with_code_salt(std::move(settings)))),
+      ledger_(std::make_shared<BookingLedger>()),
+      seed_(settings_->seed.value_or(1)) {}
 
 std::shared_ptr<CallLeg> SimulatedTelephony::place_call(const OutboundCall& call,
                                                         std::shared_ptr<CallEvents> events) {
   ++calls_placed_;
   // Each call gets its own random stream from the restaurant's seed and the call's sequence number: a demo run
   // again with the same seed and the same calls in the same order hears the same restaurant.
-  SplitMix64 mix(settings_->seed * 0x100000001b3ull + calls_placed_);
+  SplitMix64 mix(seed_ * 0x100000001b3ull + calls_placed_);
   const std::uint64_t call_seed = mix.next();
   char id[32];
   std::snprintf(id, sizeof id, "SIM-%06llu-%08llx", static_cast<unsigned long long>(calls_placed_),

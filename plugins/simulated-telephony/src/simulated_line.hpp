@@ -31,6 +31,7 @@ class SimulatedTelephony : public TelephonyProvider {
   std::shared_ptr<Logger> log_;
   std::shared_ptr<const LineSettings> settings_;
   std::shared_ptr<BookingLedger> ledger_;
+  std::uint64_t seed_;  // the configured seed, or one drawn at start
   std::uint64_t calls_placed_ = 0;
 };
 
