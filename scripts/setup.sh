@@ -15,6 +15,7 @@ packages=(
   libsox-dev libsoxr-dev
   libsqlite3-dev
   libgtest-dev libgmock-dev
+  libphonenumber-dev libhowardhinnant-date-dev tzdata
   gnuplot-nox
   faketime
   clang-14 libfuzzer-14-dev

@@ -2,40 +2,40 @@
 
 #include <cctype>
 
+#include <phonenumbers/phonenumberutil.h>
+
 namespace concierge::reservation {
 
-std::optional<std::string> normalize_phone_number(std::string_view input) {
-  // "+44 (0)20 7946 0018": the "(0)" is the trunk prefix dialled only from inside the country.
-  std::string cleaned(input);
-  if (const auto at = cleaned.find("(0)"); at != std::string::npos &&
-                                           (cleaned.find('+') < at || cleaned.rfind("00", 0) == 0))
-    cleaned.erase(at, 3);
-  const std::string_view text = cleaned;
+std::optional<std::string> normalize_phone_number(std::string_view text) {
+  // Only what people put in a written number: digits, one leading '+', spaces, dashes, dots and parentheses.
   std::string digits;
   bool plus = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (std::isdigit(c)) {
-      digits.push_back(static_cast<char>(c));
-    } else if (c == '+' && digits.empty() && !plus) {
-      plus = true;
-    } else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '\t') {
-      continue;
-    } else {
-      return std::nullopt;
-    }
+    if (std::isdigit(c)) digits.push_back(static_cast<char>(c));
+    else if (c == '+' && digits.empty() && !plus) plus = true;
+    else if (!(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '\t')) return std::nullopt;
   }
+  std::string input(text);
+  // "0044 20 ...": "00" is the international prefix in most of the world (libphonenumber reads it only for a
+  // region that dials it, and the default region here is the US).
   if (!plus && digits.size() > 2 && digits.compare(0, 2, "00") == 0) {
-    digits.erase(0, 2);
+    std::string international(1, '+');  // built by append: GCC 12 warns falsely (-Wrestrict) on insert/concat
+    international.append(input, input.find("00") + 2, std::string::npos);
+    input = std::move(international);
     plus = true;
   }
-  if (!plus) {
-    if (digits.size() == 10 && digits[0] != '0' && digits[0] != '1') digits.insert(digits.begin(), '1');
-    else if (!(digits.size() == 11 && digits[0] == '1')) return std::nullopt;
-  }
-  if (digits.size() < 7 || digits.size() > 15 || digits[0] == '0') return std::nullopt;
-  std::string e164 = "+";  // built by append: GCC 12 warns falsely (-Wrestrict) on "+" + digits
-  e164 += digits;
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util.Parse(input, "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) return std::nullopt;
+  // Without a country code only a possible North American number is taken ("555 1234" is not enough to dial);
+  // with one, any 7..15 digits (directories hold short test numbers like +1234567890).
+  if (!plus && !util.IsPossibleNumber(number)) return std::nullopt;
+  std::string e164;
+  util.Format(number, PhoneNumberUtil::E164, &e164);
+  if (e164.size() < 8 || e164.size() > 16) return std::nullopt;
   return e164;
 }
 

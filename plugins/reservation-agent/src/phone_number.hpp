@@ -6,9 +6,10 @@
 
 namespace concierge::reservation {
 
-// "+1 555 123 4567", "(555) 123-4567", "555.123.4567", "0044 20 7946 0018" -> E.164. Separators (spaces, dashes,
-// dots, parentheses) are dropped; "00" is an international prefix; ten digits without a prefix are read as a North
-// American number (+1), eleven digits starting with 1 likewise. nullopt when the result is not 7..15 digits.
+// "+1 555 123 4567", "(555) 123-4567", "555.123.4567", "1-555-123-4567", "0044 20 7946 0018", "+44 (0)20 7946
+// 0018" -> E.164, read by libphonenumber (Debian's libphonenumber-dev) with the US as the default region; "00" is an
+// international prefix. Without a country code only a possible North American number is taken. nullopt for anything
+// but digits and the usual separators, or when the result is not 7..15 digits.
 std::optional<std::string> normalize_phone_number(std::string_view text);
 
 struct PhoneMention {

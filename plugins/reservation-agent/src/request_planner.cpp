@@ -23,7 +23,7 @@ namespace {
 const std::set<std::string, std::less<>> kKnownFields = {
     "restaurant",    "phone_number",   "date",           "time",
     "party_size",    "customer_name",  "customer_phone", "special_requests",
-    "time_tolerance_minutes"};
+    "time_tolerance_minutes", "time_zone"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -262,6 +262,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     read_fields[field] = std::move(f);
   };
 
+  chr::year_month_day today{};  // set below, once the restaurant's zone is known
   auto finish = [&](ReservationTask* task) {
     plan.reading = {{"fields", read_fields}, {"questions", questions}};
     if (!questions.empty()) {
@@ -272,6 +273,22 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
       return plan;
     }
     plan.ready = true;
+    // The read-back a person checks before the phone rings: "Wednesday 2 December at 8:30 PM, 2 people, Demo
+    // Restaurant".
+    {
+      const auto ymd = task->date;
+      static const char* const months[] = {"January", "February", "March",     "April",   "May",      "June",
+                                           "July",    "August",   "September", "October", "November", "December"};
+      static const char* const days[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+      const unsigned iso = chr::weekday{chr::sys_days{ymd}}.iso_encoding();
+      std::string words = std::string(days[iso - 1]) + " " + std::to_string(static_cast<unsigned>(ymd.day())) + " " +
+                          months[static_cast<unsigned>(ymd.month()) - 1];
+      if (ymd.year() != today.year()) words += " " + std::to_string(static_cast<int>(ymd.year()));
+      words += " at " + say_time(task->time_minutes) + ", " + std::to_string(task->party_size) +
+               (task->party_size == 1 ? " person, " : " people, ") + task->restaurant;
+      if (!task->special_requests.empty()) words += " (" + task->special_requests + ")";
+      plan.reading["in_words"] = words;
+    }
     plan.callee_name = task->restaurant;
     plan.phone_number = task->phone_number;
     plan.summary = summary_line(*task);
@@ -348,12 +365,20 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
 
   // Today in the restaurant's zone depends on the restaurant; the text is read against the default zone's today
   // first and again once the restaurant (and its zone) is known.
-  auto today_at = [&](const Restaurant* r) {
-    const TimeZone zone = r && r->time_zone ? *r->time_zone : config_.time_zone;
-    return local_time(zone, now_());
-  };
+  // The user's zone (the `time_zone` field, e.g. sent by a client) stands in for the config's when the restaurant
+  // has none of its own.
+  TimeZone user_zone = config_.time_zone;
+  if (auto field_zone = string_field("time_zone")) {
+    if (auto zone = parse_time_zone(*field_zone)) user_zone = *zone;
+    else
+      ask_about("time_zone", "invalid",
+                in_quotes(*field_zone) + " is not a time zone (use a name like America/New_York or an offset like "
+                                         "UTC-05:00).");
+  }
+  auto zone_at = [&](const Restaurant* r) { return r && r->time_zone ? *r->time_zone : user_zone; };
+  auto today_at = [&](const Restaurant* r) { return local_time(zone_at(r), now_()); };
   LocalTime now = today_at(nullptr);
-  chr::year_month_day today = config_.today ? *config_.today : now.date;
+  today = config_.today ? *config_.today : now.date;
   RequestReading reading = read_request(text, config_, today);
 
   const Restaurant* restaurant = nullptr;
@@ -481,6 +506,14 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     } else {
       ask_about("time", "invalid", "The field \"time\" must be text like \"19:30\".");
     }
+  } else if (reading.time.value && !reading.time.doubt.empty() && date &&
+             !local_time_exists(zone_at(restaurant), *date, *reading.time.value)) {
+    // The gap is the stronger reason ("2:30am" is also outside dining hours): say that one.
+    ask_about("time", "doubtful",
+              say_time(*reading.time.value) + " on " + say_date(*date, today) + " does not exist at " +
+                  (task.restaurant.empty() ? std::string("the restaurant") : task.restaurant) +
+                  ": the clocks go forward then. What time should I book?",
+              reading.time.source.text);
   } else if (reading.time.value && !reading.time.doubt.empty()) {
     ask_about("time", "doubtful",
               capitalized(in_quotes(reading.time.source.text) + ": " + reading.time.doubt + ".") +
@@ -491,6 +524,16 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     noted("time", format_hh_mm(*time), reading.time.source, reading.time.corrected ? "corrected" : "text");
   } else {
     ask_about("time", "missing", "What time should I book? For example \"7pm\" or \"19:30\".");
+  }
+  // A wall-clock time the restaurant's clocks jump over (the start of daylight saving) does not exist there.
+  if (date && time && !local_time_exists(zone_at(restaurant), *date, *time)) {
+    ask_about("time", "doubtful",
+              say_time(*time) + " on " + say_date(*date, today) + " does not exist at " +
+                  (task.restaurant.empty() ? std::string("the restaurant") : task.restaurant) +
+                  ": the clocks go forward then. What time should I book?",
+              reading.time.source.text);
+    time.reset();
+    read_fields.erase("time");
   }
   if (date && time && check_time_passed && *date == today && *time <= now.minutes) {
     ask_about("time", "doubtful", "It is already past " + say_time(*time) + " today. Which time or date should I book?",

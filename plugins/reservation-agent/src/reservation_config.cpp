@@ -3,6 +3,8 @@
 #include <cctype>
 #include <ctime>
 
+#include <date/tz.h>
+
 #include "concierge/config.hpp"
 #include "concierge/speech/spoken.hpp"
 #include "phone_number.hpp"
@@ -11,6 +13,18 @@ namespace concierge::reservation {
 namespace chr = std::chrono;
 
 std::optional<TimeZone> parse_time_zone(std::string_view text) {
+  // A named zone: "Area/Location" (or a bare name the database knows, like "EST5EDT").
+  if (text.find('/') != std::string_view::npos) {
+    try {
+      TimeZone zone;
+      zone.local = false;
+      zone.named = date::locate_zone(std::string(text));
+      zone.text = std::string(text);
+      return zone;
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
   std::string t;
   for (char c : text)
     if (!std::isspace(static_cast<unsigned char>(c))) t.push_back(static_cast<char>(std::toupper(c)));
@@ -51,9 +65,24 @@ LocalTime local_time(const TimeZone& zone, chr::system_clock::time_point at) {
                                          chr::day{static_cast<unsigned>(tm.tm_mday)}},
                      tm.tm_hour * 60 + tm.tm_min};
   }
+  if (zone.named) {
+    const auto info = zone.named->get_info(chr::floor<chr::seconds>(at));
+    const auto shifted = chr::floor<chr::minutes>(at) + chr::duration_cast<chr::minutes>(info.offset);
+    const auto day = chr::floor<chr::days>(shifted);
+    return LocalTime{chr::year_month_day{day}, static_cast<int>((shifted - day).count())};
+  }
   const auto shifted = chr::floor<chr::minutes>(at) + chr::minutes{zone.offset_minutes};
   const auto day = chr::floor<chr::days>(shifted);
   return LocalTime{chr::year_month_day{day}, static_cast<int>((shifted - day).count())};
+}
+
+bool local_time_exists(const TimeZone& zone, chr::year_month_day day, int minutes) {
+  if (!zone.named) return true;
+  const date::local_days local_day{date::year{static_cast<int>(day.year())} /
+                                   date::month{static_cast<unsigned>(day.month())} /
+                                   date::day{static_cast<unsigned>(day.day())}};
+  const date::local_seconds at{local_day.time_since_epoch() + chr::minutes{minutes}};
+  return zone.named->get_info(at).result != date::local_info::nonexistent;
 }
 
 namespace {
@@ -74,8 +103,8 @@ TimeZone zone_of(const ConfigNode& node, std::string_view key) {
   const std::string text = node.get_string(key, "local");
   auto zone = parse_time_zone(text);
   if (!zone)
-    node.fail(key, "\"" + text + "\" is not a time zone this build understands: use local, UTC or a fixed offset like "
-                   "UTC-05:00 (named zones need a time-zone database GCC 12 does not ship)");
+    node.fail(key, "\"" + text + "\" is not a time zone: use local, UTC, a fixed offset like UTC-05:00 or a name from "
+                   "the tz database like America/New_York");
   return *zone;
 }
 

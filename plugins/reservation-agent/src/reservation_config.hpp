@@ -10,17 +10,26 @@
 
 #include "concierge/speech/spoken.hpp"
 
+namespace date {
+class time_zone;  // libhowardhinnant-date's tz, included by reservation_config.cpp only
+}
+
 namespace concierge::reservation {
 
-// Which clock "today" and "now" are read on. GCC 12's standard library has no time-zone database, so a zone is
-// either the machine's local time or a fixed offset from UTC ("UTC", "UTC+01:00", "-05:00").
+// Which clock "today" and "now" are read on: the machine's local time, a fixed offset from UTC ("UTC", "UTC+01:00",
+// "-05:00"), or a named zone ("America/New_York") from the system's tzdata through libhowardhinnant-date-dev's tz
+// (GCC 12's standard library has no time-zone database), daylight saving included.
 struct TimeZone {
   bool local = true;
-  int offset_minutes = 0;  // when !local
+  int offset_minutes = 0;  // when !local and !named
   std::string text = "local";
+  const ::date::time_zone* named = nullptr;  // owned by the date library's database (lives for the process)
 };
-// "local", "UTC", "UTC+1", "UTC-05:00", "+01:00", "-0500"; nullopt for anything else (IANA names included).
+// "local", "UTC", "UTC+1", "UTC-05:00", "+01:00", "-0500", "Europe/Paris"; nullopt for anything else.
 std::optional<TimeZone> parse_time_zone(std::string_view text);
+// Does this wall-clock time exist in the zone on that day? (No when the clocks jump over it, e.g. 2:30 AM on the
+// day daylight saving starts in America/New_York.) Fixed offsets and local time: always.
+bool local_time_exists(const TimeZone& zone, std::chrono::year_month_day date, int minutes);
 
 struct LocalTime {
   std::chrono::year_month_day date;

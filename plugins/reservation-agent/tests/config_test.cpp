@@ -97,7 +97,7 @@ TEST(ReservationConfig, CustomerErrors) {
 TEST(ReservationConfig, TodayAndTimeZone) {
   EXPECT_EQ(error_of("today: tomorrow\n").key_path(), kPath + ".today");
   EXPECT_EQ(error_of("today: 2026-02-30\n").key_path(), kPath + ".today");
-  const ConfigError zone = error_of("time_zone: America/New_York\n");
+  const ConfigError zone = error_of("time_zone: Mars/Olympus_Mons\n");
   EXPECT_EQ(zone.key_path(), kPath + ".time_zone");
   EXPECT_NE(zone.message().find("fixed offset"), std::string::npos);
   EXPECT_EQ(error_of("restaurants:\n  - name: D\n    phone: \"+15551230001\"\n    time_zone: Mars\n").key_path(),
@@ -113,8 +113,31 @@ TEST(TimeZone, ParsesFixedOffsets) {
   EXPECT_EQ(parse_time_zone("UTC+1")->offset_minutes, 60);
   EXPECT_EQ(parse_time_zone("+05:30")->offset_minutes, 330);
   EXPECT_EQ(parse_time_zone("-0800")->offset_minutes, -480);
-  EXPECT_FALSE(parse_time_zone("Europe/Paris"));
+  EXPECT_EQ(parse_time_zone("Europe/Paris")->text, "Europe/Paris");
+  EXPECT_FALSE(parse_time_zone("Europe/Atlantis"));
   EXPECT_FALSE(parse_time_zone("UTC+25"));
+}
+
+}  // namespace
+}  // namespace concierge::reservation
+
+namespace concierge::reservation {
+namespace {
+
+TEST(TimeZone, NamedZonesKeepDaylightSaving) {
+  const TimeZone ny = *parse_time_zone("America/New_York");
+  namespace chr = std::chrono;
+  // 1 July 2026 16:00 UTC is noon in New York (EDT, UTC-4); 1 December 17:00 UTC is noon too (EST, UTC-5).
+  const auto july = chr::sys_days{chr::year{2026} / 7 / 1} + chr::hours{16};
+  EXPECT_EQ(local_time(ny, july).minutes, 12 * 60);
+  const auto december = chr::sys_days{chr::year{2026} / 12 / 1} + chr::hours{17};
+  EXPECT_EQ(local_time(ny, december).minutes, 12 * 60);
+  // "Tomorrow" is the restaurant's: at 03:00 UTC on 2 December it is still 1 December in New York.
+  const auto late = chr::sys_days{chr::year{2026} / 12 / 2} + chr::hours{3};
+  EXPECT_EQ(local_time(ny, late).date, chr::year_month_day{chr::year{2026} / 12 / 1});
+  // 2:30 AM on 14 March 2027 does not exist there (clocks go from 2:00 to 3:00).
+  EXPECT_FALSE(local_time_exists(ny, chr::year{2027} / 3 / 14, 2 * 60 + 30));
+  EXPECT_TRUE(local_time_exists(ny, chr::year{2027} / 3 / 14, 19 * 60));
 }
 
 }  // namespace

@@ -100,6 +100,38 @@ INSTANTIATE_TEST_SUITE_P(
               "does the baby need a seat"},
         Doubt{"Demo Restaurant tomorrow at 7pm", "party_size", "missing", "How many people"}));
 
+// Named zones: "tomorrow" is the restaurant's tomorrow, and a time the clocks skip is asked.
+TEST(RequestReading, TheRestaurantsZoneDecidesTodayAndDaylightSaving) {
+  const std::string yaml = R"(
+restaurants:
+  - name: Demo Restaurant
+    phone: "+1234567890"
+    time_zone: America/New_York
+  - name: Tokyo Sushi
+    phone: "+81312345678"
+    time_zone: Asia/Tokyo
+customer: {name: Alex Morgan}
+)";
+  const auto config = parse_reservation_config(YAML::Load(yaml), "plugins.agent.config");
+  namespace chr = std::chrono;
+  // 2 December 2026, 03:00 UTC: 22:00 on 1 December in New York, 12:00 on 2 December in Tokyo.
+  const auto now = chr::sys_days{chr::year{2026} / 12 / 2} + chr::hours{3};
+  const RequestPlanner planner(config, [now] { return now; });
+  const TaskPlan ny = planner.plan({"Demo Restaurant tomorrow at 7pm for 2", {}});
+  ASSERT_TRUE(ny.ready) << ny.question;
+  EXPECT_EQ(ny.details["date"], "2026-12-02");
+  const TaskPlan tokyo = planner.plan({"Tokyo Sushi tomorrow at 7pm for 2", {}});
+  ASSERT_TRUE(tokyo.ready) << tokyo.question;
+  EXPECT_EQ(tokyo.details["date"], "2026-12-03");
+  // 14 March 2027: 2:30 AM does not exist in New York.
+  const TaskPlan gap = planner.plan({"Demo Restaurant on March 14 2027 at 2:30am for 2", {}});
+  ASSERT_FALSE(gap.ready);
+  EXPECT_NE(gap.question.find("does not exist at Demo Restaurant"), std::string::npos) << gap.question;
+  // The user's zone (a field) stands in for a restaurant without one; a bad one is asked about.
+  const TaskPlan bad = planner.plan({"Demo Restaurant tomorrow at 7pm for 2", {{"time_zone", "Nowhere/Land"}}});
+  EXPECT_FALSE(bad.ready);
+}
+
 TEST(RequestReading, DateOrderIsAConfigSetting) {
   EXPECT_EQ(plan_text("Demo Restaurant on 5/12 at 7pm for 2", "date_order: day_first\n").details["date"],
             "2026-12-05");
