@@ -238,6 +238,7 @@ int book(const Options& options, const std::string& request, bool can_ask, Api& 
   while (true) {
     if (console.interrupted()) return kExitInterrupted;
     nlohmann::json payload = {{"request", text}};
+    if (!options.time_zone.empty()) payload["fields"] = {{"time_zone", options.time_zone}};
     if (read_back && !confirmed) payload["dry_run"] = true;
     const ApiReply reply = api.request("POST", "/calls", payload.dump(), true);
     if (auto code = transport_problem(reply, options, console)) return *code;

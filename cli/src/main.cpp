@@ -37,7 +37,10 @@ int main(int argc, char** argv) {
     std::cerr << "concierge: " << parsed.error << "\nRun \"concierge --help\" for usage.\n";
     return kExitUsage;
   }
-  const Options& options = *parsed.options;
+  Options options = *parsed.options;
+  // The user's zone goes with each booking, so "tomorrow" means the user's tomorrow where the restaurant has no
+  // zone of its own.
+  options.time_zone = local_time_zone_name(environment_lookup());
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   install_sigint_handler();

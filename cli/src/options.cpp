@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <filesystem>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -164,6 +166,16 @@ ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvL
     return {std::nullopt, "unknown command \"" + command + "\" (book, status, calls, health, hangup, help)"};
   }
   return {options, ""};
+}
+
+std::string local_time_zone_name(const EnvLookup& env) {
+  if (auto tz = env("TZ"); tz && !tz->empty() && tz->front() != ':' && tz->find('/') != std::string::npos) return *tz;
+  std::error_code error;
+  const std::filesystem::path target = std::filesystem::read_symlink("/etc/localtime", error);
+  if (error) return "";
+  const std::string text = target.string();
+  const auto at = text.find("zoneinfo/");
+  return at == std::string::npos ? "" : text.substr(at + 9);
 }
 
 std::string usage_text() {

@@ -23,6 +23,7 @@ struct Options {
   std::string token_source;
   std::string token_file;
   bool yes = false;     // book: dial without reading the plan back first (for scripts)
+  std::string time_zone;  // the user's zone, sent with each booking ("Europe/Paris"); "" sends none (main.cpp)
 };
 
 // Looks a variable up: the process environment, then ./.env (see environment_lookup()).
@@ -46,6 +47,10 @@ struct ParsedArguments {
 ParsedArguments parse_arguments(const std::vector<std::string>& args, const EnvLookup& env);
 
 std::string usage_text();
+
+// The machine's named time zone: $TZ when it names one ("Europe/Paris"), else what /etc/localtime links to
+// (".../zoneinfo/Europe/Paris"); "" when neither says.
+std::string local_time_zone_name(const EnvLookup& env);
 
 // The process environment, then KEY=VALUE lines of ./.env in the working directory (the daemon's .env; only
 // simple lines are read here: the CLI needs SERVER_PORT and CONCIERGE_SERVER at most).

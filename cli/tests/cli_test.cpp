@@ -418,6 +418,21 @@ TEST(CliBook, AChangeAtTheReadBackIsSentAsACorrectionAndReadBackAgain) {
   EXPECT_EQ(api.requests[1], R"(POST /calls {"dry_run":true,"request":"demo tmrw 7pm 4 ppl. I mean 8pm"})");
 }
 
+TEST(CliBook, TheUsersTimeZoneGoesWithTheBooking) {
+  ScriptedApi api;
+  api.on("POST /calls", 422, {{"error", "Which restaurant?"}, {"question", "Which restaurant?"}});
+  TestConsole t("", /*tty=*/false);
+  Options options = parse_ok({"book", "a table"});
+  options.time_zone = "Europe/Paris";
+  EXPECT_EQ(run(options, api, t.console), kExitFailed);
+  EXPECT_EQ(api.requests.front(), R"(POST /calls {"fields":{"time_zone":"Europe/Paris"},"request":"a table"})");
+  const EnvLookup env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "TZ") return std::string("America/New_York");
+    return std::nullopt;
+  };
+  EXPECT_EQ(local_time_zone_name(env), "America/New_York");
+}
+
 TEST(CliBook, YesSkipsTheReadBackForScripts) {
   ScriptedApi api;
   api.on("POST /calls", 201, kCreated);
