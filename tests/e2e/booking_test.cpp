@@ -252,3 +252,69 @@ TEST(E2ECall, ConcurrentCallsAreIndependent) {
 
 }  // namespace
 }  // namespace concierge::e2e
+
+namespace concierge::e2e {
+namespace {
+
+std::string day_after_tomorrow_iso() {
+  const std::time_t t = std::time(nullptr) + 48 * 3600;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
+}
+
+// Issue 11's false success: the restaurant confirms another date, confirm_reservation is (rightly) refused, the
+// model ends the call "confirmed" anyway and the restaurant did say a number. The user must not read "Reservation
+// confirmed!".
+TEST(E2ECall, ARefusedConfirmationIsNotTurnedIntoASuccessByTheTranscript) {
+  RigOptions options;
+  const json wrong_date{{"confirmation_number", "5512"}, {"date", day_after_tomorrow_iso()}, {"time", "19:00"},
+                        {"party_size", 4}};
+  options.script.steps = {
+      step::callee_says("Hello, Demo Restaurant.", 300),
+      step::agent_says("Hi! I'd like to book a table for 4 people tomorrow at 7 PM, under Alex Morgan.", 500),
+      step::delay(500 + 400),
+      step::callee_says("We're full tomorrow, so I've put you down for the day after at 7. Your confirmation number "
+                        "is 5 5 1 2.",
+                        400),
+      step::function_call("confirm_reservation", wrong_date.dump()),
+      step::wait_for("conversation.item.create"),
+      step::agent_says("Thank you, goodbye!", 300),
+      step::function_call("end_call", json{{"reason", "confirmed"}, {"summary", "Booked, 5512"}}.dump()),
+      step::wait_for("conversation.item.create"),
+  };
+  Rig rig(options);
+  const auto cli = rig.book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  EXPECT_EQ(cli.status, 1) << cli.output;
+  EXPECT_FALSE(contains(cli.output, "Reservation confirmed!")) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "does not match the request")) << cli.output;
+  const json record = rig.record(rig.only_call_id());
+  EXPECT_FALSE(record["result"].value("success", true)) << record.dump(2);
+}
+
+// The restaurant corrects itself mid-sentence and the model kept the first reading: the correction wins.
+TEST(E2ECall, TheRestaurantsCorrectionWinsOverTheNumberTheModelKept) {
+  RigOptions options;
+  const json confirm{{"confirmation_number", "4831"}, {"date", tomorrow_iso()}, {"time", "19:00"}, {"party_size", 4}};
+  options.script.steps = {
+      step::callee_says("Hello, Demo Restaurant.", 300),
+      step::agent_says("Hi! I'd like to book a table for 4 people tomorrow at 7 PM, under Alex Morgan.", 500),
+      step::delay(500 + 400),
+      step::callee_says("All set. Your confirmation number is 4-8-3-1, sorry, that's 4-8-1-3.", 400),
+      step::function_call("confirm_reservation", confirm.dump()),
+      step::wait_for("conversation.item.create"),
+      step::agent_says("Thank you, goodbye!", 300),
+      step::function_call("end_call", json{{"reason", "confirmed"}, {"summary", "Booked"}}.dump()),
+      step::wait_for("conversation.item.create"),
+  };
+  Rig rig(options);
+  const auto cli = rig.book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  EXPECT_EQ(cli.status, 0) << cli.output;
+  EXPECT_TRUE(contains(cli.output, "Confirmation: 4813")) << cli.output;
+  EXPECT_EQ(rig.record(rig.only_call_id())["result"]["confirmation_number"], "4813");
+}
+
+}  // namespace
+}  // namespace concierge::e2e
