@@ -19,6 +19,7 @@ packages=(
   gnuplot-nox
   faketime
   clang-14 libfuzzer-14-dev
+  sox multimon-ng espeak-ng
 )
 
 missing=()

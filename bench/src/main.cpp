@@ -27,6 +27,7 @@
 #include "fake_openai_process.hpp"
 #include "load_generator.hpp"
 #include "process_stats.hpp"
+#include "dtmf_figures.hpp"
 #include "resampler_figures.hpp"
 
 namespace {
@@ -55,7 +56,7 @@ constexpr const char* kHelp = R"(concierge-bench: Twilio Media Streams load gene
   --fake-openai-log FILE      its output (default concierge-bench-fake-openai.log next to --daemon-log)
   --json FILE                 write the results as JSON (default concierge-bench.json)
   --plot FILE.png             plot latency and CPU per call against the call count (gnuplot)
-  --no-resampler-figures      skip measuring the SDK resampler
+  --no-resampler-figures      skip measuring the SDK's per-frame DSP (resampler engines, keypad tones)
   --find-limit                after the --calls levels, search for the largest N that holds: every call
                               connected, no frame lost, round-trip p99 under --hold-p99-ms, real time kept
                               (doubling past the largest level that held, then halving the gap to ~5%)
@@ -451,6 +452,17 @@ int main(int argc, char** argv) {
                          {"state_bytes", f.state_bytes}});
     }
     report["resampler"] = figures;
+    const auto dtmf = concierge::bench::measure_dtmf_figures();
+    std::printf("SDK keypad tones (DTMF), 20 ms frames at 8 kHz (cost = CPU per frame, one hot / 1,000 in turn):\n"
+                "  generator %.2f / %.2f us, %zu bytes; detector %.2f / %.2f us, %zu bytes (no heap after start)\n",
+                dtmf.generator_us_hot, dtmf.generator_us_1000, dtmf.generator_bytes, dtmf.detector_us_hot,
+                dtmf.detector_us_1000, dtmf.detector_bytes);
+    report["dtmf"] = {{"generator_us_per_frame_hot", dtmf.generator_us_hot},
+                      {"generator_us_per_frame_1000", dtmf.generator_us_1000},
+                      {"generator_state_bytes", dtmf.generator_bytes},
+                      {"detector_us_per_frame_hot", dtmf.detector_us_hot},
+                      {"detector_us_per_frame_1000", dtmf.detector_us_1000},
+                      {"detector_state_bytes", dtmf.detector_bytes}};
   }
 
   LoadOptions options;

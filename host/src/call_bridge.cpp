@@ -7,6 +7,11 @@
 // frame. Around that path: call states, the transcript, the agent's tools, barge-in and the time limit.
 #include "call_bridge.hpp"
 
+#include <array>
+#include <cstring>
+
+#include "concierge/dtmf.hpp"
+#include "concierge/mulaw.hpp"
 #include "concierge/net/asio.hpp"
 
 namespace concierge::host {
@@ -330,6 +335,7 @@ void CallBridge::voice_transcript(Speaker speaker, std::string_view text) {
 }
 
 void CallBridge::voice_tool_call(const ToolCall& call) {
+  if (call.name == dtmf::kPressKeysTool) return press_keys(call);
   ToolResult result;
   try {
     result = agent_->on_tool_call(call);
@@ -339,6 +345,46 @@ void CallBridge::voice_tool_call(const ToolCall& call) {
   add_transcript(Speaker::system, "tool " + call.name + " " + call.arguments.dump() + " -> " + result.output.dump());
   if (voice_) voice_->send_tool_result(call, result);
   if (result.end_call) end_after_playback();
+}
+
+// The SDK's press_keys tool (concierge/dtmf.hpp), offered by agents that list it and handled here: the keys become
+// in-band tones on the line (Twilio's Media Streams have no send-DTMF message), queued after the agent audio already
+// sent, so a menu hears them after the words before them. A tool call, not the per-frame path: a stack generator and
+// stack buffers, one frame of the line's format at a time.
+void CallBridge::press_keys(const ToolCall& call) {
+  ToolResult result;
+  const auto keys = dtmf::keys_to_press(call.arguments);
+  if (!keys) {
+    result.output = {{"ok", false}, {"error", "keys must be 1 to 20 of 0-9, *, # and A-D, e.g. {\"keys\": \"1\"}"}};
+  } else if (!leg_ || !media_started_ || finished_) {
+    result.output = {{"ok", false}, {"error", "the line carries no audio now"}};
+  } else {
+    dtmf::Generator generator(line_format_.sample_rate);
+    generator.press(*keys);
+    const std::size_t samples = samples_per_frame(line_format_.sample_rate);
+    std::array<std::int16_t, 960> pcm{};      // 20 ms at up to 48 kHz
+    std::array<std::uint8_t, 1920> bytes{};
+    while (generator.busy()) {
+      generator.generate(std::span<std::int16_t>(pcm.data(), samples));
+      AudioFrame frame{line_format_, {}, static_cast<std::uint64_t>(agent_audio_sent_.count())};
+      if (line_format_.encoding == AudioEncoding::mulaw) {
+        mulaw::encode(std::span<const std::int16_t>(pcm.data(), samples), std::span<std::uint8_t>(bytes.data(), samples));
+        frame.bytes = std::span<const std::uint8_t>(bytes.data(), samples);
+      } else {
+        std::memcpy(bytes.data(), pcm.data(), samples * 2);
+        frame.bytes = std::span<const std::uint8_t>(bytes.data(), samples * 2);
+      }
+      leg_->send_audio(frame);
+      ++record_->metrics.frames_to_line;
+      ++services_.metrics.frames_to_line;
+      agent_audio_sent_ += frame.duration();
+    }
+    result.output = {{"ok", true}, {"pressed", *keys}};
+  }
+  add_transcript(Speaker::system, keys && result.output["ok"] == true ? "agent pressed " + *keys
+                                                                      : "tool press_keys " + call.arguments.dump() +
+                                                                            " -> " + result.output.dump());
+  if (voice_) voice_->send_tool_result(call, result);
 }
 
 void CallBridge::voice_metrics(const VoiceMetrics& metrics) {

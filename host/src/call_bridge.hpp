@@ -73,6 +73,7 @@ class CallBridge : public std::enable_shared_from_this<CallBridge> {
   void voice_interruption();
   void voice_transcript(Speaker speaker, std::string_view text);
   void voice_tool_call(const ToolCall& call);
+  void press_keys(const ToolCall& call);  // the SDK's press_keys tool, handled by the host
   void voice_metrics(const VoiceMetrics& metrics);
   void voice_error(std::string_view message, bool fatal);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "concierge/base64.hpp"
+#include "concierge/dtmf.hpp"
 #include "concierge/mulaw.hpp"
 #include "concierge/resampler.hpp"
 
@@ -115,6 +116,24 @@ TEST(Allocation, SteadyStateMediaPathAllocatesNothing) {
   EXPECT_EQ(counted.mallocs, 0);
   EXPECT_EQ(counted.news, 0);
   EXPECT_GT(sink, 0u);
+}
+
+TEST(Allocation, KeypadTonesAllocateNothingPerFrame) {
+  // Pressing keys, playing them and hearing them: per 20 ms frame, as a call's media path runs them.
+  concierge::dtmf::Generator generator(8000);
+  concierge::dtmf::Detector detector(8000);
+  std::vector<std::int16_t> frame(160);
+  std::size_t heard = 0;
+  const auto counted = count_allocations([&] {
+    for (int k = 0; k < 1000; ++k) {
+      if (!generator.busy()) generator.press("0123456789*#ABCD");
+      generator.generate(frame);
+      heard += detector.process(frame).size();
+    }
+  });
+  EXPECT_EQ(counted.mallocs, 0);
+  EXPECT_EQ(counted.news, 0);
+  EXPECT_GT(heard, 50u);  // the work was real: 20 s of presses were heard
 }
 
 }  // namespace

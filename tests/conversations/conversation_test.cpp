@@ -187,11 +187,18 @@ TEST_F(ConversationTest, BargeInStopsTheAgentAndTheRequestIsRepeated) {
   const auto r = call(Scenarios::barge_in);
   EXPECT_GE(r.interruptions, 1) << r.transcript_text();
   EXPECT_TRUE(said(r, Speaker::callee, "hold on one second"));
-  // The cut request appears truncated, then whole once the restaurant says "go ahead", and the booking goes through.
+  // The cut request is said again, whole, once the restaurant says "go ahead", and the booking goes through. Cut
+  // while the voice was still generating it, the transcript holds what was heard ("..."); on a busy machine the
+  // generation (scheduled from its start, so it catches up after a stall) may have finished before the line played
+  // it all, and the transcript then has it whole before the repeat. Either is right; which depends on the load.
   bool truncated = false;
-  for (const auto& line : r.transcript)
-    if (line.speaker == Speaker::agent && line.text.ends_with("...")) truncated = true;
-  EXPECT_TRUE(truncated) << r.transcript_text();
+  int whole_requests = 0;
+  for (const auto& line : r.transcript) {
+    if (line.speaker != Speaker::agent) continue;
+    if (line.text.ends_with("...")) truncated = true;
+    else if (line.text.find("book a table") != std::string::npos) ++whole_requests;
+  }
+  EXPECT_GE(whole_requests, truncated ? 1 : 2) << r.transcript_text();
   ASSERT_TRUE(r.booking) << r.transcript_text();
   EXPECT_EQ(r.end_reason, "confirmed");
 }

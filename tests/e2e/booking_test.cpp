@@ -98,7 +98,7 @@ TEST(E2ECall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   EXPECT_EQ((*session)["audio"]["input"]["turn_detection"]["type"], "server_vad");
   std::vector<std::string> tools;
   for (const auto& t : (*session)["tools"]) tools.push_back(t["name"]);
-  EXPECT_EQ(tools, (std::vector<std::string>{"confirm_reservation", "end_call"}));
+  EXPECT_EQ(tools, (std::vector<std::string>{"confirm_reservation", "end_call", "press_keys"}));
   EXPECT_TRUE(contains((*session)["instructions"].get<std::string>(), "Alex Morgan"));
   EXPECT_TRUE(rig.openai().script_finished()) << rig.openai().script_failure();
   EXPECT_TRUE(rig.openai().errors_sent().empty()) << rig.openai().errors_sent().front().dump();

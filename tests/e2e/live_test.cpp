@@ -39,7 +39,7 @@ TEST(E2ELive, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndGptLive) {
   EXPECT_EQ(session["audio"]["output"]["voice"], "marin");
   std::vector<std::string> tools;
   for (const auto& t : session["delegation"]["responses"]["tools"]) tools.push_back(t["name"]);
-  EXPECT_EQ(tools, (std::vector<std::string>{"confirm_reservation", "end_call"}));
+  EXPECT_EQ(tools, (std::vector<std::string>{"confirm_reservation", "end_call", "press_keys"}));
   EXPECT_TRUE(contains(session["instructions"].get<std::string>(), "Alex Morgan"));
   const auto outputs = live.client_events("response.item.create");
   ASSERT_EQ(outputs.size(), 2u);

@@ -55,6 +55,17 @@ TEST_F(CliBooking, WordsForNumbersAndOtherPhrasings) {
   expect_contains(r.output, "Date:         2026-11-27");
 }
 
+// An automated phone menu answers: the agent presses 1 (the SDK's press_keys tool, played by the host as DTMF on the
+// line), the simulated line's detector hears the tones in the agent's audio, and only then does a person answer.
+TEST_F(CliBooking, APhoneMenuIsNavigatedWithKeypadTones) {
+  auto r = book("Book a table at Menu Kitchen for 3 people tomorrow at 7pm");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_contains(r.output, "For reservations, press 1");
+  expect_contains(r.output, "Please hold while I connect you");  // said only once the key was heard
+  expect_contains(r.output, "Reservation confirmed!");
+  expect_contains(r.output, "Party size:   3");
+}
+
 TEST_F(CliBooking, AFullyBookedRestaurantIsAFailureWithItsReason) {
   auto r = book("Book a table at Full House for 2 people tomorrow at 8pm");
   EXPECT_EQ(r.status, 1) << r.output;

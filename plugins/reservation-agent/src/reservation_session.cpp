@@ -1,3 +1,4 @@
+#include "concierge/dtmf.hpp"
 #include "reservation_session.hpp"
 
 #include <algorithm>
@@ -133,6 +134,9 @@ std::string ReservationSession::instructions() const {
        "reach voicemail or nobody speaks, call end_call with reason \"no_answer\" without leaving a message. If "
        "they book the table but will not give any confirmation number, do not call confirm_reservation; say goodbye "
        "and call end_call with reason \"confirmed\" and say so in the summary.\n";
+  s += "If an automated phone menu answers (\"for reservations, press 1\"), call press_keys with the key for "
+       "reservations, or else the one that reaches a person (often 0), and wait for someone to answer; do not make "
+       "your request to the menu.\n";
   s += "If they put you on hold, wait quietly. If they ask something you do not know, say you don't know rather "
        "than making something up. Keep the call short.\n";
   return s;
@@ -169,7 +173,8 @@ std::vector<ToolDefinition> ReservationSession::tools() const {
     "required": ["reason", "summary"],
     "additionalProperties": false
   })");
-  return {confirm, end};
+  // The SDK's press_keys tool: the host plays the keys on the line itself (phone menus, concierge/dtmf.hpp).
+  return {confirm, end, dtmf::press_keys_tool()};
 }
 
 ToolResult ReservationSession::on_tool_call(const ToolCall& call) {

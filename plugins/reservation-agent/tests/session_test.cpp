@@ -40,7 +40,8 @@ TEST_F(SessionTest, InstructionsCarryTheBookingAndTheRules) {
 
 TEST_F(SessionTest, ToolsMatchTheArchitecture) {
   const auto tools = session_->tools();
-  ASSERT_EQ(tools.size(), 2u);
+  ASSERT_EQ(tools.size(), 3u);
+  EXPECT_EQ(tools[2].name, "press_keys");  // the SDK's tool (concierge/dtmf.hpp), played by the host
   EXPECT_EQ(tools[0].name, "confirm_reservation");
   EXPECT_EQ(tools[0].parameters["type"], "object");
   EXPECT_EQ(tools[0].parameters["required"],

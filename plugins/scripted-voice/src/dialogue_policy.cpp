@@ -156,11 +156,77 @@ Plan DialoguePolicy::on_silence() {
   return say("Hello? Is anyone there?");
 }
 
+std::optional<std::string> DialoguePolicy::menu_choice(std::string_view text) {
+  // Menus read options as "For <what>, press <key>." or "Press <key> for <what>,". Split into clauses at punctuation;
+  // a clause with "press <key>" and other words is its own option ("press 3 to make a reservation"), a bare
+  // "press <key>" belongs to the clause before it ("for reservations", "press 1").
+  static constexpr std::string_view kKeyWords[][2] = {{"zero", "0"}, {"one", "1"},   {"two", "2"},  {"three", "3"},
+                                                       {"four", "4"}, {"five", "5"},  {"six", "6"},  {"seven", "7"},
+                                                       {"eight", "8"}, {"nine", "9"}, {"star", "*"}, {"pound", "#"},
+                                                       {"hash", "#"}};
+  struct Clause {
+    std::string text, key;  // key: the "press <key>" in it, if any
+    std::string rest;       // the clause without "press <key>"
+  };
+  std::vector<Clause> clauses;
+  const std::string l = to_lower(text);
+  std::size_t from = 0;
+  while (from < l.size()) {
+    std::size_t stop = l.find_first_of(".,;!?", from);
+    if (stop == std::string::npos) stop = l.size();
+    Clause c{l.substr(from, stop - from), {}, {}};
+    c.rest = c.text;
+    if (const std::size_t at = c.text.find("press "); at != std::string::npos) {
+      std::size_t key_end = at + 6;
+      while (key_end < c.text.size() && std::isalnum(static_cast<unsigned char>(c.text[key_end]))) ++key_end;
+      const std::string word = c.text.substr(at + 6, key_end - at - 6);
+      if (word.size() == 1 && std::isdigit(static_cast<unsigned char>(word[0]))) c.key = word;
+      for (const auto& [name, digit] : kKeyWords)
+        if (word == name) c.key = digit;
+      if (key_end < c.text.size() && (c.text[key_end] == '*' || c.text[key_end] == '#') && word.empty())
+        c.key = c.text.substr(key_end, 1), ++key_end;
+      if (!c.key.empty()) c.rest = c.text.substr(0, at) + " " + c.text.substr(key_end);
+    }
+    clauses.push_back(std::move(c));
+    from = stop + 1;
+  }
+  auto has_words = [](const std::string& t) {
+    return std::any_of(t.begin(), t.end(), [](unsigned char ch) { return std::isalpha(ch); });
+  };
+  struct Option {
+    std::string key, what;
+  };
+  std::vector<Option> options;
+  for (std::size_t i = 0; i < clauses.size(); ++i) {
+    if (clauses[i].key.empty()) continue;
+    std::string what = clauses[i].rest;
+    if (!has_words(what) && i > 0 && clauses[i - 1].key.empty()) what = clauses[i - 1].text;
+    options.push_back({clauses[i].key, what});
+  }
+  for (const auto& o : options)
+    if (contains(o.what, {"reserv", "booking", "book a", "table"})) return o.key;
+  for (const auto& o : options)
+    if (contains(o.what, {"operator", "speak", "talk", "someone", "person", "host", "staff", "representative",
+                          "front desk", "all other", "anything else"}))
+      return o.key;
+  return std::nullopt;
+}
+
 Plan DialoguePolicy::on_callee_text(std::string_view text) {
   if (stage_ == Stage::ended || stage_ == Stage::confirming) return {};
   silences_ = 0;
   const std::string l = to_lower(text);
   const auto words = words_of(text);
+
+  // A phone menu before any person: press the key it names (at most a few times: a menu that never reaches anyone
+  // is given up on below, by the misunderstanding count).
+  if (stage_ == Stage::waiting_for_greeting) {
+    if (const auto key = menu_choice(text); key && menu_presses_ < 3) {
+      ++menu_presses_;
+      return {Action::call("press_keys", {{"keys", *key}})};
+    }
+    if (contains(l, {"please hold", "connecting you", "connect you", "transferring", "transfer you"})) return {};
+  }
 
   if (stage_ == Stage::waiting_for_greeting) {
     if (contains(l, {"hold on", "one moment", "one second", "just a moment"}) && !contains(l, {"go ahead"})) return {};

@@ -34,7 +34,7 @@ struct Action {
   enum class Kind { say, call_tool };
   Kind kind = Kind::say;
   std::string text;  // say
-  std::string tool;  // call_tool: "confirm_reservation", "end_call"
+  std::string tool;  // call_tool: "confirm_reservation", "end_call", "press_keys"
   nlohmann::json arguments = nlohmann::json::object();
 
   static Action say(std::string text) { return {Kind::say, std::move(text), {}, {}}; }
@@ -57,6 +57,9 @@ class DialoguePolicy {
   explicit DialoguePolicy(ReservationTask task, int max_misunderstandings = 3);
 
   Plan on_callee_text(std::string_view text);
+  // A phone menu's prompt ("For reservations, press 1. To speak with someone, press 0."): the key to press, the
+  // option for reservations first, then one that reaches a person; nullopt for anything else. Public for tests.
+  static std::optional<std::string> menu_choice(std::string_view text);
   Plan on_tool_result(std::string_view tool, const nlohmann::json& output);
   Plan on_silence();  // the callee has said nothing for the silence timeout
   // The callee talked over `said`; the part after what was heard is lost and is said again on "go ahead".
@@ -85,6 +88,7 @@ class DialoguePolicy {
   std::string interrupted_;
   int misunderstandings_ = 0;
   int silences_ = 0;
+  int menu_presses_ = 0;
   int readback_attempts_ = 0;
 };
 

@@ -190,3 +190,46 @@ TEST(DialoguePolicy, SpeaksPhoneNumbersInGroups) {
 
 }  // namespace
 }  // namespace concierge::scripted
+
+namespace concierge::scripted {
+namespace {
+
+TEST(PhoneMenu, TheKeyForReservationsElseAPerson) {
+  EXPECT_EQ(DialoguePolicy::menu_choice("Thank you for calling Demo Restaurant. For our opening hours, press 2. For "
+                                        "reservations, press 1. To speak with someone, press 0."),
+            "1");
+  EXPECT_EQ(DialoguePolicy::menu_choice("press three to make a reservation, press nine for anything else"), "3");
+  EXPECT_EQ(DialoguePolicy::menu_choice("For directions press 2. To speak with a member of staff press 0"), "0");
+  EXPECT_EQ(DialoguePolicy::menu_choice("For catering, press 4. For all other calls, press star."), "*");
+  EXPECT_EQ(DialoguePolicy::menu_choice("For gift cards press 5."), std::nullopt);  // nothing for us: no key
+  EXPECT_EQ(DialoguePolicy::menu_choice("Thank you for calling Demo Restaurant, how can I help you?"), std::nullopt);
+  EXPECT_EQ(DialoguePolicy::menu_choice("We're open until ten, so don't press your luck."), std::nullopt);
+  EXPECT_EQ(DialoguePolicy::menu_choice("For hours, press 2, for reservations press 1"), "1");
+  EXPECT_EQ(DialoguePolicy::menu_choice("Press * to repeat. For the host, press #."), "#");
+}
+
+TEST(PhoneMenu, PressesTheKeyWaitsOnHoldThenAsksThePerson) {
+  DialoguePolicy policy(ReservationTask::from_json(testing::demo_task()));
+  auto plan = policy.on_callee_text("Thank you for calling. For reservations, press 1.");
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].tool, "press_keys");
+  EXPECT_EQ(plan[0].arguments, nlohmann::json({{"keys", "1"}}));
+  EXPECT_EQ(policy.stage(), DialoguePolicy::Stage::waiting_for_greeting);
+  EXPECT_TRUE(policy.on_callee_text("Please hold while I connect you.").empty());
+  plan = policy.on_callee_text("Thank you for calling Demo Restaurant, this is Sam. How can I help you?");
+  ASSERT_FALSE(plan.empty());
+  EXPECT_NE(plan[0].text.find("book a table"), std::string::npos);
+  EXPECT_EQ(policy.stage(), DialoguePolicy::Stage::negotiating);
+}
+
+TEST(PhoneMenu, AMenuThatNeverEndsIsPressedOnlyThreeTimes) {
+  DialoguePolicy policy(ReservationTask::from_json(testing::demo_task()));
+  int presses = 0;
+  for (int i = 0; i < 5; ++i)
+    for (const auto& action : policy.on_callee_text("For reservations, press 1."))
+      presses += action.tool == "press_keys";
+  EXPECT_EQ(presses, 3);
+}
+
+}  // namespace
+}  // namespace concierge::scripted

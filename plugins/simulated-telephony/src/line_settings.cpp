@@ -71,6 +71,11 @@ RestaurantPhrases parse_phrases(const ConfigNode& node) {
       {"goodbye", &p.goodbye},           {"repeat", &p.repeat},
       {"give_up", &p.give_up},           {"idle", &p.idle},
       {"interrupt", &p.interrupt},
+      {"menu", &p.menu},
+      {"menu_invalid", &p.menu_invalid},
+      {"menu_hours", &p.menu_hours},
+      {"menu_connecting", &p.menu_connecting},
+      {"menu_goodbye", &p.menu_goodbye},
   };
   if (node.yaml() && node.yaml().IsMap()) {
     for (const auto& item : node.yaml()) {
@@ -109,6 +114,11 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
       s.barge_in = true;
       return;
     }
+    if (text == "phone-menu") {  // shorthand: a table is available, behind an automated phone menu
+      s.outcome = ScenarioOutcome::available;
+      s.phone_menu = true;
+      return;
+    }
     for (const auto& [name, outcome] : names)
       if (name == text) {
         s.outcome = outcome;
@@ -116,7 +126,7 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
       }
     scenarios.fail(number, "unknown scenario \"" + text +
                                "\" (known: normal, available, busy, no-answer, failed, fully-booked, "
-                               "offer-alternative, barge-in)");
+                               "offer-alternative, barge-in, phone-menu)");
   };
   Scenario s;
   if (value.IsScalar()) {
@@ -124,13 +134,14 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
     return s;
   }
   const ConfigNode node(value, scenarios.key_path(number));
-  node.allow_only({"outcome", "offer_minutes", "barge_in"});
+  node.allow_only({"outcome", "offer_minutes", "barge_in", "phone_menu"});
   outcome_from(node.get_string("outcome", "normal"), s);
   if (node.has("offer_minutes")) {
     s.offer_minutes = static_cast<int>(node.get_int("offer_minutes", 30, -720, 720));
     if (*s.offer_minutes == 0) node.fail("offer_minutes", "an alternative must differ from the requested time");
   }
   s.barge_in = node.get_bool("barge_in", s.barge_in);
+  s.phone_menu = node.get_bool("phone_menu", s.phone_menu);
   return s;
 }
 

@@ -23,6 +23,9 @@ struct Scenario {
   ScenarioOutcome outcome = ScenarioOutcome::normal;
   std::optional<int> offer_minutes;  // offer-alternative: the offered time minus the requested one (default +30)
   bool barge_in = false;             // the restaurant talks over the agent's first request once
+  // An automated phone menu answers first; a person comes on only after the caller presses 1 (reservations) or 0
+  // (someone), heard as DTMF tones in the caller's audio. Other keys are refused and the menu is read again.
+  bool phone_menu = false;
 };
 
 // Every sentence the restaurant can say, with {placeholders} filled in per call.
@@ -55,6 +58,14 @@ struct RestaurantPhrases {
   std::string give_up = "I'm sorry, I can't understand you. Please call back later. Goodbye.";
   std::string idle = "Hello? Are you still there?";
   std::string interrupt = "Sorry, can you hold on one second? Okay, sorry about that, go ahead.";
+  // The phone-menu persona (Scenario::phone_menu).
+  std::string menu =
+      "Thank you for calling {restaurant}. For our opening hours, press 2. For reservations, press 1. To speak "
+      "with someone, press 0.";
+  std::string menu_invalid = "Sorry, that is not a valid option.";
+  std::string menu_hours = "We are open every day from 5 PM to 10 PM.";
+  std::string menu_connecting = "Please hold while I connect you.";
+  std::string menu_goodbye = "We did not receive a valid selection. Goodbye.";
 };
 
 // Opening hours per weekday, minutes since midnight; nullopt when closed. Index: 0 = Sunday (C's encoding).

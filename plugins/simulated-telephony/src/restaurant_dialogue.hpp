@@ -39,6 +39,8 @@ class SplitMix64 {
 
 class RestaurantDialogue {
  public:
+  // A phrase with this call's {placeholders} filled in (the phone menu's prompts use it).
+  std::string phrase(std::string_view pattern) const { return say(pattern); }
   enum class State {
     awaiting_request,       // greeted; waiting to hear party size, date and time
     awaiting_offer_answer,  // offered another time

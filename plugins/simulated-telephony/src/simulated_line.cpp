@@ -152,7 +152,13 @@ void SimulatedCall::on_answered() {
   frame_index_ = 0;
   // People pick up and speak after a breath, not on the first sample.
   speak_not_before_ = frames(settings_->answer_delay);
-  say(dialogue_.greeting(), false);
+  if (scenario_.phone_menu) {
+    in_menu_ = true;
+    menu_readings_ = 1;
+    say(dialogue_.phrase(settings_->phrases.menu), false);
+  } else {
+    say(dialogue_.greeting(), false);
+  }
   schedule_tick();
 }
 
@@ -230,6 +236,11 @@ void SimulatedCall::emit_frame() {
   // 2. The agent's side: play one frame of what the host sent.
   if (playback_pos_ < playback_.size()) {
     const std::size_t n = std::min(kFrameBytes, playback_.size() - playback_pos_);
+    if (in_menu_) {  // a menu listens for keys, not words
+      mulaw::decode(std::span<const std::uint8_t>(playback_.data() + playback_pos_, n),
+                    std::span<std::int16_t>(heard_pcm_.data(), n));
+      for (char key : keypad_.process(std::span<const std::int16_t>(heard_pcm_.data(), n))) on_key_heard(key);
+    }
     playback_pos_ += n;
     played_ += microseconds(n * 125);  // 125 us per 8 kHz sample
     heard_this_utterance_ += microseconds(n * 125);
@@ -278,8 +289,20 @@ void SimulatedCall::emit_frame() {
     }
   }
 
-  // 5. A silent agent gets prompted, and in the end hung up on.
-  if (!restaurant_talking() && !agent_audio_playing && pending_agent_text_.empty() && !hang_up_at_ &&
+  // 5. A menu reads itself again to a caller who presses nothing, and hangs up after the third time; a silent agent
+  // gets prompted, and in the end hung up on.
+  if (in_menu_ && !restaurant_talking() && !agent_audio_playing && !hang_up_at_ &&
+      now >= last_activity_ + frames(settings_->idle_prompt)) {
+    last_activity_ = now;
+    pending_agent_text_.clear();
+    if (++menu_readings_ > 3) {
+      in_menu_ = false;
+      say(dialogue_.phrase(settings_->phrases.menu_goodbye), true);
+    } else {
+      say(dialogue_.phrase(settings_->phrases.menu), false);
+    }
+  }
+  if (!in_menu_ && !restaurant_talking() && !agent_audio_playing && pending_agent_text_.empty() && !hang_up_at_ &&
       dialogue_.waiting_for_agent() && now >= last_activity_ + frames(settings_->idle_prompt)) {
     last_activity_ = now;
     auto reply = dialogue_.on_idle();
@@ -311,9 +334,31 @@ void SimulatedCall::clear_audio() {
   progress_due_ = true;
 }
 
+void SimulatedCall::on_key_heard(char key) {
+  log(LogLevel::info, std::string("phone menu: caller pressed ") + key);
+  last_activity_ = frame_index_;
+  if (key == '1' || key == '0') {
+    in_menu_ = false;
+    to_say_.clear();
+    say(dialogue_.phrase(settings_->phrases.menu_connecting), false);
+    say(dialogue_.greeting(), false);
+    return;
+  }
+  if (key == '2') {
+    say(dialogue_.phrase(settings_->phrases.menu_hours), false);
+  } else {
+    say(dialogue_.phrase(settings_->phrases.menu_invalid), false);
+  }
+  say(dialogue_.phrase(settings_->phrases.menu), false);
+}
+
 void SimulatedCall::on_simulated_agent_text(std::string_view text) {
   if (!answered_ || ended_ || text.empty()) return;
   last_activity_ = frame_index_;
+  if (in_menu_) {  // an automated menu does not understand speech
+    log(LogLevel::debug, "phone menu: ignored speech \"" + std::string(text) + "\"");
+    return;
+  }
   if (restaurant_talking()) {
     // Words said over the restaurant are not understood, as on a real line; the agent will be asked again.
     log(LogLevel::debug, "talked over: \"" + std::string(text) + "\"");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "concierge/dtmf.hpp"
 #include "concierge/log.hpp"
 #include "concierge/net/asio.hpp"
 #include "concierge/telephony.hpp"
@@ -118,6 +119,13 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
   std::uint64_t last_activity_ = 0;  // last frame either side said something
   bool barge_in_done_ = false;
   bool greeted_ = false;
+
+  // The phone-menu persona: the caller's audio through a DTMF detector while the menu answers.
+  void on_key_heard(char key);
+  bool in_menu_ = false;
+  int menu_readings_ = 0;
+  dtmf::Detector keypad_{8000};
+  std::array<std::int16_t, kFrameBytes> heard_pcm_{};
 };
 
 }  // namespace concierge::sim
