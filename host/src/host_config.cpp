@@ -295,7 +295,12 @@ std::filesystem::path default_plugin_dir() {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return std::filesystem::path("plugins");
-  return (exe.parent_path() / ".." / "plugins").lexically_normal();
+  // The build tree keeps the plugins in build/plugins beside build/bin; an installed prefix in
+  // <prefix>/lib/concierge/plugins (cmake/ConciergeInstall.cmake).
+  const auto build_tree = (exe.parent_path() / ".." / "plugins").lexically_normal();
+  const auto installed = (exe.parent_path() / ".." / CONCIERGE_INSTALLED_PLUGIN_DIR).lexically_normal();
+  if (!std::filesystem::is_directory(build_tree, ec) && std::filesystem::is_directory(installed, ec)) return installed;
+  return build_tree;
 }
 
 }  // namespace concierge::host

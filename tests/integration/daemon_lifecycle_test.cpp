@@ -64,6 +64,19 @@ TEST(DaemonConfig, APluginsOwnConfigErrorNamesItsKeyPath) {
   EXPECT_NE(r.output.find("line 5"), std::string::npos) << r.output;
 }
 
+// Every shipped plugin reads its block the same way (ConfigNode(config, "")), so the daemon's error names the key
+// where it sits in the file, whichever slot the plugin fills.
+TEST(DaemonConfig, EveryPluginsConfigErrorNamesTheKeyWhereItSits) {
+  const auto bad = write_file("echo-bad.yaml",
+                              "plugins:\n  telephony: {plugin: simulated-telephony}\n"
+                              "  voice_model:\n    plugin: echo-voice\n    config:\n      format: pcm16_11k\n"
+                              "  agent: {plugin: reservation-agent}\n");
+  auto r = run_daemon({"--config", bad});
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find(bad + ": plugins.voice_model.config.format (line 6): expected"), std::string::npos)
+      << r.output;
+}
+
 TEST(DaemonConfig, AMissingPluginIsNamedWithWhatIsThere) {
   const auto missing = write_file("missing.yaml",
                                   "plugins:\n  telephony: {plugin: simulated-telephony}\n"

@@ -131,7 +131,7 @@ void ChildProcess::signal(int sig) {
 }
 
 Daemon::Daemon(const std::string& config, const std::map<std::string, std::string>& env,
-               const std::vector<std::string>& extra_args) {
+               const std::vector<std::string>& extra_args, const std::string& program) {
   std::vector<std::string> args{"--host", "127.0.0.1", "--port", "0"};
   if (!config.empty()) {
     args.push_back("--config");
@@ -144,7 +144,7 @@ Daemon::Daemon(const std::string& config, const std::map<std::string, std::strin
     args.push_back("--env-file");
     args.push_back("/dev/null");
   }
-  process_ = std::make_unique<ChildProcess>(CONCIERGE_HOST_BINARY, args, environment);
+  process_ = std::make_unique<ChildProcess>(program, args, environment);
   if (!process_->wait_for_output("Application startup complete.", std::chrono::seconds(20))) return;
   static const std::regex listening(R"(Listening on http://[0-9.]+:([0-9]+))");
   std::smatch match;

@@ -43,8 +43,10 @@ class ChildProcess {
 class Daemon {
  public:
   // config: a YAML path, or "" for the built-in default. extra_args are appended (e.g. --log-level DEBUG).
+  // program: the daemon binary (another one than the build tree's, e.g. an installed copy).
   explicit Daemon(const std::string& config, const std::map<std::string, std::string>& env = {},
-                  const std::vector<std::string>& extra_args = {});
+                  const std::vector<std::string>& extra_args = {},
+                  const std::string& program = CONCIERGE_HOST_BINARY);
   bool started() const { return port_ != 0; }
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }

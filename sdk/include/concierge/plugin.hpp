@@ -21,8 +21,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/config.hpp>
+
+// Asio and Beast are compiled once, in libconcierge_net, which the daemon has loaded. A plugin compiled without
+// these definitions would carry header-only copies with their own static state (Asio's service ids), and so a second
+// scheduler on the daemon's io_context. concierge::sdk (CMake) and `pkg-config --cflags concierge` set them.
+#if !defined(BOOST_ASIO_SEPARATE_COMPILATION) || !defined(BOOST_BEAST_SEPARATE_COMPILATION)
+#error "concierge plugins need BOOST_ASIO_SEPARATE_COMPILATION and BOOST_BEAST_SEPARATE_COMPILATION: link concierge::sdk (find_package(concierge)) or use pkg-config --cflags concierge"
+#endif
 
 #include "concierge/agent.hpp"
 #include "concierge/log.hpp"
@@ -90,9 +98,20 @@ using PluginCreateFunction = PluginInstance(const PluginContext&, const YAML::No
 
 }  // namespace concierge
 
+// The daemon loads plugin `x` from the file x.so and refuses a descriptor naming another plugin. concierge_add_plugin()
+// defines CONCIERGE_PLUGIN_FILE_NAME to the file's name, so a NAME that differs fails to compile instead.
+#if defined(CONCIERGE_PLUGIN_FILE_NAME)
+#define CONCIERGE_PLUGIN_CHECK_FILE_NAME(NAME)                                                                    \
+  static_assert(std::string_view(NAME) == std::string_view(CONCIERGE_PLUGIN_FILE_NAME),                          \
+                "CONCIERGE_PLUGIN's NAME must equal the plugin's file name (concierge_add_plugin's first argument)");
+#else
+#define CONCIERGE_PLUGIN_CHECK_FILE_NAME(NAME)
+#endif
+
 // Declares a plugin's two exports. KIND is telephony, voice_model or agent; CREATE a function
 // `concierge::PluginInstance CREATE(const concierge::PluginContext&, const YAML::Node&)`.
 #define CONCIERGE_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, CREATE)                                             \
+  CONCIERGE_PLUGIN_CHECK_FILE_NAME(NAME)                                                                       \
   extern "C" BOOST_SYMBOL_EXPORT const ::concierge::PluginDescriptor* concierge_plugin_descriptor() {          \
     static const ::concierge::PluginDescriptor descriptor{::concierge::kPluginMagic,                           \
                                                           CONCIERGE_SDK_VERSION_MAJOR,                         \
