@@ -393,6 +393,8 @@ void CallBridge::voice_metrics(const VoiceMetrics& metrics) {
   m.output_tokens += metrics.output_tokens;
   services_.metrics.input_tokens += metrics.input_tokens;
   services_.metrics.output_tokens += metrics.output_tokens;
+  m.audio_seconds += metrics.audio_seconds;
+  services_.metrics.audio_seconds += metrics.audio_seconds;
   if (metrics.response_latency) {
     ++m.response_latency_count;
     const double ms = std::chrono::duration<double, std::milli>(*metrics.response_latency).count();

@@ -1,6 +1,7 @@
 #include "call_manager.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 
 #include "concierge/net/asio.hpp"
@@ -338,6 +339,13 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_interruptions_total", "Barge-ins: the callee spoke over the agent.", m.interruptions);
   counter("concierge_input_tokens_total", "Voice model input tokens.", m.input_tokens);
   counter("concierge_output_tokens_total", "Voice model output tokens.", m.output_tokens);
+  {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3f", m.audio_seconds);
+    out += std::string("# HELP concierge_voice_audio_seconds_total Voice model audio seconds (models that bill audio "
+                       "time, such as GPT-Live).\n# TYPE concierge_voice_audio_seconds_total counter\n"
+                       "concierge_voice_audio_seconds_total ") + seconds + "\n";
+  }
   m.line_to_voice_us.render(out, "concierge_frame_processing_microseconds",
                             "The host's work per audio frame (conversion and hand-over).", "direction=\"in\"");
   std::string second;

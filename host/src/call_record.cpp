@@ -31,6 +31,7 @@ nlohmann::json CallMetrics::to_json() const {
                    {"frames_to_voice", frames_to_voice},   {"frames_from_voice", frames_from_voice},
                    {"interruptions", interruptions},       {"errors", errors},
                    {"input_tokens", input_tokens},         {"output_tokens", output_tokens},
+                   {"audio_seconds", audio_seconds},
                    {"voice_to_voice_count", voice_to_voice_count},
                    {"voice_to_voice_ms_sum", voice_to_voice_ms_sum},
                    {"voice_to_voice_ms_max", voice_to_voice_ms_max},
@@ -51,6 +52,7 @@ CallMetrics CallMetrics::from_json(const nlohmann::json& j) {
   m.errors = j.value("errors", 0ull);
   m.input_tokens = j.value("input_tokens", 0ull);
   m.output_tokens = j.value("output_tokens", 0ull);
+  m.audio_seconds = j.value("audio_seconds", 0.0);
   m.voice_to_voice_count = j.value("voice_to_voice_count", 0ull);
   m.voice_to_voice_ms_sum = j.value("voice_to_voice_ms_sum", 0.0);
   m.voice_to_voice_ms_max = j.value("voice_to_voice_ms_max", 0.0);

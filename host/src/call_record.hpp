@@ -24,6 +24,7 @@ struct CallMetrics {
   std::uint64_t errors = 0;
   std::uint64_t input_tokens = 0;
   std::uint64_t output_tokens = 0;
+  double audio_seconds = 0;  // voice models that bill audio time (GPT-Live), summed over the call
   // Voice-to-voice: the callee stops speaking -> the first agent audio handed to the line.
   std::uint64_t voice_to_voice_count = 0;
   double voice_to_voice_ms_sum = 0;

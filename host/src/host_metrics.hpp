@@ -115,6 +115,7 @@ struct HostMetrics {
   std::uint64_t interruptions = 0;
   std::uint64_t input_tokens = 0;
   std::uint64_t output_tokens = 0;
+  double audio_seconds = 0;  // voice-model audio seconds (GPT-Live's usage), all calls
   // The host's own work per frame (conversion and hand-over), per direction, in microseconds.
   Histogram<10> line_to_voice_us{{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}};
   Histogram<10> voice_to_line_us{{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}};

@@ -54,6 +54,13 @@ TEST(E2ELive, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndGptLive) {
   EXPECT_EQ(calls[0].clears, 0u) << "no barge-in in this conversation";
   EXPECT_GT(live.audio_bytes_received(), 100u * 160u);
   EXPECT_GE(record["metrics"].value("voice_to_voice_count", 0), 1) << record["metrics"].dump();
+  // Usage in audio seconds (GPT-Live's session.usage.updated), in the call record and /metrics.
+  const double audio_seconds = record["metrics"].value("audio_seconds", 0.0);
+  EXPECT_GT(audio_seconds, 1.0) << record["metrics"].dump();
+  const std::string prometheus = testing::http_get(rig.url() + "/metrics").body;
+  EXPECT_TRUE(contains(prometheus, "# TYPE concierge_voice_audio_seconds_total counter")) << prometheus;
+  EXPECT_TRUE(contains(prometheus, "concierge_voice_audio_seconds_total " + std::to_string(audio_seconds).substr(0, 4)))
+      << prometheus;
 }
 
 TEST(E2ELive, BargeInClearsTheLineAndTheBookingGoesOn) {

@@ -451,8 +451,13 @@ void LiveSession::on_function_call(const json& item, const std::string& delegati
 
 void LiveSession::on_usage(const json& usage) {
   if (!usage.contains("seconds") || !usage["seconds"].is_number()) return;
-  // Cumulative: the latest value replaces the previous one, never adds to it.
-  stats_.audio_seconds = std::max(stats_.audio_seconds, usage["seconds"].get<double>());
+  // Cumulative: the latest value replaces the previous one, never adds to it; the host is told the increase.
+  const double total = usage["seconds"].get<double>();
+  if (total <= stats_.audio_seconds) return;
+  VoiceMetrics metrics;
+  metrics.audio_seconds = total - stats_.audio_seconds;
+  stats_.audio_seconds = total;
+  if (auto events = events_) events->on_metrics(metrics);
 }
 
 void LiveSession::on_error_event(const json& event) {

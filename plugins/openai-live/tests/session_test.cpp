@@ -296,6 +296,9 @@ TEST_F(LiveSessionTest, UsageCountsAudioSeconds) {
   ASSERT_TRUE(wait_ready()) << events->all_errors();
   ASSERT_TRUE(host.run_until([&] { return live().stats().audio_seconds > 0; }, 10s));
   EXPECT_GE(live().stats().audio_seconds, 0.5);
+  double reported = 0;
+  for (const auto& m : events->metrics) reported += m.audio_seconds;
+  EXPECT_DOUBLE_EQ(reported, live().stats().audio_seconds);  // increases of the cumulative count, summed once
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ struct VoiceMetrics {
   std::optional<std::chrono::microseconds> response_latency;
   std::uint64_t input_tokens = 0;   // for one response (OpenAI's response.done usage)
   std::uint64_t output_tokens = 0;
+  // Audio the model counted since its previous report, in seconds: GPT-Live bills audio seconds, not tokens
+  // (session.usage.updated is cumulative; the plugin reports each increase). 0 for models that count tokens.
+  double audio_seconds = 0;
 };
 
 class VoiceSessionEvents {
