@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what concierge needs to build, test and benchmark, from Debian's packages only.
 # clang-14 and libfuzzer-14-dev: the fuzz targets (tests/fuzz, scripts/fuzz.sh); the daemon itself builds with GCC.
+# nodejs and npm (Debian's, unless the machine already has node and npm): the GPT-Live conformance test, which type-checks
+# the e2e runs' events with the npm packages `openai` and `typescript` (tests/conformance/live/package.json, installed
+# below; only their types and the compiler are used).
 # Idempotent and quiet: when everything is present it prints nothing and touches nothing.
 #
 # Boost: we pin Debian 12's default, 1.74 (libboost-dev). The 1.81 dev packages conflict with it, and other
@@ -28,7 +31,21 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+
+# The npm packages of the conformance test, pinned in its package.json, installed next to it (git ignores them).
+install_conformance_packages() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/conformance/live"
+  if [ ! -f "$dir/node_modules/openai/resources/live/live.d.ts" ] || [ ! -x "$dir/node_modules/.bin/tsc" ]; then
+    echo "setup: installing the npm packages openai and typescript into $dir"
+    (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  fi
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  install_conformance_packages
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
@@ -44,3 +61,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 # A machine that has Boost 1.81's dev packages must let them go: they conflict with 1.74's.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_conformance_packages

@@ -5,6 +5,8 @@
 //   concierge (CLI) --HTTP--> concierge-host --REST--> fake Twilio --signed webhooks, wss:// media--> concierge-host
 //                                            --wss:// (GPT-Live primary WebSocket)--> fake GPT-Live
 #include "concierge_fakes/fake_live_server.hpp"
+#include <cstdlib>
+
 #include "e2e.hpp"
 
 namespace concierge::e2e {
@@ -97,7 +99,8 @@ class LiveRig {
     twilio_->set_daemon_port(static_cast<std::uint16_t>(daemon_->port()));
   }
   ~LiveRig() {
-    daemon_.reset();
+    daemon_.reset();  // the call ends, the plugin's last events (session.close) reach the fake
+    write_events_for_conformance();
     live_.reset();
     twilio_.reset();
     std::error_code ignored;
@@ -146,6 +149,23 @@ class LiveRig {
   }
 
  private:
+  // CONCIERGE_LIVE_EVENTS_DIR set (tests/conformance/live/run.sh): every client event the plugin sent and every server
+  // event the fake sent, for the TypeScript check against openai's live.d.ts.
+  void write_events_for_conformance() {
+    const char* dir = std::getenv("CONCIERGE_LIVE_EVENTS_DIR");
+    if (!dir || !*dir || !live_) return;
+    std::vector<json> client;
+    for (auto& e : live_->client_events())
+      if (e.value("type", "") != "<malformed>") client.push_back(std::move(e));
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string name = test ? std::string(test->test_suite_name()) + "." + test->name() : "unknown";
+    static int counter = 0;
+    std::filesystem::create_directories(dir);
+    std::ofstream(std::string(dir) + "/events-" + name + "-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(++counter) + ".json")
+        << json{{"test", name}, {"client", client}, {"server", live_->server_events()}}.dump();
+  }
+
   LiveRigOptions options_;
   std::unique_ptr<ft::FakeTwilio> twilio_;
   std::unique_ptr<fl::FakeLiveServer> live_;

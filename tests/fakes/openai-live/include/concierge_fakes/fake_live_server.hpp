@@ -87,7 +87,7 @@ class FakeLiveServer {
   std::string url(const std::string& tls_host = "localhost") const;
   void set_script(FakeScript script);  // for connections accepted from now on
 
-  // What the clients sent, in order. Appends are recorded without their audio ("audio_bytes" instead).
+  // What the clients sent, in order, as sent; an append's audio is cut to its first 8 characters.
   std::vector<nlohmann::json> client_events(const std::string& type = "") const;
   std::vector<std::string> client_event_types() const;
   std::vector<nlohmann::json> server_events() const;  // every event the fake sent, audio deltas without their audio
