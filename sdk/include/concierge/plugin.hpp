@@ -28,7 +28,10 @@
 // Asio and Beast are compiled once, in libconcierge_net, which the daemon has loaded. A plugin compiled without
 // these definitions would carry header-only copies with their own static state (Asio's service ids), and so a second
 // scheduler on the daemon's io_context. concierge::sdk (CMake) and `pkg-config --cflags concierge` set them.
-#if !defined(BOOST_ASIO_SEPARATE_COMPILATION) || !defined(BOOST_BEAST_SEPARATE_COMPILATION)
+// CONCIERGE_STANDALONE_PARSERS: the fuzz build (tests/fuzz) links parsers into standalone programs with no daemon
+// and no plugin boundary, so header-only Asio is right there.
+#if !defined(CONCIERGE_STANDALONE_PARSERS) && \
+    (!defined(BOOST_ASIO_SEPARATE_COMPILATION) || !defined(BOOST_BEAST_SEPARATE_COMPILATION))
 #error "concierge plugins need BOOST_ASIO_SEPARATE_COMPILATION and BOOST_BEAST_SEPARATE_COMPILATION: link concierge::sdk (find_package(concierge)) or use pkg-config --cflags concierge"
 #endif
 
