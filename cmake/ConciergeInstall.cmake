@@ -25,8 +25,11 @@ install(FILES ${PROJECT_BINARY_DIR}/package/concierge-config.cmake
 # pkg-config: prefix from the .pc file's own folder (pkg-config's ${pcfiledir}), so it too is relocatable.
 file(RELATIVE_PATH concierge_pc_to_prefix /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 get_target_property(concierge_net_definitions concierge_net INTERFACE_COMPILE_DEFINITIONS)
-list(TRANSFORM concierge_net_definitions PREPEND "-D")
-string(JOIN " " CONCIERGE_PC_DEFINITIONS ${concierge_net_definitions})
+get_target_property(concierge_sdk_definitions concierge_sdk INTERFACE_COMPILE_DEFINITIONS)
+set(concierge_pc_definitions ${concierge_net_definitions} ${concierge_sdk_definitions})
+list(TRANSFORM concierge_pc_definitions REPLACE "\"" "\\\\\"")
+list(TRANSFORM concierge_pc_definitions PREPEND "-D")
+string(JOIN " " CONCIERGE_PC_DEFINITIONS ${concierge_pc_definitions})
 set(CONCIERGE_PC_PREFIX "\${pcfiledir}/${concierge_pc_to_prefix}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/concierge.pc.in ${PROJECT_BINARY_DIR}/package/concierge.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/package/concierge.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT sdk)

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include <boost/dll/shared_library.hpp>
@@ -60,7 +62,18 @@ void check_elf_shared_object(const std::filesystem::path& file) {
 
 struct OpenedLibrary {
   std::shared_ptr<boost::dll::shared_library> library;
-  const PluginDescriptor* descriptor = nullptr;
+  PluginDescriptor descriptor{};  // the fields of the plugin's minor; zero beyond
+};
+
+// How much of PluginDescriptor each minor defines (version.hpp's history).
+constexpr std::size_t kDescriptorSize10 = offsetof(PluginDescriptor, size);
+constexpr std::size_t kDescriptorSize11 = sizeof(PluginDescriptor);
+
+// A Logger for a host that passes none (PluginContext::log is promised never null).
+class DiscardingLogger final : public Logger {
+ public:
+  void write(LogLevel, std::string_view) override {}
+  bool enabled(LogLevel) const override { return false; }
 };
 
 }  // namespace
@@ -96,6 +109,7 @@ OpenedLibrary open_and_check(const PluginLoader& loader, const std::string& name
   check_elf_shared_object(file);
 
   OpenedLibrary opened;
+  const PluginDescriptor* d = nullptr;
   boost::dll::fs::error_code load_error;
   dlerror();  // clear any stale reason
   opened.library = std::make_shared<boost::dll::shared_library>(
@@ -109,11 +123,10 @@ OpenedLibrary open_and_check(const PluginLoader& loader, const std::string& name
       throw PluginLoadError(file.string() +
                             ": is not a concierge plugin (it exports no concierge_plugin_descriptor)");
     auto& describe = opened.library->get<PluginDescriptorFunction>("concierge_plugin_descriptor");
-    opened.descriptor = describe();
+    d = describe();
   } catch (const boost::dll::fs::system_error&) {
     throw PluginLoadError(file.string() + ": cannot read its concierge_plugin_descriptor");
   }
-  const PluginDescriptor* d = opened.descriptor;
   if (!d) throw PluginLoadError(file.string() + ": concierge_plugin_descriptor() returned nothing");
   if (d->magic != kPluginMagic)
     throw PluginLoadError(file.string() + ": is not a concierge plugin (descriptor magic " + hex(d->magic) +
@@ -126,6 +139,20 @@ OpenedLibrary open_and_check(const PluginLoader& loader, const std::string& name
   if (d->sdk_minor > kSdkVersionMinor)
     throw PluginLoadError(file.string() + ": built for SDK " + built_for + ", this host has SDK " + ours +
                           "; upgrade the host or rebuild the plugin against SDK " + ours);
+  // From here on only the copy: the fields of the plugin's minor, zero beyond.
+  std::memcpy(&opened.descriptor, d, kDescriptorSize10);
+  if (d->sdk_minor >= 1) {
+    if (d->size < kDescriptorSize11)
+      throw PluginLoadError(file.string() + ": its descriptor is " + std::to_string(d->size) + " bytes, SDK " +
+                            built_for + " defines " + std::to_string(kDescriptorSize11) + "; rebuild the plugin");
+    std::memcpy(&opened.descriptor, d, kDescriptorSize11);
+    const std::string theirs = opened.descriptor.abi ? opened.descriptor.abi : "";
+    if (theirs != CONCIERGE_ABI_TAG)
+      throw PluginLoadError(file.string() + ": built with " + (theirs.empty() ? "no ABI tag" : theirs) +
+                            ", this host with " CONCIERGE_ABI_TAG "; rebuild the plugin with the host's compiler and "
+                            "libraries");
+  }
+  d = &opened.descriptor;
   if (!is_known_kind(d->kind))
     throw PluginLoadError(file.string() + ": declares an unknown plugin kind " +
                           std::to_string(static_cast<std::uint32_t>(d->kind)));
@@ -136,7 +163,7 @@ OpenedLibrary open_and_check(const PluginLoader& loader, const std::string& name
 }
 
 LoadedPlugin describe(const OpenedLibrary& opened, const std::filesystem::path& file) {
-  const PluginDescriptor* d = opened.descriptor;
+  const PluginDescriptor* d = &opened.descriptor;
   LoadedPlugin plugin;
   plugin.name = d->name;
   plugin.version = d->version ? d->version : "";
@@ -144,6 +171,7 @@ LoadedPlugin describe(const OpenedLibrary& opened, const std::filesystem::path& 
   plugin.kind = d->kind;
   plugin.sdk_major = d->sdk_major;
   plugin.sdk_minor = d->sdk_minor;
+  plugin.abi = d->sdk_minor >= 1 && d->abi ? d->abi : "";
   plugin.file = file;
   plugin.library = opened.library;
   return plugin;
@@ -168,8 +196,8 @@ LoadedPlugin PluginLoader::load(const std::string& name, PluginKind expected_kin
                                 const std::filesystem::path& config_file) const {
   const std::filesystem::path file = dir_ / (name + ".so");
   const OpenedLibrary opened = open_and_check(*this, name);
-  if (opened.descriptor->kind != expected_kind)
-    throw PluginLoadError(file.string() + ": is a " + std::string(to_string(opened.descriptor->kind)) +
+  if (opened.descriptor.kind != expected_kind)
+    throw PluginLoadError(file.string() + ": is a " + std::string(to_string(opened.descriptor.kind)) +
                           " plugin, configured as " + std::string(to_string(expected_kind)));
   if (!opened.library->has("concierge_plugin_create"))
     throw PluginLoadError(file.string() + ": exports no concierge_plugin_create");
@@ -179,8 +207,10 @@ LoadedPlugin PluginLoader::load(const std::string& name, PluginKind expected_kin
   PluginInstance made;
   // The library stays loaded through every handler below: an exception object thrown by plugin code may have its
   // destructor there.
+  PluginContext context = ctx;
+  if (!context.log) context.log = std::make_shared<DiscardingLogger>();
   try {
-    made = create(ctx, config);
+    made = create(context, config);
   } catch (const ConfigError& e) {
     std::string key = e.key_path();
     if (!config_key_path.empty() && key.rfind(config_key_path, 0) != 0)

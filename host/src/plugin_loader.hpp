@@ -3,7 +3,9 @@
 //
 // Order of trust: the file must exist and be an ELF shared object; it is opened with RTLD_NOW | RTLD_LOCAL (an
 // unresolved symbol fails here, not mid-call); concierge_plugin_descriptor() is read and checked (magic, SDK major
-// equal, SDK minor not newer than the host's, kind, name) before concierge_plugin_create is even looked up.
+// equal, SDK minor not newer than the host's, the descriptor's size and ABI tag for the fields its minor defines,
+// kind, name) before concierge_plugin_create is even looked up. The descriptor is copied field by field as far as
+// the plugin's minor defines it, never further (version.hpp has the rule).
 // Every refusal is a PluginLoadError whose what() is one line naming the file.
 //
 // Lifetime (Boost.DLL tutorial 8): each pointer in LoadedPlugin::instance is an aliasing shared_ptr whose control
@@ -32,6 +34,9 @@ struct LoadedPlugin {
   std::string name, version, description;
   PluginKind kind = PluginKind::telephony;
   std::uint32_t sdk_major = 0, sdk_minor = 0;
+  std::string abi;  // the descriptor's ABI tag (equal to the host's); "" for an SDK 1.0 plugin, which has none
+  // Whether the plugin's SDK has what minor `minor` added (version.hpp): check before using any such addition.
+  bool has_sdk_minor(std::uint32_t minor) const { return sdk_minor >= minor; }
   std::filesystem::path file;
   PluginInstance instance;
   // Keeps the shared library loaded while held; what bind() attaches to objects.

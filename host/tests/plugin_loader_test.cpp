@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -80,6 +81,8 @@ TEST_F(PluginLoaderTest, LoadsAGoodPluginAndPassesItsConfig) {
   EXPECT_EQ(plugin.kind, PluginKind::telephony);
   EXPECT_EQ(plugin.sdk_major, concierge::kSdkVersionMajor);
   EXPECT_EQ(plugin.sdk_minor, concierge::kSdkVersionMinor);
+  EXPECT_EQ(plugin.abi, CONCIERGE_ABI_TAG);
+  EXPECT_TRUE(plugin.has_sdk_minor(1));
   EXPECT_EQ(plugin.file, kDir / "fixture-good.so");
   ASSERT_TRUE(plugin.instance.telephony);
   EXPECT_FALSE(plugin.instance.voice_model);
@@ -219,13 +222,13 @@ TEST_F(PluginLoaderTest, WrongMagic) {
 
 TEST_F(PluginLoaderTest, OtherSdkMajor) {
   EXPECT_EQ(error_of("fixture-sdk2", PluginKind::telephony, good_config_),
-            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK 1.0; rebuild the plugin");
+            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK 1.1; rebuild the plugin");
 }
 
 TEST_F(PluginLoaderTest, NewerSdkMinor) {
   EXPECT_EQ(error_of("fixture-newer-minor", PluginKind::telephony, good_config_),
             file("fixture-newer-minor") +
-                ": built for SDK 1.99, this host has SDK 1.0; upgrade the host or rebuild the plugin against SDK 1.0");
+                ": built for SDK 1.99, this host has SDK 1.1; upgrade the host or rebuild the plugin against SDK 1.1");
 }
 
 TEST_F(PluginLoaderTest, WrongKind) {
@@ -295,4 +298,44 @@ TEST_F(PluginLoaderTest, LoadConfiguredPluginsUsesTheConfigsFileAndKeyPaths) {
               "/srv/concierge.yaml: plugins.telephony.config.retries (line 7): expected a whole number, found "
               "\"many\"");
   }
+}
+
+// An SDK 1.0 plugin's descriptor ends before `size`; the host reads none of what follows it (the fixture puts a size
+// and an ABI tag there that would be refused) and the plugin works.
+TEST_F(PluginLoaderTest, AnOlderMinorLoadsAndIsNeverReadPastItsDescriptor) {
+  const LoadedPlugin plugin = loader_.load("fixture-old-minor", PluginKind::telephony, context(), good_config_);
+  EXPECT_EQ(plugin.sdk_major, 1u);
+  EXPECT_EQ(plugin.sdk_minor, 0u);
+  EXPECT_EQ(plugin.version, "0.9.0");
+  EXPECT_EQ(plugin.abi, "");
+  EXPECT_FALSE(plugin.has_sdk_minor(1));
+  ASSERT_TRUE(plugin.instance.telephony);
+  EXPECT_EQ(plugin.instance.telephony->http_routes(), std::vector<std::string>{"/fixture/hello"});
+}
+
+TEST_F(PluginLoaderTest, AnotherToolchainsAbiIsRefusedNamingBoth) {
+  EXPECT_EQ(error_of("fixture-other-abi", PluginKind::telephony, good_config_),
+            file("fixture-other-abi") +
+                ": built with gcc-4 libstdc++-cxx11-abi-0 boost-1_70 yaml-cpp-0.6.0 nlohmann_json-3.0.0, this host "
+                "with " CONCIERGE_ABI_TAG "; rebuild the plugin with the host's compiler and libraries");
+}
+
+TEST_F(PluginLoaderTest, ADescriptorShorterThanItsMinorIsRefused) {
+  EXPECT_EQ(error_of("fixture-short-descriptor", PluginKind::telephony, good_config_),
+            file("fixture-short-descriptor") + ": its descriptor is 40 bytes, SDK 1.1 defines " +
+                std::to_string(sizeof(concierge::PluginDescriptor)) + "; rebuild the plugin");
+}
+
+TEST(AbiTag, NamesTheCompilerTheStandardLibraryAndTheLibraries) {
+  const std::string tag = CONCIERGE_ABI_TAG;
+  EXPECT_TRUE(std::regex_match(tag, std::regex(R"((gcc|clang)-\d+ libstdc\+\+-cxx11-abi-[01] boost-1_74 )"
+                                               R"(yaml-cpp-\d+\.\d+\.\d+ nlohmann_json-3\.\d+\.\d+)")))
+      << tag;
+}
+
+// The host promises plugins a logger; a host (or test) that passes none gets one that discards.
+TEST_F(PluginLoaderTest, APluginAlwaysGetsALogger) {
+  concierge::PluginContext without_log{host_, nullptr, kDir};
+  const LoadedPlugin plugin = loader_.load("fixture-good", PluginKind::telephony, without_log, good_config_);
+  EXPECT_TRUE(plugin.instance.telephony);
 }

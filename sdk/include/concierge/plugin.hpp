@@ -10,7 +10,8 @@
 // The host reads the descriptor before it trusts anything else: a library without it is "not a concierge plugin",
 // one with another magic or another SDK major version is refused with both versions named. Past the descriptor the
 // boundary is C++ (std::shared_ptr, std::string, nlohmann::json, YAML::Node): plugins must be built with the same
-// compiler family, standard library and SDK headers as the host, which the version check enforces for the SDK.
+// compiler family, standard library and library versions as the host. The descriptor's ABI tag records them
+// (concierge/abi.hpp) and the host refuses a plugin whose tag differs, naming both; version.hpp has the version rule.
 //
 // OWNERSHIP: every object a plugin returns is owned by shared_ptrs the host binds to the library, so the library
 // stays mapped until the last of them is gone (Boost.DLL tutorial 8). Nothing a plugin created may be kept by the
@@ -35,6 +36,7 @@
 #error "concierge plugins need BOOST_ASIO_SEPARATE_COMPILATION and BOOST_BEAST_SEPARATE_COMPILATION: link concierge::sdk (find_package(concierge)) or use pkg-config --cflags concierge"
 #endif
 
+#include "concierge/abi.hpp"
 #include "concierge/agent.hpp"
 #include "concierge/log.hpp"
 #include "concierge/telephony.hpp"
@@ -51,7 +53,10 @@ std::string_view to_string(PluginKind kind);
 
 inline constexpr std::uint32_t kPluginMagic = 0x474e4343;  // "CCNG"
 
+// Plain C data, read by the host before anything else of the plugin runs. The first three fields never move. Fields
+// are only ever appended (see version.hpp): the host reads those of the plugin's sdk_minor and no further.
 struct PluginDescriptor {
+  // SDK 1.0
   std::uint32_t magic;        // kPluginMagic
   std::uint32_t sdk_major;    // CONCIERGE_SDK_VERSION_MAJOR the plugin was built with
   std::uint32_t sdk_minor;
@@ -59,6 +64,9 @@ struct PluginDescriptor {
   const char* name;           // "twilio"
   const char* version;        // the plugin's own version, "1.0.0"
   const char* description;    // one line
+  // SDK 1.1
+  std::uint32_t size;         // sizeof(PluginDescriptor) as the plugin was compiled
+  const char* abi;            // CONCIERGE_ABI_TAG as the plugin was compiled (concierge/abi.hpp)
 };
 
 // An inbound call a telephony provider wants the host to take (a call to our number, or a media stream the host
@@ -83,9 +91,10 @@ class HostServices {
   virtual std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) = 0;
 };
 
+// Valid only during concierge_plugin_create (copy what you keep). Created by the host, passed by reference.
 struct PluginContext {
-  HostServices& host;
-  std::shared_ptr<Logger> log;       // prefixes the plugin's name
+  HostServices& host;                // outlives every object the plugin makes
+  std::shared_ptr<Logger> log;       // never null; prefixes the plugin's name
   std::filesystem::path config_dir;  // the folder of the YAML file, for relative paths in the plugin's block
 };
 
@@ -122,7 +131,9 @@ using PluginCreateFunction = PluginInstance(const PluginContext&, const YAML::No
                                                           ::concierge::PluginKind::KIND,                       \
                                                           NAME,                                                \
                                                           VERSION,                                             \
-                                                          DESCRIPTION};                                        \
+                                                          DESCRIPTION,                                         \
+                                                          sizeof(::concierge::PluginDescriptor),               \
+                                                          CONCIERGE_ABI_TAG};                                  \
     return &descriptor;                                                                                        \
   }                                                                                                            \
   extern "C" BOOST_SYMBOL_EXPORT ::concierge::PluginInstance concierge_plugin_create(                          \

@@ -1,11 +1,32 @@
 #pragma once
-// The SDK's API version. A plugin records the version it was built against in its descriptor; the host refuses a
-// plugin whose major version differs from its own. Bump the minor version for additions that old plugins can ignore
-// (a new virtual function with a default body at the END of an interface), the major version for anything else.
+// The SDK's API version. A plugin records the version it was built against in its descriptor (CONCIERGE_PLUGIN).
+//
+// THE RULE (the host's side is host/src/plugin_loader.cpp)
+// - Another major version is refused: anything may differ.
+// - A plugin built for a NEWER minor than the host's is refused: it may rely on what the host lacks.
+// - A plugin built for an OLDER minor is loaded, and the host never uses anything the SDK added after that minor.
+//   Every addition is listed in the history below with the minor that brought it, and the host checks the plugin's
+//   minor (LoadedPlugin::sdk_minor, LoadedPlugin::has_sdk_minor) before each use: it reads no descriptor field past
+//   the plugin's layout and calls no virtual function the plugin's headers did not have.
+// - So a minor bump may only ADD, and only where an older plugin cannot be hurt:
+//   - a field at the END of PluginDescriptor (the host reads it only from plugins of that minor or later);
+//   - a virtual function at the END of an interface the plugin implements (TelephonyProvider, CallLeg, VoiceModel,
+//     VoiceSession, Agent, AgentSession), which the host calls only after checking the plugin's minor;
+//   - a virtual function at the END of an interface the host implements (HostServices, CallEvents,
+//     VoiceSessionEvents, Logger): an older plugin never calls it;
+//   - a member at the END of a struct the host creates and passes by reference (PluginContext, VoiceSessionConfig);
+//   - a new function, class or header.
+//   Anything else (a changed signature or type, a member removed, reordered or inserted, a struct passed by value
+//   or created by the plugin, e.g. PluginInstance, ToolResult, Outcome, TaskPlan, AudioFrame) is a MAJOR bump.
+//
+// HISTORY
+//   1.0  the first SDK.
+//   1.1  PluginDescriptor::size and PluginDescriptor::abi (CONCIERGE_ABI_TAG, concierge/abi.hpp): the host refuses a
+//        1.1+ plugin whose descriptor is smaller than the fields of its minor, or whose ABI tag differs from its own.
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
-#define CONCIERGE_SDK_VERSION_MINOR 0
+#define CONCIERGE_SDK_VERSION_MINOR 1
 
 namespace concierge {
 inline constexpr std::uint32_t kSdkVersionMajor = CONCIERGE_SDK_VERSION_MAJOR;
