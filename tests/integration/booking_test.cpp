@@ -101,6 +101,27 @@ TEST_F(CliBooking, AMissingDetailIsAskedFor) {
   expect_contains(r.output, "How many");
 }
 
+// The directory knows Corner Bistro's hours: a Monday (closed) or 4 PM (before it opens) is said before the phone
+// rings, with the hours; the answer books the call.
+TEST_F(CliBooking, AClosedDayOrHourIsSaidBeforeDialingAndTheAnswerBooks) {
+  auto monday = book("Book a table at Corner Bistro for 2 on Monday at 7pm");
+  EXPECT_NE(monday.status, 0) << monday.output;
+  expect_contains(monday.output, "Corner Bistro is closed on Mondays (it takes tables Tuesday to Sunday)");
+  EXPECT_EQ(monday.output.find("Dialing"), std::string::npos) << monday.output;
+  auto early = book("Book a table at Corner Bistro for 2 tomorrow at 4pm");
+  EXPECT_NE(early.status, 0) << early.output;
+  expect_contains(early.output, "from 5 PM to 10 PM, not at 4 PM");
+  EXPECT_EQ(early.output.find("Dialing"), std::string::npos) << early.output;
+
+  auto r = run_program(CONCIERGE_CLI_BINARY, {"--server", daemon_->url()}, std::chrono::seconds(90), {},
+                       "Book a table at Corner Bistro for 2 on Monday at 7pm\nWednesday\ny\nquit\n");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_contains(r.output, "closed on Mondays");
+  expect_contains(r.output, "Wednesday 25 November at 7 PM, 2 people, Corner Bistro (+15550000007)");
+  expect_contains(r.output, "Reservation confirmed!");
+  expect_contains(r.output, "Date:         2026-11-25");
+}
+
 TEST_F(CliBooking, InteractiveModeAsksBackAndBooks) {
   auto r = run_program(CONCIERGE_CLI_BINARY, {"--server", daemon_->url()}, std::chrono::seconds(90), {},
                        "Book a table at Demo Restaurant tomorrow at 7pm\n4 people\ny\nquit\n");

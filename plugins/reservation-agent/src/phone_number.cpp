@@ -1,12 +1,13 @@
 #include "phone_number.hpp"
 
 #include <cctype>
+#include <set>
 
 #include <phonenumbers/phonenumberutil.h>
 
 namespace concierge::reservation {
 
-std::optional<std::string> normalize_phone_number(std::string_view text) {
+std::optional<std::string> normalize_phone_number(std::string_view text, std::string_view region) {
   // Only what people put in a written number: digits, one leading '+', spaces, dashes, dots and parentheses.
   std::string digits;
   bool plus = false;
@@ -18,7 +19,7 @@ std::optional<std::string> normalize_phone_number(std::string_view text) {
   }
   std::string input(text);
   // "0044 20 ...": "00" is the international prefix in most of the world (libphonenumber reads it only for a
-  // region that dials it, and the default region here is the US).
+  // region that dials it, and the US does not).
   if (!plus && digits.size() > 2 && digits.compare(0, 2, "00") == 0) {
     std::string international(1, '+');  // built by append: GCC 12 warns falsely (-Wrestrict) on insert/concat
     international.append(input, input.find("00") + 2, std::string::npos);
@@ -29,8 +30,8 @@ std::optional<std::string> normalize_phone_number(std::string_view text) {
   using i18n::phonenumbers::PhoneNumberUtil;
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
-  if (util.Parse(input, "US", &number) != PhoneNumberUtil::NO_PARSING_ERROR) return std::nullopt;
-  // Without a country code only a possible North American number is taken ("555 1234" is not enough to dial);
+  if (util.Parse(input, std::string(region), &number) != PhoneNumberUtil::NO_PARSING_ERROR) return std::nullopt;
+  // Without a country code only a number possible in the region is taken ("555 1234" is not enough to dial);
   // with one, any 7..15 digits (directories hold short test numbers like +1234567890).
   if (!plus && !util.IsPossibleNumber(number)) return std::nullopt;
   std::string e164;
@@ -39,7 +40,13 @@ std::optional<std::string> normalize_phone_number(std::string_view text) {
   return e164;
 }
 
-std::optional<PhoneMention> find_phone_number(std::string_view text) {
+bool is_phone_region(std::string_view region) {
+  std::set<std::string> regions;
+  i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
+  return regions.count(std::string(region)) > 0;
+}
+
+std::optional<PhoneMention> find_phone_number(std::string_view text, std::string_view region) {
   std::size_t i = 0;
   while (i < text.size()) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
@@ -75,7 +82,7 @@ std::optional<PhoneMention> find_phone_number(std::string_view text) {
         has_iso_date = true;
     }
     if (digit_count >= 10 && !glued && !into_time && !from_time && !has_iso_date) {
-      if (auto e164 = normalize_phone_number(text.substr(i, last_digit_end - i)))
+      if (auto e164 = normalize_phone_number(text.substr(i, last_digit_end - i), region))
         return PhoneMention{*e164, i, last_digit_end};
     }
     i = j > i ? j : i + 1;

@@ -112,6 +112,13 @@ std::vector<Word> words_of(std::string_view text) {
   return out;
 }
 
+// "Mondays": how a closed day is named ("closed on Mondays").
+std::string say_weekday_plural(chr::year_month_day date) {
+  static const char* const names[] = {"Sundays",   "Mondays", "Tuesdays", "Wednesdays",
+                                      "Thursdays", "Fridays", "Saturdays"};
+  return names[chr::weekday{chr::sys_days{date}}.c_encoding()];
+}
+
 bool is_capitalized(const std::string& w) { return !w.empty() && std::isupper(static_cast<unsigned char>(w[0])); }
 
 bool is_calendar_word(const std::string& w) {
@@ -338,7 +345,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   const auto field_phone = string_field("phone_number");
   std::optional<std::string> phone;
   if (field_phone) {
-    phone = normalize_phone_number(*field_phone);
+    phone = normalize_phone_number(*field_phone, config_.phone_region);
     if (!phone)
       ask_about("phone_number", "invalid",
                 in_quotes(*field_phone) + " is not a phone number I can dial. Please give it like +15551234567.");
@@ -347,7 +354,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   // restaurant's; the restaurant's may follow it.
   std::optional<PhoneMention> text_phone, text_customer_phone;
   for (std::size_t from = 0; from < text.size();) {
-    auto found = find_phone_number(std::string_view(text).substr(from));
+    auto found = find_phone_number(std::string_view(text).substr(from), config_.phone_region);
     if (!found) break;
     found->begin += from;
     found->end += from;
@@ -542,6 +549,30 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     read_fields.erase("time");
   }
 
+  // ---- the restaurant's opening hours, when the directory has them: a closed day or hour is said now, before the
+  // phone rings, not discovered by the restaurant.
+  if (restaurant && restaurant->hours && date) {
+    const OpeningHours& hours = *restaurant->hours;
+    const bool served_late = time && hours.open_at(*date, *time);  // the day before's service past midnight
+    if (!hours.open_on(*date) && !served_late) {
+      const std::string days = hours.open_days();
+      ask_about("date", "closed",
+                restaurant->name + " is closed on " + say_weekday_plural(*date) +
+                    (days.empty() ? std::string(".") : " (it takes tables " + days + ").") +
+                    " Which date should I book?",
+                reading.date.source.text);
+      date.reset();
+      read_fields.erase("date");
+    } else if (time && !hours.open_at(*date, *time)) {
+      ask_about("time", "closed",
+                restaurant->name + " takes tables on " + say_date(*date, today) + " from " + hours.describe_day(*date) +
+                    ", not at " + say_time(*time) + ". What time should I book?",
+                reading.time.source.text);
+      time.reset();
+      read_fields.erase("time");
+    }
+  }
+
   // ---- party size
   std::optional<int> party;
   if (const auto it = f.find("party_size"); it != f.end() && !it->is_null()) {
@@ -582,7 +613,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   else task.customer_name = config_.customer.name;
   if (task.customer_name.empty()) ask_about("customer_name", "missing", "What name should the reservation be under?");
   if (auto customer_phone = string_field("customer_phone")) {
-    if (auto e164 = normalize_phone_number(*customer_phone)) task.customer_phone = *e164;
+    if (auto e164 = normalize_phone_number(*customer_phone, config_.phone_region)) task.customer_phone = *e164;
     else
       ask_about("customer_phone", "invalid",
                 in_quotes(*customer_phone) + " is not a phone number. What number can the restaurant reach you on?");

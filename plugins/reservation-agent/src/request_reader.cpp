@@ -784,7 +784,7 @@ RequestReading read_request(std::string_view text, const ReservationConfig& conf
   // field. Their normalized range is found by the original offsets.
   std::vector<std::pair<std::size_t, std::size_t>> phone_spans;  // normalized
   for (std::size_t from = 0; from < text.size();) {
-    auto found = find_phone_number(text.substr(from));
+    auto found = find_phone_number(text.substr(from), config.phone_region);
     if (!found) break;
     const std::size_t b = found->begin + from, e = found->end + from;
     std::size_t nb = std::string::npos, ne = 0;

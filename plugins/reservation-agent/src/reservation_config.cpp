@@ -1,5 +1,7 @@
 #include "reservation_config.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <ctime>
 
@@ -86,15 +88,151 @@ bool local_time_exists(const TimeZone& zone, chr::year_month_day day, int minute
 }
 
 namespace {
+constexpr std::array<std::string_view, 7> kDayKeys = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+constexpr std::array<std::string_view, 7> kDayNames = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                                       "Thursday", "Friday", "Saturday"};
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// "17:00", "9:30", "24:00" -> minutes; nullopt otherwise.
+std::optional<int> clock_minutes(std::string_view text) {
+  text = trimmed(text);
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 2 || text.size() != colon + 3) return std::nullopt;
+  int h = 0, m = 0;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    if (k == colon) continue;
+    if (!std::isdigit(static_cast<unsigned char>(text[k]))) return std::nullopt;
+    (k < colon ? h : m) = (k < colon ? h : m) * 10 + (text[k] - '0');
+  }
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
+  return h * 60 + m;
+}
+
+unsigned weekday_index(chr::year_month_day date) { return chr::weekday{chr::sys_days{date}}.c_encoding(); }
+
+}  // namespace
+
+std::optional<std::vector<OpeningHours::Service>> parse_services(std::string_view text, std::string* error) {
+  std::vector<OpeningHours::Service> services;
+  text = trimmed(text);
+  if (text == "closed") return services;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', from), text.size());
+    const std::string_view piece = trimmed(text.substr(from, comma - from));
+    const auto dash = piece.find('-');
+    std::optional<int> open, close;
+    if (dash != std::string_view::npos) {
+      open = clock_minutes(piece.substr(0, dash));
+      close = clock_minutes(piece.substr(dash + 1));
+    }
+    if (!open || !close || *open == 24 * 60) {
+      *error = "expected \"HH:MM-HH:MM\" (several separated by commas) or \"closed\", found \"" + std::string(text) +
+               "\"";
+      return std::nullopt;
+    }
+    // A closing time at or before the opening time is after midnight: "18:00-01:00" runs until 1 AM.
+    int end = *close <= *open ? *close + 24 * 60 : *close;
+    if (end - *open > 20 * 60) {
+      *error = "\"" + std::string(piece) + "\" is longer than 20 hours; write each service as HH:MM-HH:MM";
+      return std::nullopt;
+    }
+    if (!services.empty() && *open < services.back().close) {
+      *error = "\"" + std::string(piece) + "\" overlaps or comes before the service before it; list them in order";
+      return std::nullopt;
+    }
+    services.push_back(OpeningHours::Service{*open, end});
+    from = comma + 1;
+  }
+  return services;
+}
+
+bool OpeningHours::open_at(chr::year_month_day date, int minutes) const {
+  const auto& today = by_weekday[weekday_index(date)];
+  if (!today) return true;
+  for (const Service& s : *today)
+    if (minutes >= s.open && minutes < s.close) return true;
+  const chr::year_month_day day_before{chr::sys_days{date} - chr::days{1}};
+  if (const auto& before = by_weekday[weekday_index(day_before)])
+    for (const Service& s : *before)
+      if (minutes + 24 * 60 >= s.open && minutes + 24 * 60 < s.close) return true;
+  return false;
+}
+
+bool OpeningHours::open_on(chr::year_month_day date) const {
+  const auto& day = by_weekday[weekday_index(date)];
+  return !day || !day->empty();
+}
+
+std::string OpeningHours::describe_day(chr::year_month_day date) const {
+  std::string out;
+  static const std::vector<Service> none;
+  const auto& services = by_weekday[weekday_index(date)] ? *by_weekday[weekday_index(date)] : none;
+  for (std::size_t k = 0; k < services.size(); ++k) {
+    if (k) out += k + 1 == services.size() ? " and " : ", ";
+    out += say_time(services[k].open) + " to " + say_time(services[k].close % (24 * 60));
+  }
+  return out;
+}
+
+std::string OpeningHours::open_days() const {
+  // Monday first, as people list a week; runs of three or more days are "Tuesday to Sunday".
+  constexpr std::array<unsigned, 7> order = {1, 2, 3, 4, 5, 6, 0};
+  std::vector<std::string> parts;
+  std::size_t open_count = 0;
+  for (std::size_t k = 0; k < order.size();) {
+    const auto open = [&](std::size_t i) { return by_weekday[order[i]] && !by_weekday[order[i]]->empty(); };
+    if (!open(k)) {
+      ++k;
+      continue;
+    }
+    std::size_t end = k;
+    while (end + 1 < order.size() && open(end + 1)) ++end;
+    open_count += end - k + 1;
+    if (end - k >= 2) parts.push_back(std::string(kDayNames[order[k]]) + " to " + std::string(kDayNames[order[end]]));
+    else
+      for (std::size_t d = k; d <= end; ++d) parts.push_back(std::string(kDayNames[order[d]]));
+    k = end + 1;
+  }
+  if (open_count == 7) return "every day";
+  std::string out;
+  for (std::size_t k = 0; k < parts.size(); ++k) out += (k ? (k + 1 == parts.size() ? " and " : ", ") : "") + parts[k];
+  return out;
+}
+
+namespace {
+
+OpeningHours hours_of(const ConfigNode& node) {
+  node.allow_only({"default", "mon", "tue", "wed", "thu", "fri", "sat", "sun"});
+  OpeningHours hours;
+  auto services_at = [&](std::string_view key) {
+    std::string error;
+    auto services = parse_services(node.required_string(key), &error);
+    if (!services) node.fail(key, error);
+    return *services;
+  };
+  if (node.has("default")) {
+    const auto all = services_at("default");
+    for (auto& day : hours.by_weekday) day = all;
+  }
+  for (std::size_t d = 0; d < kDayKeys.size(); ++d)
+    if (node.has(kDayKeys[d])) hours.by_weekday[d] = services_at(kDayKeys[d]);
+  return hours;
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-std::string required_phone(const ConfigNode& node, std::string_view key) {
+std::string required_phone(const ConfigNode& node, std::string_view key, const std::string& region) {
   const std::string text = node.required_string(key);
-  auto e164 = normalize_phone_number(text);
+  auto e164 = normalize_phone_number(text, region);
   if (!e164) node.fail(key, "\"" + text + "\" is not a phone number (write it in E.164, like +15551234567)");
   return *e164;
 }
@@ -113,8 +251,12 @@ TimeZone zone_of(const ConfigNode& node, std::string_view key) {
 ReservationConfig parse_reservation_config(const YAML::Node& block, const std::string& path) {
   const ConfigNode root(block, path);
   root.allow_only({"restaurants", "customer", "time_tolerance_minutes", "max_party_size", "time_zone", "today",
-                   "date_order"});
+                   "date_order", "phone_region"});
   ReservationConfig config;
+  config.phone_region = root.get_string("phone_region", "US");
+  if (!is_phone_region(config.phone_region))
+    root.fail("phone_region", "\"" + config.phone_region +
+                                  "\" is not a region libphonenumber knows: use an ISO 3166 code like US, GB or DE");
 
   if (root.has("restaurants")) {
     const YAML::Node list = block["restaurants"];
@@ -122,12 +264,13 @@ ReservationConfig parse_reservation_config(const YAML::Node& block, const std::s
     std::size_t index = 0;
     for (const auto& item : list) {
       const ConfigNode entry(item, root.key_path("restaurants") + "[" + std::to_string(index++) + "]");
-      entry.allow_only({"name", "phone", "aliases", "time_zone"});
+      entry.allow_only({"name", "phone", "aliases", "time_zone", "opening_hours"});
       Restaurant r;
       r.name = entry.required_string("name");
-      r.phone = required_phone(entry, "phone");
+      r.phone = required_phone(entry, "phone", config.phone_region);
       r.aliases = entry.get_string_list("aliases");
       if (entry.has("time_zone")) r.time_zone = zone_of(entry, "time_zone");
+      if (auto hours = entry.optional_child("opening_hours")) r.hours = hours_of(*hours);
       for (const Restaurant& other : config.restaurants) {
         if (lower(other.name) == lower(r.name)) entry.fail("name", "\"" + r.name + "\" is listed twice");
       }
@@ -136,7 +279,7 @@ ReservationConfig parse_reservation_config(const YAML::Node& block, const std::s
     if (config.restaurants.empty())
       root.fail("restaurants", "the list is empty: leave the key out for the default (Demo Restaurant) or add one");
   } else {
-    config.restaurants.push_back(Restaurant{"Demo Restaurant", "+1234567890", {}, std::nullopt});
+    config.restaurants.push_back(Restaurant{"Demo Restaurant", "+1234567890", {}, std::nullopt, std::nullopt});
   }
 
   if (auto customer = root.optional_child("customer")) {
@@ -144,7 +287,7 @@ ReservationConfig parse_reservation_config(const YAML::Node& block, const std::s
     config.customer.name = customer->get_string("name", "");
     const std::string phone = customer->get_string("phone", "");
     if (!phone.empty()) {
-      auto e164 = normalize_phone_number(phone);
+      auto e164 = normalize_phone_number(phone, config.phone_region);
       if (!e164) customer->fail("phone", "\"" + phone + "\" is not a phone number (write it in E.164, like +15551234567)");
       config.customer.phone = *e164;
     }

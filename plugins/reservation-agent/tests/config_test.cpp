@@ -107,6 +107,74 @@ TEST(ReservationConfig, TodayAndTimeZone) {
   EXPECT_EQ(config.time_zone.offset_minutes, -300);
 }
 
+TEST(ReservationConfig, OpeningHoursPerWeekday) {
+  const ReservationConfig config = parse_reservation_config(YAML::Load(R"(
+restaurants:
+  - name: Demo
+    phone: "+15551230001"
+    opening_hours: {default: "17:00-22:00", mon: closed, sat: "12:00-14:30, 18:00-01:00"}
+)"),
+                                                            kPath);
+  const OpeningHours& hours = *config.restaurants[0].hours;
+  namespace chr = std::chrono;
+  const chr::year_month_day monday = chr::year{2026} / 11 / 30, tuesday = chr::year{2026} / 12 / 1,
+                            saturday = chr::year{2026} / 12 / 5, sunday = chr::year{2026} / 12 / 6;
+  EXPECT_FALSE(hours.open_on(monday));
+  EXPECT_FALSE(hours.open_at(monday, 19 * 60));
+  EXPECT_TRUE(hours.open_at(tuesday, 17 * 60));
+  EXPECT_FALSE(hours.open_at(tuesday, 22 * 60));  // closing time: no table at 10 PM
+  EXPECT_FALSE(hours.open_at(tuesday, 16 * 60 + 59));
+  EXPECT_TRUE(hours.open_at(saturday, 13 * 60));
+  EXPECT_FALSE(hours.open_at(saturday, 15 * 60));
+  EXPECT_TRUE(hours.open_at(saturday, 23 * 60 + 30));
+  EXPECT_TRUE(hours.open_at(sunday, 30));  // Saturday's late service, past midnight
+  EXPECT_FALSE(hours.open_at(sunday, 60));
+  EXPECT_EQ(hours.describe_day(saturday), "noon to 2:30 PM and 6 PM to 1 AM");
+  EXPECT_EQ(hours.open_days(), "Tuesday to Sunday");
+
+  // Without a default, a day that is not listed is not checked.
+  const ReservationConfig partial = parse_reservation_config(
+      YAML::Load("restaurants:\n  - {name: D, phone: \"+15551230001\", opening_hours: {mon: closed, tue: closed}}\n"),
+      kPath);
+  EXPECT_FALSE(partial.restaurants[0].hours->open_on(monday));
+  EXPECT_TRUE(partial.restaurants[0].hours->open_at(chr::year{2026} / 12 / 2, 3 * 60));
+  EXPECT_EQ(partial.restaurants[0].hours->open_days(), "");
+  EXPECT_FALSE(config.restaurants.empty());
+}
+
+TEST(ReservationConfig, OpeningHoursErrorsNameTheDay) {
+  for (const char* bad : {"\"5pm-10pm\"", "\"17:00\"", "\"17:00-25:00\"", "\"18:00-22:00, 12:00-14:00\"",
+                          "\"06:00-05:00\"", "shut", "\"\""}) {
+    const ConfigError e = error_of(std::string("restaurants:\n  - name: D\n    phone: \"+15551230001\"\n"
+                                               "    opening_hours:\n      fri: ") +
+                                   bad + "\n");
+    EXPECT_EQ(e.key_path(), kPath + ".restaurants[0].opening_hours.fri") << bad;
+    EXPECT_EQ(e.line(), 5) << bad;
+  }
+  EXPECT_EQ(error_of("restaurants:\n  - name: D\n    phone: \"+15551230001\"\n    opening_hours: {friday: closed}\n")
+                .key_path(),
+            kPath + ".restaurants[0].opening_hours.friday");
+}
+
+TEST(ReservationConfig, PhoneRegionReadsNationalNumbers) {
+  const ReservationConfig uk = parse_reservation_config(YAML::Load(R"(
+phone_region: GB
+restaurants:
+  - {name: The Ivy, phone: "020 7836 4751"}
+customer: {phone: "07700 900123"}
+)"),
+                                                        kPath);
+  EXPECT_EQ(uk.restaurants[0].phone, "+442078364751");
+  EXPECT_EQ(uk.customer.phone, "+447700900123");
+  EXPECT_EQ(parse_reservation_config(YAML::Load("{}"), kPath).phone_region, "US");
+  const ConfigError bad = error_of("phone_region: England\n");
+  EXPECT_EQ(bad.key_path(), kPath + ".phone_region");
+  EXPECT_NE(bad.message().find("ISO 3166"), std::string::npos);
+  // The same national number is refused where the region does not make it one.
+  EXPECT_EQ(error_of("restaurants:\n  - {name: I, phone: \"020 7836 4751\"}\n").key_path(),
+            kPath + ".restaurants[0].phone");
+}
+
 TEST(TimeZone, ParsesFixedOffsets) {
   EXPECT_TRUE(parse_time_zone("local")->local);
   EXPECT_EQ(parse_time_zone("UTC")->offset_minutes, 0);

@@ -236,5 +236,51 @@ TEST(RequestPlanner, UsesTheRestaurantsTimeZoneForToday) {
   EXPECT_EQ(planner.plan({"Book Demo Restaurant for 2 tomorrow at 7pm", {}}).details["date"], "2026-11-25");
 }
 
+// Opening hours in the directory: a closed day or hour is asked back before dialing, with the hours in words.
+TEST(RequestPlanner, AClosedDayOrHourIsSaidBeforeDialing) {
+  ReservationConfig config = testing::directory_config();  // today: Tuesday 24 November 2026
+  std::string error;
+  OpeningHours hours;
+  for (auto& day : hours.by_weekday) day = *parse_services("17:00-22:00", &error);
+  hours.by_weekday[1] = *parse_services("closed", &error);  // Mondays
+  config.restaurants[0].hours = hours;
+  RequestPlanner planner(config);
+
+  const TaskPlan monday = planner.plan({"Book a table at Demo Restaurant for 2 on Monday at 7pm", {}});
+  ASSERT_FALSE(monday.ready);
+  EXPECT_NE(monday.question.find("Demo Restaurant is closed on Mondays (it takes tables Tuesday to Sunday)"),
+            std::string::npos)
+      << monday.question;
+  EXPECT_EQ(monday.reading["questions"][0]["field"], "date");
+  EXPECT_EQ(monday.reading["questions"][0]["kind"], "closed");
+  EXPECT_FALSE(monday.details.contains("date"));
+  EXPECT_EQ(monday.details["time"], "19:00");  // the rest of what was understood stays
+
+  const TaskPlan early = planner.plan({"Book a table at Demo Restaurant for 2 tomorrow at 4pm", {}});
+  ASSERT_FALSE(early.ready);
+  EXPECT_NE(early.question.find("takes tables on Wednesday, November 25 from 5 PM to 10 PM, not at 4 PM"),
+            std::string::npos)
+      << early.question;
+  EXPECT_EQ(early.reading["questions"][0]["field"], "time");
+  EXPECT_EQ(early.reading["questions"][0]["kind"], "closed");
+
+  // Structured fields are checked the same way; an open day and hour is planned as before.
+  const TaskPlan fields = planner.plan({"", {{"restaurant", "Demo Restaurant"}, {"date", "2026-11-30"},
+                                              {"time", "19:00"}, {"party_size", 2}}});
+  EXPECT_FALSE(fields.ready);
+  EXPECT_TRUE(planner.plan({"Book a table at Demo Restaurant for 2 tomorrow at 9:30pm", {}}).ready);
+  // A restaurant without hours in the directory is not checked.
+  EXPECT_TRUE(planner.plan({"Book Luigi's for 2 on Monday at 7pm", {}}).ready);
+}
+
+TEST(RequestPlanner, PhoneNumbersAreReadInTheConfiguredRegion) {
+  ReservationConfig config = testing::directory_config();
+  config.phone_region = "GB";
+  RequestPlanner planner(config);
+  const TaskPlan plan = planner.plan({"Book a table at The Ivy on 020 7836 4751 for 2 tomorrow at 7pm", {}});
+  ASSERT_TRUE(plan.ready) << plan.question;
+  EXPECT_EQ(plan.phone_number, "+442078364751");
+}
+
 }  // namespace
 }  // namespace concierge::reservation
