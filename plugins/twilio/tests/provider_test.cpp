@@ -117,7 +117,7 @@ class ProviderTest : public ::testing::Test {
     provider = std::make_shared<TwilioProvider>(host, log, config);
   }
   std::shared_ptr<CallLeg> place(const std::string& id, std::shared_ptr<Events> e) {
-    return provider->place_call(OutboundCall{id, "+15551230000", "Demo", 30s}, e);
+    return provider->place_call(OutboundCall{id, "+12125550100", "Demo", 30s}, e);
   }
   HttpRequest signed_request(std::string method, std::string target, std::vector<std::pair<std::string, std::string>> form,
                              std::string scheme = "https") {
@@ -386,7 +386,8 @@ TEST_F(ProviderTest, AStreamNeedsItsCallsOneTimeTokenAndCallSid) {
   } refused[] = {
       {start_message("c1", "CA1"), "carries no stream_token"},
       {start_message("c1", "CA1", token), "not this call's"},  // an earlier TwiML's token
-      {start_message("c1", "CA1", current.substr(0, 31) + "0"), "the stream_token is not this call's"},
+      {start_message("c1", "CA1", current.substr(0, 31) + (current.back() == '0' ? "1" : "0")),
+       "the stream_token is not this call's"},  // one character off
       {start_message("c1", "", current), "the start message has no callSid"},
       {start_message("c1", "CA2", current), "the stream's callSid CA2 is not this call's CA1"},
   };
