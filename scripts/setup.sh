@@ -17,6 +17,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev openssl
   libsox-dev libsoxr-dev
   libsqlite3-dev
+  libphonenumber-dev
   libgtest-dev libgmock-dev
   libphonenumber-dev libhowardhinnant-date-dev tzdata
   gnuplot-nox

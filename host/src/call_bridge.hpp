@@ -24,6 +24,8 @@ namespace concierge::host {
 struct CallServices {
   boost::asio::io_context& io;
   std::shared_ptr<TelephonyProvider> telephony;
+  // The telephony plugin was built with SDK 1.1 or later, so it has TelephonyProvider::check_destination.
+  bool telephony_checks_destinations = false;
   std::shared_ptr<VoiceModel> voice_model;
   std::shared_ptr<Logger> log;
   HostMetrics& metrics;

@@ -175,6 +175,13 @@ CallManager::Reply CallManager::start(const TaskRequest& request) {
     return {500, {{"error", std::string("the agent could not read the request: ") + e.what()}}};
   }
   if (!plan.ready) return {422, questions_body(plan)};
+  // The provider's destination policy, before anything is recorded or dialled.
+  if (services_.telephony_checks_destinations) {
+    if (std::string refusal = services_.telephony->check_destination(plan.phone_number); !refusal.empty()) {
+      ++services_.metrics.calls_refused_destination;
+      return {403, {{"error", "not dialled: " + refusal}, {"refused", "destination"}}};
+    }
+  }
 
   auto record = new_record(plan, false);
 
@@ -318,6 +325,8 @@ std::string CallManager::prometheus_metrics() const {
   counter("concierge_calls_refused_overload_total",
           "New calls and media streams refused because the daemon was overloaded (event loop lag or busy share).",
           m.calls_refused_overload);
+  counter("concierge_calls_refused_destination_total",
+          "POST /calls refused with 403 by the telephony plugin's destination policy.", m.calls_refused_destination);
   counter("concierge_api_unauthorized_total", "Control-API requests refused with 401: no API token or a wrong one.",
           m.api_unauthorized);
   gauge("concierge_connections_open", "Open HTTP and WebSocket connections.", std::to_string(m.connections_open));

@@ -102,6 +102,7 @@ struct HostMetrics {
   std::uint64_t calls_refused_capacity = 0;
   std::uint64_t calls_refused_overload = 0;  // new calls and media streams refused while overloaded
   std::uint64_t api_unauthorized = 0;        // control-API requests refused with 401 (no or a wrong token)
+  std::uint64_t calls_refused_destination = 0;  // POST /calls refused by the provider's destination policy
   // Outbound calls placed whose media stream has not connected yet: while there are any, an overloaded daemon
   // still accepts WebSocket upgrades (the stream may be one of them; an inbound one is refused at its start).
   std::int64_t calls_awaiting_media = 0;

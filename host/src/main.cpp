@@ -185,6 +185,8 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
 
     CallServices call_services{.io = io,
                                .telephony = telephony.instance.telephony,
+                               .telephony_checks_destinations = telephony.sdk_major == kSdkVersionMajor &&
+                                                                telephony.sdk_minor >= 1,
                                .voice_model = voice.instance.voice_model,
                                .log = log,
                                .metrics = metrics,

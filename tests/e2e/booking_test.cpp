@@ -30,7 +30,7 @@ TEST(E2ECall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   // What the user sees.
   EXPECT_EQ(cli.status, 0) << cli.output << "\n--- daemon ---\n" << rig.daemon().output();
   for (const std::string& line :
-       {std::string("Dialing Demo Restaurant (+1234567890)"), std::string("Ringing"), std::string("Connected"),
+       {std::string("Dialing Demo Restaurant (+12125550100)"), std::string("Ringing"), std::string("Connected"),
         std::string("Restaurant: Hello, Demo Restaurant, how can I help you?"),
         std::string("Agent: Hi! I'd like to book a table for 4 people tomorrow at 7 PM."),
         std::string("Restaurant: That works. Your confirmation number is 4711."),
@@ -56,7 +56,7 @@ TEST(E2ECall, TheSeedsRequestIsBookedFromTheCliThroughTwilioAndOpenAI) {
   const auto creates = rig.twilio().records_of("rest.create");
   ASSERT_EQ(creates.size(), 1u);
   const std::string& form = creates[0].detail;
-  EXPECT_EQ(form_field(form, "To"), "%2B1234567890") << form;
+  EXPECT_EQ(form_field(form, "To"), "%2B12125550100") << form;
   EXPECT_EQ(form_field(form, "From"), "%2B15005550006") << form;
   EXPECT_EQ(form_field(form, "Url"), "https%3A%2F%2F" + kPublicDomain + "%2Ftwiml%3Fcall_id%3D" + call_id) << form;
   EXPECT_TRUE(contains(form, "StatusCallback=https%3A%2F%2F" + kPublicDomain + "%2Ftwilio%2Fstatus")) << form;

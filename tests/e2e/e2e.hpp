@@ -42,7 +42,9 @@ inline const std::string kAuthToken = "e2e-auth-token-0123456789abcdef";
 inline const std::string kPublicDomain = "concierge-e2e.ngrok.test";
 inline const std::string kApiKey = "sk-e2e-test-key";
 inline const std::string kTestFrom = "+15005550006";  // Twilio's magic "valid From" for test credentials
-inline const std::string kRestaurantPhone = "+1234567890";  // DEMO_RESTAURANT_PHONE's default in config/twilio.yaml
+// DEMO_RESTAURANT_PHONE. Its default in config/twilio.yaml, the seed's +1234567890, is no valid number, and the
+// destination policy refuses it; this one is (a NANP 555-01xx fictional number, valid to libphonenumber).
+inline const std::string kRestaurantPhone = "+12125550100";
 
 inline std::string twilio_config() { return std::string(CONCIERGE_SOURCE_DIR) + "/config/twilio.yaml"; }
 
@@ -142,6 +144,8 @@ class Rig {
         {"PUBLIC_DOMAIN", kPublicDomain},
         {"OPENAI_API_KEY", kApiKey},
         {"CUSTOMER_NAME", "Alex Morgan"},
+        {"DEMO_RESTAURANT_PHONE", kRestaurantPhone},
+        {"TWILIO_ALLOW_TEST_NUMBERS", "true"},  // the magic To numbers of Twilio's test credentials
         {"CALL_DATABASE", database_},
         {"LOG_LEVEL", "INFO"},
         // The only two values that differ from a real deployment: where Twilio's API and OpenAI's socket are.

@@ -82,6 +82,7 @@ class LiveRig {
         {"PUBLIC_DOMAIN", kPublicDomain},
         {"OPENAI_API_KEY", kApiKey},
         {"CUSTOMER_NAME", "Alex Morgan"},
+        {"DEMO_RESTAURANT_PHONE", kRestaurantPhone},  // a valid number: the destination policy refuses +1234567890
         {"CALL_DATABASE", database_},
         {"LOG_LEVEL", "INFO"},
         {"TWILIO_API_BASE_URL", twilio_->base_url()},

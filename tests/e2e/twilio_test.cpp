@@ -34,7 +34,7 @@ TEST(E2ETwilioErrors, TheMagicToNumbersFailTheCallWithTwilioSErrorAndNothingIsDi
                                    "reached"))
       << cli.output;
   // Any other To is accepted with the magic From (+15005550006).
-  const std::string ok = rig.place(structured_fields("+15551234567"));
+  const std::string ok = rig.place(structured_fields("+12125551234"));
   rig.twilio().wait_for([](const ft::FakeTwilio& t) { return t.records_of("rest.create").size() == 1; }, 5s);
   ASSERT_EQ(rig.twilio().records_of("rest.create").size(), 1u);
   EXPECT_TRUE(contains(rig.twilio().records_of("rest.create")[0].detail, "From=%2B15005550006"));
@@ -195,6 +195,45 @@ TEST(E2ETwilioSignatures, AForgedMediaStreamHandshakeIsRefused) {
 
 TEST(E2ETwilioSignatures, AnUnsignedMediaStreamHandshakeIsRefused) {
   expect_stream_refused(ft::SignatureMode::missing, "missing");
+}
+
+}  // namespace
+}  // namespace concierge::e2e
+
+namespace concierge::e2e {
+namespace {
+
+// The destination policy of config/twilio.yaml, through the real daemon: premium-rate, satellite, another country
+// and the seed's invalid placeholder are refused with 403 and the reason before anything reaches Twilio, and are
+// counted; a valid number of the From number's country goes out.
+TEST(E2EDestinations, PremiumSatelliteForeignAndInvalidNumbersAreRefusedBeforeTwilio) {
+  Rig rig;
+  const std::pair<const char*, const char*> refused[] = {
+      {"+19005550100", "is a premium-rate number"},
+      {"+881612345678", "is a satellite or international-network number (+881)"},
+      {"+442079460000", "is in country code +44, which is not allowed (allowed: +1"},
+      {"+1234567890", "is not a valid phone number: it is too short for its country"},
+  };
+  for (const auto& [number, reason] : refused) {
+    const auto r = testing::http_post(rig.url() + "/calls", json{{"fields", structured_fields(number)}}.dump());
+    EXPECT_EQ(r.status, 403) << number << ": " << r.body;
+    const auto body = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << r.body;
+    EXPECT_NE(body.value("error", "").find(reason), std::string::npos) << r.body;
+    EXPECT_EQ(body.value("refused", ""), "destination") << r.body;
+  }
+  // The request's own words cannot get round it: a number in the text is judged the same way.
+  const auto in_text = testing::http_post(
+      rig.url() + "/calls", json{{"request", "Call +1 900 555 0100 for a table for 2 tomorrow at 8pm"}}.dump());
+  EXPECT_EQ(in_text.status, 403) << in_text.body;
+  EXPECT_TRUE(rig.twilio().records_of("rest.create").empty());
+  EXPECT_NE(testing::http_get(rig.url() + "/metrics").body.find("concierge_calls_refused_destination_total 5\n"),
+            std::string::npos);
+  // A valid US number (the From number is +1) is placed.
+  const std::string ok = rig.place(structured_fields("+12125551234"));
+  EXPECT_TRUE(rig.twilio().wait_for([](const ft::FakeTwilio& t) { return t.records_of("rest.create").size() == 1; },
+                                    5s));
+  EXPECT_EQ(testing::http_post(rig.url() + "/calls/" + ok + "/hangup", "").status, 200);
 }
 
 }  // namespace

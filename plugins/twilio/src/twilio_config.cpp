@@ -18,7 +18,7 @@ TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public
   node.allow_only({"account_sid", "auth_token", "from_number", "public_domain", "api_base_url",
                    "ring_timeout_seconds", "status_callback_events", "machine_detection", "record",
                    "validate_signatures", "inbound_streams", "request_timeout_seconds",
-                   "stream_token_ttl_seconds"});
+                   "stream_token_ttl_seconds", "destinations"});
   TwilioConfig config;
 
   // All three credentials are named in one message: a user who forgot one usually forgot the .env file.
@@ -68,6 +68,7 @@ TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public
   config.record = node.get_bool("record", false);
   config.validate_signatures = node.get_bool("validate_signatures", true);
   config.inbound_streams = node.get_bool("inbound_streams", false);
+  config.destinations = parse_destination_policy(node, config.from_number);
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "concierge/config.hpp"
+#include "destination_policy.hpp"
 
 namespace concierge::twilio {
 
@@ -24,6 +25,7 @@ struct TwilioConfig {
   // How long the one-time stream token of a call's TwiML stays valid (stream_token.hpp). Twilio opens the stream
   // within a second or two of fetching the TwiML.
   std::chrono::seconds stream_token_ttl{30};
+  DestinationPolicy destinations;  // every number dialled passes it (destination_policy.hpp)
 };
 
 inline constexpr const char* kNotConfiguredMessage =

@@ -34,11 +34,6 @@ int progress_rank(CallStatus status) {
   }
 }
 
-bool looks_like_e164(std::string_view number) {
-  if (number.size() < 3 || number.size() > 16 || number.front() != '+') return false;
-  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Log lines about bad input from the network are rate-limited: a broken peer must not flood the log.
 class RateLimitedLog {
  public:
@@ -651,9 +646,9 @@ void TwilioProvider::post_to_twilio(std::string path, std::string form_body,
 
 std::shared_ptr<CallLeg> TwilioProvider::place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) {
   auto leg = std::make_shared<TwilioCall>(shared_from_this(), call.call_id, events);
-  std::string refusal;
-  if (!looks_like_e164(call.to))
-    refusal = "the number \"" + call.to + "\" is not in E.164 form (+ and country code, e.g. +15551234567)";
+  std::string refusal = config_.destinations.refusal(call.to);
+  if (!refusal.empty())
+    log_->warning("call " + call.call_id + " not placed: " + refusal);
   else if (find_call(call.call_id))
     refusal = "a call with id " + call.call_id + " is already running";
   if (!refusal.empty()) {
@@ -669,6 +664,10 @@ std::shared_ptr<CallLeg> TwilioProvider::place_call(const OutboundCall& call, st
   register_call(call.call_id, leg);
   leg->create(call);
   return leg;
+}
+
+std::string TwilioProvider::check_destination(std::string_view number) const {
+  return config_.destinations.refusal(number);
 }
 
 std::vector<std::string> TwilioProvider::http_routes() const { return {"/twiml", "/twilio/status"}; }

@@ -27,6 +27,7 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   TwilioProvider(HostServices& host, std::shared_ptr<Logger> log, TwilioConfig config);
 
   std::shared_ptr<CallLeg> place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) override;
+  std::string check_destination(std::string_view number) const override;
   std::vector<std::string> http_routes() const override;
   HttpResponse handle_http(const HttpRequest& request) override;
   std::optional<HttpResponse> check_media_stream_upgrade(const HttpRequest& upgrade) override;

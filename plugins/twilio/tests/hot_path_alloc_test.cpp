@@ -86,7 +86,7 @@ TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
   config.validate_signatures = false;  // the TwiML request below is unsigned; signatures are tested elsewhere
   auto provider = std::make_shared<TwilioProvider>(host, std::make_shared<QuietLog>(), config);
   auto events = std::make_shared<CountingEvents>();
-  auto leg = provider->place_call(OutboundCall{"c1", "+15551230000", "Demo", 30s}, events);
+  auto leg = provider->place_call(OutboundCall{"c1", "+12125550100", "Demo", 30s}, events);
   // Twilio fetches the TwiML (which hands the stream its one-time token), then starts the stream with it.
   HttpRequest twiml_request;
   twiml_request.method = "POST";

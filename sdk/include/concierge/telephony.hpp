@@ -87,6 +87,14 @@ class TelephonyProvider {
     (void)peer;
     return nullptr;
   }
+  // SDK 1.1. Asked before a call is placed: "" when `number` (E.164) may be dialled, otherwise why not, in words for
+  // the user (a destination policy: premium-rate, satellite, a country not allowed). The host answers POST /calls
+  // with 403 and that reason. A provider should apply the same policy in place_call too. Declared last so that
+  // plugins built against 1.0 keep their vtable layout; the host calls it only on plugins built with 1.1 or later.
+  virtual std::string check_destination(std::string_view number) const {
+    (void)number;
+    return "";
+  }
 };
 
 }  // namespace concierge

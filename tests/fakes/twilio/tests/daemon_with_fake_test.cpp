@@ -54,7 +54,7 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
   std::strftime(tomorrow, sizeof tomorrow, "%Y-%m-%d", &tomorrow_tm);
   const auto created = testing::http_post(
       daemon.url() + "/calls",
-      std::string(R"({"fields":{"restaurant":"Demo Restaurant","phone_number":"+15551230000","date":")") + tomorrow +
+      std::string(R"({"fields":{"restaurant":"Demo Restaurant","phone_number":"+12125550100","date":")") + tomorrow +
           R"(","time":"19:00","party_size":4,"customer_name":"Alex Morgan"}})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string call_id = nlohmann::json::parse(created.body)["call_id"];

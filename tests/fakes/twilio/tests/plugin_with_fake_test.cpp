@@ -141,7 +141,7 @@ TEST_F(PluginWithFakeTwilio, AnsweredCallCarriesAudioBothWaysAndMarksTrackPlayba
     std::vector<std::uint8_t> frame(160, 0x55);
     for (int i = 0; i < 10; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
   };
-  leg = call("+15551230000", events);
+  leg = call("+12125550100", events);
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
 
   auto final = *events->final_status();
@@ -184,7 +184,7 @@ TEST_F(PluginWithFakeTwilio, AnsweredCallCarriesAudioBothWaysAndMarksTrackPlayba
       if (k == name) out.push_back(v);
     return out;
   };
-  EXPECT_EQ(values("To"), std::vector<std::string>{"+15551230000"});
+  EXPECT_EQ(values("To"), std::vector<std::string>{"+12125550100"});
   EXPECT_EQ(values("From"), std::vector<std::string>{"+15005550006"});
   EXPECT_EQ(values("Url"), std::vector<std::string>{"https://concierge.test/twiml?call_id=call-1"});
   EXPECT_EQ(values("Method"), std::vector<std::string>{"POST"});
@@ -206,7 +206,7 @@ TEST_F(PluginWithFakeTwilio, AnsweredCallCarriesAudioBothWaysAndMarksTrackPlayba
 }
 
 TEST_F(PluginWithFakeTwilio, MagicNumbersFailWithTwiliosErrors) {
-  start();
+  start({}, [](TwilioConfig& config) { config.destinations.allow_test_numbers = true; });
   const std::pair<const char*, const char*> cases[] = {
       {"+15005550001", "Twilio error 21217: Phone number does not appear to be valid "
                        "(https://www.twilio.com/docs/errors/21217)"},
@@ -228,7 +228,7 @@ TEST_F(PluginWithFakeTwilio, MagicNumbersFailWithTwiliosErrors) {
 TEST_F(PluginWithFakeTwilio, WrongAuthTokenIsTwilios20003) {
   start({}, [](TwilioConfig& config) { config.auth_token = "not-the-token"; });
   auto events = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 5s));
   EXPECT_EQ(events->final_status()->status, CallStatus::failed);
   EXPECT_EQ(events->final_status()->reason,
@@ -244,7 +244,7 @@ TEST_F(PluginWithFakeTwilio, UnreachableTwilioFailsTheCallWithAClearReason) {
   }  // closed: nothing listens on that port now
   start({}, [&](TwilioConfig& config) { config.api_base_url = dead_url; });
   auto events = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
   EXPECT_EQ(events->final_status()->status, CallStatus::failed);
   EXPECT_EQ(events->final_status()->reason.rfind("could not reach Twilio at " + dead_url + ": ", 0), 0u)
@@ -254,13 +254,13 @@ TEST_F(PluginWithFakeTwilio, UnreachableTwilioFailsTheCallWithAClearReason) {
 TEST_F(PluginWithFakeTwilio, BusyAndNoAnswerComeFromStatusCallbacks) {
   FakeTwilioOptions options;
   options.scenario = [](const fake_twilio::CreatedCall& call) {
-    return call.field("To") == "+15551110001" ? Scenario::busy : Scenario::no_answer;
+    return call.field("To") == "+12125550111" ? Scenario::busy : Scenario::no_answer;
   };
   start(options);
   auto busy = std::make_shared<RecordingEvents>();
   auto silent = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551110001", busy, "busy"));
-  legs.push_back(call("+15551110002", silent, "silent"));
+  legs.push_back(call("+12125550111", busy, "busy"));
+  legs.push_back(call("+12125550112", silent, "silent"));
   ASSERT_TRUE(wait_until([&] { return busy->final_status() && silent->final_status(); }, 10s));
   EXPECT_EQ(busy->final_status()->status, CallStatus::busy);
   EXPECT_EQ(busy->final_status()->reason, "the line was busy");
@@ -277,7 +277,7 @@ TEST_P(SignatureModes, UnsignedOrForgedRequestsAreRefusedAndChangeNothing) {
   options.signature = GetParam();
   start(options);
   auto events = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 10s));
   const auto twiml = fake->records_of("twiml");
   ASSERT_EQ(twiml.size(), 1u);
@@ -300,7 +300,7 @@ TEST_F(PluginWithFakeTwilio, ForgedMediaStreamHandshakeIsRefused) {
   options.stream_signature = SignatureMode::forged;
   start(options);
   auto events = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 10s));
   const auto refused = fake->records_of("ws.refused");
   ASSERT_EQ(refused.size(), 1u);
@@ -324,7 +324,7 @@ TEST_F(PluginWithFakeTwilio, ReplayedOrForgedStreamStartsAreRefusedAndHearNothin
   };
   start(options);
   auto events = std::make_shared<RecordingEvents>();
-  std::shared_ptr<CallLeg> leg = call("+15551230000", events);
+  std::shared_ptr<CallLeg> leg = call("+12125550100", events);
   ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("ws.sent.start").empty(); }, 10s));
   ASSERT_TRUE(wait_until([&] { return media_started(events); }, 10s));
   const auto sent = fake->records_of("ws.sent.start").at(0);
@@ -358,7 +358,7 @@ TEST_F(PluginWithFakeTwilio, ReplayedOrForgedStreamStartsAreRefusedAndHearNothin
   // 2. A second call, attacked while it is still ringing (no TwiML fetched yet): its id with no token, with the
   // first call's token, and with an empty callSid. (Each check on its own: provider_test.)
   auto second_events = std::make_shared<RecordingEvents>();
-  std::shared_ptr<CallLeg> second = call("+15551230001", second_events, "call-2");
+  std::shared_ptr<CallLeg> second = call("+12125550101", second_events, "call-2");
   ASSERT_TRUE(wait_until([&] { std::lock_guard lock(second_events->mutex); return !second_events->provider_id.empty(); }, 10s));
   const std::string second_sid = [&] { std::lock_guard lock(second_events->mutex); return second_events->provider_id; }();
   EXPECT_EQ(attack(second_sid, {{"call_id", "call-2"}}), 0u);
@@ -398,7 +398,7 @@ TEST_F(PluginWithFakeTwilio, ClearDropsUnplayedAudioAndPlaybackCountsOnlyWhatWas
   events->when_media_started = [&] {
     for (int i = 0; i < 50; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});  // 1 s queued at once
   };
-  leg = call("+15551230000", events);
+  leg = call("+12125550100", events);
   ASSERT_TRUE(wait_until([&] { return events->last_playback_us() >= 200'000; }, 10s));
   host->on_loop([&] { leg->clear_audio(); });
   const std::int64_t heard_at_clear = host->on_loop([&] { return events->last_playback_us(); });
@@ -432,7 +432,7 @@ TEST_F(PluginWithFakeTwilio, HangUpEndsTheCallAtTwilioAndClosesTheStream) {
   };
   start(options);
   auto events = std::make_shared<RecordingEvents>();
-  auto leg = call("+15551230000", events);
+  auto leg = call("+12125550100", events);
   ASSERT_TRUE(wait_until([&] { return events->audio_frames > 5; }, 10s));
   host->on_loop([&] { leg->hang_up(); leg->hang_up(); });
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
@@ -455,7 +455,7 @@ TEST_F(PluginWithFakeTwilio, DroppedMediaConnectionStopsTheMediaAndTheCallEnds) 
   };
   start(options);
   auto events = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
   EXPECT_EQ(fake->records_of("ws.dropped").size(), 1u);
   std::lock_guard lock(events->mutex);
@@ -470,7 +470,7 @@ TEST_F(PluginWithFakeTwilio, FailedScenarioReportsFailed) {
   options.scenario = [](const fake_twilio::CreatedCall&) { return Scenario::failed; };
   start(options);
   auto events = std::make_shared<RecordingEvents>();
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
   EXPECT_EQ(events->final_status()->status, CallStatus::failed);
   EXPECT_EQ(events->final_status()->reason, "Twilio could not connect the call");
@@ -480,7 +480,7 @@ TEST_F(PluginWithFakeTwilio, HangUpBeforeTwilioAnsweredTheCreateIsSentOnceTheSid
   start();
   auto events = std::make_shared<RecordingEvents>();
   auto leg = host->on_loop([&] {
-    auto placed = provider->place_call(OutboundCall{"early", "+15551230000", "Demo", 30s}, events);
+    auto placed = provider->place_call(OutboundCall{"early", "+12125550100", "Demo", 30s}, events);
     placed->hang_up();  // same loop turn: the create request has not been answered yet
     return placed;
   });
@@ -505,7 +505,7 @@ TEST_F(PluginWithFakeTwilio, RealTimePacing) {
   start(options);
   auto events = std::make_shared<RecordingEvents>();
   std::chrono::steady_clock::time_point first, last;
-  legs.push_back(call("+15551230000", events));
+  legs.push_back(call("+12125550100", events));
   ASSERT_TRUE(wait_until([&] { return events->audio_frames >= 1; }, 10s));
   first = std::chrono::steady_clock::now();
   ASSERT_TRUE(wait_until([&] { return events->audio_frames >= 50; }, 10s));
