@@ -185,8 +185,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
 
     CallServices call_services{.io = io,
                                .telephony = telephony.instance.telephony,
-                               .telephony_checks_destinations = telephony.sdk_major == kSdkVersionMajor &&
-                                                                telephony.sdk_minor >= 1,
+                               .telephony_checks_destinations = telephony.has_sdk_minor(1),
                                .voice_model = voice.instance.voice_model,
                                .log = log,
                                .metrics = metrics,

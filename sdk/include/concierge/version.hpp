@@ -23,6 +23,7 @@
 //   1.0  the first SDK.
 //   1.1  PluginDescriptor::size and PluginDescriptor::abi (CONCIERGE_ABI_TAG, concierge/abi.hpp): the host refuses a
 //        1.1+ plugin whose descriptor is smaller than the fields of its minor, or whose ABI tag differs from its own.
+//        TelephonyProvider::check_destination (a provider's destination policy, asked before POST /calls dials).
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
