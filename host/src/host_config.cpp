@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -132,16 +133,29 @@ std::filesystem::path resolve_against(const std::filesystem::path& base, const s
   return path.lexically_normal();
 }
 
-HostConfig::PluginChoice read_plugin_choice(const ConfigNode& plugins, const char* role) {
+HostConfig::PluginChoice read_plugin_choice(const ConfigNode& plugins, const char* role,
+                                            const std::filesystem::path& base) {
   const ConfigNode block = plugins.child(role);
   if (block.yaml().IsNull()) throw ConfigError(block.path(), block.line(), "expected {plugin: <name>, config: {...}}");
   block.allow_only({"plugin", "config"});
   HostConfig::PluginChoice choice;
-  choice.plugin = block.required_string("plugin");
-  if (!is_plugin_name(choice.plugin))
-    block.fail("plugin", "\"" + choice.plugin +
-                             "\" is not a plugin name (letters, digits, '.', '_' and '-'; the file <name>.so in "
-                             "plugin_dir)");
+  const std::string named = block.required_string("plugin");
+  const bool is_path = named.find('/') != std::string::npos ||
+                       (named.size() > 3 && named.compare(named.size() - 3, 3, ".so") == 0);
+  if (is_path) {
+    choice.file = resolve_against(base, named);
+    choice.plugin = choice.file.stem().string();
+    if (choice.file.extension() != ".so" || !is_plugin_name(choice.plugin))
+      block.fail("plugin", "\"" + named +
+                               "\" is not a plugin file (a path to <name>.so, the name made of letters, digits, '.', "
+                               "'_' and '-')");
+  } else {
+    choice.plugin = named;
+    if (!is_plugin_name(choice.plugin))
+      block.fail("plugin", "\"" + choice.plugin +
+                               "\" is not a plugin name (letters, digits, '.', '_' and '-'; the file <name>.so in "
+                               "plugin_dir) nor a path to one (with a '/', ending in .so)");
+  }
   choice.key_path = block.key_path("config");
   if (block.has("config")) {
     const YAML::Node config = block.yaml()["config"];
@@ -221,8 +235,23 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   if (!parsed_level) root.fail("log_level", "expected DEBUG, INFO, WARNING or ERROR, found \"" + level + "\"");
   config.log_level = *parsed_level;
 
-  const std::string plugin_dir = root.get_string("plugin_dir", "");
-  config.plugin_dir = plugin_dir.empty() ? default_plugin_dir() : resolve_against(base, plugin_dir);
+  // One folder or a list; "" is the daemon's own, in the list too (plugin_dir: [./mine, ""]).
+  std::vector<std::string> plugin_dirs;
+  if (root.has("plugin_dir") && root.yaml()["plugin_dir"].IsSequence()) {
+    for (const YAML::Node& item : root.yaml()["plugin_dir"])
+      if (!item.IsScalar()) root.fail("plugin_dir", "expected a folder or a list of folders");
+    plugin_dirs = root.get_string_list("plugin_dir");
+  } else if (root.has("plugin_dir") && !root.yaml()["plugin_dir"].IsNull() && !root.yaml()["plugin_dir"].IsScalar()) {
+    root.fail("plugin_dir", "expected a folder or a list of folders");
+  } else {
+    plugin_dirs.push_back(root.get_string("plugin_dir", ""));
+  }
+  if (plugin_dirs.empty()) plugin_dirs.push_back("");
+  for (const std::string& dir : plugin_dirs) {
+    std::filesystem::path resolved = dir.empty() ? default_plugin_dir() : resolve_against(base, dir);
+    if (std::find(config.plugin_dirs.begin(), config.plugin_dirs.end(), resolved) == config.plugin_dirs.end())
+      config.plugin_dirs.push_back(std::move(resolved));
+  }
 
   if (const auto calls = root.optional_child("calls")) {
     calls->allow_only({"time_limit_seconds", "inbound", "history_limit", "database"});
@@ -237,9 +266,9 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   if (plugins.yaml().IsNull())
     throw ConfigError(plugins.path(), plugins.line(), "expected the telephony, voice_model and agent plugins");
   plugins.allow_only({"telephony", "voice_model", "agent"});
-  config.telephony = read_plugin_choice(plugins, "telephony");
-  config.voice_model = read_plugin_choice(plugins, "voice_model");
-  config.agent = read_plugin_choice(plugins, "agent");
+  config.telephony = read_plugin_choice(plugins, "telephony", base);
+  config.voice_model = read_plugin_choice(plugins, "voice_model", base);
+  config.agent = read_plugin_choice(plugins, "agent", base);
   for (const auto* choice : {&config.telephony, &config.voice_model, &config.agent})
     collect_secrets(choice->config, false, config.secrets);
   return config;

@@ -37,8 +37,10 @@
 //                                              ~/.local/state/concierge/api-token-<port> (see api_auth.hpp)
 //     metrics_public: false                    true serves GET /metrics without the token (a Prometheus scraper)
 //   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
-//   plugin_dir: ""                             "" = <folder of the executable>/../plugins; relative = to the
-//                                              config file's folder
+//   plugin_dir: ""                             one folder or a list of folders, searched in order for
+//                                              <name>.so; "" (alone or in the list) = the daemon's own folder,
+//                                              <folder of the executable>/../plugins; relative = to the config
+//                                              file's folder; [] = ""
 //   calls:
 //     time_limit_seconds: 180                  1..86400
 //     inbound: false                           answer calls a telephony plugin reports as inbound
@@ -49,6 +51,8 @@
 //     telephony:   {plugin: simulated-telephony, config: {...}}
 //     voice_model: {plugin: scripted-voice, config: {...}}
 //     agent:       {plugin: reservation-agent, config: {...}}
+//   plugin: is a name (<name>.so searched in the plugin_dir folders) or a path to the .so (it has a '/' or ends in
+//   ".so"; relative = to the config file's folder); either way the plugin's descriptor must name it <file stem>.
 //
 // PUBLIC_DOMAIN: the seed's users are told to paste the ngrok host "WITHOUT the https:// prefix", and getting it
 // wrong is the seed's first "Common issue". We accept the forgiving form: a leading http://, https://, ws:// or
@@ -102,7 +106,8 @@ struct HostConfig {
   std::filesystem::path api_token_file;  // "" = default_api_token_file()
   bool metrics_public = false;
   LogLevel log_level = LogLevel::info;
-  std::filesystem::path plugin_dir;  // absolute or relative to the working directory; never empty
+  // Searched in order; each absolute or relative to the working directory; never empty.
+  std::vector<std::filesystem::path> plugin_dirs;
   std::chrono::seconds call_time_limit{180};
   bool accept_inbound_calls = false;
   std::size_t history_limit = 1000;
@@ -110,6 +115,7 @@ struct HostConfig {
 
   struct PluginChoice {
     std::string plugin;  // file name without ".so": [A-Za-z0-9][A-Za-z0-9._-]*
+    std::filesystem::path file;  // when `plugin:` was a path: the .so, resolved; empty = search plugin_dirs
     YAML::Node config;   // the plugin's block, interpolated; an empty mapping when absent
     std::string key_path;  // where `config` sits: "plugins.telephony.config"
   } telephony, voice_model, agent;

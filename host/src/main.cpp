@@ -41,9 +41,11 @@ Options:
   --env-file FILE    read variables from FILE instead of ./.env
   --host ADDRESS     override server.host
   --port N           override server.port (0 picks a free port; the chosen one is logged)
-  --plugin-dir DIR   override plugin_dir
+  --plugin-dir DIR   override plugin_dir (repeat it for several folders, searched in order)
   --log-level LEVEL  DEBUG, INFO, WARNING or ERROR (overrides LOG_LEVEL)
   --check-config     load the config and the plugins, report, and exit
+  --list-plugins     list every .so in the plugin folders (kind, name, version, SDK version, file, or why it is
+                     refused) and exit: 0 when all are usable plugins, 1 when any is refused
   --version          print the version
   --help             this text
 )";
@@ -72,9 +74,10 @@ struct Options {
   std::optional<std::filesystem::path> env_file;
   std::optional<std::string> host;
   std::optional<int> port;
-  std::optional<std::filesystem::path> plugin_dir;
+  std::vector<std::filesystem::path> plugin_dirs;  // empty = the config's plugin_dir
   std::optional<std::string> log_level;
   bool check_only = false;
+  bool list_plugins = false;
 };
 
 // Returns the options, or nullopt with exit_code set: 0 after --help/--version, 2 after a usage error.
@@ -102,6 +105,10 @@ std::optional<Options> parse_args(int argc, char** argv, int& exit_code) {
       o.check_only = true;
       continue;
     }
+    if (a == "--list-plugins") {
+      o.list_plugins = true;
+      continue;
+    }
     static const char* const kWithValue[] = {"--config", "-c", "--env-file", "--host", "--port", "--plugin-dir",
                                              "--log-level"};
     if (std::find(std::begin(kWithValue), std::end(kWithValue), a) == std::end(kWithValue))
@@ -111,7 +118,7 @@ std::optional<Options> parse_args(int argc, char** argv, int& exit_code) {
     if (a == "--config" || a == "-c") o.config = v;
     else if (a == "--env-file") o.env_file = v;
     else if (a == "--host") o.host = v;
-    else if (a == "--plugin-dir") o.plugin_dir = v;
+    else if (a == "--plugin-dir") o.plugin_dirs.push_back(v);
     else if (a == "--log-level") o.log_level = v;
     else if (a == "--port") {
       char* end = nullptr;
@@ -144,23 +151,24 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
   {
     // Plugins, then everything that holds their objects; destroyed in reverse, then the event loop, and only then
     // (in main) the libraries.
-    PluginLoader loader(config.plugin_dir);
-    const std::filesystem::path config_dir =
-        config.file.has_parent_path() ? config.file.parent_path() : std::filesystem::current_path();
     LoadedPlugin telephony, voice, agent;
     try {
-      auto load = [&](const HostConfig::PluginChoice& choice, PluginKind kind) {
-        PluginContext context{services, make_logger(choice.plugin, config.log_level), config_dir};
-        LoadedPlugin plugin = loader.load(choice.plugin, kind, context, choice.config, choice.key_path, config.file);
-        libraries.push_back({plugin.name, plugin.file, plugin.library});
-        log->info("Loaded " + std::string(to_string(kind)) + " plugin " + plugin.name + " " + plugin.version +
-                  " (SDK " + std::to_string(plugin.sdk_major) + "." + std::to_string(plugin.sdk_minor) + ") from " +
-                  plugin.file.string());
-        return plugin;
-      };
-      telephony = load(config.telephony, PluginKind::telephony);
-      voice = load(config.voice_model, PluginKind::voice_model);
-      agent = load(config.agent, PluginKind::agent);
+      const std::filesystem::path config_dir =
+          config.file.has_parent_path() ? config.file.parent_path() : std::filesystem::current_path();
+      LoadedPlugins loaded = load_configured_plugins(
+          config,
+          [&](const std::string& name) {
+            return PluginContext{services, make_logger(name, config.log_level), config_dir};
+          },
+          [&](const LoadedPlugin& plugin) {
+            libraries.push_back({plugin.name, plugin.file, plugin.library});
+            log->info("Loaded " + std::string(to_string(plugin.kind)) + " plugin " + plugin.name + " " +
+                      plugin.version + " (SDK " + std::to_string(plugin.sdk_major) + "." +
+                      std::to_string(plugin.sdk_minor) + ") from " + plugin.file.string());
+          });
+      telephony = std::move(loaded.telephony);
+      voice = std::move(loaded.voice_model);
+      agent = std::move(loaded.agent);
     } catch (const std::exception& e) {
       log->error(e.what());
       std::cerr << "concierge-host: " << e.what() << "\n";
@@ -382,7 +390,14 @@ int main(int argc, char** argv) {
   }
   if (options.host) config.server_host = *options.host;
   if (options.port) config.server_port = static_cast<std::uint16_t>(*options.port);
-  if (options.plugin_dir) config.plugin_dir = *options.plugin_dir;
+  if (!options.plugin_dirs.empty()) config.plugin_dirs = options.plugin_dirs;
+  if (options.list_plugins) {
+    const auto listing = PluginLoader(config.plugin_dirs).list();
+    std::cout << format_plugin_listing(listing);
+    const bool any_refused =
+        std::any_of(listing.begin(), listing.end(), [](const PluginListing& entry) { return !entry.plugin; });
+    return any_refused ? 1 : 0;
+  }
   if (options.log_level) {
     auto level = parse_log_level(*options.log_level);
     if (!level) {

@@ -78,45 +78,68 @@ class DiscardingLogger final : public Logger {
 
 }  // namespace
 
-PluginLoader::PluginLoader(std::filesystem::path dir) : dir_(std::move(dir)) {}
+PluginLoader::PluginLoader(std::vector<std::filesystem::path> dirs) : dirs_(std::move(dirs)) {}
 
 std::vector<std::string> PluginLoader::available() const {
   std::vector<std::string> names;
   std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto& path = it->path();
-    if (path.extension() == ".so") names.push_back(path.stem().string());
-  }
+  for (const auto& dir : dirs_)
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const auto& path = it->path();
+      if (path.extension() == ".so") names.push_back(path.stem().string());
+    }
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
+}
+
+std::filesystem::path PluginLoader::find(const std::string& name) const {
+  std::error_code ec;
+  for (const auto& dir : dirs_)
+    if (std::filesystem::exists(dir / (name + ".so"), ec)) return dir / (name + ".so");
+  std::string folders;
+  bool any_exists = false;
+  for (const auto& dir : dirs_) {
+    folders += (folders.empty() ? "" : ", ") + dir.string();
+    if (std::filesystem::is_directory(dir, ec)) any_exists = true;
+  }
+  std::string there;
+  for (const auto& other : available()) there += (there.empty() ? "" : ", ") + other;
+  if (dirs_.size() == 1) {
+    const std::filesystem::path file = dirs_.front() / (name + ".so");
+    if (!any_exists)
+      throw PluginLoadError(file.string() + ": no such plugin; the plugin folder " + folders +
+                            " does not exist (set plugin_dir in the config)");
+    throw PluginLoadError(file.string() + ": no such plugin; " + folders +
+                          (there.empty() ? " has no plugins" : " has: " + there));
+  }
+  if (!any_exists)
+    throw PluginLoadError(name + ".so: no such plugin; none of the plugin folders " + folders +
+                          " exists (set plugin_dir in the config)");
+  throw PluginLoadError(name + ".so: no such plugin in " + folders +
+                        (there.empty() ? "; they have no plugins" : "; they have: " + there));
 }
 
 namespace {
 
-OpenedLibrary open_and_check(const PluginLoader& loader, const std::string& name) {
-  const std::filesystem::path file = loader.dir() / (name + ".so");
+// `name` is what the descriptor must declare: the file's stem.
+OpenedLibrary open_and_check(const std::filesystem::path& file, const std::string& name) {
   std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
-    if (!std::filesystem::is_directory(loader.dir(), ec))
-      throw PluginLoadError(file.string() + ": no such plugin; the plugin folder " + loader.dir().string() +
-                            " does not exist (set plugin_dir in the config)");
-    std::string there;
-    for (const auto& other : loader.available()) there += (there.empty() ? "" : ", ") + other;
-    throw PluginLoadError(file.string() + ": no such plugin; " + loader.dir().string() +
-                          (there.empty() ? " has no plugins" : " has: " + there));
-  }
+  if (!std::filesystem::exists(file, ec)) throw PluginLoadError(file.string() + ": no such file");
   if (!std::filesystem::is_regular_file(file, ec)) throw PluginLoadError(file.string() + ": is not a file");
   check_elf_shared_object(file);
 
+  // Absolute: dlopen would look a bare "x.so" up in the library search path, not here.
+  const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
   OpenedLibrary opened;
   const PluginDescriptor* d = nullptr;
   boost::dll::fs::error_code load_error;
   dlerror();  // clear any stale reason
   opened.library = std::make_shared<boost::dll::shared_library>(
-      boost::dll::fs::path(file.string()), load_error,
+      boost::dll::fs::path(absolute.string()), load_error,
       boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (load_error || !opened.library->is_loaded())
-    throw PluginLoadError(file.string() + ": cannot be loaded: " + dlopen_reason(file));
+    throw PluginLoadError(file.string() + ": cannot be loaded: " + dlopen_reason(absolute));
 
   try {
     if (!opened.library->has("concierge_plugin_descriptor"))
@@ -187,15 +210,24 @@ std::string config_error_text(const std::filesystem::path& config_file, const st
 
 }  // namespace
 
-LoadedPlugin PluginLoader::inspect(const std::string& name) const {
-  return describe(open_and_check(*this, name), dir_ / (name + ".so"));
+LoadedPlugin PluginLoader::inspect(const std::string& name) const { return inspect_file(find(name)); }
+
+LoadedPlugin PluginLoader::inspect_file(const std::filesystem::path& file) const {
+  return describe(open_and_check(file, file.stem().string()), file);
 }
 
 LoadedPlugin PluginLoader::load(const std::string& name, PluginKind expected_kind, const PluginContext& ctx,
                                 const YAML::Node& config, const std::string& config_key_path,
                                 const std::filesystem::path& config_file) const {
-  const std::filesystem::path file = dir_ / (name + ".so");
-  const OpenedLibrary opened = open_and_check(*this, name);
+  return load_file(find(name), expected_kind, ctx, config, config_key_path, config_file);
+}
+
+LoadedPlugin PluginLoader::load_file(const std::filesystem::path& file, PluginKind expected_kind,
+                                     const PluginContext& ctx, const YAML::Node& config,
+                                     const std::string& config_key_path,
+                                     const std::filesystem::path& config_file) const {
+  const std::string name = file.stem().string();
+  const OpenedLibrary opened = open_and_check(file, name);
   if (opened.descriptor.kind != expected_kind)
     throw PluginLoadError(file.string() + ": is a " + std::string(to_string(opened.descriptor.kind)) +
                           " plugin, configured as " + std::string(to_string(expected_kind)));
@@ -250,11 +282,77 @@ LoadedPlugin PluginLoader::load(const std::string& name, PluginKind expected_kin
   return plugin;
 }
 
+std::vector<PluginListing> PluginLoader::list() const {
+  std::vector<PluginListing> listing;
+  std::vector<std::pair<std::string, std::filesystem::path>> seen;  // name, the file that wins
+  for (const auto& dir : dirs_) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      listing.push_back({dir, std::nullopt, dir.string() + ": no such folder", {}});
+      continue;
+    }
+    std::vector<std::filesystem::path> files;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".so") files.push_back(it->path());
+    if (ec) listing.push_back({dir, std::nullopt, dir.string() + ": cannot be read: " + ec.message(), {}});
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      PluginListing entry;
+      entry.file = file;
+      const std::string name = file.stem().string();
+      const auto earlier = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == name; });
+      if (earlier != seen.end()) entry.shadowed_by = earlier->second;
+      else seen.emplace_back(name, file);
+      try {
+        entry.plugin = inspect_file(file);
+        entry.plugin->library.reset();  // a listing holds no library open
+      } catch (const std::exception& e) {
+        entry.error = e.what();
+      }
+      listing.push_back(std::move(entry));
+    }
+  }
+  return listing;
+}
+
+std::string format_plugin_listing(const std::vector<PluginListing>& listing) {
+  std::size_t name_width = 4, version_width = 7;
+  for (const auto& entry : listing)
+    if (entry.plugin) {
+      name_width = std::max(name_width, entry.plugin->name.size());
+      version_width = std::max(version_width, entry.plugin->version.size());
+    }
+  auto pad = [](std::string text, std::size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+  };
+  std::string out;
+  for (const auto& entry : listing) {
+    std::string line;
+    if (entry.plugin) {
+      const LoadedPlugin& p = *entry.plugin;
+      line = pad(std::string(to_string(p.kind)), 12) + " " + pad(p.name, name_width) + "  " +
+             pad(p.version.empty() ? "-" : p.version, version_width) + "  SDK " + version_text(p.sdk_major, p.sdk_minor) +
+             "  " + entry.file.string();
+    } else {
+      line = pad("refused", 12) + " " + entry.error;
+    }
+    if (!entry.shadowed_by.empty()) line += " (not used: " + entry.shadowed_by.string() + " comes first)";
+    out += line + "\n";
+  }
+  return out;
+}
+
 LoadedPlugins load_configured_plugins(const HostConfig& config,
-                                      const std::function<PluginContext(const std::string& plugin_name)>& make_context) {
-  const PluginLoader loader(config.plugin_dir);
+                                      const std::function<PluginContext(const std::string& plugin_name)>& make_context,
+                                      const std::function<void(const LoadedPlugin&)>& loaded) {
+  const PluginLoader loader(config.plugin_dirs);
   auto one = [&](const HostConfig::PluginChoice& choice, PluginKind kind) {
-    return loader.load(choice.plugin, kind, make_context(choice.plugin), choice.config, choice.key_path, config.file);
+    const std::filesystem::path file = choice.file.empty() ? loader.find(choice.plugin) : choice.file;
+    LoadedPlugin plugin =
+        loader.load_file(file, kind, make_context(choice.plugin), choice.config, choice.key_path, config.file);
+    if (loaded) loaded(plugin);
+    return plugin;
   };
   LoadedPlugins plugins;
   plugins.telephony = one(config.telephony, PluginKind::telephony);

@@ -1,5 +1,6 @@
 #pragma once
-// Loads plugins (MODULE .so files built against the SDK) by name from one folder, with Boost.DLL.
+// Loads plugins (MODULE .so files built against the SDK) by name from a list of folders (the first that has
+// <name>.so wins), or from a given file, with Boost.DLL.
 //
 // Order of trust: the file must exist and be an ELF shared object; it is opened with RTLD_NOW | RTLD_LOCAL (an
 // unresolved symbol fails here, not mid-call); concierge_plugin_descriptor() is read and checked (magic, SDK major
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,38 +58,68 @@ struct LoadedPlugin {
   }
 };
 
+// One .so file found in the plugin folders, as `concierge-host --list-plugins` shows it: what its descriptor says,
+// or why it is refused. Nothing found is left out.
+struct PluginListing {
+  std::filesystem::path file;           // the .so, or the folder when `error` is about the folder itself
+  std::optional<LoadedPlugin> plugin;   // its descriptor's contents (instance empty) when it passed every check
+  std::string error;                    // otherwise the one-line reason
+  std::filesystem::path shadowed_by;    // a file of the same name in an earlier folder, which is the one loaded
+};
+
 class PluginLoader {
  public:
-  explicit PluginLoader(std::filesystem::path dir);
+  explicit PluginLoader(std::vector<std::filesystem::path> dirs);
+  explicit PluginLoader(std::filesystem::path dir) : PluginLoader(std::vector<std::filesystem::path>{std::move(dir)}) {}
 
-  const std::filesystem::path& dir() const { return dir_; }
+  const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
 
-  // The plugin names (file names without ".so") in dir, sorted; empty when dir does not exist.
+  // The plugin names (file names without ".so") in all the folders, sorted, each once; missing folders add none.
   std::vector<std::string> available() const;
 
-  // Loads dir/<name>.so, checks it and calls its create() with `config`.
+  // Where <name>.so is: the first folder that has it. Throws PluginLoadError naming the folders and what they hold.
+  std::filesystem::path find(const std::string& name) const;
+
+  // Loads <name>.so (found with find()), checks it and calls its create() with `config`.
   // A ConfigError thrown by create() becomes a PluginLoadError reading
   // "<config_file>: <config_key_path>.<key> (line N): <message>" (the form of every config error, so the user sees
   // which line to edit); the host passes config_key_path "plugins.telephony.config" and its config file.
   LoadedPlugin load(const std::string& name, PluginKind expected_kind, const PluginContext& ctx,
                     const YAML::Node& config, const std::string& config_key_path = "",
                     const std::filesystem::path& config_file = {}) const;
+  // The same from a given file (`plugin: ./build/my-agent.so`); its descriptor must name it <file stem>.
+  LoadedPlugin load_file(const std::filesystem::path& file, PluginKind expected_kind, const PluginContext& ctx,
+                         const YAML::Node& config, const std::string& config_key_path = "",
+                         const std::filesystem::path& config_file = {}) const;
 
   // Only the checks (descriptor, versions, kind): what `concierge-host --list-plugins` can show without running
   // any plugin code beyond its descriptor. instance is empty; library is held.
   LoadedPlugin inspect(const std::string& name) const;
+  LoadedPlugin inspect_file(const std::filesystem::path& file) const;
+
+  // Every .so in every folder, folder by folder in order and sorted by name within one, each inspected; a missing
+  // folder is a listing of its own with the error.
+  std::vector<PluginListing> list() const;
 
  private:
-  std::filesystem::path dir_;
+  std::vector<std::filesystem::path> dirs_;
 };
+
+// The listing as `concierge-host --list-plugins` prints it, a line per file:
+//   "agent        reservation-agent  1.0.0  SDK 1.1  /usr/lib/concierge/plugins/reservation-agent.so"
+//   "refused      /x/old.so: built for SDK 2.0, this host has SDK 1.1; rebuild the plugin"
+std::string format_plugin_listing(const std::vector<PluginListing>& listing);
 
 // The three plugins of a validated HostConfig, in the order the daemon starts them.
 struct LoadedPlugins {
   LoadedPlugin telephony, voice_model, agent;
 };
-// Loads the three with their config blocks; `make_context` gives each its PluginContext (a logger named after the
-// plugin). Throws PluginLoadError.
+// Loads the three with their config blocks, each from its `plugin:` path or found in config.plugin_dirs;
+// `make_context` gives each its PluginContext (a logger named after the plugin). `loaded`, when given, is called
+// with each plugin as soon as it is loaded (the daemon keeps its library and logs it there, so a plugin loaded before
+// a later one fails stays mapped as long as the daemon needs). Throws PluginLoadError.
 LoadedPlugins load_configured_plugins(const HostConfig& config,
-                                      const std::function<PluginContext(const std::string& plugin_name)>& make_context);
+                                      const std::function<PluginContext(const std::string& plugin_name)>& make_context,
+                                      const std::function<void(const LoadedPlugin&)>& loaded = {});
 
 }  // namespace concierge::host

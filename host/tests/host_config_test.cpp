@@ -48,7 +48,7 @@ TEST(HostConfig, MinimalFileGetsTheDocumentedDefaults) {
   EXPECT_DOUBLE_EQ(c.overload_busy_ratio, 0.9);
   EXPECT_EQ(c.nice, 0);
   EXPECT_EQ(c.log_level, LogLevel::info);
-  EXPECT_EQ(c.plugin_dir, concierge::host::default_plugin_dir());
+  EXPECT_EQ(c.plugin_dirs, std::vector<std::filesystem::path>{concierge::host::default_plugin_dir()});
   EXPECT_EQ(c.call_time_limit, std::chrono::seconds(180));
   EXPECT_FALSE(c.accept_inbound_calls);
   EXPECT_EQ(c.history_limit, 1000u);
@@ -104,7 +104,7 @@ TEST(HostConfig, EveryValueSet) {
   EXPECT_DOUBLE_EQ(c.overload_busy_ratio, 0.75);
   EXPECT_EQ(c.nice, -5);
   EXPECT_EQ(c.log_level, LogLevel::warning);
-  EXPECT_EQ(c.plugin_dir, "/etc/lib/concierge/plugins");  // relative to the config file's folder
+  EXPECT_EQ(c.plugin_dirs, std::vector<std::filesystem::path>{"/etc/lib/concierge/plugins"});  // relative to the config file's folder
   EXPECT_EQ(c.call_time_limit, std::chrono::seconds(60));
   EXPECT_TRUE(c.accept_inbound_calls);
   EXPECT_EQ(c.history_limit, 0u);
@@ -113,7 +113,7 @@ TEST(HostConfig, EveryValueSet) {
 
 TEST(HostConfig, AbsolutePathsAndMemoryDatabaseStayAsGiven) {
   const HostConfig c = parse("plugin_dir: /opt/plugins\ncalls: {database: \":memory:\"}\n" + std::string(kPlugins));
-  EXPECT_EQ(c.plugin_dir, "/opt/plugins");
+  EXPECT_EQ(c.plugin_dirs, std::vector<std::filesystem::path>{"/opt/plugins"});
   EXPECT_EQ(c.database, ":memory:");
 }
 
@@ -192,7 +192,7 @@ TEST(HostConfig, LoadFromFileAndMissingFile) {
     std::ofstream(dir / "c.yaml") << "plugin_dir: plugins\n" << kPlugins;
   }
   const HostConfig c = concierge::host::load_host_config(dir / "c.yaml", Environment());
-  EXPECT_EQ(c.plugin_dir, dir / "plugins");
+  EXPECT_EQ(c.plugin_dirs, std::vector<std::filesystem::path>{dir / "plugins"});
   try {
     concierge::host::load_host_config(dir / "missing.yaml", Environment());
     ADD_FAILURE() << "no error for a missing file";
@@ -303,13 +303,44 @@ TEST(HostConfigErrors, PluginNameFromAnUnsetVariable) {
             "environment variable set?)");
 }
 
-TEST(HostConfigErrors, PluginNameWithAPath) {
+TEST(HostConfigErrors, PluginNeitherANameNorAPathToASharedObject) {
   EXPECT_EQ(error_of("plugins:\n"
                      "  telephony: {plugin: ../../tmp/evil}\n"
                      "  voice_model: {plugin: scripted-voice}\n"
                      "  agent: {plugin: reservation-agent}\n"),
-            "/etc/concierge/test.yaml: plugins.telephony.plugin (line 2): \"../../tmp/evil\" is not a plugin name "
-            "(letters, digits, '.', '_' and '-'; the file <name>.so in plugin_dir)");
+            "/etc/concierge/test.yaml: plugins.telephony.plugin (line 2): \"../../tmp/evil\" is not a plugin file (a "
+            "path to <name>.so, the name made of letters, digits, '.', '_' and '-')");
+  EXPECT_EQ(error_of("plugins:\n"
+                     "  telephony: {plugin: \"my agent\"}\n"
+                     "  voice_model: {plugin: scripted-voice}\n"
+                     "  agent: {plugin: reservation-agent}\n"),
+            "/etc/concierge/test.yaml: plugins.telephony.plugin (line 2): \"my agent\" is not a plugin name (letters, "
+            "digits, '.', '_' and '-'; the file <name>.so in plugin_dir) nor a path to one (with a '/', ending in .so)");
+}
+
+// plugin: a path, relative to the config file's folder or absolute; the name is the file's stem.
+TEST(HostConfig, PluginGivenAsAPath) {
+  const HostConfig c = parse("plugins:\n"
+                             "  telephony: {plugin: ../build/my-line.so}\n"
+                             "  voice_model: {plugin: /opt/voices/my-voice.so}\n"
+                             "  agent: {plugin: reservation-agent}\n");
+  EXPECT_EQ(c.telephony.plugin, "my-line");
+  EXPECT_EQ(c.telephony.file, "/etc/build/my-line.so");
+  EXPECT_EQ(c.voice_model.plugin, "my-voice");
+  EXPECT_EQ(c.voice_model.file, "/opt/voices/my-voice.so");
+  EXPECT_EQ(c.agent.plugin, "reservation-agent");
+  EXPECT_TRUE(c.agent.file.empty());  // searched in plugin_dir
+}
+
+// plugin_dir: a list, searched in order; relative to the config's folder; "" is the daemon's own folder.
+TEST(HostConfig, PluginDirIsAListOfFolders) {
+  const HostConfig c = parse("plugin_dir: [mine, /opt/plugins, \"\", mine]\n" + std::string(kPlugins));
+  EXPECT_EQ(c.plugin_dirs, (std::vector<std::filesystem::path>{"/etc/concierge/mine", "/opt/plugins",
+                                                               concierge::host::default_plugin_dir()}));
+  EXPECT_EQ(parse("plugin_dir: []\n" + std::string(kPlugins)).plugin_dirs,
+            std::vector<std::filesystem::path>{concierge::host::default_plugin_dir()});
+  EXPECT_EQ(parse("plugin_dir: [/opt/plugins]\n" + std::string(kPlugins)).plugin_dirs,
+            std::vector<std::filesystem::path>{"/opt/plugins"});
 }
 
 TEST(HostConfigErrors, PluginConfigNotAMapping) {
@@ -420,8 +451,12 @@ TEST(HostConfigErrors, SectionOfTheWrongType) {
 }
 
 TEST(HostConfigErrors, ScalarWhereTextExpected) {
-  EXPECT_EQ(error_of("plugin_dir: [a, b]\n" + std::string(kPlugins)),
-            "/etc/concierge/test.yaml: plugin_dir (line 1): expected a text value, found a list");
+  EXPECT_EQ(error_of("log_level: [a, b]\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: log_level (line 1): expected a text value, found a list");
+  EXPECT_EQ(error_of("plugin_dir: {a: b}\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: plugin_dir (line 1): expected a folder or a list of folders");
+  EXPECT_EQ(error_of("plugin_dir: [a, [b]]\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: plugin_dir (line 1): expected a folder or a list of folders");
 }
 
 TEST(HostConfigErrors, DuplicateKey) {

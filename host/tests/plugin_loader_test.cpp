@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -338,4 +339,137 @@ TEST_F(PluginLoaderTest, APluginAlwaysGetsALogger) {
   concierge::PluginContext without_log{host_, nullptr, kDir};
   const LoadedPlugin plugin = loader_.load("fixture-good", PluginKind::telephony, without_log, good_config_);
   EXPECT_TRUE(plugin.instance.telephony);
+}
+
+// Several folders: the first that has <name>.so wins; a miss names every folder and what they hold.
+TEST_F(PluginLoaderTest, SeveralFoldersAreSearchedInOrder) {
+  namespace fs = std::filesystem;
+  const fs::path first = fs::temp_directory_path() / ("concierge-first-" + std::to_string(getpid()));
+  fs::create_directories(first);
+  fs::copy_file(kDir / "fixture-good.so", first / "fixture-good.so", fs::copy_options::overwrite_existing);
+  const PluginLoader loader({first, "/nonexistent/plugins", kDir});
+  EXPECT_EQ(loader.find("fixture-good"), first / "fixture-good.so");
+  EXPECT_EQ(loader.find("fixture-sdk2"), kDir / "fixture-sdk2.so");
+  const LoadedPlugin plugin = loader.load("fixture-good", PluginKind::telephony, context(), good_config_);
+  EXPECT_EQ(plugin.file, first / "fixture-good.so");
+  try {
+    loader.find("twillio");
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    const std::string error = e.what();
+    EXPECT_EQ(error.rfind("twillio.so: no such plugin in " + first.string() + ", /nonexistent/plugins, " +
+                              kDir.string() + "; they have: ",
+                          0),
+              0u)
+        << error;
+    EXPECT_NE(error.find("fixture-good, fixture-misnamed"), std::string::npos) << error;  // each name once
+  }
+  try {
+    PluginLoader(std::vector<std::filesystem::path>{"/nonexistent/a", "/nonexistent/b"}).find("twilio");
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "twilio.so: no such plugin; none of the plugin folders /nonexistent/a, /nonexistent/b exists (set "
+              "plugin_dir in the config)");
+  }
+  fs::remove_all(first);
+}
+
+// A plugin named by its file: loaded from there; its descriptor must still name it <file stem>.
+TEST_F(PluginLoaderTest, LoadFileTakesAPath) {
+  const PluginLoader nowhere("/nonexistent/plugins");
+  const LoadedPlugin plugin =
+      nowhere.load_file(kDir / "fixture-good.so", PluginKind::telephony, context(), good_config_);
+  EXPECT_EQ(plugin.name, "fixture-good");
+  EXPECT_TRUE(plugin.instance.telephony);
+  try {
+    nowhere.load_file(kDir / "fixture-misnamed.so", PluginKind::telephony, context(), good_config_);
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()), file("fixture-misnamed") +
+                                         ": declares the plugin name \"somebody-else\"; a plugin's file must be "
+                                         "<its name>.so");
+  }
+  try {
+    nowhere.load_file("/nonexistent/x.so", PluginKind::telephony, context(), good_config_);
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/x.so: no such file");
+  }
+}
+
+// --list-plugins' contents: every .so, usable or not, and the reason for each refusal; a missing folder too.
+TEST_F(PluginLoaderTest, ListShowsEveryFileAndWhyItIsRefused) {
+  const PluginLoader loader({"/nonexistent/plugins", kDir});
+  const auto listing = loader.list();
+  ASSERT_FALSE(listing.empty());
+  EXPECT_EQ(listing.front().error, "/nonexistent/plugins: no such folder");
+  auto entry = [&](const std::string& name) -> const concierge::host::PluginListing& {
+    for (const auto& e : listing)
+      if (e.file == kDir / (name + ".so")) return e;
+    throw std::runtime_error(name + " not listed");
+  };
+  ASSERT_TRUE(entry("fixture-good").plugin);
+  EXPECT_EQ(entry("fixture-good").plugin->version, "1.2.3");
+  EXPECT_FALSE(entry("fixture-good").plugin->library);  // a listing keeps nothing loaded
+  ASSERT_TRUE(entry("fixture-old-minor").plugin);
+  EXPECT_EQ(entry("fixture-old-minor").plugin->sdk_minor, 0u);
+  EXPECT_EQ(entry("fixture-sdk2").error,
+            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK 1.1; rebuild the plugin");
+  EXPECT_NE(entry("fixture-text").error.find("not an ELF file"), std::string::npos);
+  EXPECT_NE(entry("fixture-unresolved").error.find("undefined symbol"), std::string::npos);
+  EXPECT_NE(entry("fixture-plain").error.find("exports no concierge_plugin_descriptor"), std::string::npos);
+  EXPECT_NE(entry("fixture-other-abi").error.find("built with gcc-4"), std::string::npos);
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(kDir)) files += e.path().extension() == ".so";
+  EXPECT_EQ(listing.size(), files + 1);  // nothing left out
+
+  const std::string text = concierge::host::format_plugin_listing(listing);
+  EXPECT_NE(text.find("refused      /nonexistent/plugins: no such folder\n"), std::string::npos) << text;
+  EXPECT_TRUE(std::regex_search(text, std::regex("\ntelephony +fixture-good +1\\.2\\.3 +SDK 1\\.1  " +
+                                                 file("fixture-good") + "\n")))
+      << text;
+  EXPECT_NE(text.find("refused      " + file("fixture-sdk2") + ": built for SDK 2.0"), std::string::npos) << text;
+}
+
+TEST_F(PluginLoaderTest, ListMarksAShadowedFile) {
+  namespace fs = std::filesystem;
+  const fs::path first = fs::temp_directory_path() / ("concierge-shadow-" + std::to_string(getpid()));
+  fs::create_directories(first);
+  fs::copy_file(kDir / "fixture-good.so", first / "fixture-good.so", fs::copy_options::overwrite_existing);
+  const auto listing = PluginLoader({first, kDir}).list();
+  const auto second = std::find_if(listing.begin(), listing.end(),
+                                   [](const auto& e) { return e.file == kDir / "fixture-good.so"; });
+  ASSERT_NE(second, listing.end());
+  EXPECT_EQ(second->shadowed_by, first / "fixture-good.so");
+  EXPECT_NE(concierge::host::format_plugin_listing(listing).find(
+                file("fixture-good") + " (not used: " + (first / "fixture-good.so").string() + " comes first)\n"),
+            std::string::npos);
+  EXPECT_TRUE(listing.front().shadowed_by.empty());
+  fs::remove_all(first);
+}
+
+// What the daemon's main() runs: a plugin given by path, the others found in a list of folders, each reported
+// to `loaded` as soon as it is loaded.
+TEST_F(PluginLoaderTest, LoadConfiguredPluginsTakesPathsAndFolders) {
+  concierge::host::Environment env;
+  const auto config = concierge::host::parse_host_config(
+      "plugin_dir: [/nonexistent/plugins, " + kDir.string() +
+          "]\n"
+          "plugins:\n"
+          "  telephony: {plugin: " + (kDir / "fixture-old-minor.so").string() + ", config: {greeting: hi}}\n"
+          "  voice_model: {plugin: fixture-good, config: {greeting: hi}}\n"
+          "  agent: {plugin: fixture-good, config: {greeting: hi}}\n",
+      "/srv/concierge.yaml", env);
+  std::vector<std::string> order;
+  try {
+    concierge::host::load_configured_plugins(
+        config, [&](const std::string&) { return context(); },
+        [&](const LoadedPlugin& p) { order.push_back(p.name + "@" + p.file.string()); });
+    FAIL() << "no error";
+  } catch (const PluginLoadError& e) {
+    // fixture-good is a telephony plugin: the voice_model slot refuses it, after telephony was loaded and reported.
+    EXPECT_EQ(std::string(e.what()), file("fixture-good") + ": is a telephony plugin, configured as voice_model");
+  }
+  EXPECT_EQ(order, std::vector<std::string>{"fixture-old-minor@" + file("fixture-old-minor")});
 }

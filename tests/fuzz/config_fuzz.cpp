@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     const HostConfig config = parse_host_config(yaml, "/etc/concierge/fuzz.yaml", env);
-    if (config.plugin_dir.empty()) std::abort();
+    if (config.plugin_dirs.empty()) std::abort();
   } catch (const HostConfigError& e) {
     if (std::string_view(e.what()).empty()) std::abort();
   }

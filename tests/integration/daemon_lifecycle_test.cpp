@@ -238,13 +238,10 @@ TEST(DaemonCalls, SigtermDuringACallCancelsItAndExitsCleanly) {
 // before it unloads the library: in the other order every exit, even --check-config, is a segfault.
 TEST(DaemonShutdown, APluginThatReallyUnloadsAndOwnsATimerExitsCleanly) {
   namespace fs = std::filesystem;
-  const fs::path plugins = temp_path("unloading-plugins");
-  fs::create_directories(plugins);
-  fs::create_symlink(fs::path(CONCIERGE_TEST_PLUGIN_DIR) / "fixture-timer.so", plugins / "fixture-timer.so");
-  for (const char* name : {"scripted-voice", "reservation-agent"})
-    fs::create_symlink(fs::path(CONCIERGE_PLUGIN_DIR) / (std::string(name) + ".so"), plugins / (std::string(name) + ".so"));
-  const auto config = write_file("unloading.yaml", "plugin_dir: " + plugins.string() +
-                                                       "\nplugins:\n"
+  // Two plugin folders, searched in order: the test fixtures' and the daemon's own (no symlinks needed).
+  const auto config = write_file("unloading.yaml", "plugin_dir: [" + std::string(CONCIERGE_TEST_PLUGIN_DIR) + ", \"" +
+                                                       CONCIERGE_PLUGIN_DIR +
+                                                       "\"]\nplugins:\n"
                                                        "  telephony: {plugin: fixture-timer, config: {greeting: hi}}\n"
                                                        "  voice_model: {plugin: scripted-voice}\n"
                                                        "  agent: {plugin: reservation-agent}\n");
@@ -259,6 +256,49 @@ TEST(DaemonShutdown, APluginThatReallyUnloadsAndOwnsATimerExitsCleanly) {
   daemon.process().signal(SIGTERM);
   EXPECT_EQ(daemon.process().wait(std::chrono::seconds(20)), 0) << daemon.output();
   EXPECT_NE(daemon.output().find("Plugin fixture-timer unloaded"), std::string::npos) << daemon.output();
-  fs::remove_all(plugins);
   fs::remove(config);
+}
+
+// plugin: a path relative to the config file's folder; --list-plugins over several --plugin-dir folders lists every
+// file, refused ones with their reason, and says so in its status.
+TEST(DaemonPlugins, APluginByPathAndTheListOfEveryPluginFound) {
+  namespace fs = std::filesystem;
+  const fs::path folder = temp_path("plugin-by-path");
+  fs::create_directories(folder);
+  const fs::path fixture = fs::path(CONCIERGE_TEST_PLUGIN_DIR) / "fixture-timer.so";
+  const fs::path relative = fs::relative(fixture, folder);
+  ASSERT_TRUE(relative.is_relative()) << relative;
+  const std::string config = (folder / "by-path.yaml").string();
+  std::ofstream(config) << "plugin_dir: \"" << CONCIERGE_PLUGIN_DIR << "\"\nplugins:\n"
+                        << "  telephony: {plugin: " << relative.string() << ", config: {greeting: hi}}\n"
+                        << "  voice_model: {plugin: scripted-voice}\n  agent: {plugin: reservation-agent}\n";
+  auto r = run_daemon({"--config", config, "--check-config"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Loaded telephony plugin fixture-timer 1.2.3 (SDK 1.1) from " + fixture.string()),
+            std::string::npos)
+      << r.output;
+
+  // The daemon's own folder alone: every plugin usable, status 0.
+  r = run_daemon({"--config", config, "--list-plugins"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("agent        reservation-agent    1.0.0    SDK 1.1  " + std::string(CONCIERGE_PLUGIN_DIR) +
+                          "/reservation-agent.so\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("telephony    simulated-telephony  1.0.0    SDK 1.1  "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Starting"), std::string::npos) << r.output;  // it lists and exits
+
+  // Two folders given on the command line, one of them full of broken plugins: each listed with its reason, status 1.
+  r = run_daemon({"--list-plugins", "--plugin-dir", CONCIERGE_PLUGIN_DIR, "--plugin-dir", CONCIERGE_TEST_PLUGIN_DIR});
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("voice_model  scripted-voice"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("telephony    fixture-timer"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("refused      " + std::string(CONCIERGE_TEST_PLUGIN_DIR) +
+                          "/fixture-sdk2.so: built for SDK 2.0, this host has SDK 1.1; rebuild the plugin\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("refused      " + std::string(CONCIERGE_TEST_PLUGIN_DIR) + "/fixture-text.so: "),
+            std::string::npos)
+      << r.output;
+  fs::remove_all(folder);
 }
