@@ -112,7 +112,7 @@ class Daemon {
                                .ring_timeout = std::chrono::seconds(30), .secrets = {}, .record_changed = {},
                                .finished = {}};
     calls_ = std::make_unique<CallManager>(call_services, std::make_shared<NoTaskAgent>(), make_memory_call_store(),
-                                           CallLimits{10, 10, true});
+                                           CallLimits{10, 10, true, {}});
     services_.calls = calls_.get();
     HttpServer::Handlers handlers;
     handlers.http = [](const HttpRequest&) { return HttpResponse::json_error(404, "not found"); };

@@ -23,9 +23,17 @@ class NoTaskSession final : public AgentSession {
 
 CallManager::CallManager(CallServices services, std::shared_ptr<Agent> agent, std::unique_ptr<CallStore> store,
                          CallLimits limits)
-    : services_(std::move(services)), agent_(std::move(agent)), store_(std::move(store)), limits_(limits) {
+    : services_(std::move(services)),
+      agent_(std::move(agent)),
+      store_(std::move(store)),
+      limits_(limits),
+      quota_(limits.per_token) {
   services_.record_changed = [this](const CallRecord& record) { persist(record); };
   services_.finished = [this](const std::string& call_id) {
+    if (auto owner = owner_of_.find(call_id); owner != owner_of_.end()) {
+      quota_.ended(owner->second);
+      owner_of_.erase(owner);
+    }
     // Dropped on the next turn of the loop: the bridge is still on the stack that finished it.
     auto it = active_.find(call_id);
     if (it == active_.end()) return;
@@ -152,7 +160,7 @@ CallManager::Reply CallManager::plan_only(const TaskRequest& request) {
                 {"reading", plan.reading}}};
 }
 
-CallManager::Reply CallManager::start(const TaskRequest& request) {
+CallManager::Reply CallManager::start(const TaskRequest& request, std::string_view owner) {
   if (services_.metrics.overload.overloaded) {
     ++services_.metrics.calls_refused_overload;
     char load[96];
@@ -167,6 +175,16 @@ CallManager::Reply CallManager::start(const TaskRequest& request) {
     ++services_.metrics.calls_refused_capacity;
     return {503, {{"error", "the daemon is at its limit of " + std::to_string(limits_.max_concurrent_calls) +
                                 " concurrent calls; try again shortly"}}};
+  }
+  // The credential's own limits, before the agent spends any work on the request.
+  if (auto refusal = quota_.check(owner, std::chrono::steady_clock::now())) {
+    ++services_.metrics.calls_refused_quota[refusal->limit];
+    services_.log->warning("POST /calls refused (429): " + refusal->message);
+    return {429,
+            {{"error", refusal->message},
+             {"refused", refusal->limit},
+             {"retry_after_seconds", refusal->retry_after.count()}},
+            {{"Retry-After", std::to_string(refusal->retry_after.count())}}};
   }
   TaskPlan plan;
   try {
@@ -187,6 +205,9 @@ CallManager::Reply CallManager::start(const TaskRequest& request) {
 
   auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details);
   active_[record->call_id] = bridge;
+  // Counted before it starts: a call that fails at once ends (and is uncounted as active) inside start_outbound.
+  quota_.placed(owner, std::chrono::steady_clock::now());
+  owner_of_.emplace(record->call_id, std::string(owner));
   services_.log->info("call " + record->call_id + ": " + plan.summary);
   bridge->start_outbound();
   return {201, {{"call_id", record->call_id}, {"status", to_string(record->status)}, {"summary", plan.summary},
@@ -327,6 +348,24 @@ std::string CallManager::prometheus_metrics() const {
           m.calls_refused_overload);
   counter("concierge_calls_refused_destination_total",
           "POST /calls refused with 403 by the telephony plugin's destination policy.", m.calls_refused_destination);
+  // Every refusal of a call by policy, by reason: 403 for where it would go, 429 for the credential's limits.
+  out += "# HELP concierge_calls_refused_policy_total POST /calls refused by policy, by reason: destination (403), "
+         "calls_per_minute, calls_per_hour or concurrent_calls (429, calls.limits_per_token).\n"
+         "# TYPE concierge_calls_refused_policy_total counter\n";
+  for (const auto& [reason, n] :
+       {std::pair<const char*, std::uint64_t>{"destination", m.calls_refused_destination},
+        {"calls_per_minute", m.calls_refused_quota.calls_per_minute},
+        {"calls_per_hour", m.calls_refused_quota.calls_per_hour},
+        {"concurrent_calls", m.calls_refused_quota.concurrent_calls}})
+    out += std::string("concierge_calls_refused_policy_total{reason=\"") + reason + "\"} " + std::to_string(n) + "\n";
+  {
+    const auto& q = quota_.limits();
+    out += "# HELP concierge_calls_limit_per_token The configured limits per API token (calls.limits_per_token; 0: "
+           "none).\n# TYPE concierge_calls_limit_per_token gauge\n";
+    out += "concierge_calls_limit_per_token{limit=\"per_minute\"} " + std::to_string(q.per_minute) + "\n";
+    out += "concierge_calls_limit_per_token{limit=\"per_hour\"} " + std::to_string(q.per_hour) + "\n";
+    out += "concierge_calls_limit_per_token{limit=\"concurrent\"} " + std::to_string(q.concurrent) + "\n";
+  }
   counter("concierge_api_unauthorized_total", "Control-API requests refused with 401: no API token or a wrong one.",
           m.api_unauthorized);
   gauge("concierge_connections_open", "Open HTTP and WebSocket connections.", std::to_string(m.connections_open));

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "call_bridge.hpp"
+#include "call_quota.hpp"
 #include "call_store.hpp"
 #include "concierge/agent.hpp"
 #include "concierge/plugin.hpp"
@@ -21,6 +22,7 @@ struct CallLimits {
   std::size_t max_concurrent_calls = 1000;
   std::size_t history_limit = 1000;
   bool accept_inbound = false;
+  CallQuotaLimits per_token;  // calls placed through the API, per API token (call_quota.hpp)
 };
 
 class CallManager {
@@ -32,9 +34,11 @@ class CallManager {
   struct Reply {
     int status;
     nlohmann::json body;
+    std::vector<std::pair<std::string, std::string>> headers = {};  // Retry-After with a 429
   };
-  // POST /calls: plans the task with the agent and, when it is complete, places the call.
-  Reply start(const TaskRequest& request);
+  // POST /calls: plans the task with the agent and, when it is complete, places the call. `owner` names the API
+  // credential the request came with: its limits (CallLimits::per_token) apply, and the call counts toward them.
+  Reply start(const TaskRequest& request, std::string_view owner);
   // POST /calls with "dry_run": true: the agent's plan (200) or its questions (422), and no call, no record.
   Reply plan_only(const TaskRequest& request);
   std::shared_ptr<CallEvents> accept_inbound(const InboundCall& call);
@@ -78,6 +82,8 @@ class CallManager {
   };
   mutable std::map<std::string, ListedEntry> listed_json_;  // listing entries, serialised (see list_page)
   std::size_t recovered_interrupted_ = 0;
+  CallQuota quota_;
+  std::map<std::string, std::string> owner_of_;  // active API-placed call -> the credential it counts against
 };
 
 }  // namespace concierge::host

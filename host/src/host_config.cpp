@@ -254,12 +254,19 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   }
 
   if (const auto calls = root.optional_child("calls")) {
-    calls->allow_only({"time_limit_seconds", "inbound", "history_limit", "database"});
+    calls->allow_only({"time_limit_seconds", "inbound", "history_limit", "database", "limits_per_token"});
     config.call_time_limit = std::chrono::seconds(calls->get_int("time_limit_seconds", 180, 1, 86400));
     config.accept_inbound_calls = calls->get_bool("inbound", false);
     config.history_limit = static_cast<std::size_t>(calls->get_int("history_limit", 1000, 0, 10'000'000));
     const std::string database = calls->get_string("database", "");
     config.database = database.empty() || database == ":memory:" ? database : resolve_against(base, database).string();
+    if (const auto limits = calls->optional_child("limits_per_token")) {
+      limits->allow_only({"per_minute", "per_hour", "concurrent"});
+      auto& q = config.limits_per_token;
+      q.per_minute = static_cast<std::size_t>(limits->get_int("per_minute", 10, 0, 1'000'000));
+      q.per_hour = static_cast<std::size_t>(limits->get_int("per_hour", 100, 0, 1'000'000));
+      q.concurrent = static_cast<std::size_t>(limits->get_int("concurrent", 5, 0, 100'000));
+    }
   }
 
   const ConfigNode plugins = root.child("plugins");

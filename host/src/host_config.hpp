@@ -47,6 +47,11 @@
 //     history_limit: 1000                      finished calls kept for GET /calls, 0..10000000
 //     database: ""                             SQLite file for call records; "" keeps them in memory; relative =
 //                                              to the config file's folder
+//     limits_per_token:                        what one API token may place (call_quota.hpp); 0 = no limit.
+//       per_minute: 10                         0..1000000; calls placed in the last 60 s (a sliding window)
+//       per_hour: 100                          0..1000000; calls placed in the last 3600 s
+//       concurrent: 5                          0..100000; its calls in progress at once
+//                                              past any: POST /calls answers 429 with Retry-After (seconds)
 //   plugins:
 //     telephony:   {plugin: simulated-telephony, config: {...}}
 //     voice_model: {plugin: scripted-voice, config: {...}}
@@ -68,6 +73,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "call_quota.hpp"
 #include "concierge/config.hpp"
 #include "concierge/log.hpp"
 #include "env.hpp"
@@ -112,6 +118,7 @@ struct HostConfig {
   bool accept_inbound_calls = false;
   std::size_t history_limit = 1000;
   std::string database;  // "" = in memory; otherwise a path usable from the working directory
+  CallQuotaLimits limits_per_token;  // 10 per minute, 100 per hour, 5 at once
 
   struct PluginChoice {
     std::string plugin;  // file name without ".so": [A-Za-z0-9][A-Za-z0-9._-]*

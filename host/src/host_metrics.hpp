@@ -103,6 +103,14 @@ struct HostMetrics {
   std::uint64_t calls_refused_overload = 0;  // new calls and media streams refused while overloaded
   std::uint64_t api_unauthorized = 0;        // control-API requests refused with 401 (no or a wrong token)
   std::uint64_t calls_refused_destination = 0;  // POST /calls refused by the provider's destination policy
+  // POST /calls refused with 429 by a credential's limits (call_quota.hpp), by the limit that refused.
+  struct QuotaRefusals {
+    std::uint64_t calls_per_minute = 0, calls_per_hour = 0, concurrent_calls = 0;
+    std::uint64_t& operator[](std::string_view limit) {
+      return limit == "calls_per_minute" ? calls_per_minute : limit == "calls_per_hour" ? calls_per_hour
+                                                                                        : concurrent_calls;
+    }
+  } calls_refused_quota;
   // Outbound calls placed whose media stream has not connected yet: while there are any, an overloaded daemon
   // still accepts WebSocket upgrades (the stream may be one of them; an inbound one is refused at its start).
   std::int64_t calls_awaiting_media = 0;

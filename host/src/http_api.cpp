@@ -113,8 +113,11 @@ HttpResponse HttpApi::create_call(const HttpRequest& request) {
   auto reading = read_call_request(request.body);
   if (!reading.task) return HttpResponse::json_error(400, reading.error);
   const TaskRequest& task = *reading.task;
-  auto r = reading.dry_run ? calls_.plan_only(task) : calls_.start(task);
-  return reply(r.status, r.body);
+  // One API token today, so every call placed through the API counts against it (calls.limits_per_token).
+  auto r = reading.dry_run ? calls_.plan_only(task) : calls_.start(task, kApiTokenOwner);
+  HttpResponse response = reply(r.status, r.body);
+  response.headers = std::move(r.headers);
+  return response;
 }
 
 }  // namespace concierge::host

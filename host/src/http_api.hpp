@@ -13,6 +13,10 @@
 
 namespace concierge::host {
 
+// Whom a call placed with the API token counts against in CallManager's per-token limits. The daemon has one token
+// (server.api_token), so one owner; a name rather than the token itself, which must never be kept or logged twice.
+inline constexpr std::string_view kApiTokenOwner = "api-token";
+
 class HttpApi {
  public:
   HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephony, ApiAuth auth, bool metrics_public);

@@ -203,7 +203,8 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
                                .record_changed = {},
                                .finished = {}};
     CallManager calls(call_services, agent.instance.agent, std::move(store),
-                      CallLimits{config.max_concurrent_calls, config.history_limit, config.accept_inbound_calls});
+                      CallLimits{config.max_concurrent_calls, config.history_limit, config.accept_inbound_calls,
+                                         config.limits_per_token});
     if (calls.recovered_interrupted())
       log->warning(std::to_string(calls.recovered_interrupted()) +
                    " call(s) were still running when the daemon last stopped; marked failed");

@@ -440,7 +440,16 @@ TEST(HostConfigErrors, TimeLimitZero) {
 TEST(HostConfigErrors, UnknownCallsKey) {
   EXPECT_EQ(error_of("calls:\n  timeout: 30\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: calls.timeout (line 2): unknown key (known keys here: time_limit_seconds, "
-            "inbound, history_limit, database)");
+            "inbound, history_limit, database, limits_per_token)");
+}
+
+TEST(HostConfigErrors, CallLimitsPerToken) {
+  EXPECT_EQ(error_of("calls:\n  limits_per_token: {per_day: 3}\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: calls.limits_per_token.per_day (line 2): unknown key (known keys here: "
+            "per_minute, per_hour, concurrent)");
+  EXPECT_NE(error_of("calls:\n  limits_per_token: {concurrent: 100001}\n" + std::string(kPlugins))
+                .find("calls.limits_per_token.concurrent (line 2)"),
+            std::string::npos);
 }
 
 TEST(HostConfigErrors, SectionOfTheWrongType) {

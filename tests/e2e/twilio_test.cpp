@@ -227,8 +227,10 @@ TEST(E2EDestinations, PremiumSatelliteForeignAndInvalidNumbersAreRefusedBeforeTw
       rig.url() + "/calls", json{{"request", "Call +1 900 555 0100 for a table for 2 tomorrow at 8pm"}}.dump());
   EXPECT_EQ(in_text.status, 403) << in_text.body;
   EXPECT_TRUE(rig.twilio().records_of("rest.create").empty());
-  EXPECT_NE(testing::http_get(rig.url() + "/metrics").body.find("concierge_calls_refused_destination_total 5\n"),
-            std::string::npos);
+  const std::string metrics = testing::http_get(rig.url() + "/metrics").body;
+  EXPECT_NE(metrics.find("concierge_calls_refused_destination_total 5\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("concierge_calls_refused_policy_total{reason=\"destination\"} 5\n"), std::string::npos)
+      << metrics;
   // A valid US number (the From number is +1) is placed.
   const std::string ok = rig.place(structured_fields("+12125551234"));
   EXPECT_TRUE(rig.twilio().wait_for([](const ft::FakeTwilio& t) { return t.records_of("rest.create").size() == 1; },
