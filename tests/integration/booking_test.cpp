@@ -34,6 +34,8 @@ TEST_F(CliBooking, TheSeedsRequestIsBookedAndTheConfirmationPrinted) {
   expect_contains(r.output, "Connected");
   expect_contains(r.output, "Restaurant: ");  // the live transcript
   expect_contains(r.output, "Agent: ");
+  // The agent says first that it is an automated assistant, and for whom (the agent's `disclosure`, on by default).
+  expect_contains(r.output, "Agent: Hi, this is an automated assistant calling on behalf of Alex Morgan.");
   expect_contains(r.output, "Reservation confirmed!");
   expect_contains(r.output, "Date:         2026-11-25");
   expect_contains(r.output, "Time:         19:00");

@@ -657,6 +657,14 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   task.date_spoken = say_date(*date, today);
   task.time_minutes = *time;
   task.party_size = *party;
+  // The disclosure names the customer; the name was checked as user text above.
+  for (std::size_t at = 0; !config_.disclosure.empty();) {
+    if (task.disclosure.empty()) task.disclosure = config_.disclosure;
+    at = task.disclosure.find("{customer}", at);
+    if (at == std::string::npos) break;
+    task.disclosure.replace(at, 10, task.customer_name);
+    at += task.customer_name.size();
+  }
   return finish(&task);
 }
 

@@ -251,9 +251,16 @@ TimeZone zone_of(const ConfigNode& node, std::string_view key) {
 ReservationConfig parse_reservation_config(const YAML::Node& block, const std::string& path) {
   const ConfigNode root(block, path);
   root.allow_only({"restaurants", "customer", "time_tolerance_minutes", "max_party_size", "time_zone", "today",
-                   "date_order", "phone_region"});
+                   "date_order", "phone_region", "disclosure"});
   ReservationConfig config;
   config.phone_region = root.get_string("phone_region", "US");
+  config.disclosure = root.get_string("disclosure", config.disclosure);
+  for (std::size_t open = config.disclosure.find('{'); open != std::string::npos;
+       open = config.disclosure.find('{', open + 1))
+    if (config.disclosure.compare(open, 10, "{customer}") != 0)
+      root.fail("disclosure", "the only placeholder is {customer} (the name the booking is under)");
+  if (config.disclosure.size() > 300 || config.disclosure.find_first_of("\n<>") != std::string::npos)
+    root.fail("disclosure", "write one short sentence (at most 300 characters, no line breaks, '<' or '>')");
   if (!is_phone_region(config.phone_region))
     root.fail("phone_region", "\"" + config.phone_region +
                                   "\" is not a region libphonenumber knows: use an ISO 3166 code like US, GB or DE");

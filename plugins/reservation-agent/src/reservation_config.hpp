@@ -89,6 +89,9 @@ struct ReservationConfig {
   // The ISO 3166 region a phone number without a country code is read in ("(555) 123-4567" in the US, "020 7946
   // 0018" in GB), for the directory's numbers and the request's alike.
   std::string phone_region = "US";
+  // Said first on every call: that an automated assistant is calling, and for whom ({customer}: the name the booking
+  // is under). On by default, as the law in many places and plain honesty ask; "" turns it off.
+  std::string disclosure = "Hi, this is an automated assistant calling on behalf of {customer}.";
 };
 
 // Throws concierge::ConfigError naming "<path>.<key>" and the line. `path` is where the block sits

@@ -81,6 +81,7 @@ std::string ReservationSession::instructions() const {
   data["name_for_booking"] = task_.customer_name;
   data["customer_phone"] = task_.customer_phone;
   data["special_requests"] = task_.special_requests;
+  if (!task_.disclosure.empty()) data["disclosure"] = task_.disclosure;
   std::string s;
   s += "You are phoning a restaurant to book a table on behalf of a customer. You are the caller; the person who "
        "answers works at the restaurant. Speak English. Be brief, warm and polite: one or two short sentences at a "
@@ -112,9 +113,15 @@ std::string ReservationSession::instructions() const {
   if (!task_.special_requests.empty())
     s += "- Special requests: special_requests in the data; mention them once the table is agreed\n";
   s += "\nHOW TO RUN THE CALL\n";
-  s += "1. When someone answers, greet them and ask for the table in one sentence, for example: \"Hi, I'd like to "
-       "book a table for " + party + " on " + task_.date_spoken + " at " + say_time(task_.time_minutes) +
-       ", please.\"\n";
+  if (!task_.disclosure.empty())
+    s += "1. When a person answers, first say the disclosure from the data, word for word (it tells them an "
+         "automated assistant is calling and for whom; never leave it out or pretend to be a person), then ask for "
+         "the table in the same turn, for example: \"I'd like to book a table for " + party + " on " +
+         task_.date_spoken + " at " + say_time(task_.time_minutes) + ", please.\"\n";
+  else
+    s += "1. When someone answers, greet them and ask for the table in one sentence, for example: \"Hi, I'd like to "
+         "book a table for " + party + " on " + task_.date_spoken + " at " + say_time(task_.time_minutes) +
+         ", please.\"\n";
   s += "2. If they ask for a name, give name_for_booking from the data. If they ask for a phone number, give "
        "customer_phone from the data. Share nothing else about the customer. If asked, say honestly that you are an "
        "AI assistant calling for the customer named in the data.\n";

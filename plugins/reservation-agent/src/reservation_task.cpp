@@ -26,7 +26,8 @@ nlohmann::json to_details(const ReservationTask& task) {
                         {"customer_name", task.customer_name},
                         {"customer_phone", task.customer_phone},
                         {"time_tolerance_minutes", task.time_tolerance_minutes},
-                        {"special_requests", task.special_requests}};
+                        {"special_requests", task.special_requests},
+                        {"disclosure", task.disclosure}};
 }
 
 std::optional<ReservationTask> task_from_details(const nlohmann::json& details, std::string* error) {
@@ -50,7 +51,7 @@ std::optional<ReservationTask> task_from_details(const nlohmann::json& details, 
   if (!text("time", true, time)) return fail("details.time is missing");
   if (!text("date_spoken", false, task.date_spoken) || !text("customer_name", false, task.customer_name) ||
       !text("customer_phone", false, task.customer_phone) ||
-      !text("special_requests", false, task.special_requests))
+      !text("special_requests", false, task.special_requests) || !text("disclosure", false, task.disclosure))
     return fail("a text field of the details is not text");
   auto parsed_date = parse_iso_date(date);
   if (!parsed_date) return fail("details.date \"" + date + "\" is not YYYY-MM-DD");

@@ -21,10 +21,13 @@ struct ReservationTask {
   std::string customer_phone;
   int time_tolerance_minutes = 60;
   std::string special_requests;
+  // The sentence the call opens with, saying that an automated assistant is calling and for whom (the agent's
+  // `disclosure` config with the customer's name filled in); "" when the operator turned it off.
+  std::string disclosure;
 };
 
 // {"restaurant", "phone_number", "date", "date_spoken", "time", "time_spoken", "party_size", "customer_name",
-//  "customer_phone", "time_tolerance_minutes", "special_requests"}
+//  "customer_phone", "time_tolerance_minutes", "special_requests", "disclosure"}
 nlohmann::json to_details(const ReservationTask& task);
 // Reads details back (a plan may have travelled through the host's record). nullopt and *error on a bad field.
 std::optional<ReservationTask> task_from_details(const nlohmann::json& details, std::string* error);

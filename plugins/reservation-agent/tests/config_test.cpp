@@ -156,6 +156,16 @@ TEST(ReservationConfig, OpeningHoursErrorsNameTheDay) {
             kPath + ".restaurants[0].opening_hours.friday");
 }
 
+TEST(ReservationConfig, DisclosureIsOnByDefaultAndChecked) {
+  EXPECT_NE(parse_reservation_config(YAML::Load("{}"), kPath).disclosure.find("automated assistant"),
+            std::string::npos);
+  EXPECT_EQ(parse_reservation_config(YAML::Load("disclosure: \"\"\n"), kPath).disclosure, "");
+  const ConfigError placeholder = error_of("disclosure: \"Calling for {name}\"\n");
+  EXPECT_EQ(placeholder.key_path(), kPath + ".disclosure");
+  EXPECT_NE(placeholder.message().find("{customer}"), std::string::npos);
+  EXPECT_EQ(error_of("disclosure: \"<b>hi</b>\"\n").key_path(), kPath + ".disclosure");
+}
+
 TEST(ReservationConfig, PhoneRegionReadsNationalNumbers) {
   const ReservationConfig uk = parse_reservation_config(YAML::Load(R"(
 phone_region: GB

@@ -38,6 +38,30 @@ TEST_F(SessionTest, InstructionsCarryTheBookingAndTheRules) {
     EXPECT_NE(s.find(needle), std::string::npos) << needle;
 }
 
+// Every call opens by saying an automated assistant is calling and for whom: on by default, worded by the config,
+// the customer's name filled in inside the data block (never in the instruction text), off with "".
+TEST_F(SessionTest, TheCallOpensWithTheDisclosure) {
+  EXPECT_EQ(plan_.details["disclosure"], "Hi, this is an automated assistant calling on behalf of Alex Morgan.");
+  const std::string s = session_->instructions();
+  const auto block_begin = s.find(kBookingDataBegin), block_end = s.find(kBookingDataEnd);
+  const auto at = s.find("\"disclosure\": \"Hi, this is an automated assistant calling on behalf of Alex Morgan.\"");
+  ASSERT_NE(at, std::string::npos) << s;
+  EXPECT_TRUE(at > block_begin && at < block_end);
+  EXPECT_NE(s.find("first say the disclosure from the data, word for word"), std::string::npos);
+
+  ReservationConfig config = testing::directory_config();
+  config.disclosure = "Good evening, I am {customer}'s digital assistant, an automated caller.";
+  const TaskPlan worded = ReservationAgent(config).plan({"Book Demo Restaurant for 2 tomorrow at 7pm", {}});
+  EXPECT_EQ(worded.details["disclosure"], "Good evening, I am Alex Morgan's digital assistant, an automated caller.");
+  config.disclosure = "";
+  const ReservationAgent quiet(config);
+  const TaskPlan off = quiet.plan({"Book Demo Restaurant for 2 tomorrow at 7pm", {}});
+  EXPECT_EQ(off.details["disclosure"], "");
+  const std::string plain = quiet.open_session(off)->instructions();
+  EXPECT_EQ(plain.find("disclosure"), std::string::npos);
+  EXPECT_NE(plain.find("greet them and ask for the table"), std::string::npos);
+}
+
 TEST_F(SessionTest, ToolsMatchTheArchitecture) {
   const auto tools = session_->tools();
   ASSERT_EQ(tools.size(), 3u);

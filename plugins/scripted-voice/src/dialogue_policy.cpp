@@ -91,6 +91,7 @@ ReservationTask ReservationTask::from_json(const nlohmann::json& task) {
   if (task.contains("time_tolerance_minutes") && task["time_tolerance_minutes"].is_number_integer())
     t.time_tolerance_minutes = std::max(0, task["time_tolerance_minutes"].get<int>());
   t.special_requests = text("special_requests", false);
+  t.disclosure = text("disclosure", false);
   return t;
 }
 
@@ -122,7 +123,9 @@ std::string DialoguePolicy::speak_phone_number(std::string_view number) {
 }
 
 std::string DialoguePolicy::request_sentence() const {
-  return "Hi, I'd like to book a table for " + std::to_string(task_.party_size) +
+  // The disclosure (who is calling, for whom) opens the request when the task carries one.
+  return (task_.disclosure.empty() ? std::string("Hi, ") : task_.disclosure + " ") +
+         "I'd like to book a table for " + std::to_string(task_.party_size) +
          (task_.party_size == 1 ? " person" : " people") + " on " + task_.date_spoken + " at " + task_.time_spoken +
          ", please.";
 }

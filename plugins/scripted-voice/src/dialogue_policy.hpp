@@ -23,6 +23,7 @@ struct ReservationTask {
   std::string customer_phone;
   int time_tolerance_minutes = 60;
   std::string special_requests;
+  std::string disclosure;  // said before the request ("Hi, this is an automated assistant calling on behalf of ...")
 
   // Reads VoiceSessionConfig::task. Throws std::invalid_argument naming the missing or bad field.
   static ReservationTask from_json(const nlohmann::json& task);

@@ -41,6 +41,15 @@ void play(DialoguePolicy& policy, const std::vector<Turn>& turns) {
 
 DialoguePolicy policy() { return DialoguePolicy(ReservationTask::from_json(testing::demo_task())); }
 
+TEST(DialoguePolicy, TheDisclosureOpensTheRequest) {
+  nlohmann::json task = testing::demo_task();
+  task["disclosure"] = "Hi, this is an automated assistant calling on behalf of Alex Morgan.";
+  DialoguePolicy p(ReservationTask::from_json(task));
+  EXPECT_EQ(first_say(p.on_callee_text("Thank you for calling Demo Restaurant, how can I help you?")),
+            "Hi, this is an automated assistant calling on behalf of Alex Morgan. I'd like to book a table for 4 "
+            "people on Wednesday, November 25 at 7 PM, please.");
+}
+
 TEST(DialoguePolicy, ConfirmedBooking) {
   auto p = policy();
   play(p, {
