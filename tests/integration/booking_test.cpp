@@ -68,6 +68,17 @@ TEST_F(CliBooking, APhoneMenuIsNavigatedWithKeypadTones) {
   expect_contains(r.output, "Party size:   3");
 }
 
+// A menu whose options never reach reservations or a person: the agent gives up with that reason, and never makes
+// its request to the machine.
+TEST_F(CliBooking, ADeadEndPhoneMenuFailsWithThatReason) {
+  auto r = book("Book a table at Maze Line for 2 people tomorrow at 7pm");
+  EXPECT_EQ(r.status, 1) << r.output;
+  expect_contains(r.output, "For our address, press 3");
+  expect_contains(r.output, "none of its options reached reservations or a person");
+  expect_contains(r.output, "Booking failed");
+  EXPECT_EQ(r.output.find("I'd like to book"), std::string::npos) << r.output;
+}
+
 TEST_F(CliBooking, AFullyBookedRestaurantIsAFailureWithItsReason) {
   auto r = book("Book a table at Full House for 2 people tomorrow at 8pm");
   EXPECT_EQ(r.status, 1) << r.output;

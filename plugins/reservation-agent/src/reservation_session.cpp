@@ -10,7 +10,9 @@ namespace concierge::reservation {
 namespace chr = std::chrono;
 namespace {
 
-const std::vector<std::string> kEndReasons = {"confirmed", "unavailable", "declined", "no_answer", "other"};
+// "menu_dead_end": an automated phone menu answered and none of its options reaches reservations or a person.
+const std::vector<std::string> kEndReasons = {"confirmed", "unavailable", "declined", "no_answer", "menu_dead_end",
+                                              "other"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -143,7 +145,8 @@ std::string ReservationSession::instructions() const {
        "and call end_call with reason \"confirmed\" and say so in the summary.\n";
   s += "If an automated phone menu answers (\"for reservations, press 1\"), call press_keys with the key for "
        "reservations, or else the one that reaches a person (often 0), and wait for someone to answer; do not make "
-       "your request to the menu.\n";
+       "your request to the menu. If no option of the menu reaches reservations or a person, or the keys you pressed "
+       "lead nowhere, call end_call with reason \"menu_dead_end\".\n";
   s += "If they put you on hold, wait quietly. If they ask something you do not know, say you don't know rather "
        "than making something up. Keep the call short.\n";
   return s;
@@ -173,7 +176,7 @@ std::vector<ToolDefinition> ReservationSession::tools() const {
   end.parameters = nlohmann::json::parse(R"({
     "type": "object",
     "properties": {
-      "reason": {"type": "string", "enum": ["confirmed", "unavailable", "declined", "no_answer", "other"],
+      "reason": {"type": "string", "enum": ["confirmed", "unavailable", "declined", "no_answer", "menu_dead_end", "other"],
                  "description": "Why the call is ending."},
       "summary": {"type": "string", "description": "One sentence on what was agreed or why not."}
     },
@@ -259,10 +262,12 @@ ToolResult ReservationSession::end_call(const nlohmann::json& args) {
   }
   const auto reason_it = args.find("reason");
   if (reason_it == args.end() || !reason_it->is_string())
-    return error_result("reason is required: one of confirmed, unavailable, declined, no_answer, other");
+    return error_result("reason is required: one of confirmed, unavailable, declined, no_answer, menu_dead_end, "
+                        "other");
   const std::string reason = reason_it->get<std::string>();
   if (std::find(kEndReasons.begin(), kEndReasons.end(), reason) == kEndReasons.end())
-    return error_result("reason \"" + reason + "\" is not one of confirmed, unavailable, declined, no_answer, other");
+    return error_result("reason \"" + reason +
+                        "\" is not one of confirmed, unavailable, declined, no_answer, menu_dead_end, other");
   std::string summary;
   if (const auto it = args.find("summary"); it != args.end() && !it->is_null()) {
     if (!it->is_string()) return error_result("summary must be text");
@@ -420,7 +425,8 @@ Outcome ReservationSession::outcome() const {
     outcome.failure_reason = "The booking does not match the request: " + mismatch;
     return outcome;
   }
-  if (heard && reason != "unavailable" && reason != "declined" && reason != "no_answer") {
+  if (heard && reason != "unavailable" && reason != "declined" && reason != "no_answer" &&
+      reason != "menu_dead_end") {
     // The model never called confirm_reservation, but the restaurant clearly gave a number.
     outcome.success = true;
     outcome.confirmation_number = *heard;
@@ -452,6 +458,10 @@ Outcome ReservationSession::outcome() const {
                              (end_call_->summary.empty() ? std::string() : ": " + end_call_->summary);
   } else if (reason == "no_answer") {
     outcome.failure_reason = "Nobody at " + name + " answered the call";
+  } else if (reason == "menu_dead_end") {
+    outcome.failure_reason = "An automated phone menu answered at " + name +
+                             ", and none of its options reached reservations or a person";
+    outcome.details["outcome"] = "menu_dead_end";
   } else if (reason == "confirmed" ||
              contains_any(said, {"all set", "you're booked", "you are booked", "booked you", "got you down",
                                  "have you down", "see you then", "reservation is confirmed", "that's confirmed"})) {

@@ -73,7 +73,7 @@ TEST_F(SessionTest, ToolsMatchTheArchitecture) {
   EXPECT_EQ(tools[0].parameters["properties"]["party_size"]["type"], "integer");
   EXPECT_EQ(tools[1].name, "end_call");
   EXPECT_EQ(tools[1].parameters["properties"]["reason"]["enum"],
-            nlohmann::json::parse(R"(["confirmed", "unavailable", "declined", "no_answer", "other"])"));
+            nlohmann::json::parse(R"(["confirmed", "unavailable", "declined", "no_answer", "menu_dead_end", "other"])"));
 }
 
 TEST_F(SessionTest, ConfirmReservationValidatesArguments) {
@@ -178,6 +178,18 @@ TEST_F(SessionTest, FullyBooked) {
   EXPECT_EQ(o.failure_reason, "Demo Restaurant is fully booked at that time (they offered 9:30 PM, outside the "
                               "60-minute window)");
   EXPECT_TRUE(o.confirmation_number.empty());
+}
+
+TEST_F(SessionTest, ADeadEndPhoneMenuIsItsOwnOutcome) {
+  EXPECT_NE(session_->instructions().find("menu_dead_end"), std::string::npos);
+  callee("Thank you for calling. For our opening hours, press 2. For our address, press 3.");
+  EXPECT_TRUE(call("end_call", R"({"reason": "menu_dead_end", "summary": "no option for a person"})").end_call);
+  const Outcome o = session_->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_EQ(o.failure_reason,
+            "An automated phone menu answered at Demo Restaurant, and none of its options reached reservations or a "
+            "person");
+  EXPECT_EQ(o.details["outcome"], "menu_dead_end");
 }
 
 TEST_F(SessionTest, FullyBookedFromTheTranscriptAlone) {

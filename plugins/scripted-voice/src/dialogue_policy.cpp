@@ -159,6 +159,18 @@ Plan DialoguePolicy::on_silence() {
   return say("Hello? Is anyone there?");
 }
 
+bool DialoguePolicy::is_menu(std::string_view text) {
+  const std::string l = to_lower(text);
+  for (std::size_t at = l.find("press "); at != std::string::npos; at = l.find("press ", at + 1)) {
+    const std::string_view rest = std::string_view(l).substr(at + 6);
+    if (!rest.empty() && (std::isdigit(static_cast<unsigned char>(rest[0])) || rest[0] == '*' || rest[0] == '#'))
+      return true;
+    for (std::string_view word : {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})
+      if (rest.substr(0, word.size()) == word) return true;
+  }
+  return false;
+}
+
 std::optional<std::string> DialoguePolicy::menu_choice(std::string_view text) {
   // Menus read options as "For <what>, press <key>." or "Press <key> for <what>,". Split into clauses at punctuation;
   // a clause with "press <key>" and other words is its own option ("press 3 to make a reservation"), a bare
@@ -228,6 +240,11 @@ Plan DialoguePolicy::on_callee_text(std::string_view text) {
       ++menu_presses_;
       return {Action::call("press_keys", {{"keys", *key}})};
     }
+    // A menu (it reads "press <key>" options) with nothing for reservations or a person, or one still reading itself
+    // after three presses: it leads nowhere, and talking to it would not help.
+    if (is_menu(text))
+      return {Action::call("end_call", {{"reason", "menu_dead_end"},
+                                        {"summary", "The phone menu has no option for reservations or a person."}})};
     if (contains(l, {"please hold", "connecting you", "connect you", "transferring", "transfer you"})) return {};
   }
 

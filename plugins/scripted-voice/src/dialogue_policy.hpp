@@ -58,6 +58,8 @@ class DialoguePolicy {
   explicit DialoguePolicy(ReservationTask task, int max_misunderstandings = 3);
 
   Plan on_callee_text(std::string_view text);
+  // Does the text read menu options ("press 2", "press two")? Public for tests.
+  static bool is_menu(std::string_view text);
   // A phone menu's prompt ("For reservations, press 1. To speak with someone, press 0."): the key to press, the
   // option for reservations first, then one that reaches a person; nullopt for anything else. Public for tests.
   static std::optional<std::string> menu_choice(std::string_view text);

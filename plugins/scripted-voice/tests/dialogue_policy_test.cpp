@@ -217,6 +217,28 @@ TEST(PhoneMenu, TheKeyForReservationsElseAPerson) {
   EXPECT_EQ(DialoguePolicy::menu_choice("Press * to repeat. For the host, press #."), "#");
 }
 
+// A menu with nothing for reservations or a person, or one that keeps reading itself after three presses, is a dead
+// end: the call is ended with reason menu_dead_end, and the request is never made to the menu.
+TEST(PhoneMenu, ADeadEndMenuEndsTheCallWithItsReason) {
+  EXPECT_TRUE(DialoguePolicy::is_menu("For our opening hours, press 2. For our address, press three."));
+  EXPECT_FALSE(DialoguePolicy::is_menu("We're open until ten, so don't press your luck."));
+  EXPECT_FALSE(DialoguePolicy::is_menu("Thank you for calling Demo Restaurant, how can I help you?"));
+  DialoguePolicy policy(ReservationTask::from_json(testing::demo_task()));
+  auto plan = policy.on_callee_text("Thank you for calling. For our opening hours, press 2. For our address, press 3.");
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].tool, "end_call");
+  EXPECT_EQ(plan[0].arguments["reason"], "menu_dead_end");
+
+  DialoguePolicy looping(ReservationTask::from_json(testing::demo_task()));
+  for (int press = 0; press < 3; ++press)
+    EXPECT_EQ(looping.on_callee_text("Sorry, that is not a valid option. For reservations, press 1.")[0].tool,
+              "press_keys");
+  const auto given_up = looping.on_callee_text("Sorry, that is not a valid option. For reservations, press 1.");
+  ASSERT_EQ(given_up.size(), 1u);
+  EXPECT_EQ(given_up[0].tool, "end_call");
+  EXPECT_EQ(given_up[0].arguments["reason"], "menu_dead_end");
+}
+
 TEST(PhoneMenu, PressesTheKeyWaitsOnHoldThenAsksThePerson) {
   DialoguePolicy policy(ReservationTask::from_json(testing::demo_task()));
   auto plan = policy.on_callee_text("Thank you for calling. For reservations, press 1.");

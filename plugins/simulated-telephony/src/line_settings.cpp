@@ -72,6 +72,8 @@ RestaurantPhrases parse_phrases(const ConfigNode& node) {
       {"give_up", &p.give_up},           {"idle", &p.idle},
       {"interrupt", &p.interrupt},
       {"menu", &p.menu},
+      {"menu_dead_end", &p.menu_dead_end},
+      {"menu_address", &p.menu_address},
       {"menu_invalid", &p.menu_invalid},
       {"menu_hours", &p.menu_hours},
       {"menu_connecting", &p.menu_connecting},
@@ -119,6 +121,12 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
       s.phone_menu = true;
       return;
     }
+    if (text == "dead-end-menu") {  // shorthand: an automated menu whose options never reach a person
+      s.outcome = ScenarioOutcome::available;
+      s.phone_menu = true;
+      s.menu_reaches_person = false;
+      return;
+    }
     for (const auto& [name, outcome] : names)
       if (name == text) {
         s.outcome = outcome;
@@ -126,7 +134,7 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
       }
     scenarios.fail(number, "unknown scenario \"" + text +
                                "\" (known: normal, available, busy, no-answer, failed, fully-booked, "
-                               "offer-alternative, barge-in, phone-menu)");
+                               "offer-alternative, barge-in, phone-menu, dead-end-menu)");
   };
   Scenario s;
   if (value.IsScalar()) {
@@ -134,7 +142,7 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
     return s;
   }
   const ConfigNode node(value, scenarios.key_path(number));
-  node.allow_only({"outcome", "offer_minutes", "barge_in", "phone_menu"});
+  node.allow_only({"outcome", "offer_minutes", "barge_in", "phone_menu", "menu_reaches_person"});
   outcome_from(node.get_string("outcome", "normal"), s);
   if (node.has("offer_minutes")) {
     s.offer_minutes = static_cast<int>(node.get_int("offer_minutes", 30, -720, 720));
@@ -142,6 +150,7 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
   }
   s.barge_in = node.get_bool("barge_in", s.barge_in);
   s.phone_menu = node.get_bool("phone_menu", s.phone_menu);
+  s.menu_reaches_person = node.get_bool("menu_reaches_person", s.menu_reaches_person);
   return s;
 }
 

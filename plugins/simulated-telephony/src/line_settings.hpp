@@ -26,6 +26,9 @@ struct Scenario {
   // An automated phone menu answers first; a person comes on only after the caller presses 1 (reservations) or 0
   // (someone), heard as DTMF tones in the caller's audio. Other keys are refused and the menu is read again.
   bool phone_menu = false;
+  // With phone_menu: false makes it a dead end that no key leaves (RestaurantPhrases::menu_dead_end is read, 1 and 0
+  // are refused), so the caller must give up.
+  bool menu_reaches_person = true;
 };
 
 // Every sentence the restaurant can say, with {placeholders} filled in per call.
@@ -62,6 +65,9 @@ struct RestaurantPhrases {
   std::string menu =
       "Thank you for calling {restaurant}. For our opening hours, press 2. For reservations, press 1. To speak "
       "with someone, press 0.";
+  std::string menu_dead_end =
+      "Thank you for calling {restaurant}. For our opening hours, press 2. For our address, press 3.";
+  std::string menu_address = "We are at 1 Main Street.";
   std::string menu_invalid = "Sorry, that is not a valid option.";
   std::string menu_hours = "We are open every day from 5 PM to 10 PM.";
   std::string menu_connecting = "Please hold while I connect you.";

@@ -155,7 +155,7 @@ void SimulatedCall::on_answered() {
   if (scenario_.phone_menu) {
     in_menu_ = true;
     menu_readings_ = 1;
-    say(dialogue_.phrase(settings_->phrases.menu), false);
+    say(dialogue_.phrase(menu_phrase()), false);
   } else {
     say(dialogue_.greeting(), false);
   }
@@ -299,7 +299,7 @@ void SimulatedCall::emit_frame() {
       in_menu_ = false;
       say(dialogue_.phrase(settings_->phrases.menu_goodbye), true);
     } else {
-      say(dialogue_.phrase(settings_->phrases.menu), false);
+      say(dialogue_.phrase(menu_phrase()), false);
     }
   }
   if (!in_menu_ && !restaurant_talking() && !agent_audio_playing && pending_agent_text_.empty() && !hang_up_at_ &&
@@ -337,7 +337,7 @@ void SimulatedCall::clear_audio() {
 void SimulatedCall::on_key_heard(char key) {
   log(LogLevel::info, std::string("phone menu: caller pressed ") + key);
   last_activity_ = frame_index_;
-  if (key == '1' || key == '0') {
+  if ((key == '1' || key == '0') && scenario_.menu_reaches_person) {
     in_menu_ = false;
     to_say_.clear();
     say(dialogue_.phrase(settings_->phrases.menu_connecting), false);
@@ -346,10 +346,12 @@ void SimulatedCall::on_key_heard(char key) {
   }
   if (key == '2') {
     say(dialogue_.phrase(settings_->phrases.menu_hours), false);
+  } else if (key == '3' && !scenario_.menu_reaches_person) {
+    say(dialogue_.phrase(settings_->phrases.menu_address), false);
   } else {
     say(dialogue_.phrase(settings_->phrases.menu_invalid), false);
   }
-  say(dialogue_.phrase(settings_->phrases.menu), false);
+  say(dialogue_.phrase(menu_phrase()), false);
 }
 
 void SimulatedCall::on_simulated_agent_text(std::string_view text) {

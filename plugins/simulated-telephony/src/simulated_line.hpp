@@ -122,6 +122,10 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
 
   // The phone-menu persona: the caller's audio through a DTMF detector while the menu answers.
   void on_key_heard(char key);
+  // The menu read to the caller: the phone-menu persona's, or the dead end's (Scenario::menu_reaches_person).
+  const std::string& menu_phrase() const {
+    return scenario_.menu_reaches_person ? settings_->phrases.menu : settings_->phrases.menu_dead_end;
+  }
   bool in_menu_ = false;
   int menu_readings_ = 0;
   dtmf::Detector keypad_{8000};

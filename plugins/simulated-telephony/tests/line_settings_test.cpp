@@ -50,6 +50,8 @@ scenarios:
   "+15550000001": busy
   "+15550000002": {outcome: offer-alternative, offer_minutes: -45}
   "+15550000003": barge-in
+  "+15550000004": dead-end-menu
+  "+15550000005": {outcome: fully-booked, phone_menu: true, menu_reaches_person: false}
 )");
   EXPECT_EQ(s.speed_up, 20);
   EXPECT_EQ(s.restaurant_name, "Chez Test");
@@ -70,6 +72,10 @@ scenarios:
   EXPECT_EQ(s.scenario_for("+15550000002").offer_minutes, -45);
   EXPECT_TRUE(s.scenario_for("+15550000003").barge_in);
   EXPECT_EQ(s.scenario_for("+15550000003").outcome, ScenarioOutcome::available);
+  EXPECT_TRUE(s.scenario_for("+15550000004").phone_menu);
+  EXPECT_FALSE(s.scenario_for("+15550000004").menu_reaches_person);
+  EXPECT_TRUE(s.scenario_for("+15550000001").menu_reaches_person);
+  EXPECT_FALSE(s.scenario_for("+15550000005").menu_reaches_person);
 }
 
 TEST(LineSettings, ErrorsNameTheKey) {
