@@ -78,6 +78,8 @@ void insert_defaults(YAML::Node root) {
     fill(*server, "host", "${SERVER_HOST:-0.0.0.0}");
     fill(*server, "port", "${SERVER_PORT:-8080}");
     fill(*server, "public_domain", "${PUBLIC_DOMAIN:-}");
+    fill(*server, "public_port", "${SERVER_PUBLIC_PORT:-}");
+    fill(*server, "public_host", "${SERVER_PUBLIC_HOST:-}");
     fill(*server, "api_token", "${CONCIERGE_API_TOKEN:-}");
     fill(*server, "api_token_file", "${CONCIERGE_API_TOKEN_FILE:-}");
   }
@@ -199,7 +201,7 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   root.allow_only({"server", "log_level", "plugin_dir", "calls", "plugins"});
 
   const ConfigNode server = root.child("server");
-  server.allow_only({"host", "port", "public_domain", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
+  server.allow_only({"host", "port", "public_domain", "public_port", "public_host", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
                      "overload_busy_ratio", "nice", "max_connections", "max_connections_per_client",
                      "idle_timeout_seconds", "trusted_proxies", "api_token", "api_token_file",
                      "metrics_public"});
@@ -207,6 +209,13 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
   config.public_domain = normalise_public_domain(server, server.get_string("public_domain", ""), config.warnings);
+  if (!server.get_string("public_port", "").empty()) {
+    config.public_port = static_cast<std::uint16_t>(server.get_int("public_port", 0, 0, 65535));
+    if (*config.public_port != 0 && *config.public_port == config.server_port)
+      server.fail("public_port", "must differ from server.port " + std::to_string(config.server_port) +
+                                     " (the public listener is a second one; leave it empty for one listener)");
+  }
+  config.public_host = server.get_string("public_host", "");
   config.max_concurrent_calls = static_cast<std::size_t>(server.get_int("max_concurrent_calls", 1000, 1, 100000));
   config.max_message_bytes = static_cast<std::size_t>(server.get_int("max_message_bytes", 65536, 1024, 64 << 20));
   config.overload_lag_ms = server.get_double("overload_lag_ms", 50, 0, 60000);

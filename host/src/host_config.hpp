@@ -13,6 +13,12 @@
 //     host: "${SERVER_HOST:-0.0.0.0}"
 //     port: "${SERVER_PORT:-8080}"             0..65535; 0 binds any free port
 //     public_domain: "${PUBLIC_DOMAIN:-}"      a host name (and optional :port) such as abc123.ngrok.io
+//     public_port: "${SERVER_PUBLIC_PORT:-}"   "" = one listener for everything (as before); a port (0..65535, 0 =
+//                                              any free one) = a second, public listener for the telephony plugin's
+//                                              routes (/twiml, /twilio/status, /media-stream) and /health only,
+//                                              which the tunnel points at; the control API is then not served
+//                                              there (404), nor the telephony routes on server.port (http_api.hpp)
+//     public_host: "${SERVER_PUBLIC_HOST:-}"   the public listener's address; "" = server.host
 //     max_concurrent_calls: 1000               1..100000
 //     max_message_bytes: 65536                 1024..67108864 (HTTP bodies and WebSocket messages)
 //     overload_lag_ms: 50                      0..60000; while the event loop runs this far behind (a 10 ms
@@ -67,6 +73,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,6 +106,8 @@ struct HostConfig {
   std::string server_host;
   std::uint16_t server_port = 8080;
   std::string public_domain;  // "" when not configured; never with a scheme or a trailing slash
+  std::optional<std::uint16_t> public_port;  // the public listener (two faces); nullopt = one listener
+  std::string public_host;                   // "" = server_host
   std::size_t max_concurrent_calls = 1000;
   std::size_t max_message_bytes = 65536;
   double overload_lag_ms = 50;  // 0 = never refuse calls for load

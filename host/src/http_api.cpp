@@ -46,7 +46,15 @@ HttpApi::HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephon
       auth_(std::move(auth)),
       metrics_public_(metrics_public) {}
 
-HttpResponse HttpApi::handle(const HttpRequest& request) {
+std::optional<HttpResponse> HttpApi::refuse_upgrade(const HttpRequest& request, Face face) {
+  if (request.path != "/media-stream") return HttpResponse::json_error(404, "no WebSocket at " + request.path);
+  if (face == Face::control)
+    return HttpResponse::json_error(404, "/media-stream is served on the public listener (server.public_port), not "
+                                         "here");
+  return std::nullopt;
+}
+
+HttpResponse HttpApi::handle(const HttpRequest& request, Face face) {
   const std::string& path = request.path;
   const bool get = request.method == "GET";
   const bool post = request.method == "POST";
@@ -55,9 +63,16 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
     if (!get) return method_not_allowed("GET");
     return reply(200, {{"status", "healthy"}, {"service", "ai-concierge-voice"}});
   }
-  if (std::find(telephony_routes_.begin(), telephony_routes_.end(), path) != telephony_routes_.end())
-    return telephony_->handle_http(request);
+  const bool provider_route =
+      path == "/media-stream" ||
+      std::find(telephony_routes_.begin(), telephony_routes_.end(), path) != telephony_routes_.end();
+  if (face == Face::control && provider_route)
+    return HttpResponse::json_error(404, path + " is served on the public listener (server.public_port), not here");
+  if (face == Face::public_ && !provider_route)
+    // Not even 401: the public face does not say that a control API exists.
+    return HttpResponse::json_error(404, "no route for " + request.method + " " + path);
   if (path == "/media-stream") return HttpResponse::json_error(426, "/media-stream is a WebSocket endpoint");
+  if (provider_route) return telephony_->handle_http(request);
   if (path == "/metrics" && metrics_public_) {
     if (!get) return method_not_allowed("GET");
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", calls_.prometheus_metrics(), {}};

@@ -2,7 +2,13 @@
 // The daemon's routes: its own API (health, metrics, calls) and the telephony provider's webhooks.
 // Open without a credential: GET /health and the provider's routes (they carry the provider's own signatures).
 // Everything else (the calls, /metrics unless server.metrics_public, unknown paths) needs the API token first.
+//
+// Two faces: with server.public_port set the daemon listens twice. The public listener (the one a tunnel such as
+// ngrok points at) serves only the provider's routes, /media-stream and /health; every other path there is 404,
+// token or not, so the tunnel exposes nothing of the control API. The control listener then serves everything but
+// the provider's routes and /media-stream (404). Without a public port one listener serves both, as before.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +25,16 @@ inline constexpr std::string_view kApiTokenOwner = "api-token";
 
 class HttpApi {
  public:
+  enum class Face {
+    both,     // one listener: the control API and the provider's routes
+    control,  // the control listener when a public one exists: no provider routes, no media streams
+    public_,  // the public listener: the provider's routes, /media-stream and /health only
+  };
   HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephony, ApiAuth auth, bool metrics_public);
-  HttpResponse handle(const HttpRequest& request);
+  HttpResponse handle(const HttpRequest& request, Face face = Face::both);
+  // Whether a WebSocket upgrade to `path` may go ahead on `face` (only /media-stream, never on the control face of
+  // a split daemon); the refusal otherwise.
+  static std::optional<HttpResponse> refuse_upgrade(const HttpRequest& request, Face face);
 
  private:
   HttpResponse create_call(const HttpRequest& request);

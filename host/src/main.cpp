@@ -227,22 +227,29 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
     HttpApi api(calls, telephony.instance.telephony, ApiAuth(api_token), config.metrics_public);
     auto telephony_provider = telephony.instance.telephony;
 
-    HttpServer::Handlers handlers;
-    handlers.http = [&api](const HttpRequest& request) { return api.handle(request); };
-    handlers.check_upgrade = [telephony_provider, &metrics](const HttpRequest& request) -> std::optional<HttpResponse> {
-      if (request.path != "/media-stream") return HttpResponse::json_error(404, "no WebSocket at " + request.path);
-      // Overloaded: a media stream that would start a new (inbound) call is refused before it costs anything. While
-      // outbound calls wait for their streams the upgrade goes ahead (it may be one of them); an inbound call on it
-      // is then refused at its start message.
-      if (metrics.overload.overloaded && metrics.calls_awaiting_media <= 0) {
-        ++metrics.calls_refused_overload;
-        return HttpResponse::json_error(503, "the daemon is overloaded (its event loop is running behind or too busy); "
-                                             "new calls are refused until it catches up");
-      }
-      return telephony_provider->check_media_stream_upgrade(request);
-    };
-    handlers.open_websocket = [telephony_provider](std::shared_ptr<WebSocketPeer> peer) {
-      return telephony_provider->open_media_stream(std::move(peer));
+    // One listener, or two faces (server.public_port): the control API on one, the provider's public routes on the
+    // other (HttpApi::Face).
+    const bool split = config.public_port.has_value();
+    auto handlers_for = [&](HttpApi::Face face) {
+      HttpServer::Handlers handlers;
+      handlers.http = [&api, face](const HttpRequest& request) { return api.handle(request, face); };
+      handlers.check_upgrade = [telephony_provider, &metrics,
+                                face](const HttpRequest& request) -> std::optional<HttpResponse> {
+        if (auto refusal = HttpApi::refuse_upgrade(request, face)) return refusal;
+        // Overloaded: a media stream that would start a new (inbound) call is refused before it costs anything.
+        // While outbound calls wait for their streams the upgrade goes ahead (it may be one of them); an inbound
+        // call on it is then refused at its start message.
+        if (metrics.overload.overloaded && metrics.calls_awaiting_media <= 0) {
+          ++metrics.calls_refused_overload;
+          return HttpResponse::json_error(503, "the daemon is overloaded (its event loop is running behind or too "
+                                               "busy); new calls are refused until it catches up");
+        }
+        return telephony_provider->check_media_stream_upgrade(request);
+      };
+      handlers.open_websocket = [telephony_provider](std::shared_ptr<WebSocketPeer> peer) {
+        return telephony_provider->open_media_stream(std::move(peer));
+      };
+      return handlers;
     };
     HttpServerLimits limits;
     limits.max_message_bytes = config.max_message_bytes;
@@ -250,11 +257,24 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
     limits.max_connections_per_client = config.max_connections_per_client;
     limits.idle_timeout = config.idle_timeout;
     limits.trusted_proxies = config.trusted_proxies;
-    HttpServer server(io, make_logger("http", config.log_level), handlers, limits);
+    HttpServer server(io, make_logger("http", config.log_level),
+                      handlers_for(split ? HttpApi::Face::control : HttpApi::Face::both), limits);
+    std::optional<HttpServer> public_server;
+    if (split) public_server.emplace(io, make_logger("http", config.log_level), handlers_for(HttpApi::Face::public_),
+                                     limits);
     try {
+      auto shown = [](const std::string& host) { return host == "0.0.0.0" ? std::string("127.0.0.1") : host; };
       const auto port = server.listen(config.server_host, config.server_port);
-      const std::string shown_host = config.server_host == "0.0.0.0" ? "127.0.0.1" : config.server_host;
-      log->info("Listening on http://" + shown_host + ":" + std::to_string(port));
+      log->info("Listening on http://" + shown(config.server_host) + ":" + std::to_string(port) +
+                (split ? " (the control API; the telephony routes are on the public listener only)" : ""));
+      if (public_server) {
+        const std::string public_host = config.public_host.empty() ? config.server_host : config.public_host;
+        const auto public_port = public_server->listen(public_host, *config.public_port);
+        std::string routes;
+        for (const auto& route : telephony_provider->http_routes()) routes += route + ", ";
+        log->info("Public listener on http://" + shown(public_host) + ":" + std::to_string(public_port) + " (" +
+                  routes + "/media-stream and /health only; point the tunnel here)");
+      }
       if (token_generated) {
         if (token_file.empty()) {
           const auto file = default_api_token_file(Environment::from_process(), port);
@@ -297,8 +317,10 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
           const auto now = std::chrono::steady_clock::now();
           const double lag_ms = std::chrono::duration<double, std::milli>(now - lag_timer.expiry()).count();
           metrics.loop_lag_ms.observe(lag_ms);
-          metrics.connections_open = server.open_connections();
-          metrics.connections_refused = server.refused_connections();
+          metrics.connections_open =
+              server.open_connections() + (public_server ? public_server->open_connections() : 0);
+          metrics.connections_refused =
+              server.refused_connections() + (public_server ? public_server->refused_connections() : 0);
           const double cpu = thread_cpu_seconds();
           metrics.overload.note_busy(cpu - last_cpu, std::chrono::duration<double>(now - last_tick).count());
           last_cpu = cpu;
@@ -329,6 +351,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
         if (ec) return;
         log->info(std::string("Shutting down (") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
         server.stop();
+        if (public_server) public_server->stop();
         lag_timer.cancel();
         calls.shutdown("the daemon is shutting down");
         // Give hang-ups a moment to reach the providers, then stop.
@@ -350,6 +373,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
     }
     services.calls = nullptr;
     server.stop();
+    if (public_server) public_server->stop();
     if (token_generated && !token_file.empty()) remove_api_token_file(token_file, api_token);
     services.join();
     io.restart();

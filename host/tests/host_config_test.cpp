@@ -256,7 +256,7 @@ TEST(HostConfigErrors, UnknownTopLevelKey) {
 TEST(HostConfigErrors, UnknownServerKey) {
   EXPECT_EQ(error_of("server:\n  host: 0.0.0.0\n  prot: 8080\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
-            "public_domain, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice, "
+            "public_domain, public_port, public_host, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice, "
             "max_connections, max_connections_per_client, idle_timeout_seconds, trusted_proxies, api_token, "
             "api_token_file, metrics_public)");
 }
@@ -441,6 +441,14 @@ TEST(HostConfigErrors, UnknownCallsKey) {
   EXPECT_EQ(error_of("calls:\n  timeout: 30\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: calls.timeout (line 2): unknown key (known keys here: time_limit_seconds, "
             "inbound, history_limit, database, limits_per_token)");
+}
+
+TEST(HostConfigErrors, PublicPortMustDifferFromPort) {
+  EXPECT_EQ(error_of("server:\n  port: 8080\n  public_port: 8080\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: server.public_port (line 3): must differ from server.port 8080 (the public "
+            "listener is a second one; leave it empty for one listener)");
+  EXPECT_NE(error_of("server:\n  public_port: 70000\n" + std::string(kPlugins)).find("server.public_port (line 2)"),
+            std::string::npos);
 }
 
 TEST(HostConfigErrors, CallLimitsPerToken) {

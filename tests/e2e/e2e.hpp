@@ -254,7 +254,9 @@ class Rig {
       ADD_FAILURE() << "the daemon did not start:\n" << daemon_->output();
       return;
     }
-    twilio_->set_daemon_port(static_cast<std::uint16_t>(daemon_->port()));
+    // Twilio (the tunnel) reaches the public listener when the daemon has one (SERVER_PUBLIC_PORT), else its port.
+    twilio_->set_daemon_port(
+        static_cast<std::uint16_t>(daemon_->public_port() ? daemon_->public_port() : daemon_->port()));
   }
 
   RigOptions options_;

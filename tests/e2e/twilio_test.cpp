@@ -197,6 +197,69 @@ TEST(E2ETwilioSignatures, AnUnsignedMediaStreamHandshakeIsRefused) {
   expect_stream_refused(ft::SignatureMode::missing, "missing");
 }
 
+// Two faces (SERVER_PUBLIC_PORT): Twilio, through the "tunnel", reaches only the public listener and the whole booking
+// still works; the control API is 404 there even with the token, and Twilio's routes are 404 on the control port even
+// when correctly signed.
+TEST(E2ETwoFaces, TwilioReachesOnlyThePublicListenerAndTheControlApiOnlyTheOther) {
+  RigOptions options;
+  options.env["SERVER_PUBLIC_PORT"] = "0";
+  Rig rig(options);
+  ASSERT_NE(rig.daemon().public_port(), 0) << rig.daemon().output();
+  ASSERT_NE(rig.daemon().public_port(), rig.daemon().port());
+  const std::string control = rig.url(), public_face = rig.daemon().public_url();
+
+  const auto cli = rig.book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  EXPECT_EQ(cli.status, 0) << cli.output << "\n--- daemon ---\n" << rig.daemon().output();
+  EXPECT_TRUE(contains(cli.output, "Confirmation: 4711")) << cli.output;
+  const std::string id = rig.only_call_id();
+  const json record = rig.record(id);
+  EXPECT_EQ(record["status"], "completed") << record.dump();
+  EXPECT_FALSE(rig.twilio().records_of("ws.open").empty());
+
+  // The public face: the control API does not exist there (404, no WWW-Authenticate), token or not.
+  for (const auto& headers : {std::vector<std::string>{"Content-Type: application/json"},
+                              std::vector<std::string>{"Content-Type: application/json", testing::kNoAuthorization}}) {
+    for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/calls"}, {"POST", "/calls"}, {"GET", "/calls/" + id + "/status"},
+             {"POST", "/calls/" + id + "/hangup"}, {"GET", "/metrics"}, {"GET", "/no/such/route"}}) {
+      const auto r = testing::http_request(method, public_face + path,
+                                           method == "POST" ? R"({"request":"Book a table"})" : "", headers);
+      EXPECT_EQ(r.status, 404) << method << " " << path << ": " << r.body;
+      EXPECT_EQ(r.headers.count("www-authenticate"), 0u) << path;
+      EXPECT_FALSE(contains(r.body, "Demo Restaurant")) << r.body;
+    }
+  }
+  EXPECT_EQ(testing::http_get(public_face + "/health").status, 200);
+
+  // The control face: Twilio's routes are not there, even correctly signed; the same status callback is taken on
+  // the public face (so the 404 is about the listener, not the request).
+  const std::string sid = record["provider_call_id"];
+  auto status_to = [&](const std::string& base) {
+    const std::vector<std::pair<std::string, std::string>> form{
+        {"AccountSid", kAccountSid}, {"CallSid", sid}, {"CallStatus", "completed"}, {"Direction", "outbound-api"}};
+    return testing::http_post(base + "/twilio/status?call_id=" + id, form_body(form),
+                              {"Content-Type: application/x-www-form-urlencoded", "Host: " + kPublicDomain,
+                               "X-Twilio-Signature: " + correct_signature(id, sid, "completed")});
+  };
+  const auto on_control = status_to(control);
+  EXPECT_EQ(on_control.status, 404) << on_control.body;
+  EXPECT_TRUE(contains(on_control.body, "public listener")) << on_control.body;
+  EXPECT_EQ(status_to(public_face).status / 100, 2);
+  EXPECT_EQ(testing::http_post(control + "/twiml?call_id=" + id, "", {"Host: " + kPublicDomain}).status, 404);
+  const std::string stream_signature = ft::FakeTwilio::sign(kAuthToken, "wss://" + kPublicDomain + "/media-stream", {});
+  auto upgrade = [&](const std::string& base) {
+    return testing::http_request("GET", base + "/media-stream", "",
+                                 {"Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Host: " + kPublicDomain,
+                                  "X-Twilio-Signature: " + stream_signature})
+        .status;
+  };
+  EXPECT_EQ(upgrade(control), 404);
+  // The owner's API works on the control face as ever.
+  EXPECT_EQ(testing::http_get(control + "/calls").status, 200);
+  EXPECT_EQ(testing::http_get(control + "/metrics").status, 200);
+}
+
 }  // namespace
 }  // namespace concierge::e2e
 

@@ -182,3 +182,47 @@ TEST(ApiAuth, TwoDaemonsKeepTheirOwnTokens) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two faces on the demo line (SERVER_PUBLIC_PORT=0: a second listener on a free port): the public one answers only
+// /health (the simulated line has no public routes), the control API is 404 there with or without the token, and the
+// owner's CLI books through the control listener as ever.
+TEST(TwoFaces, TheControlApiIsNotOnThePublicListenerAndACallStillBooks) {
+  Daemon daemon(config_path("fast.yaml"), {{"SERVER_PUBLIC_PORT", "0"}});
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  ASSERT_NE(daemon.public_port(), 0) << daemon.output();
+  EXPECT_NE(daemon.public_port(), daemon.port());
+  EXPECT_NE(daemon.output().find("(the control API; the telephony routes are on the public listener only)"),
+            std::string::npos)
+      << daemon.output();
+  for (const auto& headers : {std::vector<std::string>{"Content-Type: application/json"}, kNoToken}) {
+    for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/calls"}, {"POST", "/calls"}, {"GET", "/calls/call_x/status"}, {"POST", "/calls/call_x/hangup"},
+             {"GET", "/metrics"}, {"DELETE", "/calls"}}) {
+      const auto r = http_request(method, daemon.public_url() + path, method == "POST" ? kBooking : "", headers);
+      EXPECT_EQ(r.status, 404) << method << " " << path << ": " << r.body;
+      EXPECT_EQ(r.headers.count("www-authenticate"), 0u) << path;
+    }
+  }
+  EXPECT_EQ(http_request("GET", daemon.public_url() + "/health", "", kNoToken).status, 200);
+  EXPECT_EQ(http_request("GET", daemon.url() + "/health", "", kNoToken).status, 200);
+
+  auto booked = run_program(CONCIERGE_CLI_BINARY,
+                            {"--server", daemon.url(), "book", "Book a table at Demo Restaurant for 2 tomorrow at 7pm"},
+                            std::chrono::seconds(90));
+  EXPECT_EQ(booked.status, 0) << booked.output;
+  EXPECT_NE(booked.output.find("Reservation confirmed!"), std::string::npos) << booked.output;
+  // Nothing placed through the public face: the one call is the CLI's.
+  EXPECT_EQ(json::parse(http_get(daemon.url() + "/calls").body)["total"], 1);
+}
+
+// Without SERVER_PUBLIC_PORT there is one listener, as before: no public one is logged.
+TEST(TwoFaces, WithoutAPublicPortThereIsOneListener) {
+  Daemon daemon(config_path("fast.yaml"));
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  EXPECT_EQ(daemon.public_port(), 0);
+  EXPECT_EQ(daemon.output().find("Public listener"), std::string::npos) << daemon.output();
+}
+
+}  // namespace

@@ -150,6 +150,8 @@ Daemon::Daemon(const std::string& config, const std::map<std::string, std::strin
   std::smatch match;
   const std::string out = process_->output();
   if (std::regex_search(out, match, listening)) port_ = std::stoi(match[1]);
+  static const std::regex public_listener(R"(Public listener on http://[0-9.]+:([0-9]+))");
+  if (std::regex_search(out, match, public_listener)) public_port_ = std::stoi(match[1]);
 }
 
 RunResult run_program(const std::string& program, const std::vector<std::string>& args, std::chrono::seconds timeout,

@@ -50,12 +50,16 @@ class Daemon {
   bool started() const { return port_ != 0; }
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The public listener (server.public_port, two faces); 0 when the daemon has only one.
+  int public_port() const { return public_port_; }
+  std::string public_url() const { return "http://127.0.0.1:" + std::to_string(public_port_); }
   ChildProcess& process() { return *process_; }
   std::string output() const { return process_->output(); }
 
  private:
   std::unique_ptr<ChildProcess> process_;
   int port_ = 0;
+  int public_port_ = 0;
 };
 
 // Runs a program to completion (with a time limit) and returns its exit status and output.
