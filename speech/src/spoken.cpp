@@ -1409,6 +1409,38 @@ std::optional<CodeReading> read_confirmation_code(std::string_view utterance, Co
   return std::nullopt;
 }
 
+std::optional<CodeReading> read_confirmation_answer(std::string_view utterance, CodeLength length) {
+  if (auto reading = read_confirmation_code(utterance, length)) return reading;
+  const Tokens t = tokenize(utterance);
+  static const std::array<std::string_view, 14> openers = {"sure", "yes", "yeah", "ok", "okay", "its", "it", "is",
+                                                           "thats", "that", "so", "right", "alright", "um"};
+  std::size_t k = 0;
+  while (k < t.size() && k < 4 &&
+         (!t[k].is_word() || std::find(openers.begin(), openers.end(), t[k].text) != openers.end()))
+    ++k;
+  if (k >= t.size()) return std::nullopt;
+  auto [code, next] = read_code_run(t, k);
+  if (!plausible_code(code, length)) return std::nullopt;
+  CodeReading reading{code, {}};
+  std::size_t end = next;
+  for (;;) {
+    const std::size_t from = correction_after(t, end);
+    if (from == std::string::npos) break;
+    auto [better, after_better] = read_code_run(t, from);
+    if (!plausible_code(better, length)) break;
+    if (better != reading.code) reading.corrected.push_back(reading.code);
+    reading.code = better;
+    end = after_better;
+  }
+  // What may follow the answer: punctuation and a short close ("thanks", "see you then"); a time, a count or a date
+  // after it means the run was part of something else.
+  static const std::array<std::string_view, 12> closers = {"thanks", "thank", "you", "see", "then", "bye",
+                                                           "goodbye", "great", "ok", "okay", "all", "set"};
+  for (std::size_t j = end; j < t.size(); ++j)
+    if (t[j].is_word() && std::find(closers.begin(), closers.end(), t[j].text) == closers.end()) return std::nullopt;
+  return reading;
+}
+
 std::optional<std::string> find_confirmation_code(std::string_view utterance, CodeLength length) {
   auto reading = read_confirmation_code(utterance, length);
   if (!reading) return std::nullopt;

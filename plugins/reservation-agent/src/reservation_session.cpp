@@ -282,12 +282,26 @@ ToolResult ReservationSession::end_call(const nlohmann::json& args) {
 
 void ReservationSession::on_transcript(const TranscriptEntry& entry) { transcript_.push_back(entry); }
 
+std::optional<CodeReading> ReservationSession::code_reading_at(std::size_t index) const {
+  const TranscriptEntry& entry = transcript_[index];
+  if (entry.speaker != Speaker::callee) return std::nullopt;
+  // Right after the agent asked for the number, an answer without a keyword ("It's 4 4 1 2, actually 4 4 2 1") is
+  // read as the number too.
+  bool just_asked = false;
+  for (std::size_t k = index; k-- > 0;) {
+    if (transcript_[k].speaker != Speaker::agent) continue;
+    const std::string said = lower(transcript_[k].text);
+    just_asked = contains_any(said, {"confirmation", "reference", "booking number", "reservation number"}) &&
+                 contains_any(said, {"?", "could i", "can i", "may i", "could you", "can you", "what is", "what's"});
+    break;
+  }
+  return just_asked ? read_confirmation_answer(entry.text) : read_confirmation_code(entry.text);
+}
+
 std::optional<CodeReading> ReservationSession::code_reading_from_callee() const {
   std::optional<CodeReading> last;
-  for (const TranscriptEntry& entry : transcript_) {
-    if (entry.speaker != Speaker::callee) continue;
-    if (auto reading = read_confirmation_code(entry.text)) last = std::move(reading);
-  }
+  for (std::size_t k = 0; k < transcript_.size(); ++k)
+    if (auto reading = code_reading_at(k)) last = std::move(reading);
   return last;
 }
 
@@ -300,9 +314,10 @@ std::string ReservationSession::callee_mismatch() const {
   // Only utterances that give the confirmation number, or follow it, are read: earlier ones may be an offer that
   // was declined.
   bool from_code = false;
-  for (const TranscriptEntry& entry : transcript_) {
+  for (std::size_t k = 0; k < transcript_.size(); ++k) {
+    const TranscriptEntry& entry = transcript_[k];
     if (entry.speaker != Speaker::callee) continue;
-    if (find_confirmation_code(entry.text)) from_code = true;
+    if (code_reading_at(k)) from_code = true;
     if (!from_code) continue;
     for (const DateMention& d : find_dates(entry.text, task_.date))
       if (d.date != task_.date)

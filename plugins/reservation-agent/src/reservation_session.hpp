@@ -52,6 +52,8 @@ class ReservationSession final : public AgentSession {
 
   // The restaurant's last confirmation number, with what it corrected away ("4831, sorry, 4813").
   std::optional<CodeReading> code_reading_from_callee() const;
+  // The code in transcript entry `index` (a callee's), read as an answer when the agent had just asked for it.
+  std::optional<CodeReading> code_reading_at(std::size_t index) const;
   // A date, time or head count the restaurant said that does not match the request (for the transcript-only
   // verdict), in words; "" when none.
   std::string callee_mismatch() const;

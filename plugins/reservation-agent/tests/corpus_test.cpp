@@ -232,7 +232,16 @@ TEST(ConfirmationCorpus, FoundRightNeverWrong) {
   std::ostringstream report;
   for (const Line& line : lines) {
     ASSERT_FALSE(line.expected.empty()) << "confirmations.txt has no directives";
-    const auto code = find_confirmation_code(line.text);
+    // "asked: ..." is the answer right after the agent asked for the number (read_confirmation_answer).
+    constexpr std::string_view kAsked = "asked: ";
+    const bool asked = line.text.rfind(kAsked, 0) == 0;
+    std::optional<std::string> code;
+    if (asked) {
+      if (auto reading = read_confirmation_answer(std::string_view(line.text).substr(kAsked.size())))
+        code = reading->code;
+    } else {
+      code = find_confirmation_code(line.text);
+    }
     const std::string where = "confirmations.txt:" + std::to_string(line.number) + ": " + line.text + "\n    ";
     if (line.expected == "none") {
       if (code) {

@@ -232,6 +232,21 @@ TEST_F(SessionTest, ConfirmationFromTheTranscriptWhenTheToolWasNotCalled) {
   EXPECT_EQ(o.details["time"], "19:30");
 }
 
+// After "could I have the confirmation number?", a keywordless answer is the number, its correction included; the
+// same words without the question are not.
+TEST_F(SessionTest, AnAnswerToTheAgentsQuestionIsReadAsTheNumber) {
+  callee("Sure, you're all set for 7.");
+  callee("It's 4 4 1 2, actually 4 4 2 1.");
+  call("end_call", R"({"reason": "confirmed", "summary": "Booked"})");
+  EXPECT_FALSE(session_->outcome().success);  // nobody asked: the digits are not taken for a number
+  agent("Great, could I have the confirmation number, please?");
+  callee("It's 4 4 1 2, actually 4 4 2 1.");
+  const Outcome o = session_->outcome();
+  EXPECT_TRUE(o.success) << o.failure_reason;
+  EXPECT_EQ(o.confirmation_number, "4421");
+  EXPECT_EQ(o.details["confirmation_source"], "transcript");
+}
+
 TEST_F(SessionTest, TheRestaurantsWordsWinOverAMisheardNumber) {
   callee("Your confirmation number is 4 5 7 2.");
   EXPECT_TRUE(ok(call("confirm_reservation",

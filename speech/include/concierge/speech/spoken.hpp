@@ -151,6 +151,11 @@ struct CodeReading {
   std::vector<std::string> corrected;
 };
 std::optional<CodeReading> read_confirmation_code(std::string_view utterance, CodeLength length = {});
+// The same for the answer to "could I have the confirmation number?": when the utterance has no keyword, a code
+// that IS the answer is taken too — the utterance opens with it, after at most a few words like "sure", "it's",
+// "that's", "yes" ("It's bee see four four one", "five six seven... no wait, five seven six eight"), and nothing but a
+// correction and a short close follows it. Anything else (times, party sizes, "let me check") is still not a code.
+std::optional<CodeReading> read_confirmation_answer(std::string_view utterance, CodeLength length = {});
 
 // How to read a code aloud: "4572" -> "four five seven two"; a code with letters or dashes is read item by item
 // with commas, letters as capitals: "R45" -> "R, four, five", "R-45" -> "R, dash, four, five".
