@@ -104,6 +104,7 @@ class Daemon {
     config.from_number = "+15550000000";
     config.public_domain = "bench.local";
     config.inbound_streams = true;
+    config.inbound_stream_tokens = false;  // as bench.yaml: the load generator's streams come without TwiML
     auto log = std::make_shared<QuietLog>();
     telephony_ = std::make_shared<twilio::TwilioProvider>(services_, log, config);
     voice_ = std::make_shared<echo::EchoVoiceModel>(io_, voice_format);

@@ -17,7 +17,7 @@ bool is_blank(const std::string& text) {
 TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public_domain) {
   node.allow_only({"account_sid", "auth_token", "from_number", "public_domain", "api_base_url",
                    "ring_timeout_seconds", "status_callback_events", "machine_detection", "record",
-                   "validate_signatures", "inbound_streams", "request_timeout_seconds",
+                   "validate_signatures", "inbound_streams", "inbound_stream_tokens", "request_timeout_seconds",
                    "stream_token_ttl_seconds", "destinations"});
   TwilioConfig config;
 
@@ -68,6 +68,7 @@ TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public
   config.record = node.get_bool("record", false);
   config.validate_signatures = node.get_bool("validate_signatures", true);
   config.inbound_streams = node.get_bool("inbound_streams", false);
+  config.inbound_stream_tokens = node.get_bool("inbound_stream_tokens", true);
   config.destinations = parse_destination_policy(node, config.from_number);
   return config;
 }

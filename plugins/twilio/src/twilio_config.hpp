@@ -21,6 +21,10 @@ struct TwilioConfig {
   bool record = false;
   bool validate_signatures = true;
   bool inbound_streams = false;
+  // An inbound call's stream needs the one-time token its TwiML carried, with its CallSid, once, like an outbound
+  // one's: the handshake's signature is the same for every stream, so without it whoever saw one could start calls.
+  // Off only for the media benchmark, whose load generator opens streams without fetching TwiML.
+  bool inbound_stream_tokens = true;
   std::chrono::seconds request_timeout{15};
   // How long the one-time stream token of a call's TwiML stays valid (stream_token.hpp). Twilio opens the stream
   // within a second or two of fetching the TwiML.

@@ -519,7 +519,14 @@ class MediaStreamHandler : public WebSocketHandler {
       if (!provider_->config().inbound_streams)
         return refuse(call_id.empty() ? "the start message carries no call_id parameter"
                                       : "unknown call_id \"" + call_id + "\"");
-      call = accept_inbound(call_id, call_sid, custom);
+      TwilioProvider::InboundGrant numbers{json_string_or(custom, "from"), json_string_or(custom, "to")};
+      if (provider_->config().inbound_stream_tokens) {
+        // The numbers then come from the signed TwiML request, not from the stream's own parameters.
+        if (std::string problem = provider_->redeem_inbound_stream_token(call_sid, given_token, numbers);
+            !problem.empty())
+          return refuse("inbound stream: " + problem);
+      }
+      call = accept_inbound(call_id, call_sid, numbers);
       if (!call) return refuse("the host did not accept the inbound call");
     }
     if (auto reason = call->attach_media(peer_, stream_sid, call_sid, token))
@@ -529,10 +536,10 @@ class MediaStreamHandler : public WebSocketHandler {
   }
 
   std::shared_ptr<TwilioCall> accept_inbound(const std::string& call_id, const std::string& call_sid,
-                                             const nlohmann::json& custom) {
+                                             const TwilioProvider::InboundGrant& numbers) {
     const std::string id = !call_id.empty() ? call_id : "inbound-" + (call_sid.empty() ? stream_id() : call_sid);
     auto call = std::make_shared<TwilioCall>(provider_, id, nullptr);
-    InboundCall inbound{json_string_or(custom, "from"), json_string_or(custom, "to"), call_sid, call};
+    InboundCall inbound{numbers.from, numbers.to, call_sid, call};
     auto events = provider_->host().accept_inbound_call(inbound);
     if (!events) return nullptr;
     call->set_events(std::move(events));
@@ -708,11 +715,20 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
   response.content_type = "text/xml";
   if (it == request.query.end() || it->second.empty()) {
     if (!config_.inbound_streams) return HttpResponse::json_error(404, "no call_id in the TwiML request");
-    // A call to our number: stream it with its numbers; the host decides whether to take it when the stream starts.
+    // A call to our number: stream it with its numbers and a one-time stream token bound to its CallSid; the host
+    // decides whether to take it when the stream starts.
     FormFields params;
+    std::string from, to, call_sid;
     for (const auto& [name, value] : form) {
-      if (name == "From") params.emplace_back("from", value);
-      if (name == "To") params.emplace_back("to", value);
+      if (name == "From") from = value;
+      if (name == "To") to = value;
+      if (name == "CallSid") call_sid = value;
+    }
+    params.emplace_back("from", from);
+    params.emplace_back("to", to);
+    if (config_.inbound_stream_tokens) {
+      if (call_sid.empty()) return HttpResponse::json_error(400, "an inbound call's TwiML request needs its CallSid");
+      params.emplace_back("stream_token", issue_inbound_stream_token(call_sid, from, to));
     }
     response.body = connect_stream_twiml(config_.public_domain, params);
     return response;
@@ -744,6 +760,30 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
   response.body =
       connect_stream_twiml(config_.public_domain, {{"call_id", call->call_id()}, {"stream_token", token}});
   return response;
+}
+
+std::string TwilioProvider::issue_inbound_stream_token(const std::string& call_sid, std::string from, std::string to) {
+  const auto now = StreamToken::Clock::now();
+  for (auto it = pending_inbound_.begin(); it != pending_inbound_.end();)
+    it = it->second.expires < now ? pending_inbound_.erase(it) : std::next(it);
+  PendingInbound& pending = pending_inbound_[call_sid];
+  pending.grant = {std::move(from), std::move(to)};
+  pending.expires = now + config_.stream_token_ttl;
+  return pending.token.issue(now, config_.stream_token_ttl);
+}
+
+std::string TwilioProvider::redeem_inbound_stream_token(const std::string& call_sid, std::string_view token,
+                                                        InboundGrant& grant) {
+  if (call_sid.empty()) return "the start message has no callSid";
+  auto it = pending_inbound_.find(call_sid);
+  if (it == pending_inbound_.end())
+    return "no stream token was issued for callSid " + call_sid +
+           " (its TwiML was not fetched, or its stream started already)";
+  if (std::string problem = it->second.token.redeem(token, StreamToken::Clock::now()); !problem.empty())
+    return problem;
+  grant = std::move(it->second.grant);
+  pending_inbound_.erase(it);
+  return "";
 }
 
 HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {

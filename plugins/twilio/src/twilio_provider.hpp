@@ -11,6 +11,7 @@
 
 #include "concierge/plugin.hpp"
 #include "rest_client.hpp"
+#include "stream_token.hpp"
 #include "twilio_config.hpp"
 
 namespace concierge::twilio {
@@ -39,6 +40,18 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   Logger& log() { return *log_; }
   std::shared_ptr<TwilioCall> find_call(const std::string& call_id);
   void register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call);
+  // An inbound call's TwiML request (signed by Twilio, no call_id): a one-time token for the stream Twilio opens
+  // next, bound to the request's CallSid, valid for stream_token_ttl; returns it. Any earlier one of that CallSid is
+  // void.
+  std::string issue_inbound_stream_token(const std::string& call_sid, std::string from, std::string to);
+  // The numbers of an inbound call, as its signed TwiML request named them (not as the stream claims).
+  struct InboundGrant {
+    std::string from, to;
+  };
+  // "" with `grant` filled when `token` is the one issued for `call_sid`, unexpired and unused (it is then spent);
+  // otherwise why not.
+  std::string redeem_inbound_stream_token(const std::string& call_sid, std::string_view token, InboundGrant& grant);
+
   // POSTs a form to {api_base_url}/2010-04-01/Accounts/{sid}/{path} on a worker thread; `done` runs on the loop.
   void post_to_twilio(std::string path, std::string form_body,
                       std::function<void(const RestResponse&)> done);
@@ -67,6 +80,14 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   // ends it through the REST API, once per SID.
   void end_at_twilio(const std::string& call_id, const std::string& sid, std::string_view twilio_status);
   std::unordered_set<std::string> reconciled_sids_;
+  // Inbound calls whose TwiML was fetched and whose stream has not started yet, by CallSid; expired ones are
+  // dropped whenever another is issued.
+  struct PendingInbound {
+    StreamToken token;
+    InboundGrant grant;
+    StreamToken::Clock::time_point expires{};
+  };
+  std::unordered_map<std::string, PendingInbound> pending_inbound_;
 };
 
 }  // namespace concierge::twilio

@@ -40,6 +40,11 @@ class Log : public Logger {
       if (l.find(text) != std::string::npos) return true;
     return false;
   }
+  std::string text() const {
+    std::string all;
+    for (const auto& l : lines) all += l + "\n";
+    return all;
+  }
   std::vector<std::string> lines;
 };
 
@@ -106,8 +111,9 @@ std::string media_message(const std::string& payload, int timestamp_ms) {
 class ProviderTest : public ::testing::Test {
  protected:
   void SetUp() override { make(); }
-  void make(bool inbound = false, bool validate = true) {
+  void make(bool inbound = false, bool validate = true, bool inbound_tokens = true) {
     TwilioConfig config;
+    config.inbound_stream_tokens = inbound_tokens;
     config.account_sid = "AC1";
     config.auth_token = "token";
     config.from_number = "+15005550006";
@@ -141,6 +147,24 @@ class ProviderTest : public ::testing::Test {
     const auto at = twiml.body.find(marker);
     if (at == std::string::npos) return "";
     return twiml.body.substr(at + marker.size(), twiml.body.find('"', at + marker.size()) - at - marker.size());
+  }
+
+  // Twilio's TwiML fetch for a call to our number (no call_id): returns the stream token it hands the stream.
+  std::string fetch_inbound_stream_token(const std::string& call_sid, const std::string& from = "+12125550199") {
+    const auto twiml = provider->handle_http(signed_request(
+        "POST", "/twiml", {{"CallSid", call_sid}, {"From", from}, {"To", "+15005550006"}, {"Direction", "inbound"}}));
+    EXPECT_EQ(twiml.status, 200) << twiml.body;
+    const std::string marker = "<Parameter name=\"stream_token\" value=\"";
+    const auto at = twiml.body.find(marker);
+    if (at == std::string::npos) return "";
+    return twiml.body.substr(at + marker.size(), twiml.body.find('"', at + marker.size()) - at - marker.size());
+  }
+  // A start message for an inbound stream: no call_id, the caller's numbers as the stream claims them.
+  static std::string inbound_start(const std::string& call_sid, const std::string& token,
+                                   const std::string& claimed_from = "+12125550199") {
+    auto json = nlohmann::json::parse(start_message("", call_sid, token));
+    json["start"]["customParameters"]["from"] = claimed_from;
+    return json.dump();
   }
 
   TestHost host;
@@ -429,7 +453,7 @@ TEST_F(ProviderTest, UnknownCallIdIsRefusedUnlessInboundStreamsAreOn) {
   EXPECT_FALSE(peer->open);
   EXPECT_TRUE(log->contains("unknown call_id \"nobody\""));
 
-  make(true);
+  make(/*inbound=*/true, /*validate=*/true, /*inbound_tokens=*/false);  // the media benchmark's setting
   host.inbound_events = std::make_shared<Events>();
   auto inbound_peer = std::make_shared<Peer>();
   auto inbound = provider->open_media_stream(inbound_peer);
@@ -442,6 +466,59 @@ TEST_F(ProviderTest, UnknownCallIdIsRefusedUnlessInboundStreamsAreOn) {
   EXPECT_TRUE(events->started);
   host.inbound[0].leg->send_audio({AudioFormat::mulaw_8k(), std::vector<std::uint8_t>(160, 1), 0});
   EXPECT_EQ(inbound_peer->sent.size(), 2u);
+}
+
+// The attack on inbound calls: the handshake's signature is one value for every stream, so a stream that starts a
+// call must also bring the one-time token of a TwiML Twilio fetched for that CallSid, once.
+TEST_F(ProviderTest, AnInboundStreamNeedsItsTwimlsTokenAndCallSidOnce) {
+  make(/*inbound=*/true);
+  host.inbound_events = std::make_shared<Events>();
+  auto start = [&](const std::string& message) {
+    auto peer = std::make_shared<Peer>();
+    auto handler = provider->open_media_stream(peer);
+    handler->on_text(message);
+    return peer;
+  };
+  // No TwiML fetched for it: refused, whatever token it brings; the host never hears of it.
+  auto stranger = start(inbound_start("CA90", ""));
+  EXPECT_FALSE(stranger->open);
+  EXPECT_TRUE(log->contains("inbound stream: no stream token was issued for callSid CA90")) << log->text();
+  EXPECT_FALSE(start(inbound_start("CA90", "0123456789abcdef0123456789abcdef"))->open);
+  EXPECT_TRUE(host.inbound.empty());
+
+  // Twilio fetches the TwiML for CA91: its answer carries a fresh token, different for another call.
+  const std::string token = fetch_inbound_stream_token("CA91");
+  ASSERT_EQ(token.size(), 32u);
+  EXPECT_NE(fetch_inbound_stream_token("CA92"), token);
+  // Without the token, with a wrong one, or with CA91's token under CA92's CallSid: refused, no agent audio sent.
+  auto without = start(inbound_start("CA91", ""));
+  EXPECT_FALSE(without->open);
+  EXPECT_TRUE(without->sent.empty());
+  EXPECT_TRUE(log->contains("inbound stream: the start message carries no stream_token parameter"));
+  std::string wrong = token;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(start(inbound_start("CA91", wrong))->open);
+  EXPECT_TRUE(log->contains("inbound stream: the stream_token is not this call's"));
+  EXPECT_FALSE(start(inbound_start("CA92", token))->open);
+  EXPECT_TRUE(host.inbound.empty());
+
+  // The right pair is taken, with the numbers of the signed TwiML request, not the stream's claim.
+  auto genuine = start(inbound_start("CA91", token, "+19005550100"));
+  EXPECT_TRUE(genuine->open);
+  ASSERT_EQ(host.inbound.size(), 1u);
+  EXPECT_EQ(host.inbound[0].provider_call_id, "CA91");
+  EXPECT_EQ(host.inbound[0].from, "+12125550199");
+  EXPECT_EQ(host.inbound[0].to, "+15005550006");
+  // Once: a replay of the same start is refused.
+  EXPECT_FALSE(start(inbound_start("CA91", token))->open);
+  EXPECT_EQ(host.inbound.size(), 1u);
+}
+
+TEST_F(ProviderTest, AnInboundTwimlRequestWithoutCallSidGetsNoStream) {
+  make(/*inbound=*/true);
+  const auto twiml = provider->handle_http(signed_request("POST", "/twiml", {{"From", "+12125550199"}}));
+  EXPECT_EQ(twiml.status, 400) << twiml.body;
+  EXPECT_EQ(twiml.body.find("<Stream"), std::string::npos);
 }
 
 TEST_F(ProviderTest, MediaBeforeStartIsAnError) {
