@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "concierge/beep_detector.hpp"
 #include "concierge/dtmf.hpp"
 #include "concierge/mulaw.hpp"
 
@@ -253,6 +254,58 @@ TEST(DtmfTools, MultimonNgDecodesWhatTheGeneratorPlays) {
   std::filesystem::remove(resampled);
 }
 
+// ---- the voicemail beep detector (concierge/beep_detector.hpp), against the same speech and keypad tones --------
+
+std::vector<std::int16_t> sine(double hz, double seconds, double amplitude = 8000, std::uint32_t rate = 8000) {
+  std::vector<std::int16_t> out(static_cast<std::size_t>(seconds * rate));
+  for (std::size_t n = 0; n < out.size(); ++n)
+    out[n] = static_cast<std::int16_t>(amplitude * std::sin(2 * std::numbers::pi * hz * n / rate));
+  return out;
+}
+
+// Beeps heard, fed in 20 ms frames as the media path does.
+int beeps_in(const std::vector<std::int16_t>& pcm, std::uint32_t rate = 8000, double* hz = nullptr) {
+  beep::Detector detector(rate);
+  int beeps = 0;
+  const std::size_t frame = rate / 50;
+  for (std::size_t at = 0; at + frame <= pcm.size(); at += frame)
+    if (detector.process(std::span<const std::int16_t>(pcm.data() + at, frame))) ++beeps;
+  if (hz) *hz = detector.last_beep_hz();
+  return beeps;
+}
+
+TEST(BeepDetector, HearsAVoicemailBeepOnceThroughTheLine) {
+  for (double hz : {440.0, 1000.0, 1400.0, 1425.0, 2100.0}) {
+    std::vector<std::int16_t> pcm(8000, 0);  // a second of silence, the beep, silence
+    const auto tone = sine(hz, 0.5, 6000);
+    pcm.insert(pcm.end(), tone.begin(), tone.end());
+    pcm.resize(pcm.size() + 4000, 0);
+    double heard_hz = 0;
+    EXPECT_EQ(beeps_in(through_mulaw(pcm), 8000, &heard_hz), 1) << hz;
+    EXPECT_NEAR(heard_hz, hz, 50) << hz;
+  }
+  // Under line noise and at 16 kHz too; quiet but audible (-30 dBm0 is about amplitude 1000).
+  std::mt19937 random(7);
+  std::normal_distribution<double> noise(0, 150);
+  auto noisy = sine(1000, 0.4, 1200);
+  for (auto& v : noisy) v = static_cast<std::int16_t>(v + noise(random));
+  EXPECT_EQ(beeps_in(through_mulaw(noisy)), 1);
+  EXPECT_EQ(beeps_in(sine(1000, 0.4, 6000, 16000), 16000), 1);
+}
+
+TEST(BeepDetector, RefusesShortTonesKeypadTonesSilenceAndNoise) {
+  EXPECT_EQ(beeps_in(sine(1000, 0.12)), 0);            // 120 ms: a chirp, not a beep
+  EXPECT_EQ(beeps_in(through_mulaw(generate("5"))), 0);  // two tones at once: a key press
+  EXPECT_EQ(beeps_in(std::vector<std::int16_t>(16000, 0)), 0);
+  std::mt19937 random(3);
+  std::normal_distribution<double> noise(0, 3000);
+  std::vector<std::int16_t> hiss(16000);
+  for (auto& v : hiss) v = static_cast<std::int16_t>(noise(random));
+  EXPECT_EQ(beeps_in(hiss), 0);
+  EXPECT_EQ(beeps_in(sine(1000, 1.0, 30)), 0);  // far below -35 dBm0
+  EXPECT_THROW(beep::Detector(4000), std::invalid_argument);
+}
+
 TEST(DtmfTools, SpeechGivesNoFalseDigits) {
   // Speech full of the words that trip detectors (digits, "pound", "star"), men's and women's voices.
   const std::string text =
@@ -269,6 +322,7 @@ TEST(DtmfTools, SpeechGivesNoFalseDigits) {
     ASSERT_GT(pcm.size(), 8000u * 5) << voice;
     samples += pcm.size();
     EXPECT_EQ(detect(pcm), "") << voice;
+    EXPECT_EQ(beeps_in(pcm), 0) << voice << ": speech taken for a voicemail beep";
     std::filesystem::remove(wav);
     std::filesystem::remove(raw);
   }

@@ -79,6 +79,21 @@ TEST_F(CliBooking, ADeadEndPhoneMenuFailsWithThatReason) {
   EXPECT_EQ(r.output.find("I'd like to book"), std::string::npos) << r.output;
 }
 
+// Voicemail answers (the config's policy: leave_message): the message is left after the beep the agent heard in the
+// line's audio, and the result says so with what was said; a machine without a beep gets no message.
+TEST_F(CliBooking, VoicemailGetsAMessageOnlyAfterItsBeep) {
+  auto r = book("Book a table at Voicemail Deli for 2 people tomorrow at 7pm");
+  EXPECT_EQ(r.status, 1) << r.output;
+  expect_contains(r.output, "Please leave a message after the tone");
+  expect_contains(r.output, "Voicemail answered at Voicemail Deli; a message was left");
+  expect_contains(r.output, "Please call Alex Morgan back at +15551230000");
+  EXPECT_EQ(r.output.find("I'd like to book"), std::string::npos) << r.output;
+  auto beepless = book("Book a table at Beepless Bar for 2 people tomorrow at 7pm");
+  EXPECT_EQ(beepless.status, 1) << beepless.output;
+  expect_contains(beepless.output, "Voicemail answered at Beepless Bar; no message was left");
+  EXPECT_EQ(beepless.output.find("hoping to book"), std::string::npos) << beepless.output;
+}
+
 TEST_F(CliBooking, AFullyBookedRestaurantIsAFailureWithItsReason) {
   auto r = book("Book a table at Full House for 2 people tomorrow at 8pm");
   EXPECT_EQ(r.status, 1) << r.output;

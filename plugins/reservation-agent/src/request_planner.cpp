@@ -665,6 +665,26 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     task.disclosure.replace(at, 10, task.customer_name);
     at += task.customer_name.size();
   }
+  if (config_.leave_voicemail) {
+    std::string message = config_.voicemail_message;
+    if (message.empty())
+      message = task.customer_phone.empty()
+                    ? "Hi, this is an automated assistant calling on behalf of {customer}, hoping to book a table for "
+                      "{party_size} on {date} at {time}. We will try calling again later. Thank you!"
+                    : "Hi, this is an automated assistant calling on behalf of {customer}, hoping to book a table for "
+                      "{party_size} on {date} at {time}. Please call {customer} back at {customer_phone}. Thank you!";
+    const std::pair<std::string_view, std::string> values[] = {
+        {"{customer}", task.customer_name},
+        {"{customer_phone}", task.customer_phone},
+        {"{restaurant}", task.restaurant},
+        {"{party_size}", std::to_string(task.party_size) + (task.party_size == 1 ? " person" : " people")},
+        {"{date}", task.date_spoken},
+        {"{time}", say_time(task.time_minutes)}};
+    for (const auto& [key, value] : values)
+      for (std::size_t at = message.find(key); at != std::string::npos; at = message.find(key, at + value.size()))
+        message.replace(at, key.size(), value);
+    task.voicemail_message = std::move(message);
+  }
   return finish(&task);
 }
 

@@ -251,7 +251,7 @@ TimeZone zone_of(const ConfigNode& node, std::string_view key) {
 ReservationConfig parse_reservation_config(const YAML::Node& block, const std::string& path) {
   const ConfigNode root(block, path);
   root.allow_only({"restaurants", "customer", "time_tolerance_minutes", "max_party_size", "time_zone", "today",
-                   "date_order", "phone_region", "disclosure"});
+                   "date_order", "phone_region", "disclosure", "voicemail"});
   ReservationConfig config;
   config.phone_region = root.get_string("phone_region", "US");
   config.disclosure = root.get_string("disclosure", config.disclosure);
@@ -261,6 +261,23 @@ ReservationConfig parse_reservation_config(const YAML::Node& block, const std::s
       root.fail("disclosure", "the only placeholder is {customer} (the name the booking is under)");
   if (config.disclosure.size() > 300 || config.disclosure.find_first_of("\n<>") != std::string::npos)
     root.fail("disclosure", "write one short sentence (at most 300 characters, no line breaks, '<' or '>')");
+  if (auto voicemail = root.optional_child("voicemail")) {
+    voicemail->allow_only({"policy", "message"});
+    const std::string policy = voicemail->get_string("policy", "hang_up");
+    if (policy == "leave_message") config.leave_voicemail = true;
+    else if (policy != "hang_up")
+      voicemail->fail("policy", "\"" + policy + "\" is not a voicemail policy: use hang_up or leave_message");
+    config.voicemail_message = voicemail->get_string("message", "");
+    static const std::array<std::string_view, 6> known = {"{customer}", "{customer_phone}", "{restaurant}",
+                                                          "{party_size}", "{date}", "{time}"};
+    const std::string& m = config.voicemail_message;
+    for (std::size_t open = m.find('{'); open != std::string::npos; open = m.find('{', open + 1))
+      if (std::none_of(known.begin(), known.end(), [&](std::string_view k) { return m.compare(open, k.size(), k) == 0; }))
+        voicemail->fail("message", "unknown placeholder (known: {customer}, {customer_phone}, {restaurant}, "
+                                   "{party_size}, {date}, {time})");
+    if (m.size() > 600 || m.find_first_of("\n<>") != std::string::npos)
+      voicemail->fail("message", "write a short message (at most 600 characters, no line breaks, '<' or '>')");
+  }
   if (!is_phone_region(config.phone_region))
     root.fail("phone_region", "\"" + config.phone_region +
                                   "\" is not a region libphonenumber knows: use an ISO 3166 code like US, GB or DE");

@@ -92,6 +92,11 @@ struct ReservationConfig {
   // Said first on every call: that an automated assistant is calling, and for whom ({customer}: the name the booking
   // is under). On by default, as the law in many places and plain honesty ask; "" turns it off.
   std::string disclosure = "Hi, this is an automated assistant calling on behalf of {customer}.";
+  // When voicemail or an answering machine answers: hang up (the default), or leave `voicemail_message` after the
+  // beep. Placeholders: {customer}, {customer_phone}, {restaurant}, {party_size}, {date}, {time}. Unset, the message
+  // says who is calling, for whom, what was wanted and the customer's number (or that they will call again).
+  bool leave_voicemail = false;
+  std::string voicemail_message;
 };
 
 // Throws concierge::ConfigError naming "<path>.<key>" and the line. `path` is where the block sits

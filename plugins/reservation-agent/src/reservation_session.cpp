@@ -11,8 +11,9 @@ namespace chr = std::chrono;
 namespace {
 
 // "menu_dead_end": an automated phone menu answered and none of its options reaches reservations or a person.
-const std::vector<std::string> kEndReasons = {"confirmed", "unavailable", "declined", "no_answer", "menu_dead_end",
-                                              "other"};
+// "voicemail": an answering machine answered and no message was left; "voicemail_left": one was, after its beep.
+const std::vector<std::string> kEndReasons = {"confirmed",     "unavailable", "declined",       "no_answer",
+                                              "menu_dead_end", "voicemail",   "voicemail_left", "other"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -84,6 +85,7 @@ std::string ReservationSession::instructions() const {
   data["customer_phone"] = task_.customer_phone;
   data["special_requests"] = task_.special_requests;
   if (!task_.disclosure.empty()) data["disclosure"] = task_.disclosure;
+  if (!task_.voicemail_message.empty()) data["voicemail_message"] = task_.voicemail_message;
   std::string s;
   s += "You are phoning a restaurant to book a table on behalf of a customer. You are the caller; the person who "
        "answers works at the restaurant. Speak English. Be brief, warm and polite: one or two short sentences at a "
@@ -139,10 +141,18 @@ std::string ReservationSession::instructions() const {
        "says; do not book something the customer did not ask for.\n";
   s += "6. Thank them, say goodbye, and then call end_call with reason \"confirmed\" and a one-line summary.\n";
   s += "7. If they are fully booked and nothing within the window works, thank them, say goodbye and call end_call "
-       "with reason \"unavailable\". If they will not take the booking for another reason, use \"declined\". If you "
-       "reach voicemail or nobody speaks, call end_call with reason \"no_answer\" without leaving a message. If "
+       "with reason \"unavailable\". If they will not take the booking for another reason, use \"declined\". If "
+       "nobody speaks, call end_call with reason \"no_answer\". If "
        "they book the table but will not give any confirmation number, do not call confirm_reservation; say goodbye "
        "and call end_call with reason \"confirmed\" and say so in the summary.\n";
+  if (task_.voicemail_message.empty())
+    s += "If voicemail or an answering machine answers, do not leave a message: call end_call with reason "
+         "\"voicemail\".\n";
+  else
+    s += "If voicemail or an answering machine answers, wait until its greeting has ended and its beep has sounded, "
+         "then say voicemail_message from the data word for word and call end_call with reason \"voicemail_left\". "
+         "Never say the message to a person. If no beep sounds, call end_call with reason \"voicemail\" without a "
+         "message.\n";
   s += "If an automated phone menu answers (\"for reservations, press 1\"), call press_keys with the key for "
        "reservations, or else the one that reaches a person (often 0), and wait for someone to answer; do not make "
        "your request to the menu. If no option of the menu reaches reservations or a person, or the keys you pressed "
@@ -176,7 +186,7 @@ std::vector<ToolDefinition> ReservationSession::tools() const {
   end.parameters = nlohmann::json::parse(R"({
     "type": "object",
     "properties": {
-      "reason": {"type": "string", "enum": ["confirmed", "unavailable", "declined", "no_answer", "menu_dead_end", "other"],
+      "reason": {"type": "string", "enum": ["confirmed", "unavailable", "declined", "no_answer", "menu_dead_end", "voicemail", "voicemail_left", "other"],
                  "description": "Why the call is ending."},
       "summary": {"type": "string", "description": "One sentence on what was agreed or why not."}
     },
@@ -263,11 +273,12 @@ ToolResult ReservationSession::end_call(const nlohmann::json& args) {
   const auto reason_it = args.find("reason");
   if (reason_it == args.end() || !reason_it->is_string())
     return error_result("reason is required: one of confirmed, unavailable, declined, no_answer, menu_dead_end, "
-                        "other");
+                        "voicemail, voicemail_left, other");
   const std::string reason = reason_it->get<std::string>();
   if (std::find(kEndReasons.begin(), kEndReasons.end(), reason) == kEndReasons.end())
     return error_result("reason \"" + reason +
-                        "\" is not one of confirmed, unavailable, declined, no_answer, menu_dead_end, other");
+                        "\" is not one of confirmed, unavailable, declined, no_answer, menu_dead_end, voicemail, "
+                        "voicemail_left, other");
   std::string summary;
   if (const auto it = args.find("summary"); it != args.end() && !it->is_null()) {
     if (!it->is_string()) return error_result("summary must be text");
@@ -441,7 +452,7 @@ Outcome ReservationSession::outcome() const {
     return outcome;
   }
   if (heard && reason != "unavailable" && reason != "declined" && reason != "no_answer" &&
-      reason != "menu_dead_end") {
+      reason != "menu_dead_end" && reason != "voicemail" && reason != "voicemail_left") {
     // The model never called confirm_reservation, but the restaurant clearly gave a number.
     outcome.success = true;
     outcome.confirmation_number = *heard;
@@ -473,6 +484,19 @@ Outcome ReservationSession::outcome() const {
                              (end_call_->summary.empty() ? std::string() : ": " + end_call_->summary);
   } else if (reason == "no_answer") {
     outcome.failure_reason = "Nobody at " + name + " answered the call";
+  } else if (reason == "voicemail" || reason == "voicemail_left") {
+    outcome.details["outcome"] = "voicemail";
+    if (reason == "voicemail_left") {
+      // What was said: the agent's words after the beep, as the transcript has them, else the message planned.
+      std::string said_after;
+      for (auto it = transcript_.rbegin(); it != transcript_.rend() && it->speaker == Speaker::agent; ++it)
+        said_after = it->text + (said_after.empty() ? "" : " " + said_after);
+      outcome.details["voicemail_message"] = said_after.empty() ? task_.voicemail_message : said_after;
+      outcome.failure_reason = "Voicemail answered at " + name + "; a message was left: \"" +
+                               outcome.details["voicemail_message"].get<std::string>() + "\"";
+    } else {
+      outcome.failure_reason = "Voicemail answered at " + name + "; no message was left";
+    }
   } else if (reason == "menu_dead_end") {
     outcome.failure_reason = "An automated phone menu answered at " + name +
                              ", and none of its options reached reservations or a person";

@@ -27,7 +27,9 @@ nlohmann::json to_details(const ReservationTask& task) {
                         {"customer_phone", task.customer_phone},
                         {"time_tolerance_minutes", task.time_tolerance_minutes},
                         {"special_requests", task.special_requests},
-                        {"disclosure", task.disclosure}};
+                        {"disclosure", task.disclosure},
+                        {"voicemail", {{"policy", task.voicemail_message.empty() ? "hang_up" : "leave_message"},
+                                       {"message", task.voicemail_message}}}};
 }
 
 std::optional<ReservationTask> task_from_details(const nlohmann::json& details, std::string* error) {
@@ -66,6 +68,11 @@ std::optional<ReservationTask> task_from_details(const nlohmann::json& details, 
   if (const auto tol = details.find("time_tolerance_minutes"); tol != details.end()) {
     if (!tol->is_number_integer() || tol->get<int>() < 0) return fail("details.time_tolerance_minutes is not valid");
     task.time_tolerance_minutes = tol->get<int>();
+  }
+  if (const auto vm = details.find("voicemail"); vm != details.end() && vm->is_object()) {
+    const auto message = vm->find("message");
+    if (message != vm->end() && !message->is_string()) return fail("details.voicemail.message is not text");
+    if (vm->value("policy", "") == "leave_message" && message != vm->end()) task.voicemail_message = *message;
   }
   if (task.date_spoken.empty()) task.date_spoken = say_date(task.date, task.date);
   return task;

@@ -24,10 +24,13 @@ struct ReservationTask {
   // The sentence the call opens with, saying that an automated assistant is calling and for whom (the agent's
   // `disclosure` config with the customer's name filled in); "" when the operator turned it off.
   std::string disclosure;
+  // What to say after a voicemail beep, rendered; "" when the policy is to hang up on voicemail.
+  std::string voicemail_message;
 };
 
 // {"restaurant", "phone_number", "date", "date_spoken", "time", "time_spoken", "party_size", "customer_name",
-//  "customer_phone", "time_tolerance_minutes", "special_requests", "disclosure"}
+//  "customer_phone", "time_tolerance_minutes", "special_requests", "disclosure",
+//  "voicemail": {"policy": "hang_up" | "leave_message", "message"}}
 nlohmann::json to_details(const ReservationTask& task);
 // Reads details back (a plan may have travelled through the host's record). nullopt and *error on a bad field.
 std::optional<ReservationTask> task_from_details(const nlohmann::json& details, std::string* error);

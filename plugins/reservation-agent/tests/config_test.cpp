@@ -166,6 +166,18 @@ TEST(ReservationConfig, DisclosureIsOnByDefaultAndChecked) {
   EXPECT_EQ(error_of("disclosure: \"<b>hi</b>\"\n").key_path(), kPath + ".disclosure");
 }
 
+TEST(ReservationConfig, VoicemailPolicy) {
+  EXPECT_FALSE(parse_reservation_config(YAML::Load("{}"), kPath).leave_voicemail);
+  const ReservationConfig leave = parse_reservation_config(
+      YAML::Load("voicemail: {policy: leave_message, message: \"{customer} wants a table at {time}\"}\n"), kPath);
+  EXPECT_TRUE(leave.leave_voicemail);
+  EXPECT_EQ(leave.voicemail_message, "{customer} wants a table at {time}");
+  EXPECT_EQ(error_of("voicemail: {policy: beep}\n").key_path(), kPath + ".voicemail.policy");
+  EXPECT_EQ(error_of("voicemail: {policy: leave_message, message: \"call {me}\"}\n").key_path(),
+            kPath + ".voicemail.message");
+  EXPECT_EQ(error_of("voicemail: {polcy: hang_up}\n").key_path(), kPath + ".voicemail.polcy");
+}
+
 TEST(ReservationConfig, PhoneRegionReadsNationalNumbers) {
   const ReservationConfig uk = parse_reservation_config(YAML::Load(R"(
 phone_region: GB

@@ -162,7 +162,8 @@ TEST(RequestPlanner, ProducesTheArchitectureSchemaAndSummary) {
       {"date_spoken", "Wednesday, November 25"}, {"time", "19:00"},      {"time_spoken", "7 PM"},
       {"party_size", 4},                 {"customer_name", "Alex Morgan"}, {"customer_phone", "+15551230000"},
       {"time_tolerance_minutes", 60},    {"special_requests", ""},
-      {"disclosure", "Hi, this is an automated assistant calling on behalf of Alex Morgan."}};
+      {"disclosure", "Hi, this is an automated assistant calling on behalf of Alex Morgan."},
+      {"voicemail", {{"policy", "hang_up"}, {"message", ""}}}};
   EXPECT_EQ(plan.details, expected);
   EXPECT_EQ(plan.summary, "table for 4 at Demo Restaurant, Wed 25 Nov 2026 at 19:00");
   EXPECT_EQ(plan.callee_name, "Demo Restaurant");

@@ -73,7 +73,7 @@ TEST_F(SessionTest, ToolsMatchTheArchitecture) {
   EXPECT_EQ(tools[0].parameters["properties"]["party_size"]["type"], "integer");
   EXPECT_EQ(tools[1].name, "end_call");
   EXPECT_EQ(tools[1].parameters["properties"]["reason"]["enum"],
-            nlohmann::json::parse(R"(["confirmed", "unavailable", "declined", "no_answer", "menu_dead_end", "other"])"));
+            nlohmann::json::parse(R"(["confirmed", "unavailable", "declined", "no_answer", "menu_dead_end", "voicemail", "voicemail_left", "other"])"));
 }
 
 TEST_F(SessionTest, ConfirmReservationValidatesArguments) {
@@ -190,6 +190,38 @@ TEST_F(SessionTest, ADeadEndPhoneMenuIsItsOwnOutcome) {
             "An automated phone menu answered at Demo Restaurant, and none of its options reached reservations or a "
             "person");
   EXPECT_EQ(o.details["outcome"], "menu_dead_end");
+}
+
+// Voicemail: hang up by default (the instructions say so); with leave_message the rendered message travels in the
+// data block, and the record says voicemail and what was said.
+TEST_F(SessionTest, VoicemailIsItsOwnOutcomeWithWhatWasSaid) {
+  EXPECT_EQ(plan_.details["voicemail"]["policy"], "hang_up");
+  EXPECT_NE(session_->instructions().find("do not leave a message: call end_call with reason \"voicemail\""),
+            std::string::npos);
+  callee("Hi, you've reached Demo Restaurant. Please leave a message after the tone.");
+  call("end_call", R"({"reason": "voicemail", "summary": "voicemail"})");
+  EXPECT_EQ(session_->outcome().failure_reason, "Voicemail answered at Demo Restaurant; no message was left");
+  EXPECT_EQ(session_->outcome().details["outcome"], "voicemail");
+
+  ReservationConfig config = testing::directory_config();
+  config.leave_voicemail = true;
+  const ReservationAgent agent(config);
+  const TaskPlan plan = agent.plan({"Book Demo Restaurant for 2 tomorrow at 7pm", {}});
+  const std::string message = plan.details["voicemail"]["message"];
+  EXPECT_EQ(message, "Hi, this is an automated assistant calling on behalf of Alex Morgan, hoping to book a table for "
+                     "2 people on Wednesday, November 25 at 7 PM. Please call Alex Morgan back at +15551230000. "
+                     "Thank you!");
+  auto session = agent.open_session(plan);
+  const std::string s = session->instructions();
+  EXPECT_NE(s.find("\"voicemail_message\": \"Hi, this is an automated assistant"), std::string::npos);
+  EXPECT_NE(s.find("wait until its greeting has ended and its beep has sounded"), std::string::npos);
+  session->on_transcript({Speaker::callee, "Please leave a message after the tone.", {}});
+  session->on_transcript({Speaker::agent, message, {}});
+  session->on_tool_call(ToolCall{"c", "end_call", nlohmann::json::parse(R"({"reason": "voicemail_left", "summary": "left"})")});
+  const Outcome o = session->outcome();
+  EXPECT_FALSE(o.success);
+  EXPECT_EQ(o.details["voicemail_message"], message);
+  EXPECT_EQ(o.failure_reason, "Voicemail answered at Demo Restaurant; a message was left: \"" + message + "\"");
 }
 
 TEST_F(SessionTest, FullyBookedFromTheTranscriptAlone) {

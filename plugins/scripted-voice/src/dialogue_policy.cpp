@@ -56,6 +56,7 @@ std::string_view to_string(DialoguePolicy::Stage stage) {
     case DialoguePolicy::Stage::negotiating: return "negotiating";
     case DialoguePolicy::Stage::readback: return "readback";
     case DialoguePolicy::Stage::confirming: return "confirming";
+    case DialoguePolicy::Stage::voicemail: return "voicemail";
     case DialoguePolicy::Stage::ended: return "ended";
   }
   return "?";
@@ -92,6 +93,10 @@ ReservationTask ReservationTask::from_json(const nlohmann::json& task) {
     t.time_tolerance_minutes = std::max(0, task["time_tolerance_minutes"].get<int>());
   t.special_requests = text("special_requests", false);
   t.disclosure = text("disclosure", false);
+  if (const auto vm = task.find("voicemail"); vm != task.end() && vm->is_object() &&
+                                              vm->value("policy", "") == "leave_message" &&
+                                              vm->contains("message") && (*vm)["message"].is_string())
+    t.voicemail_message = (*vm)["message"].get<std::string>();
   return t;
 }
 
@@ -151,7 +156,26 @@ Plan DialoguePolicy::misunderstood() {
 
 void DialoguePolicy::on_interrupted(std::string_view said) { interrupted_ = std::string(said); }
 
+bool DialoguePolicy::is_voicemail_greeting(std::string_view text) {
+  const std::string l = to_lower(text);
+  return contains(l, {"leave a message", "leave your message", "after the tone", "after the beep", "voicemail",
+                      "voice mail", "mailbox", "record your message"});
+}
+
+Plan DialoguePolicy::on_beep() {
+  if (stage_ != Stage::voicemail || task_.voicemail_message.empty()) return {};
+  stage_ = Stage::ended;
+  last_said_ = task_.voicemail_message;
+  return {Action::say(task_.voicemail_message),
+          Action::call("end_call", {{"reason", "voicemail_left"}, {"summary", "Left a voicemail message."}})};
+}
+
 Plan DialoguePolicy::on_silence() {
+  if (stage_ == Stage::voicemail) {  // the greeting ended and no beep came: no message without one
+    stage_ = Stage::ended;
+    return {Action::call("end_call", {{"reason", "voicemail"},
+                                      {"summary", "Voicemail answered and no beep was heard; no message was left."}})};
+  }
   if (stage_ == Stage::ended || stage_ == Stage::confirming) return {};
   if (++silences_ > 1)
     return end_call("I can't hear anyone, so I'll try again later. Goodbye!", "other",
@@ -248,6 +272,15 @@ Plan DialoguePolicy::on_callee_text(std::string_view text) {
     if (contains(l, {"please hold", "connecting you", "connect you", "transferring", "transfer you"})) return {};
   }
 
+  if (stage_ == Stage::voicemail) return {};  // more of the greeting: the beep decides
+  if (stage_ == Stage::waiting_for_greeting && is_voicemail_greeting(text)) {
+    if (task_.voicemail_message.empty()) {
+      stage_ = Stage::ended;
+      return {Action::call("end_call", {{"reason", "voicemail"}, {"summary", "Voicemail answered; no message left."}})};
+    }
+    stage_ = Stage::voicemail;
+    return {};
+  }
   if (stage_ == Stage::waiting_for_greeting) {
     if (contains(l, {"hold on", "one moment", "one second", "just a moment"}) && !contains(l, {"go ahead"})) return {};
     stage_ = Stage::negotiating;

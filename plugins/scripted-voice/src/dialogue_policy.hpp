@@ -23,7 +23,8 @@ struct ReservationTask {
   std::string customer_phone;
   int time_tolerance_minutes = 60;
   std::string special_requests;
-  std::string disclosure;  // said before the request ("Hi, this is an automated assistant calling on behalf of ...")
+  std::string disclosure;  // said before the request
+  std::string voicemail_message;  // said after a voicemail beep; "" hangs up on voicemail instead ("Hi, this is an automated assistant calling on behalf of ...")
 
   // Reads VoiceSessionConfig::task. Throws std::invalid_argument naming the missing or bad field.
   static ReservationTask from_json(const nlohmann::json& task);
@@ -52,6 +53,7 @@ class DialoguePolicy {
     negotiating,  // request stated; answering questions, weighing offers
     readback,     // read the confirmation number back, waiting for "yes"
     confirming,   // confirm_reservation called, waiting for its result
+    voicemail,    // a voicemail greeting was heard; waiting for its beep to leave the message
     ended,        // end_call planned; says nothing more
   };
 
@@ -65,6 +67,10 @@ class DialoguePolicy {
   static std::optional<std::string> menu_choice(std::string_view text);
   Plan on_tool_result(std::string_view tool, const nlohmann::json& output);
   Plan on_silence();  // the callee has said nothing for the silence timeout
+  // The line's audio carried a voicemail beep (concierge/beep_detector.hpp). The message is left only here.
+  Plan on_beep();
+  // Does the text sound like a voicemail or answering-machine greeting? Public for tests.
+  static bool is_voicemail_greeting(std::string_view text);
   // The callee talked over `said`; the part after what was heard is lost and is said again on "go ahead".
   void on_interrupted(std::string_view said);
 

@@ -116,6 +116,14 @@ void ScriptedVoiceSession::send_audio(const AudioFrame& frame) {
   } else {
     samples = frame.pcm16();
   }
+  if (!beep_ || beep_->sample_rate() != frame.format.sample_rate) beep_.emplace(frame.format.sample_rate);
+  if (beep_->process(samples) && policy_ && policy_->stage() == DialoguePolicy::Stage::voicemail) {
+    log(LogLevel::info, "voicemail beep heard (" + std::to_string(static_cast<int>(beep_->last_beep_hz())) + " Hz)");
+    for (auto& action : policy_->on_beep()) plan_.push_back(std::move(action));
+    // Spoken once the beep has ended (the VAD hears it as sound), as after any turn of the callee's.
+    if (vad_.speaking()) waiting_for_turn_end_ = true;
+    else run_plan();
+  }
   const auto event = vad_.process(samples, frame.format.sample_rate);
   if (event == sim::EnergyVad::Event::none) return;
   auto events = events_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "concierge/beep_detector.hpp"
 #include "concierge/log.hpp"
 #include "concierge/net/asio.hpp"
 #include "concierge/voice_model.hpp"
@@ -71,6 +72,8 @@ class ScriptedVoiceSession : public VoiceSession, public std::enable_shared_from
   nlohmann::json task_json_;
   std::shared_ptr<VoiceSessionEvents> events_;
   std::optional<DialoguePolicy> policy_;
+  // Listens to the callee's audio for a voicemail beep, built at the first frame's rate (no allocation).
+  std::optional<beep::Detector> beep_;
   bool closed_ = false;
 
   boost::asio::steady_timer speech_timer_;

@@ -50,6 +50,39 @@ TEST(DialoguePolicy, TheDisclosureOpensTheRequest) {
             "people on Wednesday, November 25 at 7 PM, please.");
 }
 
+// Voicemail: hang up by default; with a message, it is said only after a beep, never on a greeting's words alone,
+// and never to a person.
+TEST(Voicemail, HangUpOrLeaveTheMessageOnlyAfterTheBeep) {
+  const std::string greeting = "Hi, you've reached Demo Restaurant. Please leave a message after the tone.";
+  DialoguePolicy hang_up(ReservationTask::from_json(testing::demo_task()));
+  auto plan = hang_up.on_callee_text(greeting);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].tool, "end_call");
+  EXPECT_EQ(plan[0].arguments["reason"], "voicemail");
+
+  nlohmann::json task = testing::demo_task();
+  task["voicemail"] = {{"policy", "leave_message"}, {"message", "Please call Alex back."}};
+  DialoguePolicy leave(ReservationTask::from_json(task));
+  EXPECT_TRUE(leave.on_beep().empty());  // no greeting yet: a beep-like sound is not voicemail
+  EXPECT_TRUE(leave.on_callee_text(greeting).empty());
+  EXPECT_EQ(leave.stage(), DialoguePolicy::Stage::voicemail);
+  const auto message = leave.on_beep();
+  ASSERT_EQ(message.size(), 2u);
+  EXPECT_EQ(first_say(message), "Please call Alex back.");
+  EXPECT_EQ(message[1].arguments["reason"], "voicemail_left");
+
+  DialoguePolicy no_beep(ReservationTask::from_json(task));
+  no_beep.on_callee_text(greeting);
+  const auto silence = no_beep.on_silence();
+  ASSERT_EQ(silence.size(), 1u);
+  EXPECT_EQ(silence[0].arguments["reason"], "voicemail");
+
+  DialoguePolicy person(ReservationTask::from_json(task));
+  person.on_callee_text("Thank you for calling Demo Restaurant, how can I help you?");
+  EXPECT_TRUE(person.on_beep().empty());
+  EXPECT_FALSE(DialoguePolicy::is_voicemail_greeting("Thank you for calling, how can I help?"));
+}
+
 TEST(DialoguePolicy, ConfirmedBooking) {
   auto p = policy();
   play(p, {

@@ -75,6 +75,7 @@ RestaurantPhrases parse_phrases(const ConfigNode& node) {
       {"menu_dead_end", &p.menu_dead_end},
       {"menu_address", &p.menu_address},
       {"menu_invalid", &p.menu_invalid},
+      {"voicemail_greeting", &p.voicemail_greeting},
       {"menu_hours", &p.menu_hours},
       {"menu_connecting", &p.menu_connecting},
       {"menu_goodbye", &p.menu_goodbye},
@@ -121,6 +122,11 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
       s.phone_menu = true;
       return;
     }
+    if (text == "voicemail") {  // shorthand: an answering machine with a beep
+      s.outcome = ScenarioOutcome::available;
+      s.voicemail = true;
+      return;
+    }
     if (text == "dead-end-menu") {  // shorthand: an automated menu whose options never reach a person
       s.outcome = ScenarioOutcome::available;
       s.phone_menu = true;
@@ -134,7 +140,7 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
       }
     scenarios.fail(number, "unknown scenario \"" + text +
                                "\" (known: normal, available, busy, no-answer, failed, fully-booked, "
-                               "offer-alternative, barge-in, phone-menu, dead-end-menu)");
+                               "offer-alternative, barge-in, phone-menu, dead-end-menu, voicemail)");
   };
   Scenario s;
   if (value.IsScalar()) {
@@ -142,7 +148,8 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
     return s;
   }
   const ConfigNode node(value, scenarios.key_path(number));
-  node.allow_only({"outcome", "offer_minutes", "barge_in", "phone_menu", "menu_reaches_person"});
+  node.allow_only({"outcome", "offer_minutes", "barge_in", "phone_menu", "menu_reaches_person", "voicemail",
+                   "voicemail_beep"});
   outcome_from(node.get_string("outcome", "normal"), s);
   if (node.has("offer_minutes")) {
     s.offer_minutes = static_cast<int>(node.get_int("offer_minutes", 30, -720, 720));
@@ -151,6 +158,8 @@ Scenario parse_scenario(const ConfigNode& scenarios, const std::string& number, 
   s.barge_in = node.get_bool("barge_in", s.barge_in);
   s.phone_menu = node.get_bool("phone_menu", s.phone_menu);
   s.menu_reaches_person = node.get_bool("menu_reaches_person", s.menu_reaches_person);
+  s.voicemail = node.get_bool("voicemail", s.voicemail);
+  s.voicemail_beep = node.get_bool("voicemail_beep", s.voicemail_beep);
   return s;
 }
 

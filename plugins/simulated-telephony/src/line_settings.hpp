@@ -29,6 +29,10 @@ struct Scenario {
   // With phone_menu: false makes it a dead end that no key leaves (RestaurantPhrases::menu_dead_end is read, 1 and 0
   // are refused), so the caller must give up.
   bool menu_reaches_person = true;
+  // Voicemail answers: its greeting, then (unless voicemail_beep is false) a 1 kHz beep of half a second, then it
+  // records whatever the caller says until a silence, and hangs up.
+  bool voicemail = false;
+  bool voicemail_beep = true;
 };
 
 // Every sentence the restaurant can say, with {placeholders} filled in per call.
@@ -69,6 +73,8 @@ struct RestaurantPhrases {
       "Thank you for calling {restaurant}. For our opening hours, press 2. For our address, press 3.";
   std::string menu_address = "We are at 1 Main Street.";
   std::string menu_invalid = "Sorry, that is not a valid option.";
+  std::string voicemail_greeting =
+      "Hi, you've reached {restaurant}. We can't come to the phone right now. Please leave a message after the tone.";
   std::string menu_hours = "We are open every day from 5 PM to 10 PM.";
   std::string menu_connecting = "Please hold while I connect you.";
   std::string menu_goodbye = "We did not receive a valid selection. Goodbye.";

@@ -144,7 +144,8 @@ void SimulatedCall::on_ring_timeout() { finish(CallStatus::no_answer, "no answer
 void SimulatedCall::on_answered() {
   answered_ = true;
   auto events = events_;
-  events->on_status({CallStatus::in_progress, "", std::nullopt, "human"});
+  // A machine is not announced: lines without answering-machine detection say nothing, so the caller must tell.
+  events->on_status({CallStatus::in_progress, "", std::nullopt, scenario_.voicemail ? "unknown" : "human"});
   if (ended_) return;
   events->on_media_started(AudioFormat::mulaw_8k());
   if (ended_) return;
@@ -152,7 +153,11 @@ void SimulatedCall::on_answered() {
   frame_index_ = 0;
   // People pick up and speak after a breath, not on the first sample.
   speak_not_before_ = frames(settings_->answer_delay);
-  if (scenario_.phone_menu) {
+  if (scenario_.voicemail) {
+    in_voicemail_ = true;
+    say(dialogue_.phrase(settings_->phrases.voicemail_greeting), false);
+    if (scenario_.voicemail_beep) to_say_.push_back({"", false, 1000.0, 500});
+  } else if (scenario_.phone_menu) {
     in_menu_ = true;
     menu_readings_ = 1;
     say(dialogue_.phrase(menu_phrase()), false);
@@ -196,7 +201,17 @@ void SimulatedCall::start_next_utterance() {
   to_say_.pop_front();
   // Rendering happens once per utterance (not per frame) into buffers that keep their capacity.
   pcm_scratch_.clear();
-  render_speech(speaking_->text, settings_->voice, 8000, pcm_scratch_);
+  if (speaking_->tone_hz > 0) {
+    // A sine at -10 dBm0 with 5 ms ramps, as answering machines beep.
+    const std::size_t n = static_cast<std::size_t>(speaking_->tone_ms) * 8;
+    pcm_scratch_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double ramp = std::min({1.0, i / 40.0, (n - i) / 40.0});
+      pcm_scratch_[i] = static_cast<std::int16_t>(7200.0 * ramp * std::sin(2.0 * 3.14159265358979 * speaking_->tone_hz * i / 8000.0));
+    }
+  } else {
+    render_speech(speaking_->text, settings_->voice, 8000, pcm_scratch_);
+  }
   utterance_mulaw_.resize(pcm_scratch_.size());
   mulaw::encode(pcm_scratch_, utterance_mulaw_);
   utterance_pos_ = 0;
@@ -229,7 +244,9 @@ void SimulatedCall::emit_frame() {
     speak_not_before_ = now + frames(milliseconds(300));
     if (!greeted_) greeted_ = true;
     if (finished.hang_up_after) hang_up_at_ = now + frames(settings_->hangup_after_goodbye);
-    events->on_simulated_callee_text(finished.text);
+    // The machine records from the end of its beep (or of its greeting, when it has none).
+    if (in_voicemail_ && to_say_.empty()) recording_ = true;
+    if (!finished.text.empty()) events->on_simulated_callee_text(finished.text);
     if (ended_) return;
   }
 
@@ -271,6 +288,16 @@ void SimulatedCall::emit_frame() {
     log(LogLevel::info, "barge-in: talking over the agent");
     say(dialogue_.interruption(), false);
     speak_not_before_ = now + 1;
+  }
+
+  // 4v. Voicemail hangs up after a silence once it has recorded (or after a longer one if nothing was said).
+  if (in_voicemail_) {
+    if (recording_ && !agent_audio_playing && !hang_up_at_ && now >= last_activity_ + frames(settings_->idle_prompt)) {
+      log(LogLevel::info, voicemail_message_.empty() ? std::string("voicemail: nothing recorded")
+                                                     : "voicemail: recorded \"" + voicemail_message_ + "\"");
+      finish(CallStatus::completed, voicemail_message_.empty() ? "voicemail: no message" : "voicemail: message recorded");
+    }
+    return;
   }
 
   // 4. Answer the agent once its words have been heard, after the answer delay.
@@ -357,6 +384,11 @@ void SimulatedCall::on_key_heard(char key) {
 void SimulatedCall::on_simulated_agent_text(std::string_view text) {
   if (!answered_ || ended_ || text.empty()) return;
   last_activity_ = frame_index_;
+  if (in_voicemail_) {  // a machine records, and only once its beep has sounded
+    if (recording_) voicemail_message_ += (voicemail_message_.empty() ? "" : " ") + std::string(text);
+    else log(LogLevel::debug, "voicemail: spoke over the greeting: \"" + std::string(text) + "\"");
+    return;
+  }
   if (in_menu_) {  // an automated menu does not understand speech
     log(LogLevel::debug, "phone menu: ignored speech \"" + std::string(text) + "\"");
     return;

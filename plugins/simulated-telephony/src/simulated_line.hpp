@@ -93,7 +93,12 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
   struct Utterance {
     std::string text;
     bool hang_up_after = false;
+    double tone_hz = 0;  // > 0: a steady tone of tone_ms instead of speech (a voicemail beep); says no text
+    int tone_ms = 0;
   };
+  bool in_voicemail_ = false;    // Scenario::voicemail: greeting, beep, then recording
+  bool recording_ = false;       // after the beep (or the greeting, on a machine without one)
+  std::string voicemail_message_;  // what the caller said while recording
   std::deque<Utterance> to_say_;
   std::optional<Utterance> speaking_;
   std::vector<std::int16_t> pcm_scratch_;     // rendered speech, reused across utterances

@@ -1,0 +1,88 @@
+#include "concierge/beep_detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace concierge::beep {
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+// 0 dBm0 on the 16-bit scale of G.711 (a sine of amplitude 32768 / 10^(3.14/20) is +3.14 dBm0): mean power of a
+// 0 dBm0 sine.
+constexpr double kZeroDbm0Power = (32768.0 / 1.4354) * (32768.0 / 1.4354) / 2.0;
+}  // namespace
+
+Detector::Detector(std::uint32_t sample_rate, DetectorSettings settings)
+    : sample_rate_(sample_rate), settings_(settings), block_(sample_rate / 50) {
+  if (sample_rate < 8000 || block_ > kMaxBlock) throw std::invalid_argument("beep detector: unsupported sample rate");
+  if (!(settings.min_hz > 0 && settings.max_hz > settings.min_hz && settings.max_hz < sample_rate / 2.0))
+    throw std::invalid_argument("beep detector: the band must lie between 0 Hz and half the sample rate");
+  step_hz_ = static_cast<double>(sample_rate) / static_cast<double>(block_);  // 50 Hz
+  first_hz_ = std::ceil(settings.min_hz / step_hz_) * step_hz_;
+  for (double hz = first_hz_; hz <= settings.max_hz + 1e-9 && bins_ < kMaxBins; hz += step_hz_)
+    coefficient_[bins_++] = 2.0 * std::cos(2.0 * kPi * hz / sample_rate);
+}
+
+void Detector::reset() {
+  filled_ = 0;
+  run_bin_ = -1;
+  run_ = 0;
+  reported_ = false;
+}
+
+int Detector::classify_block() const {
+  double total = 0;
+  for (std::size_t i = 0; i < block_; ++i) total += static_cast<double>(window_[i]) * window_[i];
+  const double mean_power = total / static_cast<double>(block_);
+  if (mean_power < kZeroDbm0Power * std::pow(10.0, settings_.min_dbm0 / 10.0)) return -1;
+  // Goertzel per bin, normalised to a sine's mean power (A^2 / 2).
+  std::array<double, kMaxBins> power{};
+  for (std::size_t b = 0; b < bins_; ++b) {
+    double s1 = 0, s2 = 0;
+    const double c = coefficient_[b];
+    for (std::size_t i = 0; i < block_; ++i) {
+      const double s = window_[i] + c * s1 - s2;
+      s2 = s1;
+      s1 = s;
+    }
+    const double magnitude2 = s1 * s1 + s2 * s2 - c * s1 * s2;
+    power[b] = 2.0 * magnitude2 / (static_cast<double>(block_) * static_cast<double>(block_));
+  }
+  const auto peak = static_cast<std::size_t>(std::max_element(power.begin(), power.begin() + bins_) - power.begin());
+  // A tone between two bins spreads over both: the peak and its neighbours together.
+  double tone = power[peak];
+  if (peak > 0) tone += power[peak - 1];
+  if (peak + 1 < bins_) tone += power[peak + 1];
+  return tone >= settings_.min_tone_energy_share * mean_power ? static_cast<int>(peak) : -1;
+}
+
+bool Detector::process(std::span<const std::int16_t> samples) {
+  bool beep = false;
+  for (std::int16_t sample : samples) {
+    window_[filled_++] = sample;
+    if (filled_ < block_) continue;
+    filled_ = 0;
+    const int bin = classify_block();
+    if (bin < 0) {
+      run_bin_ = -1;
+      run_ = 0;
+      reported_ = false;
+      continue;
+    }
+    if (run_bin_ >= 0 && std::abs(bin - run_bin_) <= 1) {
+      ++run_;
+    } else {
+      run_ = 1;
+      reported_ = false;
+    }
+    run_bin_ = bin;
+    if (run_ >= settings_.min_blocks && !reported_) {
+      reported_ = true;
+      last_beep_hz_ = first_hz_ + step_hz_ * bin;
+      beep = true;
+    }
+  }
+  return beep;
+}
+
+}  // namespace concierge::beep
