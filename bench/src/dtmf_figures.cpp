@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "concierge/beep_detector.hpp"
 #include "concierge/dtmf.hpp"
 
 namespace concierge::bench {
@@ -68,6 +70,21 @@ DtmfFigures measure_dtmf_figures() {
   for (int i = 0; i < 1000; ++i) detectors.push_back(std::make_unique<dtmf::Detector>(8000));
   f.detector_us_1000 = best_us_per_call(2000, [&](int k) {
     (void)detectors[static_cast<std::size_t>(k) % detectors.size()]->process(tone_frame(k / 1000));
+  });
+
+  f.beep_bytes = sizeof(beep::Detector);
+  std::vector<std::int16_t> beep_tone(kFrame * 50);
+  for (std::size_t n = 0; n < beep_tone.size(); ++n)
+    beep_tone[n] = static_cast<std::int16_t>(7000 * std::sin(2 * 3.14159265358979 * 1000 * n / 8000.0));
+  auto beep_frame = [&](int k) {
+    return std::span<const std::int16_t>(beep_tone.data() + static_cast<std::size_t>(k % 50) * kFrame, kFrame);
+  };
+  beep::Detector beep_listener(8000);
+  f.beep_us_hot = best_us_per_call(2000, [&](int k) { (void)beep_listener.process(beep_frame(k)); });
+  std::vector<std::unique_ptr<beep::Detector>> beep_listeners;
+  for (int i = 0; i < 1000; ++i) beep_listeners.push_back(std::make_unique<beep::Detector>(8000));
+  f.beep_us_1000 = best_us_per_call(2000, [&](int k) {
+    (void)beep_listeners[static_cast<std::size_t>(k) % beep_listeners.size()]->process(beep_frame(k / 1000));
   });
   return f;
 }

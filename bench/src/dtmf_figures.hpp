@@ -10,6 +10,10 @@ struct DtmfFigures {
   double generator_us_hot = 0, generator_us_1000 = 0;
   double detector_us_hot = 0, detector_us_1000 = 0;
   std::size_t generator_bytes = 0, detector_bytes = 0;
+  // The voicemail beep detector (concierge/beep_detector.hpp) hearing a steady tone: its worst case, every block
+  // loud enough for its Goertzel bank to run.
+  double beep_us_hot = 0, beep_us_1000 = 0;
+  std::size_t beep_bytes = 0;
 };
 
 DtmfFigures measure_dtmf_figures();

@@ -457,12 +457,17 @@ int main(int argc, char** argv) {
                 "  generator %.2f / %.2f us, %zu bytes; detector %.2f / %.2f us, %zu bytes (no heap after start)\n",
                 dtmf.generator_us_hot, dtmf.generator_us_1000, dtmf.generator_bytes, dtmf.detector_us_hot,
                 dtmf.detector_us_1000, dtmf.detector_bytes);
+    std::printf("SDK voicemail beep detector, the same frames hearing a steady tone: %.2f / %.2f us, %zu bytes\n",
+                dtmf.beep_us_hot, dtmf.beep_us_1000, dtmf.beep_bytes);
     report["dtmf"] = {{"generator_us_per_frame_hot", dtmf.generator_us_hot},
                       {"generator_us_per_frame_1000", dtmf.generator_us_1000},
                       {"generator_state_bytes", dtmf.generator_bytes},
                       {"detector_us_per_frame_hot", dtmf.detector_us_hot},
                       {"detector_us_per_frame_1000", dtmf.detector_us_1000},
-                      {"detector_state_bytes", dtmf.detector_bytes}};
+                      {"detector_state_bytes", dtmf.detector_bytes},
+                      {"beep_detector_us_per_frame_hot", dtmf.beep_us_hot},
+                      {"beep_detector_us_per_frame_1000", dtmf.beep_us_1000},
+                      {"beep_detector_state_bytes", dtmf.beep_bytes}};
   }
 
   LoadOptions options;

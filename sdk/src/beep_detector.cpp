@@ -35,25 +35,47 @@ int Detector::classify_block() const {
   for (std::size_t i = 0; i < block_; ++i) total += static_cast<double>(window_[i]) * window_[i];
   const double mean_power = total / static_cast<double>(block_);
   if (mean_power < kZeroDbm0Power * std::pow(10.0, settings_.min_dbm0 / 10.0)) return -1;
+  // Where a tone would be: its zero crossings (with hysteresis at a third of the RMS, so line noise on a quiet
+  // beep adds none) give the frequency to within a bin or two. Only those bins are measured, so a block costs a
+  // few Goertzel runs rather than the whole band's (a thousand calls run this every 20 ms).
+  const double threshold = std::sqrt(mean_power) / 3.0;
+  int sign = 0;
+  std::size_t crossings = 0;
+  for (std::size_t i = 0; i < block_; ++i) {
+    const double v = window_[i];
+    if (v > threshold && sign <= 0) {
+      crossings += sign < 0;
+      sign = 1;
+    } else if (v < -threshold && sign >= 0) {
+      crossings += sign > 0;
+      sign = -1;
+    }
+  }
+  const double estimate_hz = static_cast<double>(crossings) * 0.5 * sample_rate_ / static_cast<double>(block_);
+  const int centre = static_cast<int>(std::lround((estimate_hz - first_hz_) / step_hz_));
+  const int from = std::max(0, centre - 2), to = std::min(static_cast<int>(bins_) - 1, centre + 2);
+  if (from > to) return -1;
   // Goertzel per bin, normalised to a sine's mean power (A^2 / 2).
-  std::array<double, kMaxBins> power{};
-  for (std::size_t b = 0; b < bins_; ++b) {
+  std::array<double, 5> power{};
+  for (int b = from; b <= to; ++b) {
     double s1 = 0, s2 = 0;
-    const double c = coefficient_[b];
+    const double c = coefficient_[static_cast<std::size_t>(b)];
     for (std::size_t i = 0; i < block_; ++i) {
-      const double s = window_[i] + c * s1 - s2;
+      const double s0 = window_[i] + c * s1 - s2;
       s2 = s1;
-      s1 = s;
+      s1 = s0;
     }
     const double magnitude2 = s1 * s1 + s2 * s2 - c * s1 * s2;
-    power[b] = 2.0 * magnitude2 / (static_cast<double>(block_) * static_cast<double>(block_));
+    power[static_cast<std::size_t>(b - from)] =
+        2.0 * magnitude2 / (static_cast<double>(block_) * static_cast<double>(block_));
   }
-  const auto peak = static_cast<std::size_t>(std::max_element(power.begin(), power.begin() + bins_) - power.begin());
+  const std::size_t count = static_cast<std::size_t>(to - from + 1);
+  const auto peak = static_cast<std::size_t>(std::max_element(power.begin(), power.begin() + count) - power.begin());
   // A tone between two bins spreads over both: the peak and its neighbours together.
   double tone = power[peak];
   if (peak > 0) tone += power[peak - 1];
-  if (peak + 1 < bins_) tone += power[peak + 1];
-  return tone >= settings_.min_tone_energy_share * mean_power ? static_cast<int>(peak) : -1;
+  if (peak + 1 < count) tone += power[peak + 1];
+  return tone >= settings_.min_tone_energy_share * mean_power ? from + static_cast<int>(peak) : -1;
 }
 
 bool Detector::process(std::span<const std::int16_t> samples) {
