@@ -1366,6 +1366,20 @@ bool plausible_code(const std::string& code, CodeLength length) {
   return !(digits >= 10 && digits == n);
 }
 
+// A run that a correction follows is replaced by the run after it ("4831, sorry, 4813"), however often that
+// happens; the replaced readings are kept, oldest first. Returns the token after the last run read.
+std::size_t apply_corrections(const Tokens& t, std::size_t end, CodeLength length, CodeReading& reading) {
+  for (;;) {
+    const std::size_t from = correction_after(t, end);
+    if (from == std::string::npos) return end;
+    auto [better, after_better] = read_code_run(t, from);
+    if (!plausible_code(better, length)) return end;
+    if (better != reading.code) reading.corrected.push_back(reading.code);
+    reading.code = better;
+    end = after_better;
+  }
+}
+
 }  // namespace
 
 std::optional<CodeReading> read_confirmation_code(std::string_view utterance, CodeLength length) {
@@ -1385,15 +1399,7 @@ std::optional<CodeReading> read_confirmation_code(std::string_view utterance, Co
       auto [code, next] = read_code_run(t, k);
       if (code_length(code) >= std::min<std::size_t>(length.min, 3) && plausible_code(code, length)) {
         CodeReading reading{code, {}};
-        for (std::size_t end = next;;) {
-          const std::size_t from = correction_after(t, end);
-          if (from == std::string::npos) break;
-          auto [better, after_better] = read_code_run(t, from);
-          if (!plausible_code(better, length)) break;
-          if (better != reading.code) reading.corrected.push_back(reading.code);
-          reading.code = better;
-          end = after_better;
-        }
+        apply_corrections(t, next, length, reading);
         return reading;
       }
       k = next > k ? next : k + 1;
@@ -1422,16 +1428,7 @@ std::optional<CodeReading> read_confirmation_answer(std::string_view utterance, 
   auto [code, next] = read_code_run(t, k);
   if (!plausible_code(code, length)) return std::nullopt;
   CodeReading reading{code, {}};
-  std::size_t end = next;
-  for (;;) {
-    const std::size_t from = correction_after(t, end);
-    if (from == std::string::npos) break;
-    auto [better, after_better] = read_code_run(t, from);
-    if (!plausible_code(better, length)) break;
-    if (better != reading.code) reading.corrected.push_back(reading.code);
-    reading.code = better;
-    end = after_better;
-  }
+  const std::size_t end = apply_corrections(t, next, length, reading);
   // What may follow the answer: punctuation and a short close ("thanks", "see you then"); a time, a count or a date
   // after it means the run was part of something else.
   static const std::array<std::string_view, 12> closers = {"thanks", "thank", "you", "see", "then", "bye",
