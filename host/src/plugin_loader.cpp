@@ -241,6 +241,7 @@ LoadedPlugin PluginLoader::load_file(const std::filesystem::path& file, PluginKi
   // destructor there.
   PluginContext context = ctx;
   if (!context.log) context.log = std::make_shared<DiscardingLogger>();
+  context.config_key_path = config_key_path;
   try {
     made = create(context, config);
   } catch (const ConfigError& e) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <ctime>
+#include <map>
 #include <fstream>
 #include <vector>
 #include <sstream>
@@ -66,15 +67,43 @@ TEST(DaemonConfig, APluginsOwnConfigErrorNamesItsKeyPath) {
 
 // Every shipped plugin reads its block the same way (ConfigNode(config, "")), so the daemon's error names the key
 // where it sits in the file, whichever slot the plugin fills.
-TEST(DaemonConfig, EveryPluginsConfigErrorNamesTheKeyWhereItSits) {
-  const auto bad = write_file("echo-bad.yaml",
-                              "plugins:\n  telephony: {plugin: simulated-telephony}\n"
-                              "  voice_model:\n    plugin: echo-voice\n    config:\n      format: pcm16_11k\n"
-                              "  agent: {plugin: reservation-agent}\n");
-  auto r = run_daemon({"--config", bad});
-  EXPECT_EQ(r.status, 3) << r.output;
-  EXPECT_NE(r.output.find(bad + ": plugins.voice_model.config.format (line 6): expected"), std::string::npos)
-      << r.output;
+// Every in-tree plugin reads its block through concierge::plugin_config(): a mistake in it is reported as
+// "<file>: plugins.<slot>.config.<key> (line N): ...", nested keys included, and the daemon exits 3.
+TEST(DaemonConfig, EveryPluginsConfigErrorNamesTheFileTheKeyPathAndTheLine) {
+  struct Case {
+    const char* slot;
+    const char* plugin;
+    const char* block;  // the lines under config:, from line 7 of the file
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"telephony", "simulated-telephony", "      speed_up: fast\n", "plugins.telephony.config.speed_up (line 7): "},
+      {"telephony", "twilio", "      acount_sid: AC123\n",
+       "plugins.telephony.config.acount_sid (line 7): unknown key"},
+      {"voice_model", "scripted-voice", "      speed_up: 1\n      output_format: pcm16_11000\n",
+       "plugins.voice_model.config.output_format (line 8): "},
+      {"voice_model", "echo-voice", "      format: pcm16_11k\n", "plugins.voice_model.config.format (line 7): "},
+      {"voice_model", "openai-realtime", "      api_key: sk-test\n      voise: alloy\n",
+       "plugins.voice_model.config.voise (line 8): unknown key"},
+      {"voice_model", "openai-live", "      api_key: sk-test\n      voise: alloy\n",
+       "plugins.voice_model.config.voise (line 8): unknown key"},
+      {"agent", "reservation-agent", "      restaurants:\n        - name: Demo\n          phone: twelve\n",
+       "plugins.agent.config.restaurants[0].phone (line 9): "},
+  };
+  const std::map<std::string, std::string> others = {{"telephony", "  telephony: {plugin: simulated-telephony}\n"},
+                                                     {"voice_model", "  voice_model: {plugin: scripted-voice}\n"},
+                                                     {"agent", "  agent: {plugin: reservation-agent}\n"}};
+  for (const Case& c : cases) {
+    std::string text = "plugins:\n";
+    for (const auto& [slot, line] : others)
+      if (slot != c.slot) text += line;
+    text += std::string("  ") + c.slot + ":\n    plugin: " + c.plugin + "\n    config:\n" + c.block;
+    const auto file = write_file(std::string("bad-") + c.plugin + ".yaml", text);
+    const auto r = run_daemon({"--config", file, "--check-config"});
+    EXPECT_EQ(r.status, 3) << c.plugin << "\n" << r.output;
+    EXPECT_NE(r.output.find("concierge-host: " + file + ": " + c.expected), std::string::npos)
+        << c.plugin << " should say \"" << file << ": " << c.expected << "\"\n" << text << r.output;
+  }
 }
 
 TEST(DaemonConfig, AMissingPluginIsNamedWithWhatIsThere) {

@@ -7,8 +7,8 @@ namespace {
 // Called once, on the daemon's event loop, at start. `config` is the block under plugins.agent.config; a bad one
 // throws ConfigError and the daemon refuses to start, naming the file, the key and the line.
 concierge::PluginInstance create(const concierge::PluginContext& context, const YAML::Node& config) {
-  // The path is "": the daemon prefixes where the block sits ("plugins.agent.config") to every ConfigError.
-  const reminder::ReminderSettings settings = reminder::read_settings(concierge::ConfigNode(config, ""));
+  // plugin_config(): errors name the block's full key path ("plugins.agent.config.clinic") and the line.
+  const reminder::ReminderSettings settings = reminder::read_settings(concierge::plugin_config(context, config));
   context.log->info("reminding patients of " + settings.clinic);
   concierge::PluginInstance instance;
   instance.agent = std::make_shared<reminder::ReminderAgent>(settings);

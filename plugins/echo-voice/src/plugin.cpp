@@ -6,9 +6,7 @@
 namespace {
 
 concierge::PluginInstance create(const concierge::PluginContext& context, const YAML::Node& config) {
-  // The path is "": the host prefixes where the block sits ("plugins.voice_model.config") to every ConfigError.
-  const concierge::AudioFormat format =
-      concierge::echo::parse_format(concierge::ConfigNode(config.IsNull() ? YAML::Node(YAML::NodeType::Map) : config, ""));
+  const concierge::AudioFormat format = concierge::echo::parse_format(concierge::plugin_config(context, config));
   if (context.log) context.log->info("echo voice: hears and speaks " + format.to_string());
   concierge::PluginInstance instance;
   instance.voice_model = std::make_shared<concierge::echo::EchoVoiceModel>(context.host.io(), format);

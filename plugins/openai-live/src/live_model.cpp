@@ -39,9 +39,7 @@ std::shared_ptr<VoiceSession> LiveModel::open_session(const VoiceSessionConfig& 
 }
 
 std::shared_ptr<LiveModel> make_live_model(HostServices& host, std::shared_ptr<Logger> log,
-                                                   const YAML::Node& block, const std::filesystem::path& config_dir,
-                                                   const std::string& path) {
-  const ConfigNode node(block, path);
+    const ConfigNode& node, const std::filesystem::path& config_dir) {
   LiveConfig config = parse_live_config(node, config_dir.string());
   try {
     auto model = std::make_shared<LiveModel>(host, log, std::move(config));

@@ -6,7 +6,8 @@ namespace {
 
 concierge::PluginInstance create_openai_live(const concierge::PluginContext& context, const YAML::Node& config) {
   concierge::PluginInstance instance;
-  instance.voice_model = concierge::openai_live::make_live_model(context.host, context.log, config, context.config_dir);
+  instance.voice_model = concierge::openai_live::make_live_model(context.host, context.log, concierge::plugin_config(context, config),
+                                                     context.config_dir);
   return instance;
 }
 

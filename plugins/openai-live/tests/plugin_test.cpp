@@ -46,7 +46,8 @@ TEST(Plugin, CreatesTheModelOrExplainsTheConfig) {
   auto* create = plugin.get<PluginCreateFunction>("concierge_plugin_create");
   ASSERT_NE(create, nullptr);
   testing::TestHost host;
-  PluginContext context{host, std::make_shared<testing::TestLogger>(), "/tmp"};
+  // The host says where the block sits; the plugin names its keys under it (concierge::plugin_config).
+  PluginContext context{host, std::make_shared<testing::TestLogger>(), "/tmp", "plugins.voice_model.config"};
   try {
     create(context, YAML::Load("model: gpt-live-1\n"));
     ADD_FAILURE() << "a block without api_key was accepted";

@@ -39,9 +39,7 @@ std::shared_ptr<VoiceSession> RealtimeModel::open_session(const VoiceSessionConf
 }
 
 std::shared_ptr<RealtimeModel> make_realtime_model(HostServices& host, std::shared_ptr<Logger> log,
-                                                   const YAML::Node& block, const std::filesystem::path& config_dir,
-                                                   const std::string& path) {
-  const ConfigNode node(block, path);
+    const ConfigNode& node, const std::filesystem::path& config_dir) {
   RealtimeConfig config = parse_realtime_config(node, config_dir.string());
   try {
     auto model = std::make_shared<RealtimeModel>(host, log, std::move(config));

@@ -25,9 +25,8 @@ class RealtimeModel final : public VoiceModel {
   std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
-// The plugin's factory: parses the block (key paths under `path`) and builds the model.
+// The plugin's factory: parses the block (concierge::plugin_config()'s, errors under its path) and builds the model.
 std::shared_ptr<RealtimeModel> make_realtime_model(HostServices& host, std::shared_ptr<Logger> log,
-                                                   const YAML::Node& block, const std::filesystem::path& config_dir,
-                                                   const std::string& path = "plugins.voice_model.config");
+    const ConfigNode& node, const std::filesystem::path& config_dir);
 
 }  // namespace concierge::openai

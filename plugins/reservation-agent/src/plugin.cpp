@@ -6,8 +6,7 @@ namespace {
 
 concierge::PluginInstance create(const concierge::PluginContext& context, const YAML::Node& config) {
   concierge::PluginInstance instance;
-  // The host prefixes the file name to ConfigErrors; the path names where the block sits in it.
-  instance.agent = concierge::reservation::make_reservation_agent(config, "plugins.agent.config");
+  instance.agent = concierge::reservation::make_reservation_agent(concierge::plugin_config(context, config));
   if (context.log) context.log->info("reservation agent ready");
   return instance;
 }

@@ -22,4 +22,8 @@ std::shared_ptr<Agent> make_reservation_agent(const YAML::Node& block, const std
   return std::make_shared<ReservationAgent>(parse_reservation_config(block, path));
 }
 
+std::shared_ptr<Agent> make_reservation_agent(const ConfigNode& block) {
+  return make_reservation_agent(block.yaml(), block.path());
+}
+
 }  // namespace concierge::reservation

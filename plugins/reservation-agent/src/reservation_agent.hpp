@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "concierge/agent.hpp"
+#include "concierge/config.hpp"
 #include "request_planner.hpp"
 
 namespace YAML { class Node; }
@@ -22,5 +23,6 @@ class ReservationAgent final : public Agent {
 
 // What the plugin's create() does: validate the block (ConfigError on mistakes), build the agent.
 std::shared_ptr<Agent> make_reservation_agent(const YAML::Node& block, const std::string& path);
+std::shared_ptr<Agent> make_reservation_agent(const ConfigNode& block);  // concierge::plugin_config()'s
 
 }  // namespace concierge::reservation

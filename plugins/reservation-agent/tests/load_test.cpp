@@ -43,6 +43,16 @@ TEST(ReservationAgentModule, LoadsDescribesItselfAndCreatesFromAnEmptyBlock) {
     EXPECT_EQ(plan.phone_number, "+1234567890");
   }
   EXPECT_THROW(create(context, YAML::Load("bogus: 1")), concierge::ConfigError);
+
+  // Errors name the key path the host gives (concierge::plugin_config), nested entries included.
+  concierge::PluginContext placed{host, nullptr, {}, "plugins.agent.config"};
+  try {
+    create(placed, YAML::Load("restaurants:\n  - name: Demo\n    phone: twelve\n"));
+    FAIL() << "no error";
+  } catch (const concierge::ConfigError& e) {
+    EXPECT_EQ(e.key_path(), "plugins.agent.config.restaurants[0].phone");
+    EXPECT_EQ(e.line(), 3);
+  }
 }
 
 }  // namespace

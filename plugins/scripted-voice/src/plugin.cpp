@@ -6,7 +6,7 @@
 namespace {
 
 concierge::PluginInstance create(const concierge::PluginContext& context, const YAML::Node& config) {
-  auto settings = concierge::scripted::parse_voice_settings(concierge::ConfigNode(config, ""));
+  auto settings = concierge::scripted::parse_voice_settings(concierge::plugin_config(context, config));
   if (context.log)
     context.log->info("scripted voice: output " + settings.output_format.to_string() + ", input " +
                       settings.input_format.to_string() + ", speed_up " + std::to_string(settings.speed_up));

@@ -6,7 +6,7 @@
 namespace {
 
 concierge::PluginInstance create(const concierge::PluginContext& context, const YAML::Node& config) {
-  auto settings = concierge::sim::parse_line_settings(concierge::ConfigNode(config, ""));
+  auto settings = concierge::sim::parse_line_settings(concierge::plugin_config(context, config));
   if (context.log)
     context.log->info("simulated restaurant \"" + settings.restaurant_name + "\", speed_up " +
                       std::to_string(settings.speed_up) + ", " + std::to_string(settings.scenarios.size()) +

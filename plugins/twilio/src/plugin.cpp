@@ -9,7 +9,7 @@ namespace {
 concierge::PluginInstance create_twilio(const concierge::PluginContext& context, const YAML::Node& config) {
   using namespace concierge;
   const auto parsed =
-      twilio::parse_config(ConfigNode(config, "plugins.telephony.config"), context.host.public_domain());
+      twilio::parse_config(plugin_config(context, config), context.host.public_domain());
   context.log->info("Twilio: calls from " + parsed.from_number + " via " + parsed.api_base_url + ", webhooks at https://" +
                     parsed.public_domain);
   PluginInstance instance;

@@ -38,6 +38,7 @@
 
 #include "concierge/abi.hpp"
 #include "concierge/agent.hpp"
+#include "concierge/config.hpp"
 #include "concierge/log.hpp"
 #include "concierge/telephony.hpp"
 #include "concierge/version.hpp"
@@ -96,7 +97,18 @@ struct PluginContext {
   HostServices& host;                // outlives every object the plugin makes
   std::shared_ptr<Logger> log;       // never null; prefixes the plugin's name
   std::filesystem::path config_dir;  // the folder of the YAML file, for relative paths in the plugin's block
+  // SDK 1.1: where the plugin's block sits in the daemon's YAML ("plugins.agent.config"); "" when a host has no
+  // such file (a test harness). Read it through plugin_config() below.
+  std::string config_key_path = {};
 };
+
+// THE way a plugin reads its block: a ConfigNode whose every error names the full key path
+// ("plugins.agent.config.restaurants[0].phone") and the line; the daemon prefixes the file. An absent block reads
+// as an empty mapping. (A plugin that builds ConfigNode(block, "") itself still gets the prefix from the daemon.)
+inline ConfigNode plugin_config(const PluginContext& context, const YAML::Node& block) {
+  return ConfigNode(block.IsDefined() && !block.IsNull() ? block : YAML::Node(YAML::NodeType::Map),
+                    context.config_key_path);
+}
 
 // What concierge_plugin_create returns: the one member that matches the descriptor's kind is set.
 struct PluginInstance {

@@ -21,7 +21,9 @@
 //
 // HISTORY
 //   1.0  the first SDK.
-//   1.1  PluginDescriptor::size and PluginDescriptor::abi (CONCIERGE_ABI_TAG, concierge/abi.hpp): the host refuses a
+//   1.1  PluginContext::config_key_path and concierge::plugin_config() (plugin.hpp): a plugin's config errors name
+//        the full key path; the host still prefixes it to errors of plugins that use a relative one.
+//        PluginDescriptor::size and PluginDescriptor::abi (CONCIERGE_ABI_TAG, concierge/abi.hpp): the host refuses a
 //        1.1+ plugin whose descriptor is smaller than the fields of its minor, or whose ABI tag differs from its own.
 //        TelephonyProvider::check_destination (a provider's destination policy, asked before POST /calls dials).
 #include <cstdint>
