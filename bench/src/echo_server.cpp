@@ -1,4 +1,4 @@
-// concierge-bench-echo-server: the smallest thing that answers like the daemon with echo-voice in mulaw_8k: every
+// concierge-bench-echo-server: the smallest thing that answers like the daemon with echo-voice in mulaw/8000: every
 // media message's payload goes straight back in a media message, followed by a mark. It is the benchmark's
 // baseline (what the generator and the loopback network cost without the daemon) and its target in its own tests.
 // With --resample it does what the daemon's media path does for a 24 kHz voice model: mu-law -> PCM -> 24 kHz ->

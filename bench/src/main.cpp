@@ -48,7 +48,7 @@ constexpr const char* kHelp = R"(concierge-bench: Twilio Media Streams load gene
   --pid N                     the daemon's pid for CPU and memory (default: the process listening on the port)
   --spawn-daemon PATH         start concierge-host at PATH first (and stop it at the end); needs --config
   --config YAML               the daemon's config (bench/bench.yaml)
-  --echo-format F             ECHO_FORMAT for the spawned daemon: pcm16_24k (resampling, default) or mulaw_8k
+  --echo-format F             ECHO_FORMAT for the spawned daemon: pcm16/24000 (resampling, default) or mulaw/8000
   --daemon-log FILE           the spawned daemon's output (default concierge-bench-daemon.log)
   --fake-openai PATH          start fake-openai-server at PATH first (--echo, a free port) and stop it at the end;
                               the spawned daemon gets FAKE_OPENAI_PORT and FAKE_OPENAI_API_KEY for it (use with
@@ -75,7 +75,7 @@ struct Args {
   std::string auth_token = "bench-auth-token";
   std::string public_domain = "concierge-bench.local";
   std::optional<pid_t> pid;
-  std::string spawn_daemon, config, echo_format = "pcm16_24k", daemon_log = "concierge-bench-daemon.log";
+  std::string spawn_daemon, config, echo_format = "pcm16/24000", daemon_log = "concierge-bench-daemon.log";
   std::string fake_openai, fake_openai_log;  // the log's default depends on --daemon-log, settled after parsing
   std::string json_path = "concierge-bench.json", plot_path;
   bool resampler_figures = true;

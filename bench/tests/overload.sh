@@ -19,7 +19,7 @@ auth=(-H "Authorization: Bearer $CONCIERGE_API_TOKEN")
 fail() { echo "FAILED: $*"; echo "--- daemon log ---"; tail -20 "$work/daemon.log"; exit 1; }
 
 start_daemon() {  # $1: BENCH_OVERLOAD_LAG_MS, $2: BENCH_OVERLOAD_BUSY (default 0.9)
-  BENCH_OVERLOAD_LAG_MS=$1 BENCH_OVERLOAD_BUSY=${2:-0.9} ECHO_FORMAT=mulaw_8k "$host" --config "$config" --port 0 --log-level INFO \
+  BENCH_OVERLOAD_LAG_MS=$1 BENCH_OVERLOAD_BUSY=${2:-0.9} ECHO_FORMAT=mulaw/8000 "$host" --config "$config" --port 0 --log-level INFO \
     > "$work/daemon.log" 2>&1 &
   pid=$!
   port=""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # concierge-bench --smoke against the echo server or a daemon it spawns. Picks a free loopback port; cleans up.
 #   smoke.sh echo   <concierge-bench> <concierge-bench-echo-server> [--resample]
-#   smoke.sh daemon <concierge-bench> <concierge-host> <bench.yaml> <pcm16_24k|mulaw_8k>
+#   smoke.sh daemon <concierge-bench> <concierge-host> <bench.yaml> <pcm16/24000|mulaw/8000>
 #   smoke.sh openai <concierge-bench> <concierge-host> <bench-openai.yaml> <fake-openai-server>
 #     (the openai-realtime plugin against the fake Realtime server in echo mode, which concierge-bench --fake-openai
 #     starts on a port the fake picks itself, hands to the daemon and stops)
@@ -53,7 +53,7 @@ elif [[ $mode == openai ]]; then
   # A FAKE_OPENAI_PORT / FAKE_OPENAI_API_KEY already in the environment must not reach the daemon: the bench sets
   # the fake's own.
   if ! FAKE_OPENAI_PORT=9 FAKE_OPENAI_API_KEY=sk-not-the-fakes "$bench" --smoke --no-resampler-figures \
-      --spawn-daemon "$3" --config "$4" --fake-openai "$5" --echo-format mulaw_8k \
+      --spawn-daemon "$3" --config "$4" --fake-openai "$5" --echo-format mulaw/8000 \
       --url "ws://127.0.0.1:0/media-stream" --json "$work/result.json" --daemon-log "$work/daemon.log" \
       | tee "$work/bench.out"; then
     echo "--- daemon log ---"; tail -50 "$work/daemon.log"

@@ -1,6 +1,8 @@
 // Boundary text helpers: every output is valid UTF-8 that nlohmann::json serialises without throwing.
 #include <gtest/gtest.h>
 
+#include "concierge/audio_format_name.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "concierge/text.hpp"
@@ -65,3 +67,22 @@ TEST(SecretMask, MasksEveryOccurrenceLongestFirst) {
 
 }  // namespace
 }  // namespace concierge
+
+// One spelling of an audio format: what to_string() writes is what the parser reads; old ones name the new one.
+TEST(AudioFormatName, ToStringAndParseAreOneSpelling) {
+  for (const auto format : {concierge::AudioFormat::pcm16_at(8000), concierge::AudioFormat::pcm16_at(16000),
+                            concierge::AudioFormat::pcm16_at(24000), concierge::AudioFormat::pcm16_at(48000),
+                            concierge::AudioFormat::mulaw_8k()})
+    EXPECT_EQ(concierge::parse_audio_format(format.to_string()), format) << format.to_string();
+  for (const char* bad : {"pcm16_24k", "pcm16_24000", "mulaw_8k", "pcm16/", "pcm16/024000", "pcm16/11025", "mulaw/16000",
+                          "PCM16/24000", "pcm16/24000 ", "", "/"})
+    EXPECT_FALSE(concierge::parse_audio_format(bad)) << bad;
+  EXPECT_EQ(concierge::audio_format_error("pcm16_24k"), "\"pcm16_24k\" is the old spelling: write pcm16/24000");
+  EXPECT_EQ(concierge::audio_format_error("pcm16_16000"), "\"pcm16_16000\" is the old spelling: write pcm16/16000");
+  EXPECT_EQ(concierge::audio_format_error("mulaw_8k"), "\"mulaw_8k\" is the old spelling: write mulaw/8000");
+  EXPECT_EQ(concierge::audio_format_error("opus"),
+            "expected an audio format, pcm16/8000, pcm16/16000, pcm16/24000, pcm16/48000 or mulaw/8000, found \"opus\"");
+  EXPECT_EQ(concierge::audio_format_error("pcm16_11k"),
+            "expected an audio format, pcm16/8000, pcm16/16000, pcm16/24000, pcm16/48000 or mulaw/8000, found "
+            "\"pcm16_11k\"");
+}

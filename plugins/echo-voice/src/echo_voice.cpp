@@ -2,16 +2,13 @@
 
 #include <boost/asio/post.hpp>
 
+#include "concierge/audio_format_name.hpp"
+
 namespace concierge::echo {
 
 AudioFormat parse_format(const ConfigNode& config) {
   config.allow_only({"format"});
-  const std::string name = config.get_string("format", "pcm16_24k");
-  if (name == "pcm16_24k") return AudioFormat::pcm16_at(24000);
-  if (name == "pcm16_16k") return AudioFormat::pcm16_at(16000);
-  if (name == "pcm16_8k") return AudioFormat::pcm16_at(8000);
-  if (name == "mulaw_8k") return AudioFormat::mulaw_8k();
-  config.fail("format", "expected pcm16_24k, pcm16_16k, pcm16_8k or mulaw_8k, found \"" + name + "\"");
+  return get_audio_format(config, "format", AudioFormat::pcm16_at(24000));
 }
 
 EchoSession::EchoSession(boost::asio::io_context& io, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events)

@@ -14,7 +14,8 @@
 
 namespace concierge::echo {
 
-// `format`: "pcm16_24k" (default), "pcm16_16k", "pcm16_8k" or "mulaw_8k". Throws ConfigError for anything else.
+// `format`: "pcm16/24000" (default), or any spelling concierge/audio_format_name.hpp reads ("mulaw/8000"...).
+// Throws ConfigError for anything else.
 AudioFormat parse_format(const ConfigNode& config);
 
 class EchoSession final : public VoiceSession, public std::enable_shared_from_this<EchoSession> {

@@ -35,10 +35,16 @@ AudioFormat format_from(const char* yaml) { return echo::parse_format(ConfigNode
 
 TEST(EchoVoice, FormatOption) {
   EXPECT_EQ(format_from("{}"), AudioFormat::pcm16_at(24000));
-  EXPECT_EQ(format_from("format: mulaw_8k"), AudioFormat::mulaw_8k());
-  EXPECT_EQ(format_from("format: pcm16_16k"), AudioFormat::pcm16_at(16000));
+  EXPECT_EQ(format_from("format: mulaw/8000"), AudioFormat::mulaw_8k());
+  EXPECT_EQ(format_from("format: pcm16/16000"), AudioFormat::pcm16_at(16000));
   EXPECT_THROW(format_from("format: opus"), ConfigError);
-  EXPECT_THROW(format_from("formt: mulaw_8k"), ConfigError);
+  EXPECT_THROW(format_from("formt: mulaw/8000"), ConfigError);
+  try {
+    format_from("\nformat: pcm16_24k");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "echo-voice.format (line 2): \"pcm16_24k\" is the old spelling: write pcm16/24000");
+  }
 }
 
 TEST(EchoVoice, ReadyComesFromTheLoopThenEveryFrameComesBackAtOnce) {

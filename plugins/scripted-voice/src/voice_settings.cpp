@@ -1,14 +1,8 @@
 #include "voice_settings.hpp"
 
-namespace concierge::scripted {
+#include "concierge/audio_format_name.hpp"
 
-std::optional<AudioFormat> parse_audio_format(std::string_view name) {
-  if (name == "pcm16_24000") return AudioFormat::pcm16_at(24000);
-  if (name == "pcm16_16000") return AudioFormat::pcm16_at(16000);
-  if (name == "pcm16_8000") return AudioFormat::pcm16_at(8000);
-  if (name == "mulaw_8000") return AudioFormat::mulaw_8k();
-  return std::nullopt;
-}
+namespace concierge::scripted {
 
 VoiceSettings parse_voice_settings(const ConfigNode& block) {
   VoiceSettings s;
@@ -20,10 +14,7 @@ VoiceSettings parse_voice_settings(const ConfigNode& block) {
     s.voice.words_per_minute = voice->get_double("words_per_minute", s.voice.words_per_minute, 60.0, 400.0);
   }
   for (auto [key, target] : {std::pair{"output_format", &s.output_format}, std::pair{"input_format", &s.input_format}}) {
-    if (!block.has(key)) continue;
-    const auto format = parse_audio_format(block.get_string(key, ""));
-    if (!format) block.fail(key, "expected one of pcm16_24000, pcm16_16000, pcm16_8000, mulaw_8000");
-    *target = *format;
+    *target = get_audio_format(block, key, *target);
   }
   s.speed_up = block.get_double("speed_up", s.speed_up, 0.01, 1000.0);
   s.silence_timeout = std::chrono::milliseconds(

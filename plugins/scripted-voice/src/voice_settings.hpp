@@ -21,10 +21,7 @@ struct VoiceSettings {
   int max_misunderstandings = 3;
 };
 
-// Throws ConfigError.
+// Throws ConfigError. output_format / input_format: concierge/audio_format_name.hpp's spelling ("pcm16/24000").
 VoiceSettings parse_voice_settings(const ConfigNode& block);
-
-// "pcm16_24000", "pcm16_16000", "pcm16_8000", "mulaw_8000".
-std::optional<AudioFormat> parse_audio_format(std::string_view name);
 
 }  // namespace concierge::scripted

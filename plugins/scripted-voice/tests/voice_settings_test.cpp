@@ -14,8 +14,8 @@ TEST(VoiceSettings, DefaultsAndOverrides) {
   EXPECT_EQ(d.speed_up, 1.0);
   const auto s = parse(R"(
 voice: {pitch_hz: 100, words_per_minute: 200}
-output_format: mulaw_8000
-input_format: pcm16_16000
+output_format: mulaw/8000
+input_format: pcm16/16000
 speed_up: 20
 silence_timeout_s: 5
 )");
@@ -36,6 +36,9 @@ TEST(VoiceSettings, ErrorsNameTheKey) {
     return "no error";
   };
   EXPECT_NE(error_of("output_format: wav").find("voice.output_format"), std::string::npos);
+  EXPECT_NE(error_of("input_format: mulaw_8000").find("input_format (line 1): \"mulaw_8000\" is the old spelling: write mulaw/8000"),
+            std::string::npos)
+      << error_of("input_format: mulaw_8000");
   EXPECT_NE(error_of("voice: {pitch: 100}").find("voice.voice.pitch"), std::string::npos);
   EXPECT_NE(error_of("speedup: 3").find("voice.speedup"), std::string::npos);
 }
