@@ -197,6 +197,57 @@ TEST(E2ETwilioSignatures, AnUnsignedMediaStreamHandshakeIsRefused) {
   expect_stream_refused(ft::SignatureMode::missing, "missing");
 }
 
+// Inbound calls over real sockets (CALLS_INBOUND, TWILIO_INBOUND_STREAMS): a stranger who opens a correctly signed
+// media stream without the TwiML's one-time token starts nothing; Twilio's own call, whose TwiML fetch handed the
+// stream its token, is taken.
+TEST(E2EInbound, AStreamWithoutItsTwimlsTokenStartsNoCallAndTwiliosOwnIsTaken) {
+  RigOptions options;
+  options.env["CALLS_INBOUND"] = "true";
+  options.env["TWILIO_INBOUND_STREAMS"] = "true";
+  Rig rig(options);
+  const std::string caller = "+12125550199";
+
+  const std::string forged = rig.twilio().call_in(caller, kTestFrom, /*fetch_twiml=*/false);
+  ASSERT_TRUE(rig.twilio().wait_for(
+      [&](const ft::FakeTwilio& t) {
+        for (const auto& r : t.records_of("call.end"))
+          if (r.call_sid == forged) return true;
+        return false;
+      },
+      10s));
+  EXPECT_TRUE(rig.logged("media stream refused: inbound stream: no stream token was issued for callSid " + forged))
+      << rig.daemon().output();
+  EXPECT_EQ(parse(testing::http_get(rig.url() + "/calls").body)["total"], 0) << "no call was started";
+  EXPECT_EQ(rig.openai().connections(), 0) << "no voice session was opened";
+
+  const std::string genuine = rig.twilio().call_in(caller, kTestFrom);
+  ASSERT_TRUE(rig.twilio().wait_for(
+      [&](const ft::FakeTwilio& t) {
+        for (const auto& r : t.records_of("ws.sent.start"))
+          if (r.call_sid == genuine) return contains(r.detail, "stream_token");
+        return false;
+      },
+      10s));
+  // The daemon's record of it, with Twilio's CallSid and the numbers of the signed TwiML request.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  json record;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const json calls = parse(testing::http_get(rig.url() + "/calls").body)["calls"];
+    if (calls.size() == 1 && calls[0].value("status", "") == "in-progress") {
+      record = calls[0];
+      break;
+    }
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_TRUE(record.is_object()) << testing::http_get(rig.url() + "/calls").body << rig.daemon().output();
+  EXPECT_EQ(record.value("direction", ""), "inbound");
+  EXPECT_EQ(record.value("provider_call_id", ""), genuine);
+  EXPECT_EQ(record["details"].value("from", ""), caller);
+  const std::string id = record.value("call_id", "");
+  EXPECT_EQ(testing::http_post(rig.url() + "/calls/" + id + "/hangup", "").status, 200);
+  rig.wait_for_end(id, 10s);
+}
+
 // Two faces (SERVER_PUBLIC_PORT): Twilio, through the "tunnel", reaches only the public listener and the whole booking
 // still works; the control API is 404 there even with the token, and Twilio's routes are 404 on the control port even
 // when correctly signed.

@@ -247,6 +247,36 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
     if (!call->ended) co_await end_call(call, call->hangup_requested ? "hung up via REST" : "media stream over");
   }
 
+  // A call to the daemon's number (FakeTwilio::call_in).
+  awaitable<void> run_inbound(std::shared_ptr<FakeCall> call, bool fetch_twiml) {
+    const std::string sid = call->created.sid;
+    std::string stream_url = "wss://" + options.public_domain + "/media-stream";
+    Form parameters;
+    if (fetch_twiml) {
+      const Form form{{"AccountSid", options.account_sid}, {"ApiVersion", "2010-04-01"},
+                      {"CallSid", sid},                    {"CallStatus", "ringing"},
+                      {"Direction", "inbound"},            {"From", call->created.field("From")},
+                      {"To", call->created.field("To")}};
+      auto [status, twiml] = co_await post_to_daemon("https://" + options.public_domain + "/twiml", form);
+      record(sid, "twiml", std::to_string(status) + " " + twiml);
+      if (status != 200) co_return co_await end_call(call, "TwiML fetch answered " + std::to_string(status));
+      const auto stream_tag = twiml.find("<Stream");
+      if (twiml.find("<Connect>") == std::string::npos || stream_tag == std::string::npos)
+        co_return co_await end_call(call, "TwiML without <Connect><Stream>");
+      const auto url = attribute(twiml, stream_tag, "url");
+      if (!url) co_return co_await end_call(call, "<Stream> without url");
+      stream_url = *url;
+      for (auto at = twiml.find("<Parameter", stream_tag); at != std::string::npos;
+           at = twiml.find("<Parameter", at + 1)) {
+        auto name = attribute(twiml, at, "name");
+        auto value = attribute(twiml, at, "value");
+        if (name && value) parameters.emplace_back(*name, *value);
+      }
+    }
+    co_await run_media_stream(call, stream_url, parameters);
+    if (!call->ended) co_await end_call(call, call->hangup_requested ? "hung up via REST" : "media stream over");
+  }
+
   awaitable<void> run_media_stream(std::shared_ptr<FakeCall> call, std::string url, Form parameters) {
     auto target = daemon_target(url, "wss");
     if (!target) {
@@ -620,6 +650,18 @@ std::vector<Record> FakeTwilio::records_of(const std::string& kind) const {
   for (const auto& record : state_->records)
     if (record.kind == kind) out.push_back(record);
   return out;
+}
+
+std::string FakeTwilio::call_in(const std::string& from, const std::string& to, bool fetch_twiml) {
+  auto call = std::make_shared<FakeCall>();
+  call->created = {random_sid("CA"), {{"From", from}, {"To", to}}};
+  call->stats.sid = call->created.sid;
+  call->answered = true;
+  asio::post(state_->io, [state = state_, call, fetch_twiml] {
+    state->calls[call->created.sid] = call;
+    asio::co_spawn(state->io, state->run_inbound(call, fetch_twiml), asio::detached);
+  });
+  return call->created.sid;
 }
 
 std::vector<CallStats> FakeTwilio::calls() const {

@@ -107,6 +107,12 @@ class FakeTwilio {
   std::vector<Record> records() const;
   std::vector<Record> records_of(const std::string& kind) const;
   std::vector<CallStats> calls() const;
+  // A call to the daemon's number, as Twilio runs it: the signed TwiML fetch (POST https://{public_domain}/twiml,
+  // Direction=inbound, no call_id) and the media stream its <Stream> names, with its <Parameter>s. With
+  // fetch_twiml false, a stranger who saw one handshake's signature (it is the same for every stream) opens
+  // wss://{public_domain}/media-stream directly: correctly signed, but with no TwiML and so no stream token.
+  // Returns the call's SID; records as for placed calls.
+  std::string call_in(const std::string& from, const std::string& to, bool fetch_twiml = true);
   // Waits (polling) until `done` holds or the timeout passes; returns whether it held.
   bool wait_for(const std::function<bool(const FakeTwilio&)>& done, std::chrono::milliseconds timeout) const;
   void stop();
