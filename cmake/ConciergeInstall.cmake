@@ -1,7 +1,8 @@
 # What `cmake --install build --prefix <dir>` puts under <dir>. Every installed file finds the others relative to
 # itself, so the prefix can be moved or copied anywhere (nothing below records the prefix or the build tree):
 #   include/concierge/...                        the SDK headers (the plugin surface)
-#   lib/libconcierge_sdk.so.1, libconcierge_net.so.1
+#   lib/libconcierge_sdk.so.1, libconcierge_net.so.1   (the SDK's RUNPATH $ORIGIN: it needs libconcierge_net for
+#                                                 its HTTP client, and a RUNPATH only serves direct dependencies)
 #   lib/cmake/concierge/concierge-config.cmake   find_package(concierge 1.0): concierge::sdk, concierge_add_plugin()
 #   lib/pkgconfig/concierge.pc                   pkg-config --cflags --libs concierge
 #   bin/concierge-host                           the daemon (RUNPATH $ORIGIN/../lib)
@@ -33,6 +34,10 @@ string(JOIN " " CONCIERGE_PC_DEFINITIONS ${concierge_pc_definitions})
 set(CONCIERGE_PC_PREFIX "\${pcfiledir}/${concierge_pc_to_prefix}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/concierge.pc.in ${PROJECT_BINARY_DIR}/package/concierge.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/package/concierge.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT sdk)
+
+# libconcierge_sdk links libconcierge_net (the HTTP client runs on Asio): a program or plugin's RUNPATH finds only
+# its own direct dependencies, so the SDK finds its sibling itself.
+set_target_properties(concierge_sdk PROPERTIES INSTALL_RPATH "$ORIGIN")
 
 # The daemon and the plugins, so an installed prefix runs on its own.
 if(TARGET concierge-host)

@@ -82,10 +82,20 @@ struct NoTaskAgent : Agent {
   }
 };
 
+// The hang-up at the end of a call is started and never answered: this test is about the media path, not Twilio.
+struct PendingHttp : HttpClient {
+  HttpRequestId start(HttpClientRequest, Completion) override { return ++started; }
+  void cancel(HttpRequestId) override {}
+  std::size_t in_flight() const override { return started; }
+  std::size_t started = 0;
+};
+
 struct Services : HostServices {
   explicit Services(asio::io_context& io) : io_(io) {}
   asio::io_context& io() override { return io_; }
   void run_blocking(std::function<void()> work) override { asio::post(io_, std::move(work)); }
+  HttpClient& http() override { return rest; }
+  PendingHttp rest;
   std::string public_domain() const override { return "bench.local"; }
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override {
     return calls ? calls->accept_inbound(call) : nullptr;

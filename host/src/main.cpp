@@ -53,8 +53,11 @@ Options:
 class DaemonServices final : public HostServices {
  public:
   DaemonServices(asio::io_context& io, std::string public_domain)
-      : io_(io), pool_(2), public_domain_(std::move(public_domain)) {}
+      : io_(io), pool_(2), public_domain_(std::move(public_domain)), http_(make_http_client(io)) {}
   asio::io_context& io() override { return io_; }
+  // One client for every plugin: its requests share connections and run concurrently on the loop. Destroyed with
+  // the services, after every plugin object and before main() unloads the libraries its completions came from.
+  HttpClient& http() override { return *http_; }
   void run_blocking(std::function<void()> work) override { asio::post(pool_, std::move(work)); }
   std::string public_domain() const override { return public_domain_; }
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override {
@@ -67,6 +70,7 @@ class DaemonServices final : public HostServices {
   asio::io_context& io_;
   asio::thread_pool pool_;
   std::string public_domain_;
+  std::unique_ptr<HttpClient> http_;
 };
 
 struct Options {

@@ -221,15 +221,20 @@ TEST_F(PluginLoaderTest, WrongMagic) {
                                         "0x474e4343)");
 }
 
+static std::string ours() {
+  return std::to_string(concierge::kSdkVersionMajor) + "." + std::to_string(concierge::kSdkVersionMinor);
+}
+
 TEST_F(PluginLoaderTest, OtherSdkMajor) {
   EXPECT_EQ(error_of("fixture-sdk2", PluginKind::telephony, good_config_),
-            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK 1.1; rebuild the plugin");
+            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK " + ours() + "; rebuild the plugin");
 }
 
 TEST_F(PluginLoaderTest, NewerSdkMinor) {
   EXPECT_EQ(error_of("fixture-newer-minor", PluginKind::telephony, good_config_),
             file("fixture-newer-minor") +
-                ": built for SDK 1.99, this host has SDK 1.1; upgrade the host or rebuild the plugin against SDK 1.1");
+                ": built for SDK 1.99, this host has SDK " + ours() + "; upgrade the host or rebuild the plugin against SDK " +
+                ours());
 }
 
 TEST_F(PluginLoaderTest, WrongKind) {
@@ -415,7 +420,7 @@ TEST_F(PluginLoaderTest, ListShowsEveryFileAndWhyItIsRefused) {
   ASSERT_TRUE(entry("fixture-old-minor").plugin);
   EXPECT_EQ(entry("fixture-old-minor").plugin->sdk_minor, 0u);
   EXPECT_EQ(entry("fixture-sdk2").error,
-            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK 1.1; rebuild the plugin");
+            file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK " + ours() + "; rebuild the plugin");
   EXPECT_NE(entry("fixture-text").error.find("not an ELF file"), std::string::npos);
   EXPECT_NE(entry("fixture-unresolved").error.find("undefined symbol"), std::string::npos);
   EXPECT_NE(entry("fixture-plain").error.find("exports no concierge_plugin_descriptor"), std::string::npos);
@@ -426,8 +431,10 @@ TEST_F(PluginLoaderTest, ListShowsEveryFileAndWhyItIsRefused) {
 
   const std::string text = concierge::host::format_plugin_listing(listing);
   EXPECT_NE(text.find("refused      /nonexistent/plugins: no such folder\n"), std::string::npos) << text;
-  EXPECT_TRUE(std::regex_search(text, std::regex("\ntelephony +fixture-good +1\\.2\\.3 +SDK 1\\.1  " +
-                                                 file("fixture-good") + "\n")))
+  const std::string sdk = std::to_string(concierge::kSdkVersionMajor) + "\\." +
+                          std::to_string(concierge::kSdkVersionMinor);
+  EXPECT_TRUE(std::regex_search(
+      text, std::regex("\ntelephony +fixture-good +1\\.2\\.3 +SDK " + sdk + "  " + file("fixture-good") + "\n")))
       << text;
   EXPECT_NE(text.find("refused      " + file("fixture-sdk2") + ": built for SDK 2.0"), std::string::npos) << text;
 }

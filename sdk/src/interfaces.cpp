@@ -7,6 +7,8 @@
 #include "concierge/telephony.hpp"
 #include "concierge/voice_model.hpp"
 
+#include <stdexcept>
+
 namespace concierge {
 
 CallEvents::~CallEvents() = default;
@@ -19,6 +21,7 @@ AgentSession::~AgentSession() = default;
 Agent::~Agent() = default;
 Logger::~Logger() = default;
 HostServices::~HostServices() = default;
+HttpClient& HostServices::http() { throw std::logic_error("this host offers no HTTP client (HostServices::http)"); }
 WebSocketPeer::~WebSocketPeer() = default;
 WebSocketHandler::~WebSocketHandler() = default;
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <iterator>
 
+#include "concierge/version.hpp"
 #include "integration.hpp"
 
 using namespace concierge::testing;
@@ -301,20 +302,23 @@ TEST(DaemonPlugins, APluginByPathAndTheListOfEveryPluginFound) {
   std::ofstream(config) << "plugin_dir: \"" << CONCIERGE_PLUGIN_DIR << "\"\nplugins:\n"
                         << "  telephony: {plugin: " << relative.string() << ", config: {greeting: hi}}\n"
                         << "  voice_model: {plugin: scripted-voice}\n  agent: {plugin: reservation-agent}\n";
+  // The SDK these plugins were built with is this tree's.
+  const std::string sdk = "SDK " + std::to_string(concierge::kSdkVersionMajor) + "." +
+                          std::to_string(concierge::kSdkVersionMinor);
   auto r = run_daemon({"--config", config, "--check-config"});
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("Loaded telephony plugin fixture-timer 1.2.3 (SDK 1.1) from " + fixture.string()),
+  EXPECT_NE(r.output.find("Loaded telephony plugin fixture-timer 1.2.3 (" + sdk + ") from " + fixture.string()),
             std::string::npos)
       << r.output;
 
   // The daemon's own folder alone: every plugin usable, status 0.
   r = run_daemon({"--config", config, "--list-plugins"});
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("agent        reservation-agent    1.0.0    SDK 1.1  " + std::string(CONCIERGE_PLUGIN_DIR) +
+  EXPECT_NE(r.output.find("agent        reservation-agent    1.0.0    " + sdk + "  " + std::string(CONCIERGE_PLUGIN_DIR) +
                           "/reservation-agent.so\n"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("telephony    simulated-telephony  1.0.0    SDK 1.1  "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("telephony    simulated-telephony  1.0.0    " + sdk + "  "), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("Starting"), std::string::npos) << r.output;  // it lists and exits
 
   // Two folders given on the command line, one of them full of broken plugins: each listed with its reason, status 1.
@@ -323,7 +327,7 @@ TEST(DaemonPlugins, APluginByPathAndTheListOfEveryPluginFound) {
   EXPECT_NE(r.output.find("voice_model  scripted-voice"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("telephony    fixture-timer"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("refused      " + std::string(CONCIERGE_TEST_PLUGIN_DIR) +
-                          "/fixture-sdk2.so: built for SDK 2.0, this host has SDK 1.1; rebuild the plugin\n"),
+                          "/fixture-sdk2.so: built for SDK 2.0, this host has " + sdk + "; rebuild the plugin\n"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("refused      " + std::string(CONCIERGE_TEST_PLUGIN_DIR) + "/fixture-text.so: "),

@@ -1,65 +1,32 @@
 #include "rest_client.hpp"
 
-#include <mutex>
+#include <algorithm>
 
-#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include "concierge/http.hpp"
 #include "concierge/text.hpp"
+#include "twilio_config.hpp"
 
 namespace concierge::twilio {
-namespace {
-std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
+
+HttpClientRequest twilio_form_post(const TwilioConfig& config, std::string_view path, std::string form_body,
+                                   std::chrono::milliseconds timeout) {
+  HttpClientRequest request;
+  request.method = "POST";
+  request.url = config.api_base_url + "/2010-04-01/Accounts/" + url_encode(config.account_sid) + "/" +
+                std::string(path);
+  request.headers = {{"Accept", "application/json"},
+                     {"Content-Type", "application/x-www-form-urlencoded"},
+                     {"User-Agent", "concierge-twilio/1.0"}};
+  request.body = std::move(form_body);
+  request.username = config.account_sid;
+  request.password = config.auth_token;
+  request.timeout = timeout;
+  request.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(10));
   // Twilio's answers are a few kilobytes; anything far bigger is not Twilio and is cut off rather than buffered.
-  constexpr std::size_t kMaxBody = 1 << 20;
-  const std::size_t bytes = size * count;
-  if (body->size() + bytes > kMaxBody) return 0;
-  body->append(data, bytes);
-  return bytes;
-}
-}  // namespace
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-RestResponse perform_form_post(const RestRequest& request) {
-  RestResponse response;
-  CURL* curl = curl_easy_init();
-  if (!curl) {
-    response.transport_error = "libcurl could not start a request";
-    return response;
-  }
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-  curl_easy_setopt(curl, CURLOPT_USERNAME, request.username.c_str());
-  curl_easy_setopt(curl, CURLOPT_PASSWORD, request.password.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.form_body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.form_body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "concierge-twilio/1.0");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::min<long>(request.timeout.count(), 10)));
-  // Worker threads: signals must not be used for timeouts.
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  const CURLcode result = curl_easy_perform(curl);
-  if (result != CURLE_OK) {
-    response.transport_error = error_buffer[0] ? error_buffer : curl_easy_strerror(result);
-  } else {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.http_status);
-  }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return response;
+  request.max_response_bytes = 1 << 20;
+  return request;
 }
 
 std::string form_encode(const FormFields& fields) {
@@ -73,9 +40,9 @@ std::string form_encode(const FormFields& fields) {
   return body;
 }
 
-std::string describe_failure(const RestResponse& response, std::string_view api_base_url) {
-  if (!response.transport_error.empty())
-    return "could not reach Twilio at " + std::string(api_base_url) + ": " + response.transport_error;
+std::string describe_failure(const HttpClientResponse& response, std::string_view api_base_url) {
+  if (!response.error.empty())
+    return "could not reach Twilio at " + std::string(api_base_url) + ": " + response.error;
   const auto json = nlohmann::json::parse(response.body, nullptr, false);
   if (json.is_object() && json.contains("code") && json.contains("message")) {
     std::string reason = "Twilio error ";
@@ -92,7 +59,7 @@ std::string describe_failure(const RestResponse& response, std::string_view api_
   std::string snippet = truncate_utf8(response.body, 200);
   for (char& c : snippet)
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  return "Twilio answered HTTP " + std::to_string(response.http_status) + (snippet.empty() ? "" : ": " + snippet);
+  return "Twilio answered HTTP " + std::to_string(response.status) + (snippet.empty() ? "" : ": " + snippet);
 }
 
 }  // namespace concierge::twilio

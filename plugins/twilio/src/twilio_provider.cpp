@@ -132,17 +132,17 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     create_in_flight_ = true;
     const auto started = Clock::now();
     provider_->post_to_twilio("Calls.json", form_encode(form),
-                              [weak = weak_from_this(), started](const RestResponse& response) {
+                              [weak = weak_from_this(), started](const HttpClientResponse& response) {
                                 if (auto self = weak.lock()) self->on_created(response, started);
                               });
   }
 
-  void on_created(const RestResponse& response, Clock::time_point started) {
+  void on_created(const HttpClientResponse& response, Clock::time_point started) {
     create_in_flight_ = false;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     const auto json = nlohmann::json::parse(response.body, nullptr, false);
     const std::string sid = json_string_or(json, "sid");
-    if ((response.http_status == 201 || response.http_status == 200) && !sid.empty()) {
+    if ((response.status == 201 || response.status == 200) && !sid.empty()) {
       provider_sid_ = sid;
       provider_->log().info("call " + call_id_ + ": Twilio accepted it as " + sid + " in " + std::to_string(ms) +
                             " ms");
@@ -171,15 +171,15 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
   void send_hangup() {
     provider_->post_to_twilio("Calls/" + url_encode(provider_sid_) + ".json", form_encode({{"Status", "completed"}}),
-                              [weak = weak_from_this()](const RestResponse& response) {
+                              [weak = weak_from_this()](const HttpClientResponse& response) {
                                 if (auto self = weak.lock()) self->on_hung_up(response);
                               });
   }
 
-  void on_hung_up(const RestResponse& response) {
+  void on_hung_up(const HttpClientResponse& response) {
     CallStatusUpdate update;
     update.status = CallStatus::completed;
-    if (response.http_status == 200 || response.http_status == 201) {
+    if (response.status == 200 || response.status == 201) {
       const auto json = nlohmann::json::parse(response.body, nullptr, false);
       if (auto status = map_call_status(json_string_or(json, "status")); status && is_terminal(*status))
         update.status = *status;
@@ -584,7 +584,6 @@ class MediaStreamHandler : public WebSocketHandler {
 // ---------------------------------------------------------------------------------------------------------------
 TwilioProvider::TwilioProvider(HostServices& host, std::shared_ptr<Logger> log, TwilioConfig config)
     : host_(host), log_(std::move(log)), config_(std::move(config)) {
-  init_curl_once();
   if (!config_.validate_signatures)
     log_->warning("validate_signatures is off: anyone who can reach /twiml, /twilio/status and /media-stream can "
                   "pose as Twilio. Use this only on a private network.");
@@ -620,8 +619,8 @@ void TwilioProvider::end_at_twilio(const std::string& call_id, const std::string
   log_->warning("call " + call_id + " ended here but Twilio reports it " + std::string(twilio_status) + " as " + sid +
                 ": ending it there");
   post_to_twilio("Calls/" + url_encode(sid) + ".json", form_encode({{"Status", answered ? "completed" : "canceled"}}),
-                 [log = log_, call_id, sid, base = config_.api_base_url](const RestResponse& response) {
-                   if (response.http_status == 200 || response.http_status == 201)
+                 [log = log_, call_id, sid, base = config_.api_base_url](const HttpClientResponse& response) {
+                   if (response.status == 200 || response.status == 201)
                      log->info("call " + call_id + ": Twilio ended " + sid);
                    else
                      log->warning("call " + call_id + ": Twilio did not end " + sid + ": " +
@@ -642,13 +641,10 @@ void TwilioProvider::register_call(const std::string& call_id, const std::shared
 }
 
 void TwilioProvider::post_to_twilio(std::string path, std::string form_body,
-                                    std::function<void(const RestResponse&)> done) {
-  RestRequest request{config_.api_base_url + "/2010-04-01/Accounts/" + url_encode(config_.account_sid) + "/" + path,
-                      config_.account_sid, config_.auth_token, std::move(form_body), config_.request_timeout};
-  host_.run_blocking([&io = host_.io(), request = std::move(request), done = std::move(done)]() mutable {
-    RestResponse response = perform_form_post(request);
-    boost::asio::post(io, [done = std::move(done), response = std::move(response)] { done(response); });
-  });
+                                    std::function<void(const HttpClientResponse&)> done) {
+  // The host's client runs every request concurrently on the loop: a create Twilio is slow to answer holds up no
+  // hang-up of another call.
+  host_.http().start(twilio_form_post(config_, path, std::move(form_body), config_.request_timeout), std::move(done));
 }
 
 std::shared_ptr<CallLeg> TwilioProvider::place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) {

@@ -1,7 +1,7 @@
 #pragma once
 // The Twilio telephony provider: places calls through the REST API, answers Twilio's webhooks (/twiml,
 // /twilio/status) and carries each call's audio over a bidirectional Media Stream. Everything runs on the host's
-// event loop; REST requests run on HostServices::run_blocking and post their results back to the loop.
+// event loop, REST requests included (HostServices::http(): libcurl's multi interface on the loop, no thread).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,9 +52,10 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   // otherwise why not.
   std::string redeem_inbound_stream_token(const std::string& call_sid, std::string_view token, InboundGrant& grant);
 
-  // POSTs a form to {api_base_url}/2010-04-01/Accounts/{sid}/{path} on a worker thread; `done` runs on the loop.
+  // POSTs a form to {api_base_url}/2010-04-01/Accounts/{sid}/{path} through the host's HttpClient; `done` runs on
+  // the loop, once.
   void post_to_twilio(std::string path, std::string form_body,
-                      std::function<void(const RestResponse&)> done);
+                      std::function<void(const HttpClientResponse&)> done);
 
  private:
   // Checks X-Twilio-Signature over https://{public_domain}{target} (or `scheme` for the WebSocket) and the POST

@@ -44,9 +44,18 @@ namespace concierge::twilio {
 namespace {
 using namespace std::chrono_literals;
 
+// The create request is started and never answered: this test is about the media path only.
+struct PendingHttp : HttpClient {
+  HttpRequestId start(HttpClientRequest, Completion) override { return ++started; }
+  void cancel(HttpRequestId) override {}
+  std::size_t in_flight() const override { return started; }
+  std::size_t started = 0;
+};
 struct Host : HostServices {
   boost::asio::io_context& io() override { return io_; }
   void run_blocking(std::function<void()>) override {}
+  HttpClient& http() override { return rest; }
+  PendingHttp rest;
   std::string public_domain() const override { return "abc.ngrok.io"; }
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall&) override { return nullptr; }
   boost::asio::io_context io_;

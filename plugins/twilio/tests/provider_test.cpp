@@ -14,16 +14,29 @@ namespace concierge::twilio {
 namespace {
 using namespace std::chrono_literals;
 
+// Keeps the requests the plugin starts and never answers them (the fake-Twilio tests answer them over sockets).
+class PendingHttp : public HttpClient {
+ public:
+  HttpRequestId start(HttpClientRequest request, Completion) override {
+    requests.push_back(std::move(request));
+    return requests.size();
+  }
+  void cancel(HttpRequestId) override {}
+  std::size_t in_flight() const override { return requests.size(); }
+  std::vector<HttpClientRequest> requests;
+};
+
 class TestHost : public HostServices {
  public:
   boost::asio::io_context& io() override { return io_; }
-  void run_blocking(std::function<void()> work) override { blocking.push_back(std::move(work)); }
+  void run_blocking(std::function<void()>) override { ADD_FAILURE() << "the plugin blocked a worker"; }
+  HttpClient& http() override { return rest; }
   std::string public_domain() const override { return "abc.ngrok.io"; }
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override {
     inbound.push_back(call);
     return inbound_events;
   }
-  std::vector<std::function<void()>> blocking;  // REST requests, never run here
+  PendingHttp rest;  // REST requests, never answered here
   std::vector<InboundCall> inbound;
   std::shared_ptr<CallEvents> inbound_events;
 
@@ -172,17 +185,22 @@ class ProviderTest : public ::testing::Test {
   std::shared_ptr<TwilioProvider> provider;
 };
 
-TEST_F(ProviderTest, PlaceCallGoesToAWorkerNotTheLoop) {
+TEST_F(ProviderTest, PlaceCallStartsARequestAndReturnsAtOnce) {
   auto events = std::make_shared<Events>();
   auto leg = place("c1", events);
-  EXPECT_EQ(host.blocking.size(), 1u);  // the REST request waits for a worker; nothing blocked here
+  ASSERT_EQ(host.rest.requests.size(), 1u);  // started on the host's client; nothing waited for it here
+  const auto& create = host.rest.requests[0];
+  EXPECT_EQ(create.method, "POST");
+  EXPECT_NE(create.url.find("/Calls.json"), std::string::npos);
+  EXPECT_FALSE(create.username.empty());
+  EXPECT_NE(create.body.find("To=%2B"), std::string::npos);
   EXPECT_TRUE(events->statuses.empty());
 }
 
 TEST_F(ProviderTest, BadNumberFailsWithoutCallingTwilio) {
   auto events = std::make_shared<Events>();
   auto leg = provider->place_call(OutboundCall{"c1", "555-1234", "Demo", 30s}, events);
-  EXPECT_TRUE(host.blocking.empty());
+  EXPECT_TRUE(host.rest.requests.empty());
   host.io().run();
   ASSERT_EQ(events->statuses.size(), 1u);
   EXPECT_EQ(events->statuses[0].status, CallStatus::failed);
@@ -372,7 +390,7 @@ TEST_F(MediaStreamTest, PersistentGarbageEndsTheStreamAndFailsTheCall) {
   ASSERT_EQ(events->stopped.size(), 1u);
   // The log is rate-limited: far fewer lines than bad messages.
   EXPECT_LT(log->lines.size(), 20u);
-  EXPECT_EQ(host.blocking.size(), 2u);  // the create, then the hang-up at Twilio
+  EXPECT_EQ(host.rest.requests.size(), 2u);  // the create, then the hang-up at Twilio
 }
 
 TEST_F(MediaStreamTest, SecondStreamForTheSameCallIsRefused) {
@@ -532,7 +550,7 @@ TEST_F(MediaStreamTest, HangUpClosesTheStream) {
   leg->hang_up();
   EXPECT_FALSE(peer->open);
   ASSERT_EQ(events->stopped.size(), 1u);
-  EXPECT_EQ(host.blocking.size(), 2u);  // create + Status=completed
+  EXPECT_EQ(host.rest.requests.size(), 2u);  // create + Status=completed
   handler->on_closed("closed");         // the host reports the close afterwards: nothing more happens
   EXPECT_EQ(events->stopped.size(), 1u);
 }

@@ -39,6 +39,7 @@
 #include "concierge/abi.hpp"
 #include "concierge/agent.hpp"
 #include "concierge/config.hpp"
+#include "concierge/http_client.hpp"
 #include "concierge/log.hpp"
 #include "concierge/telephony.hpp"
 #include "concierge/version.hpp"
@@ -84,12 +85,17 @@ class HostServices {
  public:
   virtual ~HostServices();
   // The event loop. Every call into a plugin runs on it, and plugins run their own I/O and timers on it. Never
-  // block it: blocking work (libcurl, file I/O) goes to run_blocking, which posts nothing back by itself.
+  // block it: HTTP requests go to http(); other blocking work (file I/O) goes to run_blocking, which posts nothing
+  // back by itself.
   virtual boost::asio::io_context& io() = 0;
   virtual void run_blocking(std::function<void()> work) = 0;
   // The daemon's public host name ("abc123.ngrok.io"), or "" when PUBLIC_DOMAIN is not configured.
   virtual std::string public_domain() const = 0;
   virtual std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) = 0;
+  // The host's HTTP client (concierge/http_client.hpp): requests on the event loop, none blocking it or a thread.
+  // The host owns it and keeps it until every plugin object is gone; call it on the event loop only. Since SDK 1.2;
+  // the default (a host without one) throws std::logic_error.
+  virtual HttpClient& http();
 };
 
 // Valid only during concierge_plugin_create (copy what you keep). Created by the host, passed by reference.

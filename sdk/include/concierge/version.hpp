@@ -26,10 +26,12 @@
 //        PluginDescriptor::size and PluginDescriptor::abi (CONCIERGE_ABI_TAG, concierge/abi.hpp): the host refuses a
 //        1.1+ plugin whose descriptor is smaller than the fields of its minor, or whose ABI tag differs from its own.
 //        TelephonyProvider::check_destination (a provider's destination policy, asked before POST /calls dials).
+//   1.2  HostServices::http() (concierge/http_client.hpp): the host's HTTP client, libcurl's multi interface on the
+//        event loop. Host-implemented, at the end of HostServices: an older plugin never calls it.
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
-#define CONCIERGE_SDK_VERSION_MINOR 1
+#define CONCIERGE_SDK_VERSION_MINOR 2
 
 namespace concierge {
 inline constexpr std::uint32_t kSdkVersionMajor = CONCIERGE_SDK_VERSION_MAJOR;

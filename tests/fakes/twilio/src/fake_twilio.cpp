@@ -481,7 +481,9 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
   }
 
   // ---- the REST API -----------------------------------------------------------------------------------------------
-  http::response<http::string_body> handle_rest(const http::request<http::string_body>& request) {
+  // `answer_delay` and `created_sid` are set for a create whose answer is to be held back (options.create_answer_delay).
+  http::response<http::string_body> handle_rest(const http::request<http::string_body>& request,
+                                                std::chrono::milliseconds& answer_delay, std::string& created_sid) {
     auto reply = [&](int status, const nlohmann::json& body) {
       http::response<http::string_body> response{static_cast<http::status>(status), request.version()};
       response.set(http::field::content_type, "application/json");
@@ -513,7 +515,14 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
         if (k == name) return v;
       return std::string();
     };
-    if (target == prefix + ".json") return create_call(form, field("To"), field("From"), field("Url"), reply);
+    if (target == prefix + ".json") {
+      auto response = create_call(form, field("To"), field("From"), field("Url"), reply);
+      if (response.result() == http::status::created) {
+        created_sid = nlohmann::json::parse(response.body()).value("sid", "");
+        if (options.create_answer_delay) answer_delay = options.create_answer_delay(calls.at(created_sid)->created);
+      }
+      return response;
+    }
     // Calls/{CallSid}.json: update (hang up).
     const std::string sid = target.substr(prefix.size() + 1, target.size() - prefix.size() - 1 - 5);
     auto it = calls.find(sid);
@@ -582,9 +591,16 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
         http::request<http::string_body> request;
         stream.expires_after(std::chrono::seconds(30));
         co_await http::async_read(stream, buffer, request, use_awaitable);
-        auto response = handle_rest(request);
+        std::chrono::milliseconds answer_delay{0};
+        std::string created_sid;
+        auto response = handle_rest(request, answer_delay, created_sid);
         const bool keep = response.keep_alive();
+        if (answer_delay.count() > 0) {
+          asio::steady_timer timer(io, answer_delay);
+          co_await timer.async_wait(use_awaitable);
+        }
         co_await http::async_write(stream, response, use_awaitable);
+        if (!created_sid.empty()) record(created_sid, "rest.answered", std::to_string(response.result_int()));
         if (!keep) break;
       }
     } catch (const std::exception&) {

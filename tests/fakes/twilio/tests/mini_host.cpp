@@ -100,6 +100,7 @@ struct MiniHost::State {
   asio::thread_pool workers{2};
   std::thread thread;
   tcp::acceptor acceptor{io};
+  std::unique_ptr<HttpClient> http = make_http_client(io);
   std::shared_ptr<TelephonyProvider> provider;
 
   awaitable<void> accept_loop() {
@@ -179,6 +180,7 @@ MiniHost::~MiniHost() {
   });
   state_->thread.join();
   state_->workers.join();
+  state_->http.reset();  // the loop has stopped: nothing else touches its descriptors now
   // Work the loop never ran (posted results) still holds plugin objects: drop it before the provider goes.
   state_->io.restart();
   state_->io.poll();
@@ -186,6 +188,7 @@ MiniHost::~MiniHost() {
 
 boost::asio::io_context& MiniHost::io() { return state_->io; }
 void MiniHost::run_blocking(std::function<void()> work) { asio::post(state_->workers, std::move(work)); }
+HttpClient& MiniHost::http() { return *state_->http; }
 void MiniHost::post(std::function<void()> f) { asio::post(state_->io, std::move(f)); }
 
 std::shared_ptr<CallEvents> MiniHost::accept_inbound_call(const InboundCall& call) {

@@ -1,7 +1,7 @@
 #pragma once
-// Just enough of the daemon for the Twilio plugin: an event loop thread, run_blocking workers, and a Beast server that
-// routes WebSocket upgrades to check_media_stream_upgrade/open_media_stream and every other request to handle_http
-// - what the real host does with /twiml, /twilio/status and /media-stream.
+// Just enough of the daemon for the Twilio plugin: an event loop thread, the SDK's HTTP client on it, run_blocking
+// workers, and a Beast server that routes WebSocket upgrades to check_media_stream_upgrade/open_media_stream and
+// every other request to handle_http - what the real host does with /twiml, /twilio/status and /media-stream.
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -22,6 +22,7 @@ class MiniHost : public HostServices {
 
   boost::asio::io_context& io() override;
   void run_blocking(std::function<void()> work) override;
+  HttpClient& http() override;  // the SDK's client on this host's loop, as the daemon has
   std::string public_domain() const override { return public_domain_; }
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call) override;
 

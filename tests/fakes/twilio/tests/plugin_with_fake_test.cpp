@@ -517,3 +517,77 @@ TEST_F(PluginWithFakeTwilio, RealTimePacing) {
 
 }  // namespace
 }  // namespace concierge::twilio
+
+namespace concierge::twilio {
+namespace {
+
+// A slow Twilio: every create but the first call's is answered only after kSlow. The REST requests share the
+// host's client on the event loop, so the slow creates are all in flight at once and the first call's hang-up
+// reaches Twilio while they wait. (With REST on two blocking worker threads, the third create waited for the first
+// to be answered and the hang-up waited behind them.)
+TEST_F(PluginWithFakeTwilio, SlowCreatesRunTogetherAndDelayNoHangUpOfAnotherCall) {
+  constexpr auto kSlow = std::chrono::milliseconds(2000);
+  constexpr const char* kFirst = "+12125550100";
+  FakeTwilioOptions options;
+  options.create_answer_delay = [kFirst, kSlow](const fake_twilio::CreatedCall& created) {
+    return created.field("To") == kFirst ? std::chrono::milliseconds(0) : kSlow;
+  };
+  options.scenario = [kFirst](const fake_twilio::CreatedCall& created) {
+    return created.field("To") == kFirst ? Scenario::answer : Scenario::no_answer;
+  };
+  options.ring_time = 8000ms;  // the slow calls ring on (scaled by speed 4: 2 s) while their creates wait
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->stay_on_line();
+    return script;
+  };
+  start(options);
+  auto first = std::make_shared<RecordingEvents>();
+  legs.push_back(call(kFirst, first, "first"));
+  ASSERT_TRUE(wait_until([&] { return media_started(first); }, 10s));
+  const std::string first_sid = fake->records_of("rest.create").at(0).call_sid;
+
+  std::vector<std::shared_ptr<RecordingEvents>> slow;
+  for (int i = 1; i <= 3; ++i) {
+    slow.push_back(std::make_shared<RecordingEvents>());
+    legs.push_back(call("+1212555011" + std::to_string(i), slow.back(), "slow-" + std::to_string(i)));
+  }
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return f.records_of("rest.create").size() == 4; }, 10s))
+      << "the slow creates did not all reach Twilio";
+  const auto hung_up_at = std::chrono::steady_clock::now();
+  host->on_loop([&] { legs[0]->hang_up(); });
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("rest.update").empty(); }, 10s));
+  const auto hang_up_took = std::chrono::steady_clock::now() - hung_up_at;
+  const auto update = fake->records_of("rest.update").at(0);
+  EXPECT_EQ(update.call_sid, first_sid);
+  // Never late by a slow create's wait (a generous bound: the hang-up is a loopback round trip).
+  EXPECT_LT(hang_up_took, kSlow);
+  // And in order: Twilio had answered none of the slow creates when the hang-up arrived.
+  for (const auto& answered : fake->records_of("rest.answered")) {
+    if (answered.call_sid != first_sid) {
+      EXPECT_GT(answered.at, update.at);
+    }
+  }
+
+  // All three slow creates were at Twilio before the first of them was answered: they ran concurrently.
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return f.records_of("rest.answered").size() == 4; }, 15s));
+  auto latest_create = std::chrono::steady_clock::duration::min();
+  auto earliest_answer = std::chrono::steady_clock::duration::max();
+  for (const auto& created : fake->records_of("rest.create"))
+    if (created.call_sid != first_sid) latest_create = std::max(latest_create, created.at);
+  for (const auto& answered : fake->records_of("rest.answered"))
+    if (answered.call_sid != first_sid) earliest_answer = std::min(earliest_answer, answered.at);
+  EXPECT_LT(latest_create, earliest_answer);
+  // Each slow call learnt its SID when its answer came.
+  for (const auto& events : slow) {
+    EXPECT_TRUE(wait_until([&] {
+      std::lock_guard lock(events->mutex);
+      return events->provider_id.rfind("CA", 0) == 0;
+    }, 10s));
+  }
+  ASSERT_TRUE(wait_until([&] { return first->final_status().has_value(); }, 10s));
+  EXPECT_EQ(first->final_status()->status, CallStatus::completed);
+}
+
+}  // namespace
+}  // namespace concierge::twilio

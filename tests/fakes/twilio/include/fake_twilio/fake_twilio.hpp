@@ -67,6 +67,9 @@ struct FakeTwilioOptions {
   std::size_t drop_media_after_frames = 0;            // >0: cut the stream's TCP connection (no close frame) then
   bool echo_marks_on_clear = true;                     // Twilio sends back the marks a clear dropped
   std::function<Scenario(const CreatedCall&)> scenario;                          // default: answer
+  // A slow Twilio: how long the answer to a create takes (real time, not scaled by `speed`). The call is placed at
+  // once all the same (status callbacks, TwiML fetch), as Twilio does when only its answer is late.
+  std::function<std::chrono::milliseconds(const CreatedCall&)> create_answer_delay;  // default: none
   std::function<std::shared_ptr<CalleeScript>(const CreatedCall&)> callee;       // default: 1 s of silence
 };
 
@@ -76,7 +79,8 @@ struct Record {
   std::string kind;
   std::string detail;
 };
-// Kinds: rest.create (detail: form body), rest.error (code), rest.update (form body), twiml (status + body),
+// Kinds: rest.create (detail: form body), rest.answered (a create's answer written; detail: the HTTP status),
+// rest.error (code), rest.update (form body), twiml (status + body),
 // ws.refused (HTTP status), ws.open, ws.sent.start, media.in (bytes), mark.in (name), mark.echo (name), clear.in,
 // ws.unexpected (message), ws.dropped, ws.closed, status (CallStatus + " -> " + HTTP status), call.end (reason).
 

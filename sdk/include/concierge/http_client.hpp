@@ -1,0 +1,78 @@
+#pragma once
+// Outbound HTTP(S) requests for plugins (a provider's REST API) that never block the event loop and hold no thread
+// per request. The host offers one client to every plugin (HostServices::http()); its requests run concurrently and
+// share connections (keep-alive, TLS sessions), so a slow request never delays another.
+//
+// THREADS: everything here runs on the host's event loop (HostServices::io()). start() and cancel() must be called
+// on it; every completion runs on it.
+// OWNERSHIP: the client keeps a request's completion until the completion has run or the request was cancelled.
+// Whoever owns the client (the host) destroys it, and with it every completion that has not run (without calling
+// them), before it unloads the plugin whose code they are.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boost::asio { class io_context; }
+
+namespace concierge {
+
+struct HttpClientRequest {
+  std::string method = "GET";  // GET, POST, PUT, PATCH, DELETE
+  std::string url;             // http:// or https:// (no other scheme is followed; redirects are not followed)
+  std::vector<std::pair<std::string, std::string>> headers;  // sent as given ("Content-Type", "application/json")
+  std::string body;            // sent for any method when not empty
+  // HTTP basic authentication when `username` is not empty (libcurl's CURLOPT_USERNAME / CURLOPT_PASSWORD).
+  std::string username;
+  std::string password;
+  // The whole request, connecting included; past it the request ends with timed_out set.
+  std::chrono::milliseconds timeout{15000};
+  std::chrono::milliseconds connect_timeout{10000};  // capped at `timeout`
+  // A response body larger than this ends the request with an error instead of being buffered.
+  std::size_t max_response_bytes = 1 << 20;
+  // TLS: certificates are verified against the system's store, host name included. `ca_file` adds a PEM bundle to
+  // trust instead (tests with their own CA); it never turns verification off.
+  std::string ca_file;
+};
+
+struct HttpClientResponse {
+  long status = 0;          // the HTTP status; 0 when no complete response arrived (see `error`)
+  std::string body;         // at most max_response_bytes
+  std::string content_type;
+  // Why there is no response, in words ("Connection refused", "Operation timed out after 1000 milliseconds ...",
+  // "the response was larger than 1048576 bytes"); empty when one arrived, whatever its status.
+  std::string error;
+  bool timed_out = false;
+  std::chrono::milliseconds elapsed{0};
+};
+
+using HttpRequestId = std::uint64_t;
+
+class HttpClient {
+ public:
+  using Completion = std::function<void(const HttpClientResponse&)>;
+  virtual ~HttpClient();
+  // Starts `request` and returns at once. `done` runs exactly once, on the event loop and never inside start(), with
+  // the response or the reason there is none (a request that cannot even start reports its error the same way).
+  virtual HttpRequestId start(HttpClientRequest request, Completion done) = 0;
+  // Abandons a request: its connection is dropped and `done` is destroyed without being called. An id that is
+  // unknown or already completed is ignored.
+  virtual void cancel(HttpRequestId id) = 0;
+  // Requests started and not yet completed or cancelled.
+  virtual std::size_t in_flight() const = 0;
+};
+
+struct HttpClientLimits {
+  std::size_t max_in_flight = 512;  // past it start() reports an error instead of queueing without bound
+};
+
+// The SDK's client: libcurl's multi interface driven by `io` through its socket API (CURLMOPT_SOCKETFUNCTION and
+// CURLMOPT_TIMERFUNCTION on Asio descriptors and a steady_timer). `io` must outlive the client and be run by one
+// thread. Hosts make one and offer it as HostServices::http(); a plugin's tests may make their own.
+std::unique_ptr<HttpClient> make_http_client(boost::asio::io_context& io, HttpClientLimits limits = {});
+
+}  // namespace concierge
