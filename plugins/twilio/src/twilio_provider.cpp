@@ -131,9 +131,11 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
     create_in_flight_ = true;
     const auto started = Clock::now();
+    // The leg lives until Twilio's answer is in, even when the host has let it go (a call hung up while its create
+    // was on its way): that answer brings the SID the hang-up needs, and without it Twilio would ring on.
     provider_->post_to_twilio("Calls.json", form_encode(form),
-                              [weak = weak_from_this(), started](const HttpClientResponse& response) {
-                                if (auto self = weak.lock()) self->on_created(response, started);
+                              [self = shared_from_this(), started](const HttpClientResponse& response) {
+                                self->on_created(response, started);
                               });
   }
 
@@ -153,11 +155,30 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
       if (hangup_requested_ && !terminal_) send_hangup();
       return;
     }
+    if (response.status == 0 && !provider_sid_.empty()) {
+      // No answer to the create (it timed out, or the connection broke), but Twilio's signed callbacks have already
+      // shown the call: it was placed. Failing it here would leave a ghost at Twilio and a false reason on record.
+      provider_->log().warning("call " + call_id_ + ": Twilio's answer to the create did not come (" +
+                               describe_failure(response, provider_->config().api_base_url) +
+                               "), but its callbacks show the call as " + provider_sid_ + ": carrying on");
+      if (hangup_requested_ && !terminal_) send_hangup();
+      release_events_when_done();
+      return;
+    }
     CallStatusUpdate update;
     update.status = CallStatus::failed;
     update.reason = describe_failure(response, provider_->config().api_base_url);
     provider_->log().warning("call " + call_id_ + " could not be placed: " + update.reason);
     report_status(update);
+  }
+
+  // A signed webhook (status callback, TwiML fetch) named the call's CallSid before the create's answer did.
+  void learn_sid(std::string_view sid) {
+    if (!provider_sid_.empty() || sid.empty() || terminal_) return;
+    provider_sid_ = std::string(sid);
+    if (events_) events_->on_provider_call_id(provider_sid_);
+    // Hung up while the create was on its way: the SID is all the hang-up was waiting for.
+    if (hangup_requested_) send_hangup();
   }
 
   void hang_up() override {
@@ -170,6 +191,8 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   }
 
   void send_hangup() {
+    if (hangup_sent_) return;  // once: the SID may come from a callback first and from the create's answer later
+    hangup_sent_ = true;
     provider_->post_to_twilio("Calls/" + url_encode(provider_sid_) + ".json", form_encode({{"Status", "completed"}}),
                               [weak = weak_from_this()](const HttpClientResponse& response) {
                                 if (auto self = weak.lock()) self->on_hung_up(response);
@@ -396,6 +419,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   bool terminal_ = false;
   bool create_in_flight_ = false;
   bool hangup_requested_ = false;
+  bool hangup_sent_ = false;
 
   std::shared_ptr<WebSocketPeer> peer_;
   std::string stream_sid_;
@@ -752,6 +776,7 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
                   ", not its " + call->provider_sid() + " - refused");
     return HttpResponse::json_error(409, "CallSid does not match the call");
   }
+  call->learn_sid(call_sid);
   const std::string& token = call->issue_stream_token(call_sid);
   response.body =
       connect_stream_twiml(config_.public_domain, {{"call_id", call->call_id()}, {"stream_token", token}});
@@ -820,6 +845,7 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
                   ", not its " + call->provider_sid() + " - ignored");
     return HttpResponse::json_error(409, "CallSid does not match the call");
   }
+  call->learn_sid(sid);
   call->report_status(*update);
   return HttpResponse{204, "text/plain", "", {}};
 }

@@ -589,5 +589,52 @@ TEST_F(PluginWithFakeTwilio, SlowCreatesRunTogetherAndDelayNoHangUpOfAnotherCall
   EXPECT_EQ(first->final_status()->status, CallStatus::completed);
 }
 
+// Twilio answers the create after the plugin's timeout, but its signed callbacks (initiated, ringing, the TwiML
+// fetch) named the call first: the call was placed, so it carries on instead of failing with a false reason and
+// leaving a ghost at Twilio.
+TEST_F(PluginWithFakeTwilio, ACreateAnsweredTooLateButShownByItsCallbacksCarriesOn) {
+  FakeTwilioOptions options;
+  options.create_answer_delay = [](const fake_twilio::CreatedCall&) { return std::chrono::milliseconds(2500); };
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->stay_on_line();
+    return script;
+  };
+  start(options, [](TwilioConfig& config) { config.request_timeout = 1s; });
+  auto events = std::make_shared<RecordingEvents>();
+  legs.push_back(call("+12125550100", events, "late-answer"));
+  ASSERT_TRUE(wait_until([&] { return media_started(events); }, 10s));
+  // Past the timeout: the create has given up waiting, and the call is still on.
+  ASSERT_TRUE(wait_until([&] { return log->contains("carrying on"); }, 10s));
+  EXPECT_FALSE(events->has_status(CallStatus::failed));
+  const std::string sid = fake->records_of("rest.create").at(0).call_sid;
+  {
+    std::lock_guard lock(events->mutex);
+    EXPECT_EQ(events->provider_id, sid);
+  }
+  host->on_loop([&] { legs[0]->hang_up(); });
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_EQ(events->final_status()->status, CallStatus::completed);
+  ASSERT_EQ(fake->records_of("rest.update").size(), 1u);
+  EXPECT_EQ(fake->records_of("rest.update")[0].call_sid, sid);
+}
+
+// The host hangs up and lets the leg go while the create is still on its way (a user's cancel in the daemon): the
+// leg stays until Twilio's answer brings the SID, then ends the call there.
+TEST_F(PluginWithFakeTwilio, AHangUpDuringASlowCreateEndsTheCallEvenWhenTheHostLetTheLegGo) {
+  FakeTwilioOptions options;
+  options.create_answer_delay = [](const fake_twilio::CreatedCall&) { return std::chrono::milliseconds(500); };
+  options.ring_time = 8000ms;
+  start(options, [](TwilioConfig& config) { config.status_callback_events = {"completed"}; });
+  auto events = std::make_shared<RecordingEvents>();
+  host->on_loop([&] {
+    auto leg = provider->place_call(OutboundCall{"let-go", "+12125550100", "Demo", 30s}, events);
+    leg->hang_up();
+  });  // the only reference the host had is gone
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("rest.update").empty(); }, 10s));
+  EXPECT_EQ(fake->records_of("rest.update")[0].call_sid, fake->records_of("rest.create").at(0).call_sid);
+  EXPECT_NE(fake->records_of("rest.update")[0].detail.find("Status=completed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace concierge::twilio
