@@ -1,5 +1,8 @@
 #include "concierge/text.hpp"
 
+#include <functional>
+#include <vector>
+
 #include <algorithm>
 
 namespace concierge {
@@ -83,6 +86,26 @@ std::string SecretMask::apply(std::string_view text) const {
   for (const auto& secret : secrets_) {
     for (std::size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + kMask.size()))
       out.replace(at, secret.size(), kMask);
+  }
+  if (secrets_.empty()) return out;
+  // A secret a truncation cut in two: what survives of it is a prefix, at the end of the text or just before the
+  // ellipsis the cut left ("..." or U+2026). Any prefix of kMinLength characters or more is masked there. The places
+  // are taken from the end, so masking one leaves the others' offsets as they were.
+  std::vector<std::size_t> cuts{out.size()};
+  for (std::string_view marker : {std::string_view("..."), std::string_view("\xE2\x80\xA6")})
+    for (std::size_t at = out.find(marker); at != std::string::npos; at = out.find(marker, at + marker.size()))
+      cuts.push_back(at);
+  std::sort(cuts.begin(), cuts.end(), std::greater<>());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  for (const std::size_t cut : cuts) {
+    for (const auto& secret : secrets_) {
+      std::size_t length = std::min(secret.size() - 1, cut);
+      for (; length >= kMinLength; --length)
+        if (out.compare(cut - length, length, secret, 0, length) == 0) break;
+      if (length < kMinLength) continue;
+      out.replace(cut - length, length, kMask);
+      break;
+    }
   }
   return out;
 }

@@ -65,6 +65,26 @@ TEST(SecretMask, MasksEveryOccurrenceLongestFirst) {
   EXPECT_EQ(SecretMask().apply("tok_123456"), "tok_123456");
 }
 
+// A provider's error body cut at a byte count can end inside a secret it echoed: the part that survives is masked.
+TEST(SecretMask, MasksWhatSurvivesOfASecretCutInTwo) {
+  const std::string secret = "sk-live-0123456789abcdef";
+  SecretMask mask;
+  mask.add(secret);
+  // Cut by truncate_utf8: the prefix stands before its ellipsis.
+  EXPECT_EQ(mask.apply(truncate_utf8("error: key " + secret + " rejected", 20)), "error: key [redacted]...");
+  // At the end of the text, and before U+2026 inside a longer one.
+  EXPECT_EQ(mask.apply("error: key sk-live-0123"), "error: key [redacted]");
+  EXPECT_EQ(mask.apply("a sk-live-01\xE2\x80\xA6 then more"), "a [redacted]\xE2\x80\xA6 then more");
+  // Every prefix from kMinLength characters on, at every cut of a text, whole secrets included.
+  for (std::size_t n = SecretMask::kMinLength; n < secret.size(); ++n)
+    EXPECT_EQ(mask.apply("x " + secret + " y " + secret.substr(0, n) + "... z " + secret.substr(0, n)),
+              "x [redacted] y [redacted]... z [redacted]")
+        << n;
+  // Shorter than that protects nothing and would mangle ordinary text; a prefix that is not at a cut is text too.
+  EXPECT_EQ(mask.apply("key sk-li..."), "key sk-li...");
+  EXPECT_EQ(mask.apply("sk-live-0 starts every key; see the docs"), "sk-live-0 starts every key; see the docs");
+}
+
 }  // namespace
 }  // namespace concierge
 

@@ -58,6 +58,28 @@ TEST(E2EBoundary, AnErrorBodyCutInsideACharacterAndEchoingTheTokenBreaksNothing)
   EXPECT_EQ(again.value("status_reason", ""), reason);
 }
 
+// The 200-byte cut falls inside the echoed token: what survives of it (its first 12 characters) is masked too, in
+// the record and in the log.
+TEST(E2EBoundary, AnErrorBodyCutInsideTheEchoedTokenMasksWhatSurvives) {
+  const std::string survives = kAuthToken.substr(0, 12);
+  std::string body = "upstream said: bad credentials ";
+  while (body.size() < 200 - survives.size()) body += 'x';
+  body += kAuthToken + " and more after it";
+  testing::CannedHttpServer twilio_api(500, body, "text/plain");
+  RigOptions options;
+  options.env["TWILIO_API_BASE_URL"] = twilio_api.base_url();
+  Rig rig(options);
+  const std::string id = rig.place(structured_fields(kRestaurantPhone));
+  const json record = rig.wait_for_end(id, 20s);
+  EXPECT_EQ(record["status"], "failed");
+  const std::string reason = record.value("status_reason", "");
+  EXPECT_TRUE(contains(reason, "xx[redacted]...")) << reason;
+  EXPECT_FALSE(contains(record.dump(), survives)) << record.dump();
+  listing_and_status_answer(rig, id);
+  EXPECT_TRUE(rig.logged("could not be placed: Twilio answered HTTP 500"));
+  EXPECT_FALSE(contains(rig.daemon().output(), survives));
+}
+
 TEST(E2EBoundary, ATwilioErrorMessageEchoingTheTokenIsMasked) {
   const json error{{"code", 20003},
                    {"message", "Authenticate: token " + kAuthToken + " is not valid for this account"},

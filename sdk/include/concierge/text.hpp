@@ -29,7 +29,9 @@ class SecretMask {
 
   void add(std::string_view secret);
   bool empty() const { return secrets_.empty(); }
-  // `text` with every occurrence of a secret replaced by kMask.
+  // `text` with every occurrence of a secret replaced by kMask, and what survives of a secret a truncation cut in two:
+  // a prefix of at least kMinLength characters at the end of `text` or just before an ellipsis ("..." or U+2026,
+  // what truncate_utf8 and most cuts leave). Mask after cutting, not before.
   std::string apply(std::string_view text) const;
 
  private:
