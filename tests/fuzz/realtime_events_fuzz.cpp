@@ -70,12 +70,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto session = std::make_shared<RealtimeSession>(config, transport, std::make_shared<QuietLogger>(),
                                                    session_config, events);
   session->start();
-  if (auto* listener = transport->listener()) listener->on_transport_open();
+  if (auto* listener = transport->listener()) listener->on_websocket_open();
   std::string_view input(reinterpret_cast<const char*>(data), size);
   while (transport->listener()) {
     const auto newline = input.find('\n');
     const std::string_view message = input.substr(0, newline);
-    transport->listener()->on_transport_message(message);
+    transport->listener()->on_websocket_message(message);
     if (newline == std::string_view::npos) break;
     input.remove_prefix(newline + 1);
   }

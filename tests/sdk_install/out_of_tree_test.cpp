@@ -98,8 +98,9 @@ TEST(SdkInstall, APluginBuiltOutOfTreeAgainstTheInstalledPrefixRunsACall) {
     EXPECT_EQ(text.find(kBuild.string()), std::string::npos) << entry.path() << " names the build tree";
     EXPECT_EQ(text.find(kSource.string() + "/"), std::string::npos) << entry.path() << " names the source tree";
   }
-  // RUNPATHs: the daemon finds the SDK beside it; libraries and plugins carry none (a plugin uses the SDK the daemon
-  // loaded).
+  // RUNPATHs: the daemon finds the SDK beside it; the SDK finds libconcierge_net beside itself (its WebSocket client
+  // calls the compiled Asio, and an executable's RUNPATH does not serve its libraries' needs); libconcierge_net and
+  // the plugins carry none (a plugin uses the SDK the daemon loaded).
   EXPECT_EQ(runpath_of(prefix / "bin/concierge-host"), "$ORIGIN/../" + std::string(CONCIERGE_INSTALL_LIBDIR));
   EXPECT_EQ(runpath_of(lib / "libconcierge_sdk.so.1"), "$ORIGIN");  // finds libconcierge_net beside it
   for (const auto& entry : fs::directory_iterator(lib / "concierge/plugins"))

@@ -1,12 +1,9 @@
 #include "live_model.hpp"
 
-#include "concierge/net/asio.hpp"
 #include "live_session.hpp"
 #include "live_transport.hpp"
 
 namespace concierge::openai_live {
-
-namespace ssl = boost::asio::ssl;
 
 LiveModel::LiveModel(HostServices& host, std::shared_ptr<Logger> log, LiveConfig config)
     : host_(host),
@@ -14,17 +11,10 @@ LiveModel::LiveModel(HostServices& host, std::shared_ptr<Logger> log, LiveConfig
       config_(std::make_shared<const LiveConfig>(std::move(config))),
       endpoint_(config_->endpoint()) {
   if (endpoint_.tls) {
-    tls_ = std::make_shared<ssl::context>(ssl::context::tls_client);
-    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    tls_->set_verify_mode(ssl::verify_peer);
-    boost::system::error_code ec;
-    if (config_->ca_file.empty()) {
-      tls_->set_default_verify_paths(ec);
-      if (ec) throw ConfigError("ca_file", 0, "could not load the system's CA certificates: " + ec.message());
-    } else {
-      tls_->load_verify_file(config_->ca_file, ec);
-      if (ec) throw ConfigError("ca_file", 0, "could not load " + config_->ca_file + ": " + ec.message());
+    try {
+      tls_ = net::make_tls_client_context(config_->ca_file);
+    } catch (const std::runtime_error& e) {
+      throw ConfigError("ca_file", 0, e.what());
     }
   }
 }
@@ -32,7 +22,7 @@ LiveModel::LiveModel(HostServices& host, std::shared_ptr<Logger> log, LiveConfig
 std::shared_ptr<VoiceSession> LiveModel::open_session(const VoiceSessionConfig& config,
                                                           std::shared_ptr<VoiceSessionEvents> events) {
   auto transport =
-      LiveTransport::create(host_.io(), tls_, endpoint_, config_->api_key, config_->connect_timeout);
+      net::WebSocketClient::create(host_.io(), tls_, live_transport_options(endpoint_, config_->api_key, config_->connect_timeout));
   auto session = std::make_shared<LiveSession>(host_.io(), config_, std::move(transport), log_, config, std::move(events));
   session->start();
   return session;

@@ -175,20 +175,20 @@ void LiveSession::fatal(std::string_view message) {
 // ---------------------------------------------------------------------------------------------------------------
 // GPT-Live -> host
 
-void LiveSession::on_transport_open() {
+void LiveSession::on_websocket_open() {
   if (state_ != State::connecting) return;
   state_ = State::starting;
   start_event_id_ = next_event_id();
   send_json(make_session_start(*config_, session_, format_, start_event_id_));  // the first message, always
 }
 
-void LiveSession::on_transport_failed(std::string_view message) {
+void LiveSession::on_websocket_failed(std::string_view message) {
   if (state_ == State::closed) return;
   const auto keep_alive = weak_from_this().lock();  // the host may drop its session inside on_error
   fatal(state_ == State::connecting ? std::string(message) : std::string(message) + " during the call");
 }
 
-void LiveSession::on_transport_message(std::string_view text) {
+void LiveSession::on_websocket_message(std::string_view text) {
   if (state_ == State::closed) return;
   const auto keep_alive = weak_from_this().lock();  // a host callback may drop the last reference to this session
   FlatEvent flat;

@@ -42,9 +42,9 @@ class LiveSession final : public VoiceSession, public TransportListener, public 
   void close() override;
 
   // TransportListener
-  void on_transport_open() override;
-  void on_transport_message(std::string_view text) override;
-  void on_transport_failed(std::string_view message) override;
+  void on_websocket_open() override;
+  void on_websocket_message(std::string_view text) override;
+  void on_websocket_failed(std::string_view message) override;
 
   struct Stats {
     std::uint64_t frames_sent = 0;

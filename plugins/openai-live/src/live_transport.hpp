@@ -1,48 +1,21 @@
 #pragma once
-// The WebSocket to the GPT-Live API: connect (TCP, TLS with verification, upgrade with the bearer token), a read
-// loop, and a write queue whose buffers are reused so that a steady stream of audio events allocates nothing.
-// Everything runs on the io_context it is given; nothing blocks.
+// The WebSocket to the GPT-Live API: the SDK's client (concierge/net/websocket_client.hpp: connect, TLS with
+// verification, upgrade, read loop, reused write buffers, keep-alive) given GPT-Live's upgrade headers and the wording
+// of its refusals. The session owns the client and is its listener; everything runs on the host's event loop.
 #include <chrono>
-#include <memory>
 #include <string>
-#include <string_view>
 
+#include "concierge/net/websocket_client.hpp"
 #include "live_config.hpp"
-
-namespace boost::asio {
-class io_context;
-namespace ssl {
-class context;
-}
-}  // namespace boost::asio
 
 namespace concierge::openai_live {
 
-class TransportListener {
- public:
-  virtual ~TransportListener() = default;
-  virtual void on_transport_open() = 0;
-  virtual void on_transport_message(std::string_view text) = 0;  // valid during the call only
-  // The connection failed or was lost; no more calls follow. `message` is for people.
-  virtual void on_transport_failed(std::string_view message) = 0;
-};
+using LiveTransport = net::WebSocketClient;
+using TransportListener = net::WebSocketListener;
 
-class LiveTransport {
- public:
-  virtual ~LiveTransport() = default;
-
-  // `tls_context` is required for wss:// endpoints and ignored for ws://.
-  static std::shared_ptr<LiveTransport> create(boost::asio::io_context& io,
-                                                   std::shared_ptr<boost::asio::ssl::context> tls_context,
-                                                   Endpoint endpoint, std::string api_key,
-                                                   std::chrono::seconds connect_timeout);
-
-  virtual void start(TransportListener* listener) = 0;
-  // Queues a text message (copied into a reused buffer). False when the connection is not open.
-  virtual bool send(std::string_view text) = 0;
-  virtual std::size_t queued_messages() const = 0;
-  // Detaches the listener (no calls after this returns) and closes the connection politely.
-  virtual void close() = 0;
-};
+// What the client needs for GPT-Live at `endpoint`: the bearer token, the User-Agent, the timeouts, and failure
+// texts a person can act on (a refused key names OPENAI_API_KEY). The key is copied into the headers, never logged.
+net::WebSocketClientOptions live_transport_options(const Endpoint& endpoint, const std::string& api_key,
+                                                    std::chrono::seconds connect_timeout);
 
 }  // namespace concierge::openai_live

@@ -80,8 +80,8 @@ void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, st
   auto session = std::make_shared<LiveSession>(io, config, transport, std::make_shared<testing::TestLogger>(),
                                                session_config, events);
   session->start();
-  transport->listener_->on_transport_open();
-  transport->listener_->on_transport_message(R"({"type":"session.started","event_id":"e1","session":{"id":"s"}})");
+  transport->listener_->on_websocket_open();
+  transport->listener_->on_websocket_message(R"({"type":"session.started","event_id":"e1","session":{"id":"s"}})");
   ASSERT_EQ(events->ready, 1);
   const AudioFormat format = session->input_format();
 
@@ -89,13 +89,13 @@ void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, st
   std::vector<std::uint8_t> reply(delta_bytes, 0x33);
   const std::string delta = R"({"type":"session.output_audio.delta","delta":")" + base64::encode(reply) + R"("})";
   session->send_audio(AudioFrame{format, frame, 0});  // warm up: buffers reach their working size
-  transport->listener_->on_transport_message(delta);
+  transport->listener_->on_websocket_message(delta);
 
   g_allocations = 0;
   g_counting = true;
   for (int i = 0; i < 500; ++i) {
     session->send_audio(AudioFrame{format, frame, 0});
-    transport->listener_->on_transport_message(delta);
+    transport->listener_->on_websocket_message(delta);
   }
   g_counting = false;
   EXPECT_EQ(g_allocations.load(), 0) << audio_format;

@@ -1,12 +1,9 @@
 #include "realtime_model.hpp"
 
-#include "concierge/net/asio.hpp"
 #include "realtime_session.hpp"
 #include "realtime_transport.hpp"
 
 namespace concierge::openai {
-
-namespace ssl = boost::asio::ssl;
 
 RealtimeModel::RealtimeModel(HostServices& host, std::shared_ptr<Logger> log, RealtimeConfig config)
     : host_(host),
@@ -14,17 +11,10 @@ RealtimeModel::RealtimeModel(HostServices& host, std::shared_ptr<Logger> log, Re
       config_(std::make_shared<const RealtimeConfig>(std::move(config))),
       endpoint_(config_->endpoint()) {
   if (endpoint_.tls) {
-    tls_ = std::make_shared<ssl::context>(ssl::context::tls_client);
-    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    tls_->set_verify_mode(ssl::verify_peer);
-    boost::system::error_code ec;
-    if (config_->ca_file.empty()) {
-      tls_->set_default_verify_paths(ec);
-      if (ec) throw ConfigError("ca_file", 0, "could not load the system's CA certificates: " + ec.message());
-    } else {
-      tls_->load_verify_file(config_->ca_file, ec);
-      if (ec) throw ConfigError("ca_file", 0, "could not load " + config_->ca_file + ": " + ec.message());
+    try {
+      tls_ = net::make_tls_client_context(config_->ca_file);
+    } catch (const std::runtime_error& e) {
+      throw ConfigError("ca_file", 0, e.what());
     }
   }
 }
@@ -32,7 +22,7 @@ RealtimeModel::RealtimeModel(HostServices& host, std::shared_ptr<Logger> log, Re
 std::shared_ptr<VoiceSession> RealtimeModel::open_session(const VoiceSessionConfig& config,
                                                           std::shared_ptr<VoiceSessionEvents> events) {
   auto transport =
-      RealtimeTransport::create(host_.io(), tls_, endpoint_, config_->api_key, config_->connect_timeout);
+      net::WebSocketClient::create(host_.io(), tls_, realtime_transport_options(endpoint_, config_->api_key, config_->connect_timeout));
   auto session = std::make_shared<RealtimeSession>(config_, std::move(transport), log_, config, std::move(events));
   session->start();
   return session;

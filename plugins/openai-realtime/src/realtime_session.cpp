@@ -167,20 +167,20 @@ void RealtimeSession::fatal(std::string_view message) {
 // ---------------------------------------------------------------------------------------------------------------
 // OpenAI -> host
 
-void RealtimeSession::on_transport_open() {
+void RealtimeSession::on_websocket_open() {
   if (state_ != State::connecting) return;
   state_ = State::configuring;
   session_update_event_id_ = next_event_id();
   send_json(make_session_update(*config_, session_, session_update_event_id_));
 }
 
-void RealtimeSession::on_transport_failed(std::string_view message) {
+void RealtimeSession::on_websocket_failed(std::string_view message) {
   if (state_ == State::closed) return;
   const auto keep_alive = weak_from_this().lock();  // the host may drop its session inside on_error
   fatal(state_ == State::connecting ? std::string(message) : std::string(message) + " during the call");
 }
 
-void RealtimeSession::on_transport_message(std::string_view text) {
+void RealtimeSession::on_websocket_message(std::string_view text) {
   if (state_ == State::closed) return;
   const auto keep_alive = weak_from_this().lock();  // a host callback may drop the last reference to this session
   FlatEvent flat;

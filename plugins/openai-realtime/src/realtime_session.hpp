@@ -39,9 +39,9 @@ class RealtimeSession final : public VoiceSession,
   void close() override;
 
   // TransportListener
-  void on_transport_open() override;
-  void on_transport_message(std::string_view text) override;
-  void on_transport_failed(std::string_view message) override;
+  void on_websocket_open() override;
+  void on_websocket_message(std::string_view text) override;
+  void on_websocket_failed(std::string_view message) override;
 
   // Counters for logs and tests.
   struct Stats {

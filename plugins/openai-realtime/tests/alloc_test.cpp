@@ -71,8 +71,8 @@ TEST(HotPath, NoAllocationPerFrameEitherWay) {
   auto session = std::make_shared<RealtimeSession>(config, transport, std::make_shared<testing::TestLogger>(),
                                                    session_config, events);
   session->start();
-  transport->listener_->on_transport_open();
-  transport->listener_->on_transport_message(R"({"type":"session.updated","session":{"type":"realtime"}})");
+  transport->listener_->on_websocket_open();
+  transport->listener_->on_websocket_message(R"({"type":"session.updated","session":{"type":"realtime"}})");
   ASSERT_EQ(events->ready, 1);
 
   std::vector<std::uint8_t> frame(160, 0x55);
@@ -82,13 +82,13 @@ TEST(HotPath, NoAllocationPerFrameEitherWay) {
                             base64::encode(reply) + R"("})";
   // Warm up: buffers reach their working size.
   session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
-  transport->listener_->on_transport_message(delta);
+  transport->listener_->on_websocket_message(delta);
 
   g_allocations = 0;
   g_counting = true;
   for (int i = 0; i < 500; ++i) {
     session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
-    transport->listener_->on_transport_message(delta);
+    transport->listener_->on_websocket_message(delta);
   }
   g_counting = false;
   EXPECT_EQ(g_allocations.load(), 0);

@@ -36,7 +36,7 @@ TEST(RealtimeEvents, EventsWithoutTheirNestedObjectsAreSurvived) {
   auto session = std::make_shared<RealtimeSession>(config, transport, log, session_config, events);
   session->start();
   ASSERT_NE(transport->listener(), nullptr);
-  transport->listener()->on_transport_open();
+  transport->listener()->on_websocket_open();
   for (const char* event : {
            R"({"type":"session.updated","session":{"id":"s"}})",
            R"({"type":"response.created"})",  // the crash the fuzzer found: no "response" object
@@ -50,7 +50,7 @@ TEST(RealtimeEvents, EventsWithoutTheirNestedObjectsAreSurvived) {
            R"({"type":"conversation.item.input_audio_transcription.completed","transcript":"Still here?"})",
        }) {
     ASSERT_NE(transport->listener(), nullptr) << "the session ended at " << event;
-    transport->listener()->on_transport_message(event);
+    transport->listener()->on_websocket_message(event);
   }
   ASSERT_EQ(events->transcripts.size(), 1u) << events->all_errors();
   EXPECT_EQ(events->transcripts[0].second, "Still here?");

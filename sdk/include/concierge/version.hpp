@@ -28,6 +28,8 @@
 //        TelephonyProvider::check_destination (a provider's destination policy, asked before POST /calls dials).
 //   1.2  HostServices::http() (concierge/http_client.hpp): the host's HTTP client, libcurl's multi interface on the
 //        event loop. Host-implemented, at the end of HostServices: an older plugin never calls it.
+//        concierge/net/websocket_client.hpp: net::WebSocketClient, net::make_tls_client_context (the WebSocket client
+//        the OpenAI plugins share, compiled once in libconcierge_sdk; used inside a plugin, never by the host).
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
