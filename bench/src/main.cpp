@@ -573,7 +573,9 @@ int main(int argc, char** argv) {
     report["fake_openai"] = fake;
     std::printf("fake-openai-server CPU over the run: %s s\n", usage ? fixed(usage->cpu_seconds, 2).c_str() : "-");
     // Its summary on SIGTERM: how many sessions the daemon's plugin opened and how much audio it sent.
-    if (const auto last = g_fake_openai->last_log_line(); last.rfind("fake-openai-server:", 0) == 0)
+    // ("fake-openai-server: ..." or "fake-live-server: ...": --fake-openai runs either fake.)
+    if (const auto last = g_fake_openai->last_log_line();
+        last.rfind("fake-", 0) == 0 && last.find("-server: ") != std::string::npos)
       std::printf("%s\n", last.c_str());
   }
 

@@ -4,7 +4,8 @@
 #   smoke.sh daemon <concierge-bench> <concierge-host> <bench.yaml> <pcm16/24000|mulaw/8000>
 #   smoke.sh openai <concierge-bench> <concierge-host> <bench-openai.yaml> <fake-openai-server>
 #     (the openai-realtime plugin against the fake Realtime server in echo mode, which concierge-bench --fake-openai
-#     starts on a port the fake picks itself, hands to the daemon and stops)
+#     starts on a port the fake picks itself, hands to the daemon and stops; with bench-openai-live.yaml and
+#     fake-live-server, the openai-live plugin against the fake GPT-Live server the same way)
 #   smoke.sh openai-errors <concierge-bench> <concierge-host> <bench-openai.yaml> <fake-openai-server>
 #     (--fake-openai's failures: each a clear error, and no fake left running)
 #   smoke.sh find-limit <concierge-bench> <concierge-bench-echo-server>
@@ -63,7 +64,7 @@ elif [[ $mode == openai ]]; then
   [[ -n "$fake" ]] || { echo "FAILED: the bench did not report the fake's pid"; exit 1; }
   if kill -0 "$fake" 2>/dev/null; then echo "FAILED: fake-openai-server (pid $fake) still runs"; exit 1; fi
   # The fake's summary on SIGTERM: the daemon's plugin opened a session per call (the smoke places 2).
-  sessions=$(sed -n 's/^fake-openai-server: \([0-9]*\) sessions.*/\1/p' "$work/concierge-bench-fake-openai.log")
+  sessions=$(sed -n 's/^fake-[a-z]*-server: \([0-9]*\) sessions.*/\1/p' "$work/concierge-bench-fake-openai.log")
   if [[ -z "$sessions" || "$sessions" -lt 2 ]]; then
     echo "FAILED: the fake saw ${sessions:-no} sessions"; cat "$work/concierge-bench-fake-openai.log"; exit 1
   fi

@@ -301,5 +301,33 @@ TEST_F(LiveSessionTest, UsageCountsAudioSeconds) {
   EXPECT_DOUBLE_EQ(reported, live().stats().audio_seconds);  // increases of the cumulative count, summed once
 }
 
+// Echo mode (concierge-bench's openai-live mode, bench/bench-openai-live.yaml): every append after session.started
+// comes straight back as a delta with the same audio, which the plugin hands to the host unchanged; the appends are
+// counted, not kept one by one.
+TEST_F(LiveSessionTest, EchoModeSendsEveryAppendBack) {
+  FakeLiveOptions options;
+  options.script.echo_audio = true;
+  FakeLiveServer fake(options);
+  open(config_for(fake));
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  const AudioFormat f = session->input_format();
+  ASSERT_EQ(f, AudioFormat::mulaw_8k());
+  std::vector<std::uint8_t> sent;
+  for (int i = 0; i < 25; ++i) {
+    std::vector<std::uint8_t> frame(samples_per_frame(f.sample_rate) * f.bytes_per_sample());
+    for (std::size_t j = 0; j < frame.size(); ++j) frame[j] = static_cast<std::uint8_t>(i * 7 + j);
+    sent.insert(sent.end(), frame.begin(), frame.end());
+    session->send_audio(AudioFrame{f, frame, 0});
+  }
+  ASSERT_TRUE(host.run_until([&] { return events->audio.size() >= sent.size() || events->has_fatal_error(); }))
+      << "echoed " << events->audio.size() << " of " << sent.size() << " bytes";
+  EXPECT_EQ(events->audio, sent);
+  EXPECT_EQ(fake.audio_bytes_received(), sent.size());
+  EXPECT_EQ(fake.agent_audio_bytes_sent(), sent.size());
+  EXPECT_TRUE(fake.client_events("session.input_audio.append").empty());  // counted, not recorded
+  EXPECT_TRUE(fake.errors_sent().empty());
+  EXPECT_FALSE(events->has_fatal_error()) << events->all_errors();
+}
+
 }  // namespace
 }  // namespace concierge::openai_live

@@ -13,6 +13,7 @@
 #include "concierge/base64.hpp"
 #include "concierge/mulaw.hpp"
 #include "concierge/net/asio.hpp"
+#include "concierge_fakes/ws_server.hpp"
 
 namespace concierge::fakes::live {
 
@@ -248,13 +249,7 @@ std::vector<std::string> words_of(const std::string& text) {
 
 struct FakeLiveServer::Impl : std::enable_shared_from_this<FakeLiveServer::Impl> {
   FakeLiveOptions options;
-  std::unique_ptr<asio::io_context> io_owner = std::make_unique<asio::io_context>();
-  asio::io_context& io = *io_owner;
-  std::unique_ptr<tcp::acceptor> acceptor_owner = std::make_unique<tcp::acceptor>(io);
-  tcp::acceptor& acceptor = *acceptor_owner;
-  std::optional<ssl::context> tls;
-  std::thread thread;
-  std::uint16_t port = 0;
+  std::unique_ptr<WsServer> server;  // the listener and its loop thread (tests/fakes/ws-server)
   std::atomic<long> ids{0};
 
   mutable std::mutex mutex;  // guards everything below (read by the test thread)
@@ -271,79 +266,31 @@ struct FakeLiveServer::Impl : std::enable_shared_from_this<FakeLiveServer::Impl>
   std::optional<json> session;
   bool finished = false;
   std::string failure;
-  std::vector<std::function<void()>> droppers;
 
   std::string next_id(const char* prefix) { return std::string(prefix) + "_" + std::to_string(++ids); }
 
-  void start() {
-    if (options.tls) {
-      tls.emplace(ssl::context::tls_server);
-      tls->use_certificate_chain(asio::buffer(options.tls->server_cert_pem));
-      tls->use_private_key(asio::buffer(options.tls->server_key_pem), ssl::context::pem);
-    }
-    script = options.script;
-    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
-    asio::co_spawn(io, accept_loop(shared_from_this()), asio::detached);
-    thread = std::thread([this] { io.run(); });
-  }
-
-  void stop() {
-    asio::post(io, [this] {
-      beast::error_code ignored;
-      acceptor.close(ignored);
-      std::vector<std::function<void()>> drop;
-      {
-        std::lock_guard lock(mutex);
-        drop = droppers;
-      }
-      for (auto& d : drop) d();
-    });
-    asio::post(io, [this] {
-      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(50));
-      timer->async_wait([this, timer](beast::error_code) { io.stop(); });
-    });
-    if (thread.joinable()) thread.join();
-    acceptor_owner.reset();
-    io_owner.reset();
-  }
-
-  static awaitable<void> accept_loop(std::shared_ptr<Impl> self);
-  template <class Stream>
-  static awaitable<void> serve(std::shared_ptr<Impl> self, Stream stream);
+  void start();
+  // Destroying the server stops its loop, which destroys the suspended coroutines and their references to this.
+  void stop() { server.reset(); }
 };
 
-template <class Ws>
-class Connection : public std::enable_shared_from_this<Connection<Ws>> {
- public:
-  Connection(std::shared_ptr<FakeLiveServer::Impl> server, Ws ws, FakeScript script)
-      : server_(std::move(server)), ws_(std::move(ws)), script_(std::move(script)), notify_(ws_.get_executor()),
-        sleep_(ws_.get_executor()) {}
+namespace {
 
-  awaitable<void> run() {
-    auto self = this->shared_from_this();
-    ws_.text(true);
-    ws_.read_message_max(32 * 1024 * 1024);
-    {
-      std::lock_guard lock(server_->mutex);
-      server_->droppers.push_back([weak = this->weak_from_this()] {
-        if (auto c = weak.lock()) c->drop();
-      });
-    }
+class Connection final : public WsHandler, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<FakeLiveServer::Impl> server, std::shared_ptr<WsConnection> ws, FakeScript script)
+      : server_(std::move(server)), ws_(std::move(ws)), script_(std::move(script)), notify_(ws_->io()),
+        sleep_(ws_->io()) {}
+
+  void start() {
+    auto self = shared_from_this();
     // GPT-Live says nothing until the client has sent session.start.
-    asio::co_spawn(ws_.get_executor(), play(self), asio::detached);
-    co_await read_loop();
+    asio::co_spawn(ws_->io(), play(self), asio::detached);
   }
 
   void drop() {
     open_ = false;
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    ws_->drop();
     notify_.cancel();
     sleep_.cancel();
   }
@@ -361,18 +308,11 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
       if (audio_bytes) summary["delta"] = "<" + std::to_string(audio_bytes) + " bytes>";
       server_->sent.push_back(std::move(summary));
     }
-    queue_.push_back(event.dump());
-    start_writing();
+    ws_->send(event.dump());
   }
   void send_raw(std::string text) {
     if (!open_) return;
-    queue_.push_back(std::move(text));
-    start_writing();
-  }
-  void start_writing() {
-    if (writing_) return;
-    writing_ = true;
-    asio::co_spawn(ws_.get_executor(), write_loop(this->shared_from_this()), asio::detached);
+    ws_->send(std::move(text));
   }
   void send_error(const ClientError& e, const std::string& client_event_id) {
     json error{{"type", "invalid_request_error"}, {"code", e.code}, {"message", e.message}};
@@ -383,33 +323,16 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
     send(std::move(event));
   }
 
-  static awaitable<void> write_loop(std::shared_ptr<Connection> self) {
-    while (!self->queue_.empty() && self->open_) {
-      std::string message = std::move(self->queue_.front());
-      self->queue_.pop_front();
-      beast::error_code ec;
-      co_await self->ws_.async_write(asio::buffer(message), asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        self->open_ = false;
-        break;
-      }
+  // ---- reading (the server's read loop calls these)
+  void on_text(std::string_view text) override {
+    try {
+      on_client_text(std::string(text));
+    } catch (const std::exception& e) {
+      send_error({"invalid_type", std::string("Invalid event: ") + e.what(), ""}, "");
     }
-    self->writing_ = false;
   }
 
-  awaitable<void> read_loop() {
-    beast::flat_buffer buffer;
-    for (;;) {
-      beast::error_code ec;
-      co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
-      try {
-        on_client_text(beast::buffers_to_string(buffer.data()));
-      } catch (const std::exception& e) {
-        send_error({"invalid_type", std::string("Invalid event: ") + e.what(), ""}, "");
-      }
-      buffer.consume(buffer.size());
-    }
+  void on_closed() override {
     open_ = false;
     notify_.cancel();
     sleep_.cancel();
@@ -441,14 +364,22 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
       std::optional<std::string> bytes;
       if (event.contains("audio") && event["audio"].is_string()) bytes = base64::decode(event["audio"].get<std::string>());
       // Recorded as sent, every field kept (the conformance test types it), the audio cut to its first 8 characters.
-      json summary = event;
-      if (bytes) summary["audio"] = event["audio"].get<std::string>().substr(0, 8);
-      record(summary);
+      const bool echo = script_.echo_audio && started_ && bytes;
+      if (!echo) {
+        json summary = event;
+        if (bytes) summary["audio"] = event["audio"].get<std::string>().substr(0, 8);
+        record(summary);
+      }
       if (!started_) return send_error({"session_not_started", "Send session.start and wait for session.started first.", ""}, event_id);
       if (!bytes) return send_error({"invalid_value", "Invalid 'audio'. Expected base64-encoded audio.", "audio"}, event_id);
       input_bytes_ += bytes->size();
-      std::lock_guard lock(server_->mutex);
-      server_->audio_bytes += bytes->size();
+      {
+        std::lock_guard lock(server_->mutex);
+        server_->audio_bytes += bytes->size();
+        if (echo) server_->agent_audio += bytes->size();
+      }
+      // Echo mode: the same audio straight back, as the primary WebSocket sends a delta (type and delta only).
+      if (echo && open_) ws_->send(R"({"type":"session.output_audio.delta","delta":")" + event["audio"].get<std::string>() + "\"}");
       return;
     }
     record(event);
@@ -513,20 +444,9 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
     closed["session"]["status"] = "active";
     closed["session"]["expires_at"] = 4102444800;
     send(std::move(closed));
-    asio::co_spawn(ws_.get_executor(), close_socket(this->shared_from_this()), asio::detached);
-  }
-
-  static awaitable<void> close_socket(std::shared_ptr<Connection> self) {
-    // Let session.closed go out first; then a normal WebSocket close.
-    for (int i = 0; i < 50 && self->writing_; ++i) {
-      self->sleep_.expires_after(std::chrono::milliseconds(10));
-      beast::error_code ec;
-      co_await self->sleep_.async_wait(asio::redirect_error(use_awaitable, ec));
-    }
-    if (!self->open_) co_return;
-    self->open_ = false;
-    beast::error_code ec;
-    co_await self->ws_.async_close(websocket::close_code::normal, asio::redirect_error(use_awaitable, ec));
+    // session.closed goes out first, then a normal WebSocket close (WsConnection::close waits for the queue).
+    ws_->close();
+    open_ = false;
   }
 
   double usage_seconds() const { return input_ms() / 1000.0 + static_cast<double>(output_ms_) / 1000.0; }
@@ -722,12 +642,10 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
   }
 
   std::shared_ptr<FakeLiveServer::Impl> server_;
-  Ws ws_;
+  std::shared_ptr<WsConnection> ws_;
   FakeScript script_;
   asio::steady_timer notify_;
   asio::steady_timer sleep_;
-  std::deque<std::string> queue_;
-  bool writing_ = false;
   bool open_ = true;
   bool start_seen_ = false;
   bool started_ = false;
@@ -743,91 +661,53 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
   ToneGenerator tone_;
 };
 
-namespace {
-std::pair<http::status, json> check_upgrade(const http::request<http::string_body>& request, const std::string& api_key) {
-  const std::string target(request.target());
-  if (!websocket::is_upgrade(request) || target.substr(0, target.find('?')) != "/v1/live/sessions")
-    return {http::status::not_found, {{"message", "Not found: " + target}, {"type", "invalid_request_error"}, {"code", nullptr}}};
-  if (std::string(request[http::field::authorization]) != "Bearer " + api_key)
-    return {http::status::unauthorized,
+std::pair<int, json> check_upgrade(const UpgradeRequest& request, const std::string& api_key) {
+  const std::string& target = request.target;
+  if (!request.is_websocket_upgrade || target.substr(0, target.find('?')) != "/v1/live/sessions")
+    return {404, {{"message", "Not found: " + target}, {"type", "invalid_request_error"}, {"code", nullptr}}};
+  if (request.header("authorization").value_or("") != "Bearer " + api_key)
+    return {401,
             {{"message", "Incorrect API key provided. You can find your API key at "
                          "https://platform.openai.com/account/api-keys."},
              {"type", "invalid_request_error"}, {"code", "invalid_api_key"}, {"param", nullptr}}};
   if (target.find('?') != std::string::npos)
-    return {http::status::bad_request,
+    return {400,
             {{"message", "GPT-Live sessions take no query parameters; put the model in session.start."},
              {"type", "invalid_request_error"}, {"code", "unknown_parameter"}, {"param", nullptr}}};
-  return {http::status::ok, json()};
+  return {101, json()};
 }
 }  // namespace
 
-awaitable<void> FakeLiveServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
-  for (;;) {
-    beast::error_code ec;
-    tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-    socket.set_option(tcp::no_delay(true), ec);
-    if (self->tls) {
-      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
-      asio::co_spawn(self->io, serve(self, std::move(stream)), asio::detached);
-    } else {
-      asio::co_spawn(self->io, serve(self, beast::tcp_stream(std::move(socket))), asio::detached);
-    }
-  }
-}
-
-template <class Stream>
-awaitable<void> FakeLiveServer::Impl::serve(std::shared_ptr<Impl> self, Stream stream) {
-  beast::error_code ec;
-  constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  if constexpr (kTls) {
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-  }
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-  beast::flat_buffer buffer;
-  http::request<http::string_body> request;
-  co_await http::async_read(stream, buffer, request, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return;
-  beast::get_lowest_layer(stream).expires_never();
-  {
-    std::lock_guard lock(self->mutex);
-    for (const auto& field : request) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      self->headers[name].push_back(std::string(field.value()));
-    }
-    if (request.find(http::field::authorization) == request.end()) self->headers["authorization"].push_back("");
-  }
-  const auto verdict = check_upgrade(request, self->options.api_key);
-  if (verdict.first != http::status::ok) {
+void FakeLiveServer::Impl::start() {
+  script = options.script;
+  WsServerOptions o;
+  o.tls = options.tls;
+  o.port = options.port;
+  // Both callbacks run on the server's loop thread; `this` outlives the server (stop() destroys it first).
+  o.judge_upgrade = [this](const UpgradeRequest& request) {
     {
-      std::lock_guard lock(self->mutex);
-      ++self->refused;
+      std::lock_guard lock(mutex);
+      for (const auto& [name, value] : request.headers) headers[name].push_back(value);
+      if (!request.header("authorization")) headers["authorization"].push_back("");
     }
-    http::response<http::string_body> response{verdict.first, request.version()};
-    response.set(http::field::content_type, "application/json");
-    response.body() = json{{"error", verdict.second}}.dump();
-    response.prepare_payload();
-    response.keep_alive(false);
-    beast::error_code ignored;
-    co_await http::async_write(stream, response, asio::redirect_error(use_awaitable, ignored));
-    co_return;
-  }
-  using Ws = websocket::stream<Stream>;
-  Ws ws(std::move(stream));
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  co_await ws.async_accept(request, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return;
-  FakeScript script;
-  {
-    std::lock_guard lock(self->mutex);
-    ++self->accepted;
-    script = self->script;
-  }
-  auto connection = std::make_shared<Connection<Ws>>(self, std::move(ws), std::move(script));
-  co_await connection->run();
+    const auto [status, error] = check_upgrade(request, options.api_key);
+    if (status == 101) return UpgradeVerdict::accept();
+    std::lock_guard lock(mutex);
+    ++refused;
+    return UpgradeVerdict{status, json{{"error", error}}.dump()};
+  };
+  o.accept = [this](std::shared_ptr<WsConnection> ws) -> std::shared_ptr<WsHandler> {
+    FakeScript copy;
+    {
+      std::lock_guard lock(mutex);
+      ++accepted;
+      copy = script;
+    }
+    auto connection = std::make_shared<Connection>(shared_from_this(), std::move(ws), std::move(copy));
+    connection->start();
+    return connection;
+  };
+  server = std::make_unique<WsServer>(std::move(o));
 }
 
 FakeLiveServer::FakeLiveServer(FakeLiveOptions options) : impl_(std::make_shared<Impl>()) {
@@ -835,10 +715,10 @@ FakeLiveServer::FakeLiveServer(FakeLiveOptions options) : impl_(std::make_shared
   impl_->start();
 }
 FakeLiveServer::~FakeLiveServer() { impl_->stop(); }
-std::uint16_t FakeLiveServer::port() const { return impl_->port; }
+std::uint16_t FakeLiveServer::port() const { return impl_->server->port(); }
 std::string FakeLiveServer::url(const std::string& tls_host) const {
-  if (impl_->options.tls) return "wss://" + tls_host + ":" + std::to_string(impl_->port) + "/v1/live/sessions";
-  return "ws://127.0.0.1:" + std::to_string(impl_->port) + "/v1/live/sessions";
+  if (impl_->options.tls) return "wss://" + tls_host + ":" + std::to_string(impl_->server->port()) + "/v1/live/sessions";
+  return "ws://127.0.0.1:" + std::to_string(impl_->server->port()) + "/v1/live/sessions";
 }
 void FakeLiveServer::set_script(FakeScript script) {
   std::lock_guard lock(impl_->mutex);

@@ -10,6 +10,7 @@
 #include "concierge/base64.hpp"
 #include "concierge/mulaw.hpp"
 #include "concierge/net/asio.hpp"
+#include "concierge_fakes/ws_server.hpp"
 
 namespace concierge::fakes {
 
@@ -171,15 +172,7 @@ struct ToneGenerator {
 
 struct FakeOpenAIServer::Impl : std::enable_shared_from_this<FakeOpenAIServer::Impl> {
   FakeOpenAIOptions options;
-  // Owned through pointers so stop() can destroy them in order: the acceptor, then the loop (which destroys the
-  // suspended coroutines, and with them their references to this object).
-  std::unique_ptr<asio::io_context> io_owner = std::make_unique<asio::io_context>();
-  asio::io_context& io = *io_owner;
-  std::unique_ptr<tcp::acceptor> acceptor_owner = std::make_unique<tcp::acceptor>(io);
-  tcp::acceptor& acceptor = *acceptor_owner;
-  std::optional<ssl::context> tls;
-  std::thread thread;
-  std::uint16_t port = 0;
+  std::unique_ptr<WsServer> server;  // the listener and its loop thread (tests/fakes/ws-server)
   std::atomic<long> ids{0};
 
   mutable std::mutex mutex;  // guards everything below (read by the test thread)
@@ -195,74 +188,29 @@ struct FakeOpenAIServer::Impl : std::enable_shared_from_this<FakeOpenAIServer::I
   std::optional<json> session;
   bool finished = false;
   std::string failure;
-  std::vector<std::function<void()>> droppers;  // one per open connection, run on the io thread
 
   std::string next_id(const char* prefix) { return std::string(prefix) + "_" + std::to_string(++ids); }
 
-  void start() {
-    if (options.tls) {
-      tls.emplace(ssl::context::tls_server);
-      tls->use_certificate_chain(asio::buffer(options.tls->server_cert_pem));
-      tls->use_private_key(asio::buffer(options.tls->server_key_pem), ssl::context::pem);
-    }
-    script = options.script;
-    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
-    asio::co_spawn(io, accept_loop(shared_from_this()), asio::detached);
-    thread = std::thread([this] { io.run(); });
-  }
-
-  void stop() {
-    asio::post(io, [this] {
-      beast::error_code ignored;
-      acceptor.close(ignored);
-      std::vector<std::function<void()>> drop;
-      {
-        std::lock_guard lock(mutex);
-        drop = droppers;
-      }
-      for (auto& d : drop) d();
-    });
-    // Give connections a moment to unwind, then stop the loop whatever is left.
-    asio::post(io, [this] {
-      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(50));
-      timer->async_wait([this, timer](beast::error_code) { io.stop(); });
-    });
-    if (thread.joinable()) thread.join();
-    acceptor_owner.reset();
-    io_owner.reset();
-  }
-
-  static awaitable<void> accept_loop(std::shared_ptr<Impl> self);
-  template <class Stream>
-  static awaitable<void> serve(std::shared_ptr<Impl> self, Stream stream);
+  void start();
+  // Destroying the server stops its loop, which destroys the suspended coroutines and their references to this.
+  void stop() { server.reset(); }
 };
 
-// One WebSocket session: a reader, a writer draining a queue, and the script player.
-template <class Ws>
-class Connection : public std::enable_shared_from_this<Connection<Ws>> {
+namespace {
+
+// One WebSocket session: the script player and the judge of client events (reading and writing are the shared
+// server's, tests/fakes/ws-server).
+class Connection final : public WsHandler, public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<FakeOpenAIServer::Impl> server, Ws ws, FakeScript script)
+  Connection(std::shared_ptr<FakeOpenAIServer::Impl> server, std::shared_ptr<WsConnection> ws, FakeScript script)
       : server_(std::move(server)),
         ws_(std::move(ws)),
         script_(std::move(script)),
-        notify_(ws_.get_executor()),
-        sleep_(ws_.get_executor()) {}
+        notify_(ws_->io()),
+        sleep_(ws_->io()) {}
 
-  awaitable<void> run() {
-    auto self = this->shared_from_this();
-    ws_.text(true);
-    ws_.read_message_max(32 * 1024 * 1024);
-    {
-      std::lock_guard lock(server_->mutex);
-      server_->droppers.push_back([weak = this->weak_from_this()] {
-        if (auto c = weak.lock()) c->drop();
-      });
-    }
+  void start() {
+    auto self = shared_from_this();
     send({{"type", "session.created"},
           {"session",
            {{"type", "realtime"},
@@ -274,15 +222,12 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
             {"audio",
              {{"input", {{"format", {{"type", "audio/pcm"}, {"rate", 24000}}}, {"turn_detection", nullptr}}},
               {"output", {{"format", {{"type", "audio/pcm"}, {"rate", 24000}}}, {"voice", "alloy"}}}}}}}});
-    asio::co_spawn(ws_.get_executor(), play(self), asio::detached);
-    co_await read_loop();
+    asio::co_spawn(ws_->io(), play(self), asio::detached);
   }
 
   void drop() {
     open_ = false;
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    ws_->drop();
     notify_.cancel();
     sleep_.cancel();
   }
@@ -296,19 +241,11 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
       std::lock_guard lock(server_->mutex);
       server_->errors.push_back(event);
     }
-    queue_.push_back(event.dump());
-    start_writing();
+    ws_->send(event.dump());
   }
   void send_raw(std::string text) {
     if (!open_) return;
-    queue_.push_back(std::move(text));
-    start_writing();
-  }
-  // One writer at a time: Beast allows a single outstanding write per stream.
-  void start_writing() {
-    if (writing_) return;
-    writing_ = true;
-    asio::co_spawn(ws_.get_executor(), write_loop(this->shared_from_this()), asio::detached);
+    ws_->send(std::move(text));
   }
   void send_error(const ClientError& e, const std::string& client_event_id) {
     json error{{"type", "invalid_request_error"},
@@ -319,34 +256,16 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
     send({{"type", "error"}, {"error", error}});
   }
 
-  static awaitable<void> write_loop(std::shared_ptr<Connection> self) {
-    while (!self->queue_.empty() && self->open_) {
-      std::string message = std::move(self->queue_.front());
-      self->queue_.pop_front();
-      beast::error_code ec;
-      co_await self->ws_.async_write(asio::buffer(message), asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        self->open_ = false;
-        break;
-      }
+  // ---- reading (the server's read loop calls these)
+  void on_text(std::string_view text) override {
+    try {
+      on_client_text(std::string(text));
+    } catch (const std::exception& e) {  // a field of an unexpected type: answer as OpenAI would
+      send_error({"invalid_type", std::string("Invalid event: ") + e.what(), ""}, "");
     }
-    self->writing_ = false;
   }
 
-  // ---- reading
-  awaitable<void> read_loop() {
-    beast::flat_buffer buffer;
-    for (;;) {
-      beast::error_code ec;
-      co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
-      try {
-        on_client_text(beast::buffers_to_string(buffer.data()));
-      } catch (const std::exception& e) {  // a field of an unexpected type: answer as OpenAI would
-        send_error({"invalid_type", std::string("Invalid event: ") + e.what(), ""}, "");
-      }
-      buffer.consume(buffer.size());
-    }
+  void on_closed() override {
     open_ = false;
     notify_.cancel();
     sleep_.cancel();
@@ -673,13 +592,10 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
         co_await sleep(20);  // let what was queued reach the client first
         drop();
         co_return false;
-      case K::close: {
-        beast::error_code ec;
-        co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(s.ms), s.text),
-                                 asio::redirect_error(use_awaitable, ec));
+      case K::close:
+        ws_->close(s.ms, s.text);  // after what is queued, as a server's close frame follows its last event
         open_ = false;
         co_return false;
-      }
     }
     co_return false;
   }
@@ -823,12 +739,10 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
   }
 
   std::shared_ptr<FakeOpenAIServer::Impl> server_;
-  Ws ws_;
+  std::shared_ptr<WsConnection> ws_;
   FakeScript script_;
   asio::steady_timer notify_;  // cancelled whenever something a waiting script step may want happens
   asio::steady_timer sleep_;
-  std::deque<std::string> queue_;
-  bool writing_ = false;
   bool open_ = true;
   bool configured_ = false;
   bool pcmu_ = false;
@@ -846,114 +760,69 @@ class Connection : public std::enable_shared_from_this<Connection<Ws>> {
   ToneGenerator tone_;
 };
 
-namespace {
 // Whether an upgrade request may become a Realtime session: ok, or the status and OpenAI-style error body.
-std::pair<http::status, json> check_upgrade(const http::request<http::string_body>& request,
-                                            const std::string& api_key) {
-  const std::string target(request.target());
-  const std::string authorization(request[http::field::authorization]);
-  if (!websocket::is_upgrade(request) || !target.starts_with("/v1/realtime"))
-    return {http::status::not_found,
+std::pair<int, json> check_upgrade(const UpgradeRequest& request, const std::string& api_key) {
+  const std::string& target = request.target;
+  const std::string authorization = request.header("authorization").value_or("");
+  if (!request.is_websocket_upgrade || !target.starts_with("/v1/realtime"))
+    return {404,
             {{"message", "Not found: " + target}, {"type", "invalid_request_error"}, {"code", nullptr}}};
   if (authorization != "Bearer " + api_key)
-    return {http::status::unauthorized,
+    return {401,
             {{"message", "Incorrect API key provided. You can find your API key at "
                          "https://platform.openai.com/account/api-keys."},
              {"type", "invalid_request_error"},
              {"code", "invalid_api_key"},
              {"param", nullptr}}};
-  if (request.find("OpenAI-Beta") != request.end())
-    return {http::status::bad_request,
+  if (request.header("openai-beta"))
+    return {400,
             {{"message", "The OpenAI-Beta: realtime=v1 header selects the retired beta interface; the GA Realtime "
                          "API does not accept it."},
              {"type", "invalid_request_error"},
              {"code", "beta_api_shape_disabled"},
              {"param", nullptr}}};
   if (target.find("model=") == std::string::npos)
-    return {http::status::bad_request,
+    return {400,
             {{"message", "Missing required parameter: 'model'."},
              {"type", "invalid_request_error"},
              {"code", "missing_required_parameter"},
              {"param", "model"}}};
-  return {http::status::ok, json()};
+  return {101, json()};
 }
 }  // namespace
 
-awaitable<void> FakeOpenAIServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
-  for (;;) {
-    beast::error_code ec;
-    tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-    // Each event goes out when written: with Nagle's algorithm an echoed delta waits for the ACK of the previous one,
-    // which comes back with the client's next frame, 20 ms later.
-    socket.set_option(tcp::no_delay(true), ec);
-    if (self->tls) {
-      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
-      asio::co_spawn(self->io, serve(self, std::move(stream)), asio::detached);
-    } else {
-      asio::co_spawn(self->io, serve(self, beast::tcp_stream(std::move(socket))), asio::detached);
-    }
-  }
-}
-
-template <class Stream>
-awaitable<void> FakeOpenAIServer::Impl::serve(std::shared_ptr<Impl> self, Stream stream) {
-  beast::error_code ec;
-  constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  if constexpr (kTls) {
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return;  // the client refused our certificate, most likely: that is the test
-  }
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-  beast::flat_buffer buffer;
-  http::request<http::string_body> request;
-  co_await http::async_read(stream, buffer, request, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return;
-  beast::get_lowest_layer(stream).expires_never();
-
-  {
-    std::lock_guard lock(self->mutex);
-    for (const auto& field : request) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      self->headers[name].push_back(std::string(field.value()));
-    }
-    // One entry per upgrade even when the header is absent, so a test can tell "absent" from "not asked".
-    if (request.find(http::field::authorization) == request.end()) self->headers["authorization"].push_back("");
-    if (request.find("openai-beta") == request.end()) self->headers["openai-beta"].push_back("");
-  }
-
-  // GCC 12 cannot keep string-literal temporaries across a co_await, so the refusal is decided first, then sent.
-  const auto verdict = check_upgrade(request, self->options.api_key);
-  if (verdict.first != http::status::ok) {
+void FakeOpenAIServer::Impl::start() {
+  script = options.script;
+  WsServerOptions o;
+  o.tls = options.tls;
+  o.port = options.port;
+  // Both callbacks run on the server's loop thread; `this` outlives the server (stop() destroys it first).
+  o.judge_upgrade = [this](const UpgradeRequest& request) {
     {
-      std::lock_guard lock(self->mutex);
-      ++self->refused;
+      std::lock_guard lock(mutex);
+      for (const auto& [name, value] : request.headers) headers[name].push_back(value);
+      // One entry per upgrade even when the header is absent, so a test can tell "absent" from "not asked".
+      if (!request.header("authorization")) headers["authorization"].push_back("");
+      if (!request.header("openai-beta")) headers["openai-beta"].push_back("");
     }
-    http::response<http::string_body> response{verdict.first, request.version()};
-    response.set(http::field::content_type, "application/json");
-    response.body() = json{{"error", verdict.second}}.dump();
-    response.prepare_payload();
-    response.keep_alive(false);
-    beast::error_code ignored;
-    co_await http::async_write(stream, response, asio::redirect_error(use_awaitable, ignored));
-    co_return;
-  }
-
-  using Ws = websocket::stream<Stream>;
-  Ws ws(std::move(stream));
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  co_await ws.async_accept(request, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return;
-  FakeScript script;
-  {
-    std::lock_guard lock(self->mutex);
-    ++self->accepted;
-    script = self->script;
-  }
-  auto connection = std::make_shared<Connection<Ws>>(self, std::move(ws), std::move(script));
-  co_await connection->run();
+    const auto [status, error] = check_upgrade(request, options.api_key);
+    if (status == 101) return UpgradeVerdict::accept();
+    std::lock_guard lock(mutex);
+    ++refused;
+    return UpgradeVerdict{status, json{{"error", error}}.dump()};
+  };
+  o.accept = [this](std::shared_ptr<WsConnection> ws) -> std::shared_ptr<WsHandler> {
+    FakeScript copy;
+    {
+      std::lock_guard lock(mutex);
+      ++accepted;
+      copy = script;
+    }
+    auto connection = std::make_shared<Connection>(shared_from_this(), std::move(ws), std::move(copy));
+    connection->start();
+    return connection;
+  };
+  server = std::make_unique<WsServer>(std::move(o));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -965,11 +834,11 @@ FakeOpenAIServer::FakeOpenAIServer(FakeOpenAIOptions options) : impl_(std::make_
 
 FakeOpenAIServer::~FakeOpenAIServer() { impl_->stop(); }
 
-std::uint16_t FakeOpenAIServer::port() const { return impl_->port; }
+std::uint16_t FakeOpenAIServer::port() const { return impl_->server->port(); }
 
 std::string FakeOpenAIServer::url(const std::string& tls_host) const {
-  if (impl_->options.tls) return "wss://" + tls_host + ":" + std::to_string(impl_->port) + "/v1/realtime";
-  return "ws://127.0.0.1:" + std::to_string(impl_->port) + "/v1/realtime";
+  if (impl_->options.tls) return "wss://" + tls_host + ":" + std::to_string(impl_->server->port()) + "/v1/realtime";
+  return "ws://127.0.0.1:" + std::to_string(impl_->server->port()) + "/v1/realtime";
 }
 
 void FakeOpenAIServer::set_script(FakeScript script) {
@@ -977,16 +846,7 @@ void FakeOpenAIServer::set_script(FakeScript script) {
   impl_->script = std::move(script);
 }
 
-void FakeOpenAIServer::drop_connections() {
-  asio::post(impl_->io, [impl = impl_] {
-    std::vector<std::function<void()>> drop;
-    {
-      std::lock_guard lock(impl->mutex);
-      drop = impl->droppers;
-    }
-    for (auto& d : drop) d();
-  });
-}
+void FakeOpenAIServer::drop_connections() { impl_->server->drop_connections(); }
 
 std::vector<json> FakeOpenAIServer::client_events(const std::string& type) const {
   std::lock_guard lock(impl_->mutex);

@@ -61,6 +61,11 @@ ScriptStep close_session(std::string reason);   // session.closed with this reas
 struct FakeScript {
   std::vector<ScriptStep> steps;
   int delta_ms = 100;  // audio per delta; a reply's deltas go out at once, faster than real time
+  // Echo mode, for benchmarks (bench/bench-openai-live.yaml): once the session has started, every
+  // session.input_audio.append is answered at once with a session.output_audio.delta carrying the same base64 audio
+  // (the session's one format both ways). The steps still play. Appends are then counted (audio_bytes_received) but
+  // not recorded one by one, and the echoed deltas are not kept in server_events(), so a long run does not grow.
+  bool echo_audio = false;
 };
 
 // The restaurant side of a booking: greeting, the agent asks, the restaurant confirms with `confirmation_number`,
