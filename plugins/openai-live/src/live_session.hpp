@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "concierge/log.hpp"
+#include "concierge/playback_tracker.hpp"
 #include "concierge/net/asio.hpp"
 #include "concierge/voice_model.hpp"
 #include "live_config.hpp"
 #include "live_protocol.hpp"
 #include "live_transport.hpp"
-#include "playback_tracker.hpp"
 
 namespace concierge::openai_live {
 

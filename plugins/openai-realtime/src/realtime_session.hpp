@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "concierge/log.hpp"
+#include "concierge/playback_tracker.hpp"
 #include "concierge/voice_model.hpp"
-#include "playback_tracker.hpp"
 #include "realtime_config.hpp"
 #include "realtime_protocol.hpp"
 #include "realtime_transport.hpp"

@@ -30,6 +30,7 @@
 //        event loop. Host-implemented, at the end of HostServices: an older plugin never calls it.
 //        concierge/net/websocket_client.hpp: net::WebSocketClient, net::make_tls_client_context (the WebSocket client
 //        the OpenAI plugins share, compiled once in libconcierge_sdk; used inside a plugin, never by the host).
+//        concierge/playback_tracker.hpp: PlaybackTracker (what the callee has heard of a reply; barge-in bounds).
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1

@@ -1,8 +1,8 @@
-#include "playback_tracker.hpp"
+#include "concierge/playback_tracker.hpp"
 
 #include <algorithm>
 
-namespace concierge::openai {
+namespace concierge {
 
 void PlaybackTracker::on_audio_sent(std::string_view item_id, Micros duration, Clock::time_point now) {
   const Clock::time_point start = std::max(now, line_busy_until_);
@@ -58,4 +58,4 @@ std::optional<PlaybackTracker::Cut> PlaybackTracker::interrupt(Clock::time_point
   return cut;
 }
 
-}  // namespace concierge::openai
+}  // namespace concierge

@@ -1,9 +1,9 @@
 // Where a barge-in truncates the agent's reply, with a clock the test controls.
 #include <gtest/gtest.h>
 
-#include "playback_tracker.hpp"
+#include "concierge/playback_tracker.hpp"
 
-namespace concierge::openai {
+namespace concierge {
 namespace {
 
 using Clock = PlaybackTracker::Clock;
@@ -106,4 +106,4 @@ TEST(PlaybackTracker, AfterABargeInTheNextItemStartsWhereTheCalleeStoppedHearing
 }
 
 }  // namespace
-}  // namespace concierge::openai
+}  // namespace concierge

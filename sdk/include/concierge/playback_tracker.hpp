@@ -1,8 +1,12 @@
 #pragma once
-// How much of the agent's current reply the callee has heard, and so whether any of it is still unplayed on the line
-// when the callee starts talking (a barge-in). The same bounds as the openai-realtime plugin's tracker (a plugin never
-// includes another's sources). GPT-Live produces audio faster than real time, so when the callee starts talking the
-// line usually still holds seconds of reply nobody has heard. Three facts bound the true value:
+// How much of the agent's current reply the callee has heard: whether any of it is still unplayed on the line when the
+// callee starts talking (a barge-in), and the number a barge-in truncates the reply at. Shared by the voice-model
+// plugins (openai-realtime, openai-live); plain data, no threads: the plugin calls it on the host's event loop.
+//
+// Voice models produce audio faster than real time, so when the callee starts talking the line usually still holds
+// seconds of reply nobody has heard. OpenAI Realtime's conversation.item.truncate tells the model where the callee
+// stopped hearing; audio_end_ms past the audio the item has is refused by the server, and an estimate that is too large
+// makes the model believe it said things that were never heard. Three facts bound the true value:
 //   - the audio handed to the line for this item (nothing more can have been played);
 //   - real time: the line plays in order at 1x, so at any moment it still holds (time it will take to run dry) of
 //     audio; the item's share of that has not been heard (this covers a burst sent faster than real time, audio
@@ -16,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-namespace concierge::openai_live {
+namespace concierge {
 
 class PlaybackTracker {
  public:
@@ -55,4 +59,4 @@ class PlaybackTracker {
   Clock::time_point played_at_{};
 };
 
-}  // namespace concierge::openai_live
+}  // namespace concierge
