@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every parser that reads bytes from outside (tests/fuzz/README.md lists them).
-#   scripts/fuzz.sh            the short run the test command makes (about 2 minutes in all)
+#   scripts/fuzz.sh            the short run the test command makes (about 1 minute in all)
 #   scripts/fuzz.sh 1h         longer: the duration (s, m or h) is split evenly across the targets
 #   scripts/fuzz.sh 10m webhook_fuzz    one target
 # Builds with clang-14 into build-fuzz/ (separate from the GCC build in build/). Each target starts from its
@@ -9,7 +9,7 @@
 # regression test (a seed here and a unit test of the parser) once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration="${1:-120s}"
+duration="${1:-60s}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(twilio_media_message_fuzz realtime_events_fuzz webhook_fuzz api_request_fuzz
