@@ -18,6 +18,7 @@ Detector::Detector(std::uint32_t sample_rate, DetectorSettings settings)
   if (!(settings.min_hz > 0 && settings.max_hz > settings.min_hz && settings.max_hz < sample_rate / 2.0))
     throw std::invalid_argument("beep detector: the band must lie between 0 Hz and half the sample rate");
   step_hz_ = static_cast<double>(sample_rate) / static_cast<double>(block_);  // 50 Hz
+  min_power_ = kZeroDbm0Power * std::pow(10.0, settings.min_dbm0 / 10.0);
   first_hz_ = std::ceil(settings.min_hz / step_hz_) * step_hz_;
   for (double hz = first_hz_; hz <= settings.max_hz + 1e-9 && bins_ < kMaxBins; hz += step_hz_)
     coefficient_[bins_++] = 2.0 * std::cos(2.0 * kPi * hz / sample_rate);
@@ -34,7 +35,7 @@ int Detector::classify_block() const {
   double total = 0;
   for (std::size_t i = 0; i < block_; ++i) total += static_cast<double>(window_[i]) * window_[i];
   const double mean_power = total / static_cast<double>(block_);
-  if (mean_power < kZeroDbm0Power * std::pow(10.0, settings_.min_dbm0 / 10.0)) return -1;
+  if (mean_power < min_power_) return -1;
   // Where a tone would be: its zero crossings (with hysteresis at a third of the RMS, so line noise on a quiet
   // beep adds none) give the frequency to within a bin or two. Only those bins are measured, so a block costs a
   // few Goertzel runs rather than the whole band's (a thousand calls run this every 20 ms).

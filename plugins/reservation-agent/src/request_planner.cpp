@@ -112,6 +112,14 @@ std::vector<Word> words_of(std::string_view text) {
   return out;
 }
 
+// `text` with every {placeholder} of `values` replaced (the config checked that no other placeholder is used).
+std::string fill_in(std::string text, std::initializer_list<std::pair<std::string_view, std::string>> values) {
+  for (const auto& [key, value] : values)
+    for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
+      text.replace(at, key.size(), value);
+  return text;
+}
+
 // "Mondays": how a closed day is named ("closed on Mondays").
 std::string say_weekday_plural(chr::year_month_day date) {
   static const char* const names[] = {"Sundays",   "Mondays", "Tuesdays", "Wednesdays",
@@ -658,13 +666,7 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
   task.time_minutes = *time;
   task.party_size = *party;
   // The disclosure names the customer; the name was checked as user text above.
-  for (std::size_t at = 0; !config_.disclosure.empty();) {
-    if (task.disclosure.empty()) task.disclosure = config_.disclosure;
-    at = task.disclosure.find("{customer}", at);
-    if (at == std::string::npos) break;
-    task.disclosure.replace(at, 10, task.customer_name);
-    at += task.customer_name.size();
-  }
+  task.disclosure = fill_in(config_.disclosure, {{"{customer}", task.customer_name}});
   if (config_.leave_voicemail) {
     std::string message = config_.voicemail_message;
     if (message.empty())
@@ -673,17 +675,13 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
                       "{party_size} on {date} at {time}. We will try calling again later. Thank you!"
                     : "Hi, this is an automated assistant calling on behalf of {customer}, hoping to book a table for "
                       "{party_size} on {date} at {time}. Please call {customer} back at {customer_phone}. Thank you!";
-    const std::pair<std::string_view, std::string> values[] = {
-        {"{customer}", task.customer_name},
-        {"{customer_phone}", task.customer_phone},
-        {"{restaurant}", task.restaurant},
-        {"{party_size}", std::to_string(task.party_size) + (task.party_size == 1 ? " person" : " people")},
-        {"{date}", task.date_spoken},
-        {"{time}", say_time(task.time_minutes)}};
-    for (const auto& [key, value] : values)
-      for (std::size_t at = message.find(key); at != std::string::npos; at = message.find(key, at + value.size()))
-        message.replace(at, key.size(), value);
-    task.voicemail_message = std::move(message);
+    task.voicemail_message = fill_in(
+        message, {{"{customer}", task.customer_name},
+                  {"{customer_phone}", task.customer_phone},
+                  {"{restaurant}", task.restaurant},
+                  {"{party_size}", std::to_string(task.party_size) + (task.party_size == 1 ? " person" : " people")},
+                  {"{date}", task.date_spoken},
+                  {"{time}", say_time(task.time_minutes)}});
   }
   return finish(&task);
 }

@@ -46,6 +46,7 @@ class Detector {
   std::size_t block_;
   std::size_t bins_ = 0;
   double first_hz_ = 0, step_hz_ = 0;
+  double min_power_ = 0;  // settings_.min_dbm0 as a block's mean power, worked out once
   std::array<double, kMaxBins> coefficient_{};
   std::array<std::int16_t, kMaxBlock> window_{};
   std::size_t filled_ = 0;
