@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "c_plugin.hpp"
 #include "concierge/net/asio.hpp"
 
 namespace concierge::host {
@@ -405,6 +406,7 @@ std::string CallManager::prometheus_metrics() const {
                              "Callee stops speaking -> first agent audio handed to the line.");
   m.response_latency_ms.render(out, "concierge_voice_response_latency_milliseconds",
                                "The voice model's own latency: end of the callee's speech -> its first audio.");
+  c_abi::render_plugin_metrics(out);  // what C plugins count themselves (concierge_host_api.metric_add)
   return out;
 }
 

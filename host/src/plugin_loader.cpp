@@ -12,6 +12,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "c_plugin.hpp"
 #include "concierge/config.hpp"
 #include "concierge/version.hpp"
 #include "host_config.hpp"
@@ -63,6 +64,9 @@ void check_elf_shared_object(const std::filesystem::path& file) {
 struct OpenedLibrary {
   std::shared_ptr<boost::dll::shared_library> library;
   PluginDescriptor descriptor{};  // the fields of the plugin's minor; zero beyond
+  // A plugin of the C boundary (concierge/abi.h): its checked descriptor. `descriptor` then holds only the magic,
+  // the host's SDK version and the kind; the name, version and description are c_descriptor's.
+  std::optional<c_abi::Descriptor> c_descriptor;
 };
 
 // How much of PluginDescriptor each minor defines (version.hpp's history).
@@ -141,10 +145,31 @@ OpenedLibrary open_and_check(const std::filesystem::path& file, const std::strin
   if (load_error || !opened.library->is_loaded())
     throw PluginLoadError(file.string() + ": cannot be loaded: " + dlopen_reason(absolute));
 
+  // The C boundary first: a library exporting concierge_plugin_entry is a C plugin whatever else it exports.
+  if (opened.library->has(CONCIERGE_PLUGIN_ENTRY_SYMBOL)) {
+    const concierge_plugin* entry_descriptor = nullptr;
+    try {
+      auto& entry = opened.library->get<const concierge_plugin*(const concierge_host_api*)>(
+          CONCIERGE_PLUGIN_ENTRY_SYMBOL);
+      entry_descriptor = entry(&c_abi::host_api());
+    } catch (const boost::dll::fs::system_error&) {
+      throw PluginLoadError(file.string() + ": cannot read its " CONCIERGE_PLUGIN_ENTRY_SYMBOL);
+    }
+    c_abi::Descriptor checked;
+    const std::string refusal = c_abi::check_descriptor(entry_descriptor, name, checked);
+    if (!refusal.empty()) throw PluginLoadError(file.string() + ": " + refusal);
+    opened.c_descriptor = std::move(checked);
+    opened.descriptor.magic = kPluginMagic;
+    opened.descriptor.sdk_major = kSdkVersionMajor;  // the adapters are host code: the host's SDK
+    opened.descriptor.sdk_minor = kSdkVersionMinor;
+    opened.descriptor.kind = opened.c_descriptor->kind;
+    return opened;
+  }
+
   try {
     if (!opened.library->has("concierge_plugin_descriptor"))
-      throw PluginLoadError(file.string() +
-                            ": is not a concierge plugin (it exports no concierge_plugin_descriptor)");
+      throw PluginLoadError(file.string() + ": is not a concierge plugin (it exports neither "
+                            CONCIERGE_PLUGIN_ENTRY_SYMBOL " nor concierge_plugin_descriptor)");
     auto& describe = opened.library->get<PluginDescriptorFunction>("concierge_plugin_descriptor");
     d = describe();
   } catch (const boost::dll::fs::system_error&) {
@@ -188,13 +213,21 @@ OpenedLibrary open_and_check(const std::filesystem::path& file, const std::strin
 LoadedPlugin describe(const OpenedLibrary& opened, const std::filesystem::path& file) {
   const PluginDescriptor* d = &opened.descriptor;
   LoadedPlugin plugin;
-  plugin.name = d->name;
+  plugin.name = d->name ? d->name : "";
   plugin.version = d->version ? d->version : "";
   plugin.description = d->description ? d->description : "";
   plugin.kind = d->kind;
   plugin.sdk_major = d->sdk_major;
   plugin.sdk_minor = d->sdk_minor;
   plugin.abi = d->sdk_minor >= 1 && d->abi ? d->abi : "";
+  if (opened.c_descriptor) {
+    plugin.name = opened.c_descriptor->name;
+    plugin.version = opened.c_descriptor->version;
+    plugin.description = opened.c_descriptor->description;
+    plugin.c_abi = true;
+    plugin.c_abi_major = opened.c_descriptor->abi_major;
+    plugin.c_abi_minor = opened.c_descriptor->abi_minor;
+  }
   plugin.file = file;
   plugin.library = opened.library;
   return plugin;
@@ -231,6 +264,17 @@ LoadedPlugin PluginLoader::load_file(const std::filesystem::path& file, PluginKi
   if (opened.descriptor.kind != expected_kind)
     throw PluginLoadError(file.string() + ": is a " + std::string(to_string(opened.descriptor.kind)) +
                           " plugin, configured as " + std::string(to_string(expected_kind)));
+  if (opened.c_descriptor) {
+    LoadedPlugin plugin = describe(opened, file);
+    PluginContext context = ctx;
+    if (!context.log) context.log = std::make_shared<DiscardingLogger>();
+    plugin.instance = c_abi::create_instance(*opened.c_descriptor, opened.library, context, config, config_key_path,
+                                             config_file, file);
+    if (!plugin.instance.telephony && !plugin.instance.voice_model && !plugin.instance.agent)
+      throw PluginLoadError(file.string() + ": create() returned no " + std::string(to_string(expected_kind)) +
+                            " object");
+    return plugin;
+  }
   if (!opened.library->has("concierge_plugin_create"))
     throw PluginLoadError(file.string() + ": exports no concierge_plugin_create");
   auto& create = opened.library->get<PluginCreateFunction>("concierge_plugin_create");
@@ -333,7 +377,9 @@ std::string format_plugin_listing(const std::vector<PluginListing>& listing) {
     if (entry.plugin) {
       const LoadedPlugin& p = *entry.plugin;
       line = pad(std::string(to_string(p.kind)), 12) + " " + pad(p.name, name_width) + "  " +
-             pad(p.version.empty() ? "-" : p.version, version_width) + "  SDK " + version_text(p.sdk_major, p.sdk_minor) +
+             pad(p.version.empty() ? "-" : p.version, version_width) +
+             (p.c_abi ? "  C ABI " + version_text(p.c_abi_major, p.c_abi_minor)
+                      : "  SDK " + version_text(p.sdk_major, p.sdk_minor)) +
              "  " + entry.file.string();
     } else {
       line = pad("refused", 12) + " " + entry.error;

@@ -2,6 +2,9 @@
 // Loads plugins (MODULE .so files built against the SDK) by name from a list of folders (the first that has
 // <name>.so wins), or from a given file, with Boost.DLL.
 //
+// Two boundaries, side by side while the plugins move: a library exporting concierge_plugin_entry is a C plugin
+// (concierge/abi.h; c_plugin.hpp checks its descriptor and adapts its tables), any other must have the C++ boundary's
+// exports (concierge/plugin.hpp).
 // Order of trust: the file must exist and be an ELF shared object; it is opened with RTLD_NOW | RTLD_LOCAL (an
 // unresolved symbol fails here, not mid-call); concierge_plugin_descriptor() is read and checked (magic, SDK major
 // equal, SDK minor not newer than the host's, the descriptor's size and ABI tag for the fields its minor defines,
@@ -37,6 +40,10 @@ struct LoadedPlugin {
   PluginKind kind = PluginKind::telephony;
   std::uint32_t sdk_major = 0, sdk_minor = 0;
   std::string abi;  // the descriptor's ABI tag (equal to the host's); "" for an SDK 1.0 plugin, which has none
+  // A plugin of the C boundary (concierge/abi.h) and the C ABI version it was built for. Its objects are the host's
+  // adapters over the plugin's C tables, so sdk_major/sdk_minor are the host's own.
+  bool c_abi = false;
+  std::uint32_t c_abi_major = 0, c_abi_minor = 0;
   // Whether the plugin's SDK has what minor `minor` added (version.hpp): check before using any such addition.
   bool has_sdk_minor(std::uint32_t minor) const { return sdk_minor >= minor; }
   std::filesystem::path file;

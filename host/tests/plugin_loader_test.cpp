@@ -212,7 +212,8 @@ TEST_F(PluginLoaderTest, UnresolvedSymbolIsRefusedAtLoadWithTheLoadersReason) {
 
 TEST_F(PluginLoaderTest, SharedLibraryWithoutDescriptor) {
   EXPECT_EQ(error_of("fixture-plain", PluginKind::telephony, good_config_),
-            file("fixture-plain") + ": is not a concierge plugin (it exports no concierge_plugin_descriptor)");
+            file("fixture-plain") + ": is not a concierge plugin (it exports neither concierge_plugin_entry nor "
+                                     "concierge_plugin_descriptor)");
 }
 
 TEST_F(PluginLoaderTest, WrongMagic) {
@@ -423,7 +424,7 @@ TEST_F(PluginLoaderTest, ListShowsEveryFileAndWhyItIsRefused) {
             file("fixture-sdk2") + ": built for SDK 2.0, this host has SDK " + ours() + "; rebuild the plugin");
   EXPECT_NE(entry("fixture-text").error.find("not an ELF file"), std::string::npos);
   EXPECT_NE(entry("fixture-unresolved").error.find("undefined symbol"), std::string::npos);
-  EXPECT_NE(entry("fixture-plain").error.find("exports no concierge_plugin_descriptor"), std::string::npos);
+  EXPECT_NE(entry("fixture-plain").error.find("exports neither concierge_plugin_entry nor concierge_plugin_descriptor"), std::string::npos);
   EXPECT_NE(entry("fixture-other-abi").error.find("built with gcc-4"), std::string::npos);
   std::size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(kDir)) files += e.path().extension() == ".so";

@@ -1,0 +1,712 @@
+#include "c_plugin.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "concierge/http_client.hpp"
+#include "concierge/net/websocket_client.hpp"
+#include "plugin_loader.hpp"
+
+namespace asio = boost::asio;
+using concierge::AudioEncoding;
+using concierge::AudioFormat;
+using concierge::AudioFrame;
+
+namespace {
+
+std::atomic<std::size_t> g_pending{0};
+
+// Held by every timer, post and blocking work item while it is outstanding (abi.h: "count them").
+struct PendingToken {
+  PendingToken() { ++g_pending; }
+  PendingToken(const PendingToken&) = delete;
+  PendingToken& operator=(const PendingToken&) = delete;
+  ~PendingToken() { --g_pending; }
+};
+
+std::string_view view(concierge_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
+concierge_str str(std::string_view s) { return concierge_str{s.data(), s.size()}; }
+
+concierge_audio_format to_c(AudioFormat format) {
+  return concierge_audio_format{static_cast<std::uint32_t>(format.encoding), format.sample_rate, 1};
+}
+bool from_c(std::uint32_t encoding, std::uint32_t rate, AudioFormat& out) {
+  if (encoding != CONCIERGE_ENCODING_PCM16 && encoding != CONCIERGE_ENCODING_MULAW) return false;
+  out = AudioFormat{static_cast<AudioEncoding>(encoding), rate};
+  return true;
+}
+
+// Plugin-reported counters and gauges, rendered on /metrics (render_plugin_metrics). Event loop only.
+struct PluginMetric {
+  bool counter = true;
+  double value = 0;
+};
+std::map<std::string, PluginMetric>& plugin_metrics() {
+  static std::map<std::string, PluginMetric> metrics;
+  return metrics;
+}
+
+bool is_metric_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+}  // namespace
+
+// abi.h's concierge_host: the host's side of one plugin instance.
+struct concierge_host {
+  concierge_host(std::shared_ptr<const void> library_, concierge::HostServices& services_,
+                 std::shared_ptr<concierge::Logger> log_, std::string plugin_)
+      : library(std::move(library_)),
+        services(services_),
+        io(services_.io()),
+        log(std::move(log_)),
+        plugin(std::move(plugin_)),
+        public_domain(services_.public_domain()) {
+    for (char& c : metric_prefix = "concierge_plugin_" + plugin + "_")
+      if (c == '-') c = '_';
+  }
+
+  // Drops everything outstanding (timers, posts, blocking completions, HTTP requests, WebSocket clients) and waits
+  // for blocking work that is running. After it, nothing of the plugin is called through this context.
+  void close() {
+    {
+      std::unique_lock lock(mutex);
+      open = false;
+      idle.wait(lock, [&] { return running_work == 0; });
+    }
+    timers.clear();  // each cancelled wait finds the context closed
+    for (const auto id : http_requests) services.http().cancel(id);
+    http_requests.clear();
+    for (auto* client : std::set<concierge_ws_client*>(ws_clients)) close_ws_client(client);
+  }
+  void close_ws_client(concierge_ws_client* client);
+
+  std::shared_ptr<const void> library;  // the .so: mapped while this context lives
+  concierge::HostServices& services;
+  asio::io_context& io;
+  std::shared_ptr<concierge::Logger> log;
+  std::string plugin;
+  std::string public_domain;
+  std::string metric_prefix;
+  std::weak_ptr<concierge_host> self;
+
+  std::mutex mutex;  // guards open (with atomic reads outside) and running_work
+  std::condition_variable idle;
+  std::atomic<bool> open{true};
+  int running_work = 0;
+
+  std::uint64_t next_timer = 1;
+  std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers;
+  std::set<concierge::HttpRequestId> http_requests;
+  std::set<concierge_ws_client*> ws_clients;
+};
+
+// abi.h's concierge_voice_events: the host's side of one voice session. Owned by the session adapter.
+struct concierge_voice_events {
+  std::shared_ptr<concierge::VoiceSessionEvents> events;  // null once the session is closed
+  concierge_host* host = nullptr;
+};
+
+// abi.h's concierge_ws_client: the SDK's WebSocket client run for the plugin on the host's loop.
+struct concierge_ws_client final : concierge::net::WebSocketListener {
+  std::shared_ptr<concierge::net::WebSocketClient> client;
+  concierge_ws_client_listener listener{};
+  void* user = nullptr;
+  concierge_host* host = nullptr;
+  bool failed = false;
+  void on_websocket_open() override {
+    if (host->open && listener.on_open) listener.on_open(user);
+  }
+  void on_websocket_message(std::string_view text) override {
+    if (host->open && listener.on_message) listener.on_message(user, str(text));
+  }
+  void on_websocket_failed(std::string_view message) override {
+    failed = true;
+    if (host->open && listener.on_failed) listener.on_failed(user, str(message));
+  }
+};
+
+void concierge_host::close_ws_client(concierge_ws_client* client) {
+  if (!ws_clients.erase(client)) return;
+  client->client->close();
+  // The SDK client holds only a plain pointer to its listener and calls nothing after close(); operations still in
+  // flight hold the client, not the listener.
+  delete client;
+}
+
+namespace concierge::host::c_abi {
+namespace {
+
+// ---- the host table ----
+
+void host_log(concierge_host* h, std::int32_t level, concierge_str message) {
+  if (!h || !h->log || level < CONCIERGE_LOG_DEBUG || level > CONCIERGE_LOG_ERROR) return;
+  const auto l = static_cast<LogLevel>(level);
+  if (h->log->enabled(l)) h->log->write(l, view(message));
+}
+std::int32_t host_log_enabled(concierge_host* h, std::int32_t level) {
+  if (!h || !h->log || level < CONCIERGE_LOG_DEBUG || level > CONCIERGE_LOG_ERROR) return 0;
+  return h->log->enabled(static_cast<LogLevel>(level)) ? 1 : 0;
+}
+void host_metric(concierge_host* h, concierge_str name, double value, bool counter) {
+  if (!h || !is_metric_name(view(name))) return;
+  auto& metric = plugin_metrics()[h->metric_prefix + std::string(view(name)) + (counter ? "_total" : "")];
+  metric.counter = counter;
+  metric.value = counter ? metric.value + value : value;
+}
+void host_metric_add(concierge_host* h, concierge_str name, double delta) { host_metric(h, name, delta, true); }
+void host_metric_set(concierge_host* h, concierge_str name, double value) { host_metric(h, name, value, false); }
+
+std::int32_t host_post(concierge_host* h, concierge_callback fn, void* user) {
+  if (!h || !fn) return CONCIERGE_E_INVALID;
+  if (!h->open.load()) return CONCIERGE_E_STATE;
+  std::shared_ptr<concierge_host> self = h->self.lock();
+  if (!self) return CONCIERGE_E_STATE;
+  asio::post(h->io, [self = std::move(self), fn, user, token = std::make_unique<PendingToken>()] {
+    if (self->open.load()) fn(user);
+  });
+  return CONCIERGE_OK;
+}
+
+std::uint64_t host_timer_start(concierge_host* h, std::uint64_t delay_us, concierge_callback fn, void* user) {
+  if (!h || !fn || !h->open.load()) return 0;
+  const std::uint64_t id = h->next_timer++;
+  auto& timer = h->timers[id] = std::make_unique<asio::steady_timer>(h->io, std::chrono::microseconds(delay_us));
+  timer->async_wait([self = h->self.lock(), id, fn, user, token = std::make_unique<PendingToken>()](
+                        const boost::system::error_code& error) {
+    if (error || !self->open.load()) return;
+    const auto it = self->timers.find(id);
+    if (it == self->timers.end()) return;  // cancelled after it had fired, before this ran
+    self->timers.erase(it);
+    fn(user);
+  });
+  return id;
+}
+
+void host_timer_cancel(concierge_host* h, std::uint64_t id) {
+  if (h) h->timers.erase(id);  // destroying the timer cancels its wait; the handler then finds no entry
+}
+
+std::int32_t host_run_blocking(concierge_host* h, concierge_callback work, concierge_callback done, void* user) {
+  if (!h || !work) return CONCIERGE_E_INVALID;
+  if (!h->open.load()) return CONCIERGE_E_STATE;
+  auto token = std::make_shared<PendingToken>();
+  h->services.run_blocking([self = h->self.lock(), work, done, user, token] {
+    {
+      std::lock_guard lock(self->mutex);
+      if (!self->open) return;
+      ++self->running_work;
+    }
+    work(user);
+    {
+      std::lock_guard lock(self->mutex);
+      --self->running_work;
+    }
+    self->idle.notify_all();
+    asio::post(self->io, [self, done, user, token] {
+      if (done && self->open.load()) done(user);
+    });
+  });
+  return CONCIERGE_OK;
+}
+
+concierge_str host_public_domain(concierge_host* h) { return h ? str(h->public_domain) : concierge_str{}; }
+
+// Telephony's host functions. This host does not yet adapt C telephony plugins (the loader refuses them, see
+// check_descriptor), so no concierge_call_events, response writer or WebSocket peer exists to pass here.
+concierge_call_events* host_accept_inbound_call(concierge_host*, const concierge_inbound_call*, concierge_call_leg*) {
+  return nullptr;
+}
+void call_provider_call_id(concierge_call_events*, concierge_str) {}
+void call_status(concierge_call_events*, const concierge_call_status_update*) {}
+void call_media_started(concierge_call_events*, concierge_audio_format) {}
+void call_audio(concierge_call_events*, const concierge_frame*) {}
+void call_playback_progress(concierge_call_events*, std::int64_t) {}
+void call_dtmf(concierge_call_events*, char) {}
+void call_media_stopped(concierge_call_events*, concierge_str) {}
+void call_simulated_callee_text(concierge_call_events*, concierge_str) {}
+void response_set_status(concierge_http_response_writer*, std::int32_t) {}
+void response_set_content_type(concierge_http_response_writer*, concierge_str) {}
+void response_add_header(concierge_http_response_writer*, concierge_str, concierge_str) {}
+void response_append_body(concierge_http_response_writer*, concierge_str) {}
+std::int32_t ws_peer_send_text(concierge_ws_peer*, concierge_str) { return 0; }
+void ws_peer_close(concierge_ws_peer*, concierge_str) {}
+std::int32_t ws_peer_is_open(concierge_ws_peer*) { return 0; }
+const concierge_http_request* ws_peer_upgrade_request(concierge_ws_peer*) { return nullptr; }
+
+// ---- voice events ----
+
+VoiceSessionEvents* live(concierge_voice_events* e) {
+  return e && e->events && e->host->open.load() ? e->events.get() : nullptr;
+}
+void voice_ready(concierge_voice_events* e) {
+  if (auto* ev = live(e)) ev->on_ready();
+}
+void voice_audio(concierge_voice_events* e, const concierge_frame* frame) {
+  auto* ev = live(e);
+  AudioFormat format;
+  if (!ev || !frame || !from_c(frame->encoding, frame->rate, format)) return;
+  ev->on_audio(AudioFrame{format, std::span<const std::uint8_t>(frame->data, frame->bytes), frame->timestamp_us});
+}
+void voice_speech_started(concierge_voice_events* e) {
+  if (auto* ev = live(e)) ev->on_callee_speech_started();
+}
+void voice_speech_stopped(concierge_voice_events* e) {
+  if (auto* ev = live(e)) ev->on_callee_speech_stopped();
+}
+void voice_interruption(concierge_voice_events* e) {
+  if (auto* ev = live(e)) ev->on_interruption();
+}
+void voice_transcript(concierge_voice_events* e, std::int32_t speaker, concierge_str text) {
+  auto* ev = live(e);
+  if (!ev || speaker < CONCIERGE_SPEAKER_AGENT || speaker > CONCIERGE_SPEAKER_SYSTEM) return;
+  ev->on_transcript(static_cast<Speaker>(speaker), view(text));
+}
+void voice_tool_call(concierge_voice_events* e, concierge_str id, concierge_str name, concierge_str arguments) {
+  auto* ev = live(e);
+  if (!ev) return;
+  ToolCall call{std::string(view(id)), std::string(view(name)), nlohmann::json::object()};
+  call.arguments = nlohmann::json::parse(view(arguments), nullptr, false);
+  if (call.arguments.is_discarded()) {
+    ev->on_error("the voice model sent tool call " + call.name + " with arguments that are not JSON", false);
+    return;
+  }
+  ev->on_tool_call(call);
+}
+void voice_metrics(concierge_voice_events* e, const concierge_voice_metrics* m) {
+  auto* ev = live(e);
+  if (!ev || !m) return;
+  concierge_voice_metrics copy{};
+  std::memcpy(&copy, m, std::min<std::size_t>(sizeof copy, m->struct_size));
+  VoiceMetrics metrics;
+  if (copy.response_latency_us >= 0) metrics.response_latency = std::chrono::microseconds(copy.response_latency_us);
+  metrics.input_tokens = copy.input_tokens;
+  metrics.output_tokens = copy.output_tokens;
+  metrics.audio_seconds = copy.audio_seconds;
+  ev->on_metrics(metrics);
+}
+void voice_error(concierge_voice_events* e, concierge_str message, std::int32_t fatal) {
+  if (auto* ev = live(e)) ev->on_error(view(message), fatal != 0);
+}
+
+// ---- HTTP client ----
+
+std::uint64_t host_http_start(concierge_host* h, const concierge_http_client_request* r, concierge_http_done done,
+                              void* user) {
+  if (!h || !r || !done || !h->open.load()) return 0;
+  concierge_http_client_request c{};
+  std::memcpy(&c, r, std::min<std::size_t>(sizeof c, r->struct_size));
+  HttpClientRequest request;
+  if (c.method.len) request.method = std::string(view(c.method));
+  request.url = std::string(view(c.url));
+  for (std::size_t i = 0; i < c.header_count; ++i)
+    request.headers.emplace_back(std::string(view(c.headers[i].name)), std::string(view(c.headers[i].value)));
+  request.body = std::string(view(c.body));
+  request.username = std::string(view(c.username));
+  request.password = std::string(view(c.password));
+  if (c.timeout_ms) request.timeout = std::chrono::milliseconds(c.timeout_ms);
+  if (c.connect_timeout_ms) request.connect_timeout = std::chrono::milliseconds(c.connect_timeout_ms);
+  if (c.max_response_bytes) request.max_response_bytes = c.max_response_bytes;
+  request.ca_file = std::string(view(c.ca_file));
+  auto id = std::make_shared<HttpRequestId>(0);
+  *id = h->services.http().start(
+      std::move(request), [self = h->self.lock(), id, done, user, token = std::make_shared<PendingToken>()](
+                              const HttpClientResponse& response) {
+        self->http_requests.erase(*id);
+        if (!self->open.load()) return;
+        const concierge_http_client_response out{sizeof(concierge_http_client_response),
+                                                 static_cast<std::int32_t>(response.status),
+                                                 str(response.body),
+                                                 str(response.content_type),
+                                                 str(response.error),
+                                                 response.timed_out ? 1 : 0,
+                                                 static_cast<std::uint64_t>(response.elapsed.count())};
+        done(user, &out);
+      });
+  h->http_requests.insert(*id);
+  return *id;
+}
+
+void host_http_cancel(concierge_host* h, std::uint64_t id) {
+  if (h && h->http_requests.erase(id)) h->services.http().cancel(id);
+}
+
+// ---- WebSocket client ----
+
+std::string text(concierge_str s, std::string fallback = {}) { return s.len ? std::string(view(s)) : fallback; }
+
+concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_client_options* o,
+                                         const concierge_ws_client_listener* listener, void* user,
+                                         concierge_error* error) {
+  if (!h || !o || !listener || !h->open.load()) {
+    concierge_error_set(error, CONCIERGE_E_INVALID, nullptr, "ws_client_open: missing options or listener");
+    return nullptr;
+  }
+  concierge_ws_client_options c{};
+  std::memcpy(&c, o, std::min<std::size_t>(sizeof c, o->struct_size));
+  net::WebSocketClientOptions options;
+  options.tls = c.tls != 0;
+  options.host = text(c.host);
+  options.port = text(c.port, options.tls ? "443" : "80");
+  options.target = text(c.target, "/");
+  options.host_header = text(c.host_header);
+  for (std::size_t i = 0; i < c.header_count; ++i)
+    options.headers.emplace_back(text(c.headers[i].name), text(c.headers[i].value));
+  if (c.connect_timeout_ms) options.connect_timeout = std::chrono::seconds((c.connect_timeout_ms + 999) / 1000);
+  if (c.idle_timeout_ms) options.idle_timeout = std::chrono::seconds((c.idle_timeout_ms + 999) / 1000);
+  if (c.max_message_bytes) options.max_message_bytes = c.max_message_bytes;
+  options.peer_name = text(c.peer_name, options.peer_name);
+  auto client = std::make_unique<concierge_ws_client>();
+  std::memcpy(&client->listener, listener, std::min<std::size_t>(sizeof client->listener, listener->struct_size));
+  client->user = user;
+  client->host = h;
+  try {
+    client->client = net::WebSocketClient::create(
+        h->io, options.tls ? net::make_tls_client_context(text(c.ca_file)) : nullptr, std::move(options));
+  } catch (const std::exception& e) {
+    concierge_error_set(error, CONCIERGE_E_INVALID, nullptr, e.what());
+    return nullptr;
+  }
+  client->client->start(client.get());
+  h->ws_clients.insert(client.get());
+  return client.release();
+}
+
+std::int32_t host_ws_client_send(concierge_ws_client* c, concierge_str message) {
+  return c && c->client->send(view(message)) ? 1 : 0;
+}
+std::size_t host_ws_client_queued(concierge_ws_client* c) { return c ? c->client->queued_messages() : 0; }
+void host_ws_client_close(concierge_ws_client* c) {
+  if (c) c->host->close_ws_client(c);
+}
+
+const concierge_host_api kHostApi = {
+    sizeof(concierge_host_api),
+    CONCIERGE_ABI_MAJOR,
+    CONCIERGE_ABI_MINOR,
+    host_log,
+    host_log_enabled,
+    host_metric_add,
+    host_metric_set,
+    host_post,
+    host_timer_start,
+    host_timer_cancel,
+    host_run_blocking,
+    host_public_domain,
+    host_accept_inbound_call,
+    call_provider_call_id,
+    call_status,
+    call_media_started,
+    call_audio,
+    call_playback_progress,
+    call_dtmf,
+    call_media_stopped,
+    call_simulated_callee_text,
+    voice_ready,
+    voice_audio,
+    voice_speech_started,
+    voice_speech_stopped,
+    voice_interruption,
+    voice_transcript,
+    voice_tool_call,
+    voice_metrics,
+    voice_error,
+    response_set_status,
+    response_set_content_type,
+    response_add_header,
+    response_append_body,
+    ws_peer_send_text,
+    ws_peer_close,
+    ws_peer_is_open,
+    ws_peer_upgrade_request,
+    host_http_start,
+    host_http_cancel,
+    host_ws_client_open,
+    host_ws_client_send,
+    host_ws_client_queued,
+    host_ws_client_close,
+};
+
+// ---- the instance and its adapters ----
+
+// One C plugin instance. Sessions hold it, so the plugin's destroy() runs after the last of them is gone.
+struct Instance {
+  std::shared_ptr<concierge_host> host;
+  Descriptor descriptor;
+  concierge_instance* handle = nullptr;
+  ~Instance() {
+    host->close();
+    if (handle) descriptor.destroy(handle);
+  }
+};
+
+class CVoiceSession final : public VoiceSession {
+ public:
+  CVoiceSession(std::shared_ptr<Instance> instance, std::unique_ptr<concierge_voice_events> events,
+                concierge_voice_session* handle)
+      : instance_(std::move(instance)), events_(std::move(events)), handle_(handle), api_(instance_->descriptor.voice) {
+    AudioFormat format;
+    const concierge_audio_format in = api_.session_input_format(handle_), out = api_.session_output_format(handle_);
+    input_ = from_c(in.encoding, in.rate, format) ? format : AudioFormat{};
+    output_ = from_c(out.encoding, out.rate, format) ? format : AudioFormat{};
+  }
+  ~CVoiceSession() override {
+    api_.session_destroy(handle_);
+    events_.reset();  // valid until session_destroy has returned (abi.h)
+  }
+  AudioFormat input_format() const override { return input_; }
+  AudioFormat output_format() const override { return output_; }
+  void send_audio(const AudioFrame& frame) override {
+    const concierge_frame c{frame.bytes.data(), frame.bytes.size(),
+                            static_cast<std::uint32_t>(frame.format.encoding), frame.format.sample_rate, 1,
+                            frame.timestamp_us};
+    api_.session_send_audio(handle_, &c);
+  }
+  void send_tool_result(const ToolCall& call, const ToolResult& result) override {
+    const std::string output = result.output.dump();
+    api_.session_tool_result(handle_, str(call.id), str(call.name), str(output), result.end_call ? 1 : 0);
+  }
+  void on_playback_progress(std::chrono::microseconds played) override {
+    if (api_.session_playback_progress) api_.session_playback_progress(handle_, played.count());
+  }
+  void on_simulated_callee_text(std::string_view text) override {
+    if (api_.session_simulated_callee_text) api_.session_simulated_callee_text(handle_, str(text));
+  }
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    api_.session_close(handle_);
+    events_->events.reset();  // no event after close
+  }
+
+ private:
+  std::shared_ptr<Instance> instance_;
+  std::unique_ptr<concierge_voice_events> events_;
+  concierge_voice_session* handle_;
+  const concierge_voice_model_api& api_;
+  AudioFormat input_, output_;
+  bool closed_ = false;
+};
+
+class CVoiceModel final : public VoiceModel {
+ public:
+  explicit CVoiceModel(std::shared_ptr<Instance> instance) : instance_(std::move(instance)) {}
+  std::shared_ptr<VoiceSession> open_session(const VoiceSessionConfig& config,
+                                             std::shared_ptr<VoiceSessionEvents> events) override {
+    nlohmann::json tools = nlohmann::json::array();
+    for (const auto& tool : config.tools)
+      tools.push_back({{"name", tool.name}, {"description", tool.description}, {"parameters", tool.parameters}});
+    const std::string tools_json = tools.dump(), task_json = config.task.dump();
+    const concierge_voice_session_config c{sizeof(concierge_voice_session_config), str(config.call_id),
+                                           str(config.instructions), str(tools_json), str(task_json),
+                                           to_c(config.line_format)};
+    auto bridge = std::make_unique<concierge_voice_events>();
+    bridge->events = std::move(events);
+    bridge->host = instance_->host.get();
+    char message[512] = "", key_path[8] = "";
+    concierge_error error{sizeof error, CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
+    concierge_voice_session* handle =
+        instance_->descriptor.voice.open_session(instance_->handle, &c, bridge.get(), &error);
+    if (!handle)
+      throw std::runtime_error(instance_->descriptor.name + " could not open a voice session: " +
+                               (message[0] ? message : "no reason given"));
+    return std::make_shared<CVoiceSession>(instance_, std::move(bridge), handle);
+  }
+
+ private:
+  std::shared_ptr<Instance> instance_;
+};
+
+// ---- config ----
+
+bool plain_scalar_is_json(const std::string& s, std::string& json) {
+  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  if (s == "true" || s == "True" || s == "TRUE") return json = "true", true;
+  if (s == "false" || s == "False" || s == "FALSE") return json = "false", true;
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return json = "null", true;
+  if (std::regex_match(s, number)) return json = s, true;
+  return false;
+}
+
+nlohmann::json to_json(const YAML::Node& node, const std::string& path, std::vector<ConfigPosition>& positions) {
+  if (!node.IsDefined() || node.IsNull()) return nullptr;
+  const auto mark = node.Mark();
+  positions.push_back({path, static_cast<std::uint32_t>(mark.line >= 0 ? mark.line + 1 : 0),
+                       static_cast<std::uint32_t>(mark.column >= 0 ? mark.column + 1 : 0)});
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& entry : node) {
+      const std::string key = entry.first.Scalar();
+      const std::string child = path.empty() ? key : path + "." + key;
+      if (!entry.second.IsDefined() || entry.second.IsNull()) {
+        const auto key_mark = entry.first.Mark();
+        positions.push_back({child, static_cast<std::uint32_t>(key_mark.line + 1),
+                             static_cast<std::uint32_t>(key_mark.column + 1)});
+      }
+      out[key] = to_json(entry.second, child, positions);
+    }
+    return out;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    std::size_t i = 0;
+    for (const auto& item : node) out.push_back(to_json(item, path + "[" + std::to_string(i++) + "]", positions));
+    return out;
+  }
+  std::string json;
+  if (node.Tag() != "!" && plain_scalar_is_json(node.Scalar(), json)) return nlohmann::json::parse(json);
+  return node.Scalar();
+}
+
+std::uint32_t line_of(const std::vector<ConfigPosition>& positions, std::string key) {
+  while (true) {
+    for (const auto& p : positions)
+      if (p.key_path == key) return p.line;
+    const auto cut = key.find_last_of(".[");
+    if (cut == std::string::npos || cut == 0) return 0;
+    key.erase(cut);
+  }
+}
+
+PluginKind kind_of(std::uint32_t kind) { return static_cast<PluginKind>(kind); }
+
+template <class Table>
+void copy_table(Table& out, const Table* in) {
+  out = Table{};
+  if (in) std::memcpy(&out, in, std::min<std::size_t>(sizeof out, in->struct_size));
+}
+
+}  // namespace
+
+const concierge_host_api& host_api() { return kHostApi; }
+
+std::size_t pending_callbacks() { return g_pending.load(); }
+
+void render_plugin_metrics(std::string& out) {
+  for (const auto& [name, metric] : plugin_metrics()) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.17g", metric.value);
+    out += "# TYPE " + name + (metric.counter ? " counter\n" : " gauge\n") + name + " " + value + "\n";
+  }
+}
+
+std::string config_to_json(const YAML::Node& block, const std::string& key_path,
+                           std::vector<ConfigPosition>& positions) {
+  nlohmann::json json = to_json(block, key_path, positions);
+  if (json.is_null()) json = nlohmann::json::object();
+  return json.dump();
+}
+
+std::string check_descriptor(const concierge_plugin* d, const std::string& expected_name, Descriptor& out) {
+  const auto version = [](std::uint32_t major, std::uint32_t minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+  };
+  if (!d) return "refused by the plugin (concierge_plugin_entry returned NULL)";
+  // The first four fields never move (abi.h): read them alone before trusting struct_size.
+  if (d->magic != CONCIERGE_ABI_MAGIC) return "is not a concierge C plugin (its descriptor's magic is wrong)";
+  const std::string theirs = version(d->abi_major, d->abi_minor);
+  const std::string ours = version(CONCIERGE_ABI_MAJOR, CONCIERGE_ABI_MINOR);
+  if (d->abi_major != CONCIERGE_ABI_MAJOR)
+    return "built for C ABI " + theirs + ", this host has C ABI " + ours + "; rebuild the plugin";
+  if (d->abi_minor > CONCIERGE_ABI_MINOR)
+    return "built for C ABI " + theirs + ", this host has C ABI " + ours +
+           "; upgrade the host or rebuild the plugin against C ABI " + ours;
+  // Every minor so far (1.0) defines the whole descriptor.
+  if (d->struct_size < sizeof(concierge_plugin))
+    return "its descriptor is " + std::to_string(d->struct_size) + " bytes, C ABI " + theirs + " defines " +
+           std::to_string(sizeof(concierge_plugin)) + "; rebuild the plugin";
+  concierge_plugin copy{};
+  std::memcpy(&copy, d, sizeof copy);
+  out.abi_major = copy.abi_major;
+  out.abi_minor = copy.abi_minor;
+  if (copy.kind < CONCIERGE_KIND_TELEPHONY || copy.kind > CONCIERGE_KIND_AGENT)
+    return "declares an unknown plugin kind " + std::to_string(copy.kind);
+  out.kind = kind_of(copy.kind);
+  if (!copy.name || copy.name != expected_name)
+    return "declares the plugin name \"" + std::string(copy.name ? copy.name : "") +
+           "\"; a plugin's file must be <its name>.so";
+  out.name = copy.name;
+  out.version = copy.version ? copy.version : "";
+  out.description = copy.description ? copy.description : "";
+  if (!copy.create || !copy.destroy) return "its descriptor has no create or destroy function";
+  out.create = copy.create;
+  out.destroy = copy.destroy;
+  switch (out.kind) {
+    case PluginKind::voice_model: {
+      if (!copy.voice_model) return "is a voice_model plugin without a voice model table";
+      if (copy.voice_model->struct_size < sizeof(concierge_voice_model_api))
+        return "its voice model table is " + std::to_string(copy.voice_model->struct_size) + " bytes, C ABI " +
+               theirs + " defines " + std::to_string(sizeof(concierge_voice_model_api)) + "; rebuild the plugin";
+      copy_table(out.voice, copy.voice_model);
+      const auto& v = out.voice;
+      if (!v.open_session || !v.session_input_format || !v.session_output_format || !v.session_send_audio ||
+          !v.session_tool_result || !v.session_close || !v.session_destroy)
+        return "its voice model table lacks a required function";
+      break;
+    }
+    case PluginKind::telephony:
+    case PluginKind::agent:
+      return "is a C " + std::string(to_string(out.kind)) +
+             " plugin: this host runs C voice models only so far (C++ " + std::string(to_string(out.kind)) +
+             " plugins load as before)";
+  }
+  return "";
+}
+
+PluginInstance create_instance(const Descriptor& descriptor, std::shared_ptr<const void> library,
+                               const PluginContext& context, const YAML::Node& config,
+                               const std::string& config_key_path, const std::filesystem::path& config_file,
+                               const std::filesystem::path& file) {
+  auto host = std::make_shared<concierge_host>(std::move(library), context.host, context.log, descriptor.name);
+  host->self = host;
+  std::vector<ConfigPosition> positions;
+  const std::string json = config_to_json(config, config_key_path, positions);
+  std::vector<concierge_config_position> c_positions;
+  c_positions.reserve(positions.size());
+  for (const auto& p : positions) c_positions.push_back({str(p.key_path), p.line, p.column});
+  const std::string file_text = config_file.string(), dir_text = context.config_dir.string();
+  const concierge_config c{sizeof(concierge_config), str(json),          str(config_key_path),
+                           str(file_text),           str(dir_text),      c_positions.data(),
+                           c_positions.size()};
+  char message[1024] = "", key_path[512] = "";
+  concierge_error error{sizeof error, CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
+  auto instance = std::make_shared<Instance>();
+  instance->host = host;
+  instance->descriptor = descriptor;
+  instance->handle = descriptor.create(host.get(), &c, &error);
+  if (!instance->handle) {
+    const std::string why = message[0] ? message : "no reason given";
+    if (error.code == CONCIERGE_E_CONFIG) {
+      std::string key = key_path;
+      if (!config_key_path.empty() && key.rfind(config_key_path, 0) != 0)
+        key = key.empty() ? config_key_path : config_key_path + "." + key;
+      const std::uint32_t line = error.line ? error.line : line_of(positions, key);
+      std::string text = config_file.empty() ? std::string() : config_file.string() + ": ";
+      text += key.empty() ? descriptor.name : key;
+      if (line > 0) text += " (line " + std::to_string(line) + ")";
+      throw PluginLoadError(text + ": " + why);
+    }
+    throw PluginLoadError(file.string() + ": create() failed: " + why);
+  }
+  PluginInstance made;
+  if (descriptor.kind == PluginKind::voice_model) made.voice_model = std::make_shared<CVoiceModel>(std::move(instance));
+  return made;
+}
+
+}  // namespace concierge::host::c_abi

@@ -1,0 +1,246 @@
+// The C boundary (concierge/abi.h) from the host's side: C fixture plugins (fixtures/c_voice_fixture.c, plain C99
+// built with clang) loaded by the real loader, driven through the host's adapters, checked and refused by the
+// versioning rule, and unloaded only once nothing of theirs is left.
+#include <dlfcn.h>
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "c_plugin.hpp"
+#include "concierge/net/asio.hpp"
+#include "plugin_loader.hpp"
+
+using concierge::AudioFormat;
+using concierge::AudioFrame;
+using concierge::PluginKind;
+using concierge::host::LoadedPlugin;
+using concierge::host::PluginLoader;
+using concierge::host::PluginLoadError;
+namespace c_abi = concierge::host::c_abi;
+
+namespace {
+
+const std::filesystem::path kDir = CONCIERGE_TEST_PLUGIN_DIR;
+std::string file(const std::string& name) { return (kDir / (name + ".so")).string(); }
+
+class Host final : public concierge::HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  // A real other thread, as the daemon's pool.
+  void run_blocking(std::function<void()> work) override {
+    workers_.emplace_back([this, work = std::move(work)] {
+      ++worker_runs_;
+      work();
+    });
+  }
+  int worker_runs() const { return worker_runs_; }
+  ~Host() override {
+    for (auto& worker : workers_) worker.join();
+  }
+  std::string public_domain() const override { return "abc.example"; }
+  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override {
+    return nullptr;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  std::vector<std::thread> workers_;
+  std::atomic<int> worker_runs_{0};
+};
+
+class RecordingLogger final : public concierge::Logger {
+ public:
+  void write(concierge::LogLevel, std::string_view message) override {
+    std::lock_guard lock(mutex_);
+    lines_.emplace_back(message);
+  }
+  bool enabled(concierge::LogLevel) const override { return true; }
+  int count(const std::string& line) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(std::count(lines_.begin(), lines_.end(), line));
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+struct Events final : concierge::VoiceSessionEvents {
+  int ready = 0;
+  std::vector<std::vector<std::uint8_t>> audio;
+  std::vector<const std::uint8_t*> pointers;
+  std::vector<AudioFormat> formats;
+  void on_ready() override { ++ready; }
+  void on_audio(const AudioFrame& frame) override {
+    audio.emplace_back(frame.bytes.begin(), frame.bytes.end());
+    pointers.push_back(frame.bytes.data());
+    formats.push_back(frame.format);
+  }
+  void on_callee_speech_started() override {}
+  void on_callee_speech_stopped() override {}
+  void on_interruption() override {}
+  void on_transcript(concierge::Speaker, std::string_view) override {}
+  void on_tool_call(const concierge::ToolCall&) override {}
+  void on_metrics(const concierge::VoiceMetrics&) override {}
+  void on_error(std::string_view, bool) override {}
+};
+
+bool mapped(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  const std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  return text.find(path) != std::string::npos;
+}
+
+struct Fixture : ::testing::Test {
+  Host host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  PluginLoader loader{kDir};
+  concierge::PluginContext context() { return concierge::PluginContext{host, log, kDir}; }
+  LoadedPlugin load(const std::string& name, const std::string& yaml = "{}") {
+    return loader.load(name, PluginKind::voice_model, context(), YAML::Load(yaml), "plugins.voice_model.config",
+                       "/etc/concierge.yaml");
+  }
+  std::string error_of(const std::string& name, const std::string& yaml = "{}") {
+    try {
+      load(name, yaml);
+    } catch (const PluginLoadError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  // Runs the loop until `done` or 5 s: event-driven, never a fixed sleep.
+  template <class F>
+  bool run_until(F done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
+      host.io().restart();
+      host.io().run_one_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, ACPluginLoadsThroughTheLoaderAndRunsASession) {
+  const LoadedPlugin plugin = load("fixture-c-voice");
+  EXPECT_TRUE(plugin.c_abi);
+  EXPECT_EQ(plugin.c_abi_major, static_cast<std::uint32_t>(CONCIERGE_ABI_MAJOR));
+  EXPECT_EQ(plugin.c_abi_minor, static_cast<std::uint32_t>(CONCIERGE_ABI_MINOR));
+  EXPECT_EQ(plugin.name, "fixture-c-voice");
+  EXPECT_EQ(plugin.version, "0.3.0");
+  EXPECT_EQ(plugin.description, "C boundary test fixture");
+  EXPECT_EQ(plugin.kind, PluginKind::voice_model);
+  ASSERT_TRUE(plugin.instance.voice_model);
+  EXPECT_EQ(log->count("created"), 1);  // through concierge_host_api.log
+
+  auto events = std::make_shared<Events>();
+  auto session = plugin.instance.voice_model->open_session(concierge::VoiceSessionConfig{}, events);
+  EXPECT_EQ(events->ready, 0);  // never from inside open_session
+  EXPECT_EQ(session->input_format(), AudioFormat::mulaw_8k());
+  EXPECT_EQ(session->output_format(), AudioFormat::mulaw_8k());
+  ASSERT_TRUE(run_until([&] { return events->ready == 1; }));
+  std::vector<std::uint8_t> bytes(160, 0x55);
+  session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 40000});
+  ASSERT_EQ(events->audio.size(), 1u);  // synchronously, through concierge_host_api.voice_audio
+  EXPECT_EQ(events->audio[0], bytes);
+  EXPECT_EQ(events->pointers[0], bytes.data());  // the very frame: borrowed across the boundary, never copied
+  EXPECT_EQ(events->formats[0], AudioFormat::mulaw_8k());
+  EXPECT_TRUE(run_until([&] { return log->count("tick") >= 2; }));  // its 1 ms timer, re-armed
+  session->close();
+  session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 60000});
+  EXPECT_EQ(events->audio.size(), 1u);  // nothing after close
+  EXPECT_TRUE(run_until([&] { return log->count("late post ran") == 1; }));  // a post while the instance lives runs
+}
+
+TEST_F(Fixture, TheConfigArrivesAsJsonAndAConfigErrorNamesFileKeyPathAndLine) {
+  const LoadedPlugin plugin = load("fixture-c-voice", "format: pcm16/24000\n");
+  auto session = plugin.instance.voice_model->open_session({}, std::make_shared<Events>());
+  EXPECT_EQ(session->input_format(), AudioFormat::pcm16_at(24000));
+  // The plugin names only the key (line 0); the host finds the line from the positions it gave.
+  EXPECT_EQ(error_of("fixture-c-voice", "format: mulaw/8000\n\nbogus: 1\n"),
+            "/etc/concierge.yaml: plugins.voice_model.config.bogus (line 3): unknown key (known keys here: format)");
+  EXPECT_EQ(error_of("fixture-c-voice", "fail: true"), file("fixture-c-voice") + ": create() failed: told to fail");
+}
+
+TEST(CPluginConfig, YamlBecomesJsonWithEveryKeysPosition) {
+  std::vector<c_abi::ConfigPosition> positions;
+  const std::string json = c_abi::config_to_json(
+      YAML::Load("name: Demo\nport: 8080\nratio: 0.5\non: true\nquoted: \"8080\"\nnothing:\nlist:\n  - a\n  - {k: 2}\n"),
+      "plugins.agent.config", positions);
+  EXPECT_EQ(json,
+            R"({"list":["a",{"k":2}],"name":"Demo","nothing":null,"on":true,"port":8080,"quoted":"8080","ratio":0.5})");
+  auto line = [&](const std::string& key) -> int {
+    for (const auto& p : positions)
+      if (p.key_path == key) return static_cast<int>(p.line);
+    return -1;
+  };
+  EXPECT_EQ(line("plugins.agent.config.name"), 1);
+  EXPECT_EQ(line("plugins.agent.config.quoted"), 5);
+  EXPECT_EQ(line("plugins.agent.config.nothing"), 6);
+  EXPECT_EQ(line("plugins.agent.config.list[1].k"), 9);
+  positions.clear();
+  EXPECT_EQ(c_abi::config_to_json(YAML::Node(), "x", positions), "{}");  // no block: an empty object
+}
+
+TEST_F(Fixture, TheVersioningRuleIsEnforced) {
+  const std::string ours = std::to_string(CONCIERGE_ABI_MAJOR) + "." + std::to_string(CONCIERGE_ABI_MINOR);
+  EXPECT_EQ(error_of("fixture-c-abi2"), file("fixture-c-abi2") + ": built for C ABI 2." +
+                                            std::to_string(CONCIERGE_ABI_MINOR) + ", this host has C ABI " + ours +
+                                            "; rebuild the plugin");
+  EXPECT_EQ(error_of("fixture-c-newer-minor"),
+            file("fixture-c-newer-minor") + ": built for C ABI 1.99, this host has C ABI " + ours +
+                "; upgrade the host or rebuild the plugin against C ABI " + ours);
+  EXPECT_EQ(error_of("fixture-c-short"), file("fixture-c-short") + ": its descriptor is 16 bytes, C ABI " + ours +
+                                             " defines " + std::to_string(sizeof(concierge_plugin)) +
+                                             "; rebuild the plugin");
+  EXPECT_EQ(error_of("fixture-c-refuses"),
+            file("fixture-c-refuses") + ": refused by the plugin (concierge_plugin_entry returned NULL)");
+  // Listed with its boundary's version.
+  const auto listing = loader.list();
+  const std::string text = concierge::host::format_plugin_listing(listing);
+  EXPECT_NE(text.find("C ABI " + ours + "  " + file("fixture-c-voice")), std::string::npos) << text;
+}
+
+// The lifetime rule: the library stays mapped while anything of it lives, its pending work (an armed heartbeat timer
+// it never cancels, a post queued from session_close) is dropped when the instance goes, then it is unloaded and
+// nothing of it runs again.
+TEST_F(Fixture, TheLibraryIsUnloadedOnlyOnceNothingOfItLivesAndItsPendingWorkNeverRuns) {
+  std::shared_ptr<concierge::VoiceSession> session;
+  std::shared_ptr<const void> library;
+  {
+    LoadedPlugin plugin = load("fixture-c-voice", "heartbeat: true");
+    library = plugin.library;
+    auto events = std::make_shared<Events>();
+    session = plugin.instance.voice_model->open_session({}, events);
+    ASSERT_TRUE(run_until([&] { return log->count("heartbeat") >= 2 && log->count("tick") >= 2; }));
+  }
+  EXPECT_GT(c_abi::pending_callbacks(), 0u);
+  library.reset();  // the daemon's own reference; the session still holds the instance, which holds the library
+  EXPECT_TRUE(mapped(file("fixture-c-voice")));
+  EXPECT_TRUE(run_until([&] { return log->count("tick") >= 4; }));  // still running, still mapped
+  session.reset();  // session_destroy posts "late"; the instance goes: heartbeat and "late" must be dropped
+  const int heartbeats = log->count("heartbeat"), ticks = log->count("tick");
+  host.io().restart();
+  host.io().poll();  // the cancelled waits and the dropped post release what they held
+  EXPECT_EQ(c_abi::pending_callbacks(), 0u);
+  EXPECT_FALSE(mapped(file("fixture-c-voice")));
+  host.io().restart();
+  host.io().run_for(std::chrono::milliseconds(20));  // would crash if anything of the plugin were still queued
+  EXPECT_EQ(log->count("heartbeat"), heartbeats);
+  EXPECT_EQ(log->count("tick"), ticks);
+  EXPECT_EQ(log->count("late post ran"), 0);
+}
+
+// run_blocking's work runs on a worker thread, and post, the one host function any thread may call, lands on the loop.
+TEST_F(Fixture, BlockingWorkRunsOnAWorkerAndPostsFromThereLandOnTheLoop) {
+  const LoadedPlugin plugin = load("fixture-c-voice", "blocking: true");
+  EXPECT_TRUE(run_until([&] { return log->count("posted from a worker") == 1 && log->count("blocking done") == 1; }));
+  EXPECT_EQ(host.worker_runs(), 1);
+}

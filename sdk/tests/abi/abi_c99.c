@@ -1,0 +1,32 @@
+/* concierge/abi.h must be plain C99: this file is compiled with gcc and clang at -std=c99 -pedantic -Werror
+ * (sdk/tests/CMakeLists.txt, test sdk_abi_h_is_c99). It also pins what abi.h promises about layout. */
+#include "concierge/abi.h"
+
+/* C99 has no static_assert: a negative array size fails the compile instead. */
+#define ABI_CHECK(name, condition) typedef char abi_check_##name[(condition) ? 1 : -1]
+
+ABI_CHECK(first_field_is_size, offsetof(concierge_plugin, struct_size) == 0);
+ABI_CHECK(magic_second, offsetof(concierge_plugin, magic) == 4);
+ABI_CHECK(major_third, offsetof(concierge_plugin, abi_major) == 8);
+ABI_CHECK(minor_fourth, offsetof(concierge_plugin, abi_minor) == 12);
+ABI_CHECK(host_table_size_first, offsetof(concierge_host_api, struct_size) == 0);
+ABI_CHECK(voice_table_size_first, offsetof(concierge_voice_model_api, struct_size) == 0);
+ABI_CHECK(telephony_table_size_first, offsetof(concierge_telephony_api, struct_size) == 0);
+ABI_CHECK(agent_table_size_first, offsetof(concierge_agent_api, struct_size) == 0);
+ABI_CHECK(outcome_count, CONCIERGE_OUTCOME_KIND_COUNT == 8);
+
+CONCIERGE_EXPORT const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host);
+const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host) {
+  char message[16];
+  concierge_error error;
+  concierge_str text = concierge_str_of(CONCIERGE_OUTCOME_VOICEMAIL_LEFT);
+  error.struct_size = sizeof error;
+  error.message = message;
+  error.message_capacity = sizeof message;
+  error.key_path = 0;
+  error.key_path_capacity = 0;
+  concierge_error_set(&error, CONCIERGE_E_CONFIG, 0, "a message longer than the buffer");
+  (void)host;
+  (void)text;
+  return 0;
+}
