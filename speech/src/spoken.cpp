@@ -881,9 +881,48 @@ std::string upper(std::string s) {
   return s;
 }
 
+// How a letter was said, when it was said by its name ("bee", "see") rather than written ("B") or in NATO words.
+// A clear name ("bee", "dee", "aitch", "zed") is rarely anything but a letter; an ordinary word that sounds like
+// one, or a name people have ("see", "you", "why", "are", "tea", "eye", "be", "jay", "kay", "gee", "ex", "el") is
+// a letter only between two characters of the code, one of them a letter: "bee see four four one" is BC441, while
+// "let me see, 1 9 9 3", "it'll be B 4 4 1" and "4 4 1 bee see you then" keep their words. A name alone, or names
+// with nothing else, are never a code.
+enum class LetterName { none, clear, word_like };
+
+struct LetterNameReading {
+  char letter;
+  LetterName kind;
+};
+
+std::optional<LetterNameReading> letter_name(std::string_view w) {
+  struct Entry {
+    std::string_view word;
+    char letter;
+    LetterName kind;
+  };
+  static constexpr std::array<Entry, 32> names = {{
+      {"bee", 'B', LetterName::clear},     {"cee", 'C', LetterName::clear},     {"dee", 'D', LetterName::clear},
+      {"eff", 'F', LetterName::clear},     {"aitch", 'H', LetterName::clear},   {"haitch", 'H', LetterName::clear},
+      {"ell", 'L', LetterName::clear},     {"em", 'M', LetterName::clear},      {"en", 'N', LetterName::clear},
+      {"pee", 'P', LetterName::clear},     {"cue", 'Q', LetterName::clear},     {"ar", 'R', LetterName::clear},
+      {"ess", 'S', LetterName::clear},     {"tee", 'T', LetterName::clear},     {"vee", 'V', LetterName::clear},
+      {"wye", 'Y', LetterName::clear},     {"zed", 'Z', LetterName::clear},     {"zee", 'Z', LetterName::clear},
+      {"see", 'C', LetterName::word_like}, {"sea", 'C', LetterName::word_like}, {"you", 'U', LetterName::word_like},
+      {"why", 'Y', LetterName::word_like}, {"are", 'R', LetterName::word_like}, {"tea", 'T', LetterName::word_like},
+      {"eye", 'I', LetterName::word_like}, {"be", 'B', LetterName::word_like},  {"jay", 'J', LetterName::word_like},
+      {"kay", 'K', LetterName::word_like}, {"gee", 'G', LetterName::word_like}, {"ex", 'X', LetterName::word_like},
+      {"el", 'L', LetterName::word_like},  {"queue", 'Q', LetterName::word_like},
+  }};
+  for (const Entry& e : names)
+    if (w == e.word) return LetterNameReading{e.letter, e.kind};
+  return std::nullopt;
+}
+
 struct CodeItem {
   std::string chars;
   std::size_t next = 0;
+  LetterName name = LetterName::none;  // said by its name; a word-like name still needs a letter beside it
+  bool single_letter() const { return chars.size() == 1 && std::isalpha(static_cast<unsigned char>(chars[0])); }
 };
 
 // One spoken character group at token i. In a sentence (strict), the English words "a" and "I" are letters only
@@ -906,6 +945,11 @@ std::optional<CodeItem> match_code_item(const Tokens& t, std::size_t i, bool str
       return std::nullopt;
     return CodeItem{upper(w), i + 1};
   }
+  // "double you" / "double-u" is W, not UU: that is how the letter is named.
+  if (w == "double" && (text_is(t, i + 1, "you") || text_is(t, i + 1, "u"))) return CodeItem{"W", i + 2};
+  if (w == "double" && text_is(t, i + 1, "-") && (text_is(t, i + 2, "you") || text_is(t, i + 2, "u")))
+    return CodeItem{"W", i + 3};
+  if (w == "doubleu" || w == "doubleyou") return CodeItem{"W", i + 1};
   // "double seven", "triple oh"
   if (w == "double" || w == "triple") {
     auto item = match_code_item(t, i + 1, false);
@@ -951,6 +995,7 @@ std::optional<CodeItem> match_code_item(const Tokens& t, std::size_t i, bool str
     return CodeItem{std::to_string(tens), i + 1};
   }
   if (auto letter = nato_letter(w)) return CodeItem{std::string(1, *letter), i + 1};
+  if (auto named = letter_name(w)) return CodeItem{std::string(1, named->letter), i + 1, named->kind};
   if (w == "x" && text_is(t, i + 1, "-") && text_is(t, i + 2, "ray")) return CodeItem{"X", i + 3};  // "x-ray"
   if (w.size() == 1 && std::isalpha(static_cast<unsigned char>(w[0]))) {
     if (strict && (w == "a" || w == "i")) {
@@ -998,36 +1043,55 @@ std::string tidy_dashes(std::string code) {
   return out;
 }
 
+// Is the word-like letter name `item` (at token i) a letter here? Only glued between two characters of the code
+// (no punctuation either side), one of them a letter that is not itself word-like.
+bool word_like_name_is_letter(const Tokens& t, const CodeItem& item, const std::optional<CodeItem>& glued_before,
+                              bool strict) {
+  if (!glued_before || glued_before->chars == "-" || glued_before->name == LetterName::word_like) return false;
+  const auto after = match_code_item(t, item.next, strict);
+  if (!after || after->chars == "-" || after->name == LetterName::word_like) return false;
+  return glued_before->single_letter() || after->single_letter();
+}
+
 // A run of code items from token i in a sentence: items separated by nothing or commas; a period ends the run
-// unless it only separates single characters ("4. 5. 7. 2."). Returns the code and the token after it.
+// unless it only separates single characters ("4. 5. 7. 2."). Returns the code and the token after it; the code
+// is empty when the run is only letter names ("bee dee": words, not a code).
 std::pair<std::string, std::size_t> read_code_run(const Tokens& t, std::size_t i) {
   std::string code;
   std::size_t k = i;
-  std::string last_item;
+  std::optional<CodeItem> glued_before;  // the item just before token k, when nothing separates them
+  bool only_names = true;
   while (k < t.size()) {
     if (auto item = match_code_item(t, k, true)) {
+      if (item->name == LetterName::word_like && !word_like_name_is_letter(t, *item, glued_before, true)) break;
+      if (item->name == LetterName::none && item->chars != "-") only_names = false;
       code += item->chars;
-      last_item = item->chars;
       k = item->next;
+      glued_before = std::move(item);
       continue;
     }
+    const std::string last_item = glued_before ? glued_before->chars : std::string();
     if (t[k].punct == ',' && !code.empty()) {
       ++k;
+      glued_before.reset();
       continue;
     }
     // "four four uh seven one": hesitations inside a code are not part of it.
     if (!code.empty() && (t[k].text == "uh" || t[k].text == "um" || t[k].text == "er" || t[k].text == "erm")) {
       ++k;
+      glued_before.reset();
       continue;
     }
     if (t[k].punct == '.' && !code.empty() && last_item.size() == 1) {
       if (auto more = match_code_item(t, k + 1, true); more && more->chars.size() == 1) {
         ++k;
+        glued_before.reset();
         continue;
       }
     }
     break;
   }
+  if (only_names) code.clear();
   // A trailing comma/period is not part of the run.
   return {tidy_dashes(code), k};
 }
@@ -1319,12 +1383,18 @@ std::string normalize_spoken_code(std::string_view spoken) {
   const Tokens t = tokenize(spoken);
   std::string code;
   std::size_t k = 0;
+  std::optional<CodeItem> glued_before;
   while (k < t.size()) {
-    if (auto item = match_code_item(t, k, false)) {
+    auto item = match_code_item(t, k, false);
+    if (item && item->name == LetterName::word_like && !word_like_name_is_letter(t, *item, glued_before, false))
+      item.reset();
+    if (item) {
       code += item->chars;
       k = item->next;
+      glued_before = std::move(item);
     } else {
       ++k;  // punctuation and words that are not characters
+      glued_before.reset();
     }
   }
   return tidy_dashes(code);

@@ -150,7 +150,8 @@ TEST(SpokenCodes, NormalizesSpokenCharacters) {
       {"triple zero one", "0001"},     {"A as in apple", "A"},       {"R dash 4 5", "R-45"},
       {"ABC 123", "ABC123"},           {"forty five seventy two", "4572"}, {"R, four, five", "R45"},
       {"O as in Oscar 1 2", "O12"},    {"4-5-7-2", "4572"},          {"bravo charlie niner", "BC9"},
-      {"x-ray 7", "X7"}};
+      {"x-ray 7", "X7"},               {"bee see four four one", "BC441"}, {"aitch zed 9", "HZ9"},
+      {"double you 4 2", "W42"},       {"4 4 1, see you then", "441"},     {"let me see, 1 9 9 3", "1993"}};
   for (const auto& [spoken, code] : cases) {
     SCOPED_TRACE(spoken);
     EXPECT_EQ(normalize_spoken_code(spoken), code);

@@ -55,6 +55,17 @@ const Utterance kUtterances[] = {
     {"your confirmation number is one two three four five six", "123456"},
     {"Alright, confirmation's going to be 3 8 8 1 for you", "3881"},
     {"Your confirmation number is O as in Oscar 4 4", "O44"},
+    // Letters said by their names.
+    {"your confirmation code is bee see four four one", "BC441"},
+    {"the reference is dee aitch seven seven two", "DH772"},
+    {"Confirmation number: ess, tee, 5 5 1", "ST551"},
+    {"your code is four four one bee see you then", "441B"},
+    {"confirmation number is zed double you 9 1 2", "ZW912"},
+    {"booking reference: aitch kay 4 0 1", "HK401"},
+    {"the confirmation is 4 4 1 2, see you then", "4412"},
+    {"Your confirmation number is, let me see, 1 9 9 3", "1993"},
+    {"Your confirmation will be K 4 4 1 2", "K4412"},
+    {"your confirmation code is 8 8 1 2, thank you", "8812"},
     // No number in these.
     {"We don't give out confirmation numbers, you're all set.", nullptr},
     {"Sorry, we're fully booked that night.", nullptr},
@@ -65,6 +76,9 @@ const Utterance kUtterances[] = {
     {"You're confirmed for 4 at 7pm on November 25th.", nullptr},
     {"Call us at 555 123 4567 if anything changes", nullptr},
     {"Party of 4 at 7, got it.", nullptr},
+    {"I'll see you at 7, confirmation is coming by text.", nullptr},
+    {"Your confirmation? Let me see, you are down for two.", nullptr},
+    {"The code is bee dee, I mean, we'll text it to you", nullptr},
 };
 
 class ConfirmationUtterance : public ::testing::TestWithParam<Utterance> {};

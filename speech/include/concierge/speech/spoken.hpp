@@ -22,7 +22,8 @@
 //   27 Nov and "next Friday" is 4 Dec. A month and day without a year is the first such date from today on (so
 //   "Jan 5" said in November is next year's); an explicit year is kept as written, even in the past.
 // - Spoken codes: digit words and digits, "oh"/"o" = 0, "double 7" = 77, "triple 0" = 000, single letters,
-//   "A as in apple" = A, NATO words (alpha, bravo, ...) = their letter, "dash"/"hyphen" = '-', "forty five" = 45.
+//   "A as in apple" = A, NATO words (alpha, bravo, ...) = their letter, letter names ("bee", "aitch", "double
+//   you"; see normalize_spoken_code), "dash"/"hyphen" = '-', "forty five" = 45.
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -121,8 +122,11 @@ std::string short_date(std::chrono::year_month_day date);
 
 // Spoken characters to characters: "four five seven two" -> "4572", "four oh seven" -> "407", "double seven" -> "77",
 // "A as in apple" -> "A", "R dash 4 5" -> "R-45", "ABC 123" -> "ABC123", "forty five seventy two" -> "4572".
-// A letter is a single letter, a NATO word, or a word written in capitals ("ABC"); lower-case words ("see",
-// "apple" after "as in") are words, not characters. Letters come out upper-case; commas, periods and words that
+// A letter is a single letter, a NATO word, a word written in capitals ("ABC"), or a letter's name: "bee", "dee",
+// "aitch", "ess", "zed" and the like anywhere; names that are also ordinary words or people's names ("see",
+// "you", "why", "are", "jay", "kay", "ex") only glued between two characters of the code, one of them a letter
+// ("bee see four" -> "BC4", but "let me see, 1 9 9 3" keeps its "see"). "double you" is W. The word after "as in"
+// ("apple") is not a character. Letters come out upper-case; commas, periods and words that
 // are not characters are dropped. Dashes stay ("R-45") unless every dash-separated group is a single character
 // ("4-5-7-2" -> "4572", the way recognisers write spelled digits).
 std::string normalize_spoken_code(std::string_view spoken);
