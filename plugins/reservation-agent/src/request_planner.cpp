@@ -250,6 +250,20 @@ std::string names_or(const std::vector<const Restaurant*>& list) {
   return names;
 }
 
+// A time said without am/pm that the dinner rule read outside the usual dining hours ("at 4" -> 4 PM) is a doubt
+// the restaurant's own hours can settle: when exactly one half of the day is inside a service that day, that is
+// the time meant. Both inside, or neither (then the closed-hour question names the hours), it stays a question.
+std::optional<int> half_of_day_by_opening_hours(const FieldReading<int>& time, const Restaurant* restaurant,
+                                                const std::optional<chr::year_month_day>& date) {
+  if (!time.value || !time.doubt_is_dining_hours || !time.other_half || !restaurant || !restaurant->hours || !date)
+    return std::nullopt;
+  const OpeningHours& hours = *restaurant->hours;  // a day whose hours are not given is open at both: no help
+  const bool chosen_open = hours.open_at(*date, *time.value);
+  const bool other_open = hours.open_at(*date, *time.other_half);
+  if (chosen_open == other_open) return std::nullopt;
+  return chosen_open ? *time.value : *time.other_half;
+}
+
 }  // namespace
 
 RequestPlanner::RequestPlanner(ReservationConfig config, Clock now) : config_(std::move(config)), now_(std::move(now)) {}
@@ -521,6 +535,10 @@ TaskPlan RequestPlanner::plan(const TaskRequest& request) const {
     } else {
       ask_about("time", "invalid", "The field \"time\" must be text like \"19:30\".");
     }
+  } else if (const auto settled = half_of_day_by_opening_hours(reading.time, restaurant, date)) {
+    // "at 4" is outside the usual dining hours, but the restaurant's hours say which 4 it is.
+    time = *settled;
+    noted("time", format_hh_mm(*time), reading.time.source, "opening hours");
   } else if (reading.time.value && !reading.time.doubt.empty() && date &&
              !local_time_exists(zone_at(restaurant), *date, *reading.time.value)) {
     // The gap is the stronger reason ("2:30am" is also outside dining hours): say that one.

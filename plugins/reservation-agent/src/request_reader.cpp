@@ -307,9 +307,12 @@ std::optional<std::pair<int, std::size_t>> number_at(const std::vector<Word>& w,
 
 template <typename T>
 struct Mention {
+  Mention(T v, std::size_t b, std::size_t e, std::string d) : value(std::move(v)), begin(b), end(e), doubt(std::move(d)) {}
   T value;
   std::size_t begin, end;  // in the normalized text
   std::string doubt;
+  std::optional<T> other_half;         // times without am/pm: FieldReading::other_half
+  bool doubt_is_dining_hours = false;  // FieldReading::doubt_is_dining_hours
 };
 
 bool inside(std::size_t begin, std::size_t end, const std::vector<std::pair<std::size_t, std::size_t>>& spans) {
@@ -595,6 +598,8 @@ void fold(std::vector<Mention<T>> mentions, const std::vector<Marker>& markers, 
   }
   reading.value = current->value;
   reading.doubt = doubt;
+  reading.other_half = current->other_half;
+  reading.doubt_is_dining_hours = current->doubt_is_dining_hours && doubt == current->doubt;
   const auto [b, e] = norm.original(current->begin, current->end);
   reading.source = Source{std::string(original.substr(b, e - b)), b, e};
 }
@@ -813,16 +818,19 @@ RequestReading read_request(std::string_view text, const ReservationConfig& conf
   taken.insert(taken.end(), date_spans.begin(), date_spans.end());
   for (const TimeMention& t : find_times_of_day(norm.text)) {
     if (inside(t.begin, t.end, taken)) continue;
-    std::string doubt;
+    Mention<int> time{t.minutes, t.begin, t.end, ""};
+    if (!t.definite) time.other_half = (t.minutes + 12 * 60) % (24 * 60);
     if (!t.definite && !within_dining_hours(t.minutes)) {
       const int h12 = (t.minutes / 60) % 12 == 0 ? 12 : (t.minutes / 60) % 12;
       const int minute = t.minutes % 60;
       const std::string clock = std::to_string(h12) + (minute ? (minute < 10 ? ":0" : ":") + std::to_string(minute) : "");
-      doubt = clock + " in the morning or in the evening? (" + say_time(t.minutes) + " is outside usual dining hours)";
+      time.doubt =
+          clock + " in the morning or in the evening? (" + say_time(t.minutes) + " is outside usual dining hours)";
+      time.doubt_is_dining_hours = true;
     } else if (t.definite && t.minutes < 6 * 60) {
-      doubt = say_time(t.minutes) + " is outside any usual opening hours";
+      time.doubt = say_time(t.minutes) + " is outside any usual opening hours";
     }
-    times.push_back({t.minutes, t.begin, t.end, doubt});
+    times.push_back(std::move(time));
   }
   // A bare hour after a day ("tomorrow 2") is a time only when no other time was said ("7pm tomorrow 2").
   if (times.size() > 1) {
@@ -873,10 +881,15 @@ RequestReading read_request(std::string_view text, const ReservationConfig& conf
         end = words[k + n->second].end;
       }
       if (auto minutes = parse_time_of_day(said)) {
-        std::string doubt;
-        if (said.find('m') == std::string::npos && !within_dining_hours(*minutes))
-          doubt = say_time(*minutes) + " is outside usual dining hours";
-        times.push_back({*minutes, nb, end, doubt});
+        Mention<int> time{*minutes, nb, end, ""};
+        if (said.find('m') == std::string::npos) {
+          time.other_half = (*minutes + 12 * 60) % (24 * 60);
+          if (!within_dining_hours(*minutes)) {
+            time.doubt = say_time(*minutes) + " is outside usual dining hours";
+            time.doubt_is_dining_hours = true;
+          }
+        }
+        times.push_back(std::move(time));
       }
     } else if (have_party) {
       parties.push_back({n->first, nb, ne, ""});

@@ -31,6 +31,11 @@ struct FieldReading {
   Source source;
   std::string doubt;       // "" when sure; else what is unsure, in words (the value, if any, is only a guess)
   bool corrected = false;  // a correction replaced an earlier value
+  // A time said without am/pm: the other half of the day's reading (the dinner rule chose `value`: "at 4" is
+  // 16:00, the other reading 04:00), and whether the only doubt is that `value` is outside the fixed dining hours —
+  // a doubt the restaurant's own opening hours can settle.
+  std::optional<T> other_half;
+  bool doubt_is_dining_hours = false;
 };
 
 struct RestaurantReading {
@@ -54,7 +59,8 @@ RequestReading read_request(std::string_view text, const ReservationConfig& conf
                             std::chrono::year_month_day today);
 
 // Plausible hours for a time said without am/pm (after the dinner rule chose a half of the day): 11:00-14:59 and
-// 17:00-22:30. Outside them ("at 4", "10:45") the time is asked back.
+// 17:00-22:30. Outside them ("at 4", "10:45") the time is asked back, unless the restaurant's `opening_hours`
+// settle which half of the day is meant (the planner's part).
 bool within_dining_hours(int minutes);
 
 }  // namespace concierge::reservation

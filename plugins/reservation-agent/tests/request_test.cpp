@@ -275,6 +275,43 @@ TEST(RequestPlanner, AClosedDayOrHourIsSaidBeforeDialing) {
   EXPECT_TRUE(planner.plan({"Book Luigi's for 2 on Monday at 7pm", {}}).ready);
 }
 
+TEST(RequestPlanner, TheRestaurantsHoursSettleATimeWithoutAmOrPm) {
+  ReservationConfig config = testing::directory_config();  // today: Tuesday 24 November 2026
+  std::string error;
+  OpeningHours afternoon_and_evening;  // Demo Restaurant: 15:00-23:00 every day
+  for (auto& day : afternoon_and_evening.by_weekday) day = *parse_services("15:00-23:00", &error);
+  config.restaurants[0].hours = afternoon_and_evening;
+  OpeningHours breakfast_and_lunch;  // Luigi's: 08:00-15:00
+  for (auto& day : breakfast_and_lunch.by_weekday) day = *parse_services("08:00-15:00", &error);
+  config.restaurants[1].hours = breakfast_and_lunch;
+  RequestPlanner planner(config);
+
+  // "at 4" reads 4 PM by the dinner rule, outside the usual dining hours: only 4 PM is inside Demo's service.
+  const TaskPlan four = planner.plan({"Book a table at Demo Restaurant for 2 tomorrow at 4", {}});
+  ASSERT_TRUE(four.ready) << four.question;
+  EXPECT_EQ(four.details["time"], "16:00");
+  EXPECT_EQ(four.reading["fields"]["time"]["how"], "opening hours");
+  EXPECT_EQ(four.reading["fields"]["time"]["text"], "4");
+  // "10:45" reads 10:45 PM by the dinner rule; Luigi's serves only the morning one.
+  const TaskPlan morning = planner.plan({"Book Luigi's for 2 tomorrow at 10:45", {}});
+  ASSERT_TRUE(morning.ready) << morning.question;
+  EXPECT_EQ(morning.details["time"], "10:45");
+  // Both halves inside a service (a day open round the clock), or neither: still asked, never guessed.
+  OpeningHours all_day;
+  for (auto& day : all_day.by_weekday) day = *parse_services("00:00-12:00, 12:00-23:00", &error);
+  config.restaurants[0].hours = all_day;
+  const TaskPlan both = RequestPlanner(config).plan({"Book a table at Demo Restaurant for 2 tomorrow at 4", {}});
+  ASSERT_FALSE(both.ready);
+  EXPECT_EQ(both.reading["questions"][0]["field"], "time");
+  EXPECT_EQ(both.reading["questions"][0]["kind"], "doubtful");
+  const TaskPlan neither = planner.plan({"Book Luigi's for 2 tomorrow at 4", {}});
+  ASSERT_FALSE(neither.ready);
+  EXPECT_EQ(neither.reading["questions"][0]["field"], "time");
+  // A time said with its half of the day is never moved to the other half.
+  const TaskPlan said_am = planner.plan({"Book a table at Demo Restaurant for 2 tomorrow at 4am", {}});
+  EXPECT_FALSE(said_am.ready);
+}
+
 TEST(RequestPlanner, PhoneNumbersAreReadInTheConfiguredRegion) {
   ReservationConfig config = testing::directory_config();
   config.phone_region = "GB";
