@@ -900,7 +900,8 @@ std::optional<LetterNameReading> letter_name(std::string_view w) {
     char letter;
     LetterName kind;
   };
-  static constexpr std::array<Entry, 32> names = {{
+  static constexpr std::array<Entry, 34> names = {{
+      {"ay", 'A', LetterName::clear},      {"ee", 'E', LetterName::clear},
       {"bee", 'B', LetterName::clear},     {"cee", 'C', LetterName::clear},     {"dee", 'D', LetterName::clear},
       {"eff", 'F', LetterName::clear},     {"aitch", 'H', LetterName::clear},   {"haitch", 'H', LetterName::clear},
       {"ell", 'L', LetterName::clear},     {"em", 'M', LetterName::clear},      {"en", 'N', LetterName::clear},

@@ -125,7 +125,7 @@ TEST_F(ConversationTest, ConfirmedBookingWithLettersInTheCodeAndMulawVoice) {
 // corrected mid-sentence); the voice model must book exactly the number the restaurant meant, which the
 // restaurant's "Yes, that's right" to the read-back proves.
 TEST_F(ConversationTest, EveryConfirmationStyleIsReadRight) {
-  for (const char* style : {"digits", "words", "grouped", "nato", "correction"}) {
+  for (const char* style : {"digits", "words", "grouped", "nato", "names", "correction"}) {
     const auto r = call(Scenarios::confirmed, "A#00#", AudioFormat::pcm16_at(24000), std::string("[") + style + "]");
     ASSERT_TRUE(r.booking) << style << "\n" << r.transcript_text();
     const std::string code = (*r.booking)["confirmation_number"];
@@ -139,6 +139,20 @@ TEST_F(ConversationTest, EveryConfirmationStyleIsReadRight) {
       EXPECT_TRUE(said(r, Speaker::callee, "double oh") || said(r, Speaker::callee, "triple oh")) << r.transcript_text();
     }
   }
+}
+
+// Letters by their names ("bee dee four four one"): the scripted voice model confirms the number the restaurant
+// meant, and the agent's transcript reading agrees with it.
+TEST_F(ConversationTest, LettersSaidByTheirNamesAreReadRight) {
+  const auto r = call(Scenarios::confirmed, "BH-###W", AudioFormat::pcm16_at(24000), "[names]");
+  ASSERT_TRUE(r.booking) << r.transcript_text();
+  const std::string code = (*r.booking)["confirmation_number"];
+  ASSERT_EQ(code.size(), 7u) << code;
+  EXPECT_EQ(code.substr(0, 3), "BH-");
+  EXPECT_EQ(code.back(), 'W');
+  EXPECT_TRUE(said(r, Speaker::callee, "bee, aitch, dash")) << r.transcript_text();
+  EXPECT_TRUE(said(r, Speaker::callee, "Yes, that's right")) << r.transcript_text();
+  EXPECT_EQ(r.end_reason, "confirmed");
 }
 
 TEST_F(ConversationTest, AlternativeTimeWithinToleranceIsAccepted) {

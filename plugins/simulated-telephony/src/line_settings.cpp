@@ -249,9 +249,10 @@ LineSettings parse_line_settings(const ConfigNode& block) {
       s.confirmation_styles = r->get_string_list("confirmation_styles");
       if (s.confirmation_styles.empty()) r->fail("confirmation_styles", "needs at least one style");
       for (const std::string& style : s.confirmation_styles)
-        if (style != "digits" && style != "words" && style != "grouped" && style != "nato" && style != "correction")
+        if (style != "digits" && style != "words" && style != "grouped" && style != "nato" && style != "names" &&
+            style != "correction")
           r->fail("confirmation_styles",
-                  "\"" + style + "\" is not a style: use digits, words, grouped, nato and/or correction");
+                  "\"" + style + "\" is not a style: use digits, words, grouped, nato, names and/or correction");
     }
     if (auto voice = r->optional_child("voice")) {
       voice->allow_only({"pitch_hz", "words_per_minute"});

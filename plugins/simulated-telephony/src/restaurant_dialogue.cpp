@@ -115,6 +115,12 @@ constexpr std::array<std::string_view, 26> kLetterWords{
     "John",  "King", "Lincoln", "Mary",    "Nancy",  "Ocean",  "Peter",  "Queen", "Robert",
     "Sam",   "Tom",  "Union",   "Victor",  "William", "Xavier", "Young", "Zebra"};
 
+// How staff name letters aloud ("bee", "aitch"). Letters whose names are also everyday words ("see", "you",
+// "why", "jay") are said with a word ("C as in Charlie"), as careful staff do so they are not misheard.
+constexpr std::array<std::string_view, 26> kLetterNames{
+    "ay", "bee", "", "dee", "ee", "eff", "", "aitch", "", "", "", "ell", "em",
+    "en", "",    "pee", "cue", "ar", "ess", "tee", "", "vee", "double you", "", "", "zee"};
+
 std::string weekday_name(year_month_day date) {
   static constexpr std::array<std::string_view, 7> names{"Sunday", "Monday", "Tuesday", "Wednesday",
                                                          "Thursday", "Friday", "Saturday"};
@@ -304,8 +310,9 @@ std::string RestaurantDialogue::spoken_code() {
     const char c = code_[k];
     if (c == '-') { add("dash"); ++k; continue; }
     if (std::isalpha(static_cast<unsigned char>(c))) {
-      add(style == "nato" ? std::string(kNato[c - 'A']) : std::string(1, c) + " as in " +
-                                                              std::string(kLetterWords[c - 'A']));
+      if (style == "nato") add(std::string(kNato[c - 'A']));
+      else if (style == "names" && !kLetterNames[c - 'A'].empty()) add(std::string(kLetterNames[c - 'A']));
+      else add(std::string(1, c) + " as in " + std::string(kLetterWords[c - 'A']));
       ++k;
       continue;
     }
@@ -324,7 +331,7 @@ std::string RestaurantDialogue::spoken_code() {
         words += (words.empty() ? "" : " ") + (run == 3 ? "triple " + one : run == 2 ? "double " + one : one);
         p += run;
       }
-    } else {  // nato, correction: digits one by one
+    } else {  // nato, names, correction: digits one by one
       for (char d : digits) words += (words.empty() ? "" : " ") + say_number(d - '0');
     }
     add(words);
