@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "concierge/speech/opening_hours.hpp"
 #include "concierge/speech/spoken.hpp"
 
 namespace date {
@@ -38,30 +39,9 @@ struct LocalTime {
 };
 LocalTime local_time(const TimeZone& zone, std::chrono::system_clock::time_point at);
 
-// When a restaurant seats tables, by weekday: the same YAML shape as the simulated line's `opening_hours`
-// ({default: "17:00-22:00", mon: closed, sat: "12:00-14:30, 18:00-23:30"}). A service may run past midnight
-// ("18:00-01:00"): its late part belongs to the day it started on. Times are the restaurant's wall clock.
-struct OpeningHours {
-  struct Service {
-    int open = 0;   // minutes since the day's midnight
-    int close = 0;  // > open; past 24:00 for a service that runs past midnight
-  };
-  // Index: std::chrono::weekday::c_encoding() (0 = Sunday). Empty: closed that day; nullopt: not given (no
-  // `default` and no key for the day), so nothing is checked on that day.
-  std::array<std::optional<std::vector<Service>>, 7> by_weekday;
-
-  // Is a table at `minutes` on `date` inside a service (this day's, or the day before's late part)? True on a day
-  // whose hours are not given.
-  bool open_at(std::chrono::year_month_day date, int minutes) const;
-  // False only when the day's hours are given and it has no service of its own.
-  bool open_on(std::chrono::year_month_day date) const;
-  // "5 PM to 10 PM" / "noon to 2:30 PM and 6 PM to 11:30 PM" for that day; "" when closed.
-  std::string describe_day(std::chrono::year_month_day date) const;
-  // "Tuesday to Sunday" style list of the weekdays with a service ("every day" when all are).
-  std::string open_days() const;
-};
-// "17:00-22:00", "12:00-14:30, 18:00-23:30", "closed"; nullopt (and `error` set) for anything else.
-std::optional<std::vector<OpeningHours::Service>> parse_services(std::string_view text, std::string* error);
+// When a restaurant seats tables, by weekday (the shape and rules: concierge/speech/opening_hours.hpp).
+using concierge::OpeningHours;
+using concierge::parse_services;
 
 struct Restaurant {
   std::string name;

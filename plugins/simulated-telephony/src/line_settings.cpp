@@ -10,37 +10,12 @@
 namespace concierge::sim {
 namespace {
 
-constexpr std::array<std::string_view, 7> kDayKeys{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 const std::set<std::string, std::less<>>& known_placeholders() {
   static const std::set<std::string, std::less<>> names{
       "restaurant", "party_size", "date", "time", "requested_time", "alternative_time", "name",
       "code",       "weekday",    "open", "close"};
   return names;
-}
-
-std::optional<int> parse_hh_mm(std::string_view text) {
-  if (text.size() != 5 || text[2] != ':') return std::nullopt;
-  for (std::size_t i : {0u, 1u, 3u, 4u})
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
-  const int h = (text[0] - '0') * 10 + (text[1] - '0');
-  const int m = (text[3] - '0') * 10 + (text[4] - '0');
-  if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
-  return h * 60 + m;
-}
-
-std::optional<std::pair<int, int>> parse_hours(const ConfigNode& node, std::string_view key) {
-  const std::string text = node.get_string(key, "");
-  if (text == "closed") return std::nullopt;
-  const auto dash = text.find('-');
-  std::optional<int> open, close;
-  if (dash != std::string::npos) {
-    open = parse_hh_mm(std::string_view(text).substr(0, dash));
-    close = parse_hh_mm(std::string_view(text).substr(dash + 1));
-  }
-  if (!open || !close) node.fail(key, "expected \"HH:MM-HH:MM\" or \"closed\", found \"" + text + "\"");
-  if (*close <= *open) node.fail(key, "closing time must be after opening time (no hours past midnight)");
-  return std::pair{*open, *close};
 }
 
 void check_placeholders(const ConfigNode& node, std::string_view key, const std::string& phrase) {
@@ -209,7 +184,6 @@ std::string fill_placeholders(std::string_view pattern, const std::map<std::stri
 
 LineSettings parse_line_settings(const ConfigNode& block) {
   LineSettings s;
-  for (auto& day : s.opening_hours) day = std::pair{17 * 60, 22 * 60};
   block.allow_only({"restaurant", "speed_up", "scenarios"});
   s.speed_up = block.get_double("speed_up", 1.0, 0.01, 1000.0);
 
@@ -220,15 +194,7 @@ LineSettings parse_line_settings(const ConfigNode& block) {
                    "barge_in_after_ms", "max_repeats", "confirmation_styles"});
     s.restaurant_name = r->get_string("name", s.restaurant_name);
     s.restaurant_phone = r->get_string("phone", s.restaurant_phone);
-    if (auto hours = r->optional_child("opening_hours")) {
-      hours->allow_only({"default", "mon", "tue", "wed", "thu", "fri", "sat", "sun"});
-      if (hours->has("default")) {
-        const auto all = parse_hours(*hours, "default");
-        for (auto& day : s.opening_hours) day = all;
-      }
-      for (std::size_t d = 0; d < kDayKeys.size(); ++d)
-        if (hours->has(kDayKeys[d])) s.opening_hours[d] = parse_hours(*hours, kDayKeys[d]);
-    }
+    if (auto hours = r->optional_child("opening_hours")) s.opening_hours = read_opening_hours(*hours, s.opening_hours);
     s.tables_per_slot = static_cast<int>(r->get_int("tables_per_slot", s.tables_per_slot, 0, 1000));
     s.slot_minutes = static_cast<int>(r->get_int("slot_minutes", s.slot_minutes, 5, 240));
     s.confirmation_format = r->get_string("confirmation_format", s.confirmation_format);

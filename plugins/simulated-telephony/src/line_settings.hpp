@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "concierge/config.hpp"
+#include "concierge/speech/opening_hours.hpp"
 #include "concierge/speech/speech_signal.hpp"
 
 namespace concierge::sim {
@@ -80,13 +81,13 @@ struct RestaurantPhrases {
   std::string menu_goodbye = "We did not receive a valid selection. Goodbye.";
 };
 
-// Opening hours per weekday, minutes since midnight; nullopt when closed. Index: 0 = Sunday (C's encoding).
-using WeeklyHours = std::array<std::optional<std::pair<int, int>>, 7>;
 
 struct LineSettings {
   std::string restaurant_name = "Demo Restaurant";
   std::string restaurant_phone = "+15550000000";
-  WeeklyHours opening_hours;  // default: every day 17:00-22:00
+  // Default: every day 17:00-22:00. The shape and rules (split services, past midnight) are the agent's directory's
+  // too: concierge/speech/opening_hours.hpp.
+  OpeningHours opening_hours = OpeningHours::every_day({{17 * 60, 22 * 60}});
   int tables_per_slot = 8;
   int slot_minutes = 30;
   std::string confirmation_format = "####";  // '#' digit, 'A' letter (never I or O), anything else literal

@@ -183,9 +183,9 @@ std::string RestaurantDialogue::say(std::string_view pattern) const {
   if (date_) {
     values["date"] = say_date(*date_, today_);
     values["weekday"] = weekday_name(*date_);
-    if (const auto& hours = settings_.opening_hours[weekday(sys_days(*date_)).c_encoding()]) {
-      values["open"] = say_time(hours->first);
-      values["close"] = say_time(hours->second);
+    if (const auto& services = settings_.opening_hours.services_on(*date_); !services.empty()) {
+      values["open"] = say_time(services.front().open);
+      values["close"] = say_time(services.back().close % (24 * 60));
     }
   }
   if (requested_time_) values["requested_time"] = say_time(*requested_time_);
@@ -214,31 +214,43 @@ RestaurantDialogue::Reply RestaurantDialogue::on_idle() {
   return {say(settings_.phrases.idle), false};
 }
 
+namespace {
+// Does the restaurant seat a table at `minutes` on `date`: inside one of the day's services, or the late part of
+// the day before's? The last table of a service is seated one slot before it closes.
+bool seats_at(const LineSettings& settings, year_month_day date, int minutes) {
+  auto seats = [&](year_month_day day, int at) {
+    for (const auto& service : settings.opening_hours.services_on(day))
+      if (at >= service.open && at <= service.close - settings.slot_minutes) return true;
+    return false;
+  };
+  return seats(date, minutes) || seats(year_month_day{sys_days(date) - days{1}}, minutes + 24 * 60);
+}
+}  // namespace
+
 bool RestaurantDialogue::slot_open(year_month_day date, int minutes) const {
-  const auto& hours = settings_.opening_hours[weekday(sys_days(date)).c_encoding()];
-  if (!hours) return false;
-  // The last table is seated one slot before closing.
-  if (minutes < hours->first || minutes > hours->second - settings_.slot_minutes) return false;
-  return ledger_->booked(date, minutes) < settings_.tables_per_slot;
+  return seats_at(settings_, date, minutes) && ledger_->booked(date, minutes) < settings_.tables_per_slot;
 }
 
 std::optional<int> RestaurantDialogue::nearest_free_slot(year_month_day date, int minutes) const {
-  const auto& hours = settings_.opening_hours[weekday(sys_days(date)).c_encoding()];
-  if (!hours) return std::nullopt;
   std::optional<int> best;
-  for (int t = hours->first; t <= hours->second - settings_.slot_minutes; t += settings_.slot_minutes) {
-    if (t == minutes || !slot_open(date, t)) continue;
-    // Closest first; on a tie the later time, since a restaurant would rather push a table back than forward.
-    if (!best || std::abs(t - minutes) < std::abs(*best - minutes) ||
-        (std::abs(t - minutes) == std::abs(*best - minutes) && t > *best))
-      best = t;
+  // The day's own services, before midnight (a table after midnight is the next day's date).
+  for (const auto& service : settings_.opening_hours.services_on(date)) {
+    const int last = std::min(service.close - settings_.slot_minutes, 24 * 60 - 1);
+    for (int t = service.open; t <= last; t += settings_.slot_minutes) {
+      if (t == minutes || !slot_open(date, t)) continue;
+      // Closest first; on a tie the later time, since a restaurant would rather push a table back than forward.
+      if (!best || std::abs(t - minutes) < std::abs(*best - minutes) ||
+          (std::abs(t - minutes) == std::abs(*best - minutes) && t > *best))
+        best = t;
+    }
   }
   return best;
 }
 
 RestaurantDialogue::Reply RestaurantDialogue::decide_availability() {
-  const auto& hours = settings_.opening_hours[weekday(sys_days(*date_)).c_encoding()];
-  if (!hours) {
+  // Closed that day, unless the table falls in the late part of the day before's service.
+  const auto& hours = settings_.opening_hours;
+  if (!hours.open_on(*date_) && !(requested_time_ && hours.open_at(*date_, *requested_time_))) {
     state_ = State::awaiting_goodbye;
     return {say(settings_.phrases.closed), false};
   }
@@ -279,8 +291,7 @@ RestaurantDialogue::Reply RestaurantDialogue::decide_availability() {
   }
   const auto nearest = nearest_free_slot(*date_, *requested_time_);
   if (!nearest) return fully_booked();
-  const bool inside_hours = *requested_time_ >= hours->first &&
-                            *requested_time_ <= hours->second - settings_.slot_minutes;
+  const bool inside_hours = seats_at(settings_, *date_, *requested_time_);
   return offer(*nearest, inside_hours ? settings_.phrases.offer : settings_.phrases.outside_hours);
 }
 

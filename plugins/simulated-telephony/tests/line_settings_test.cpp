@@ -21,9 +21,10 @@ TEST(LineSettings, EmptyBlockGivesAWorkingRestaurant) {
   const auto s = parse("{}");
   EXPECT_EQ(s.restaurant_name, "Demo Restaurant");
   EXPECT_EQ(s.speed_up, 1.0);
-  ASSERT_TRUE(s.opening_hours[3]);
-  EXPECT_EQ(s.opening_hours[3]->first, 17 * 60);
-  EXPECT_EQ(s.opening_hours[3]->second, 22 * 60);
+  ASSERT_TRUE(s.opening_hours.by_weekday[3]);
+  ASSERT_EQ(s.opening_hours.by_weekday[3]->size(), 1u);
+  EXPECT_EQ(s.opening_hours.by_weekday[3]->front().open, 17 * 60);
+  EXPECT_EQ(s.opening_hours.by_weekday[3]->front().close, 22 * 60);
   EXPECT_EQ(s.confirmation_format, "####");
   EXPECT_EQ(s.scenario_for("+15551112222").outcome, ScenarioOutcome::normal);
 }
@@ -55,9 +56,9 @@ scenarios:
 )");
   EXPECT_EQ(s.speed_up, 20);
   EXPECT_EQ(s.restaurant_name, "Chez Test");
-  EXPECT_FALSE(s.opening_hours[1]);  // Monday
-  EXPECT_EQ(s.opening_hours[6]->first, 18 * 60);
-  EXPECT_EQ(s.opening_hours[2]->first, 12 * 60);
+  EXPECT_TRUE(s.opening_hours.by_weekday[1]->empty());  // Monday: closed
+  EXPECT_EQ(s.opening_hours.by_weekday[6]->front().open, 18 * 60);
+  EXPECT_EQ(s.opening_hours.by_weekday[2]->front().open, 12 * 60);
   EXPECT_EQ(s.tables_per_slot, 2);
   EXPECT_EQ(s.slot_minutes, 15);
   EXPECT_EQ(s.confirmation_format, "R-####");
@@ -81,7 +82,7 @@ scenarios:
 TEST(LineSettings, ErrorsNameTheKey) {
   EXPECT_NE(error_of("restaurant: {nmae: x}").find("sim.restaurant.nmae"), std::string::npos);
   EXPECT_NE(error_of("speedup: 2").find("sim.speedup"), std::string::npos);
-  EXPECT_NE(error_of("restaurant: {opening_hours: {mon: \"22:00-17:00\"}}").find("opening_hours.mon"),
+  EXPECT_NE(error_of("restaurant: {opening_hours: {mon: \"22:00-20:00\"}}").find("opening_hours.mon"),
             std::string::npos);
   EXPECT_NE(error_of("restaurant: {opening_hours: {mon: late}}").find("HH:MM-HH:MM"), std::string::npos);
   EXPECT_NE(error_of("restaurant: {phrases: {greeting: \"Hi {nmae}\"}}").find("unknown placeholder {nmae}"),

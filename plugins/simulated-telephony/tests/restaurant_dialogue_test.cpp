@@ -108,6 +108,29 @@ TEST(RestaurantDialogue, ClosedDaysAndFullyBooked) {
   run_steps(full, {{"A table for 2 on Wednesday, November 25 at 7 PM.", "fully booked", State::awaiting_goodbye}});
 }
 
+// The same opening-hours shape as the agent's directory: split services, and a service that runs past midnight
+// seats its late tables on the next day's date.
+TEST(RestaurantDialogue, SplitServicesAndLateHours) {
+  const LineSettings s = parse_line_settings(ConfigNode(YAML::Load(R"(
+restaurant:
+  today: "2026-11-20"
+  opening_hours: {default: "12:00-14:30, 18:00-23:00", sat: "18:00-01:30", sun: closed}
+)"),
+                                                        "sim"));
+  RestaurantDialogue lunch(s, Scenario{ScenarioOutcome::available, std::nullopt, false},
+                           std::make_shared<BookingLedger>(), 1);
+  run_steps(lunch, {{"A table for 2 on Wednesday, November 25 at 1 PM.", "we have a table for 2", State::awaiting_name}});
+  RestaurantDialogue between(s, Scenario{ScenarioOutcome::available, std::nullopt, false},
+                             std::make_shared<BookingLedger>(), 1);
+  run_steps(between, {{"A table for 2 on Wednesday, November 25 at 4 PM.", "6 PM", State::awaiting_offer_answer}});
+  // Sunday is closed, but half past midnight on Sunday is Saturday's late service.
+  RestaurantDialogue late(s, Scenario{ScenarioOutcome::available, std::nullopt, false},
+                          std::make_shared<BookingLedger>(), 1);
+  run_steps(late, {{"A table for 2 on Sunday, November 22 at 12:30 AM.", "we have a table for 2", State::awaiting_name}});
+  RestaurantDialogue sunday(s, Scenario{}, std::make_shared<BookingLedger>(), 1);
+  run_steps(sunday, {{"A table for 2 on Sunday, November 22 at 7 PM.", "closed on Sundays", State::awaiting_goodbye}});
+}
+
 TEST(RestaurantDialogue, ProbabilitiesDecideWhenNoScenarioDoes) {
   auto s = settings();
   s.fully_booked_probability = 1.0;
