@@ -35,6 +35,19 @@ bool is_terminal_status(const std::string& status) {
 
 }  // namespace
 
+std::string outcome_words(const std::string& outcome) {
+  // The daemon's outcome vocabulary (result.outcome; the SDK's concierge/outcome_kind.hpp spells it).
+  if (outcome == "succeeded") return "done";
+  if (outcome == "unavailable") return "not available";
+  if (outcome == "declined") return "declined";
+  if (outcome == "no_answer") return "nobody answered";
+  if (outcome == "voicemail") return "voicemail answered, no message left";
+  if (outcome == "voicemail_left") return "voicemail answered, a message was left after the beep";
+  if (outcome == "menu_dead_end") return "a phone menu answered and none of its options reached a person";
+  if (outcome == "not_completed") return "not completed";
+  return outcome;  // a word newer than this CLI: shown as it is
+}
+
 std::string status_line(const std::string& status, const nlohmann::json& record) {
   if (status == "queued") return "Queued.";
   if (status == "dialing") {
@@ -101,6 +114,14 @@ std::string result_block(const nlohmann::json& record) {
     reason = status.empty() ? "the call ended without a result" : "the call ended (" + status + ")";
   }
   out << "Booking failed: " << reason << "\n";
+  // What kind of failure, when the daemon named one that says more than the reason's first words.
+  std::string outcome;
+  if (result != record.end() && result->is_object()) {
+    outcome = text_of(*result, "outcome");
+    if (outcome.empty() && result->contains("details")) outcome = text_of((*result)["details"], "outcome");
+  }
+  if (!outcome.empty() && outcome != "not_completed" && outcome != "succeeded")
+    out << "  Outcome: " << outcome_words(outcome) << "\n";
   return out.str();
 }
 

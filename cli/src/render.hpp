@@ -8,6 +8,9 @@
 
 namespace concierge::cli {
 
+// The daemon's outcome word (result.outcome: voicemail_left, menu_dead_end, ...) in words for people.
+std::string outcome_words(const std::string& outcome);
+
 // "Dialing Demo Restaurant (+1234567890)...", "Ringing...", "Connected.", ... for one status name of the API.
 std::string status_line(const std::string& status, const nlohmann::json& record);
 

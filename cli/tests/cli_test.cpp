@@ -262,6 +262,33 @@ TEST(CliRender, ResultBlockFailure) {
   EXPECT_EQ(result_block(no_answer), "Booking failed: nobody picked up within 30 s\n");
 }
 
+// The daemon's outcome word (result.outcome, the SDK's vocabulary) is said in words under the reason; an older
+// daemon's record with the word only in details is read too, and a word newer than the CLI is shown as it is.
+TEST(CliRender, ResultBlockSaysTheOutcomeInWords) {
+  json left = record("completed", {}, json::array(),
+                     {{"success", false}, {"confirmation_number", ""}, {"outcome", "voicemail_left"},
+                      {"failure_reason", "Voicemail answered at Demo Restaurant; a message was left: \"Hi\""}});
+  EXPECT_EQ(result_block(left),
+            "Booking failed: Voicemail answered at Demo Restaurant; a message was left: \"Hi\"\n"
+            "  Outcome: voicemail answered, a message was left after the beep\n");
+  EXPECT_NE(record_text(left).find("  Outcome: voicemail answered, a message was left after the beep\n"),
+            std::string::npos);
+  json menu = record("completed", {}, json::array(),
+                     {{"success", false}, {"failure_reason", "An automated phone menu answered"},
+                      {"details", {{"outcome", "menu_dead_end"}}}});
+  EXPECT_EQ(result_block(menu), "Booking failed: An automated phone menu answered\n"
+                                "  Outcome: a phone menu answered and none of its options reached a person\n");
+  menu["result"]["details"]["outcome"] = "voicemail";
+  EXPECT_EQ(result_block(menu), "Booking failed: An automated phone menu answered\n"
+                                "  Outcome: voicemail answered, no message left\n");
+  menu["result"]["outcome"] = "fax_machine";
+  EXPECT_EQ(result_block(menu), "Booking failed: An automated phone menu answered\n  Outcome: fax_machine\n");
+  menu["result"]["outcome"] = "not_completed";
+  EXPECT_EQ(result_block(menu), "Booking failed: An automated phone menu answered\n");
+  EXPECT_EQ(outcome_words("no_answer"), "nobody answered");
+  EXPECT_EQ(outcome_words("unavailable"), "not available");
+}
+
 TEST(CliRender, ProgressTrackerShowsOnlyWhatIsNewAndNoStatusIsLost) {
   ProgressTracker tracker;
   EXPECT_EQ(tracker.update(record("queued", {"queued"}, json::array())), std::vector<std::string>{});

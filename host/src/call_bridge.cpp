@@ -12,6 +12,7 @@
 
 #include "concierge/dtmf.hpp"
 #include "concierge/mulaw.hpp"
+#include "concierge/outcome_kind.hpp"
 #include "concierge/net/asio.hpp"
 
 namespace concierge::host {
@@ -469,6 +470,7 @@ void CallBridge::finish(CallStatus status, const std::string& reason) {
   outcome.confirmation_number = clean_text(services_.secrets, outcome.confirmation_number);
   outcome.failure_reason = clean_text(services_.secrets, outcome.failure_reason);
   outcome.details = clean_json(services_.secrets, outcome.details);
+  name_outcome(outcome, status);
   record_->result = outcome;
   record_->ended_at = Clock::now();
   set_status(status, reason);
@@ -478,6 +480,30 @@ void CallBridge::finish(CallStatus status, const std::string& reason) {
   voice_.reset();
   voice_events_.reset();
   if (services_.finished) services_.finished(record_->call_id);
+}
+
+// The outcome's word of the SDK's vocabulary (concierge/outcome_kind.hpp) in details.outcome: the agent's when the
+// call completed and the agent named a word the host knows, else one the host derives from how the call ended (the
+// host replaced the failure reason too then). So every finished record has exactly one known word.
+void CallBridge::name_outcome(Outcome& outcome, CallStatus status) {
+  const std::string key(outcome_kind::kOutcomeKey);
+  std::string word = outcome.details.is_object() ? outcome.details.value(key, std::string()) : std::string();
+  if (!outcome.details.is_object()) outcome.details = nlohmann::json::object();
+  if (!word.empty() && !outcome_kind::is_known(word)) {
+    services_.log->warning("call " + record_->call_id + ": the agent's outcome \"" + word +
+                           "\" is not in the SDK's vocabulary (concierge/outcome_kind.hpp); recorded as derived");
+    outcome.details["agent_outcome"] = word;
+    word.clear();
+  }
+  if (outcome.success) {
+    word = outcome_kind::succeeded;
+  } else if (status != CallStatus::completed) {
+    word = status == CallStatus::no_answer || status == CallStatus::busy ? outcome_kind::no_answer
+                                                                         : outcome_kind::not_completed;
+  } else if (word.empty() || word == outcome_kind::succeeded) {
+    word = outcome_kind::not_completed;
+  }
+  outcome.details[key] = word;
 }
 
 void CallBridge::set_status(CallStatus status, const std::string& reason) {

@@ -85,6 +85,7 @@ class CallBridge : public std::enable_shared_from_this<CallBridge> {
   void end_after_playback();
   void check_playback_drained();
   void finish(CallStatus status, const std::string& reason);
+  void name_outcome(Outcome& outcome, CallStatus status);
   void changed();
 
   struct Timers;

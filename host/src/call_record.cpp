@@ -89,6 +89,9 @@ nlohmann::json CallRecord::to_json(bool with_transcript) const {
                    {"confirmation_number", result->confirmation_number},
                    {"failure_reason", result->failure_reason},
                    {"details", result->details}};
+    // The outcome's word (concierge/outcome_kind.hpp), from details where the bridge put it.
+    const auto word = result->details.is_object() ? result->details.find("outcome") : result->details.end();
+    j["result"]["outcome"] = word != result->details.end() && word->is_string() ? *word : nlohmann::json();
   } else {
     j["result"] = nullptr;
   }

@@ -76,6 +76,7 @@ TEST_F(CliBooking, ADeadEndPhoneMenuFailsWithThatReason) {
   expect_contains(r.output, "For our address, press 3");
   expect_contains(r.output, "none of its options reached reservations or a person");
   expect_contains(r.output, "Booking failed");
+  expect_contains(r.output, "  Outcome: a phone menu answered and none of its options reached a person\n");
   EXPECT_EQ(r.output.find("I'd like to book"), std::string::npos) << r.output;
 }
 
@@ -87,10 +88,18 @@ TEST_F(CliBooking, VoicemailGetsAMessageOnlyAfterItsBeep) {
   expect_contains(r.output, "Please leave a message after the tone");
   expect_contains(r.output, "Voicemail answered at Voicemail Deli; a message was left");
   expect_contains(r.output, "Please call Alex Morgan back at +15551230000");
+  expect_contains(r.output, "  Outcome: voicemail answered, a message was left after the beep\n");
   EXPECT_EQ(r.output.find("I'd like to book"), std::string::npos) << r.output;
+  // `concierge status` says the same of the finished call.
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(r.output, id, std::regex(R"(Call (call_[0-9a-f]+) queued)"))) << r.output;
+  auto status = run_program(CONCIERGE_CLI_BINARY, {"--server", daemon_->url(), "status", id[1].str()},
+                            std::chrono::seconds(30));
+  expect_contains(status.output, "  Outcome: voicemail answered, a message was left after the beep\n");
   auto beepless = book("Book a table at Beepless Bar for 2 people tomorrow at 7pm");
   EXPECT_EQ(beepless.status, 1) << beepless.output;
   expect_contains(beepless.output, "Voicemail answered at Beepless Bar; no message was left");
+  expect_contains(beepless.output, "  Outcome: voicemail answered, no message left\n");
   EXPECT_EQ(beepless.output.find("hoping to book"), std::string::npos) << beepless.output;
 }
 
@@ -99,6 +108,7 @@ TEST_F(CliBooking, AFullyBookedRestaurantIsAFailureWithItsReason) {
   EXPECT_EQ(r.status, 1) << r.output;
   expect_contains(r.output, "fully booked");
   expect_contains(r.output, "Booking failed");
+  expect_contains(r.output, "  Outcome: not available\n");
 }
 
 TEST_F(CliBooking, AnOfferedTimeWithinToleranceIsAccepted) {

@@ -76,6 +76,7 @@ TEST_F(DaemonApi, BookingThroughTheApiAndItsRecord) {
   auto record = wait_for_end(daemon_->url(), id);
   EXPECT_EQ(record["status"], "completed") << record.dump(2);
   EXPECT_TRUE(record["result"]["success"].get<bool>()) << record.dump(2);
+  EXPECT_EQ(record["result"]["outcome"], "succeeded") << record.dump(2);  // the SDK's outcome vocabulary
   const std::string number = record["result"]["confirmation_number"];
   EXPECT_EQ(number.size(), 4u);
   // The number came from the restaurant, as the transcript shows.

@@ -164,6 +164,7 @@ TEST(DaemonCalls, HangUpEndsARunningCallAsCanceled) {
   EXPECT_EQ(record["status"], "canceled");
   EXPECT_FALSE(record["result"]["success"].get<bool>());
   EXPECT_NE(record["result"]["failure_reason"].get<std::string>().find("canceled"), std::string::npos);
+  EXPECT_EQ(record["result"]["outcome"], "not_completed") << record.dump(2);  // derived by the host
   EXPECT_EQ(http_post(daemon.url() + "/calls/" + id + "/hangup", "").status, 409);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "concierge/outcome_kind.hpp"
 #include "concierge/speech/spoken.hpp"
 
 namespace concierge::reservation {
@@ -366,6 +367,16 @@ std::optional<int> ReservationSession::callee_time_within_tolerance() const {
 }
 
 Outcome ReservationSession::outcome() const {
+  Outcome outcome = judged_outcome();
+  // The word of the SDK's outcome vocabulary (concierge/outcome_kind.hpp) the host and the CLI show: set by the
+  // verdict where it knows one, else succeeded or not_completed.
+  const std::string key(outcome_kind::kOutcomeKey);
+  if (!outcome.details.contains(key))
+    outcome.details[key] = std::string(outcome.success ? outcome_kind::succeeded : outcome_kind::not_completed);
+  return outcome;
+}
+
+Outcome ReservationSession::judged_outcome() const {
   Outcome outcome;
   nlohmann::json details = to_details(task_);
   const auto heard = code_heard_from_callee();
@@ -470,6 +481,7 @@ Outcome ReservationSession::outcome() const {
   const std::string said = lower(callee_text);
   if (reason == "unavailable" || (reason != "confirmed" && callee_said_unavailable())) {
     outcome.failure_reason = name + " is fully booked at that time";
+    outcome.details["outcome"] = std::string(outcome_kind::unavailable);
     // Say what they offered when it was outside the window, so the user can decide.
     for (const TranscriptEntry& entry : transcript_) {
       if (entry.speaker != Speaker::callee) continue;
@@ -482,10 +494,13 @@ Outcome ReservationSession::outcome() const {
   } else if (reason == "declined") {
     outcome.failure_reason = name + " declined the reservation" +
                              (end_call_->summary.empty() ? std::string() : ": " + end_call_->summary);
+    outcome.details["outcome"] = std::string(outcome_kind::declined);
   } else if (reason == "no_answer") {
     outcome.failure_reason = "Nobody at " + name + " answered the call";
+    outcome.details["outcome"] = std::string(outcome_kind::no_answer);
   } else if (reason == "voicemail" || reason == "voicemail_left") {
-    outcome.details["outcome"] = "voicemail";
+    outcome.details["outcome"] = std::string(reason == "voicemail_left" ? outcome_kind::voicemail_left
+                                                                        : outcome_kind::voicemail);
     if (reason == "voicemail_left") {
       // What was said: the agent's words after the beep, as the transcript has them, else the message planned.
       std::string said_after;
@@ -500,7 +515,7 @@ Outcome ReservationSession::outcome() const {
   } else if (reason == "menu_dead_end") {
     outcome.failure_reason = "An automated phone menu answered at " + name +
                              ", and none of its options reached reservations or a person";
-    outcome.details["outcome"] = "menu_dead_end";
+    outcome.details["outcome"] = std::string(outcome_kind::menu_dead_end);
   } else if (reason == "confirmed" ||
              contains_any(said, {"all set", "you're booked", "you are booked", "booked you", "got you down",
                                  "have you down", "see you then", "reservation is confirmed", "that's confirmed"})) {
@@ -510,6 +525,7 @@ Outcome ReservationSession::outcome() const {
                              (end_call_->summary.empty() ? std::string() : ": " + end_call_->summary);
   } else if (!any_callee_text && transcript_.empty()) {
     outcome.failure_reason = "The call ended before anyone spoke";
+    outcome.details["outcome"] = std::string(outcome_kind::no_answer);
   } else {
     outcome.failure_reason = "The call ended before the booking was confirmed";
   }

@@ -36,10 +36,12 @@ class ReservationSession final : public AgentSession {
     int party_size = 0;
   };
   struct EndCall {
-    std::string reason;  // confirmed | unavailable | declined | no_answer | other
+    std::string reason;  // one of kEndReasons (reservation_session.cpp)
     std::string summary;
   };
 
+  // The verdict before it is named with a word of the SDK's vocabulary (outcome() adds details.outcome).
+  Outcome judged_outcome() const;
   ToolResult confirm_reservation(const nlohmann::json& arguments);
   ToolResult end_call(const nlohmann::json& arguments);
   // The last confirmation number the restaurant said, from its side of the transcript.

@@ -143,6 +143,7 @@ TEST_F(SessionTest, ConfirmedWithMatchingTranscript) {
   EXPECT_EQ(o.details["time"], "19:00");
   EXPECT_EQ(o.details["confirmation_verified"], true);
   EXPECT_FALSE(o.details.contains("alternative_time_accepted"));
+  EXPECT_EQ(o.details["outcome"], "succeeded");  // the SDK's outcome vocabulary (concierge/outcome_kind.hpp)
 }
 
 TEST_F(SessionTest, SpokenNumberFromTheModelIsNormalized) {
@@ -178,6 +179,7 @@ TEST_F(SessionTest, FullyBooked) {
   EXPECT_EQ(o.failure_reason, "Demo Restaurant is fully booked at that time (they offered 9:30 PM, outside the "
                               "60-minute window)");
   EXPECT_TRUE(o.confirmation_number.empty());
+  EXPECT_EQ(o.details["outcome"], "unavailable");
 }
 
 TEST_F(SessionTest, ADeadEndPhoneMenuIsItsOwnOutcome) {
@@ -221,6 +223,7 @@ TEST_F(SessionTest, VoicemailIsItsOwnOutcomeWithWhatWasSaid) {
   const Outcome o = session->outcome();
   EXPECT_FALSE(o.success);
   EXPECT_EQ(o.details["voicemail_message"], message);
+  EXPECT_EQ(o.details["outcome"], "voicemail_left");
   EXPECT_EQ(o.failure_reason, "Voicemail answered at Demo Restaurant; a message was left: \"" + message + "\"");
 }
 
@@ -243,13 +246,16 @@ TEST_F(SessionTest, CallEndedBeforeConfirmation) {
   const Outcome o = session_->outcome();
   EXPECT_FALSE(o.success);
   EXPECT_EQ(o.failure_reason, "The call ended before the booking was confirmed");
+  EXPECT_EQ(o.details["outcome"], "not_completed");
 }
 
 TEST_F(SessionTest, DeclinedAndNoAnswer) {
   call("end_call", R"({"reason": "declined", "summary": "They only take walk-ins"})");
   EXPECT_EQ(session_->outcome().failure_reason, "Demo Restaurant declined the reservation: They only take walk-ins");
+  EXPECT_EQ(session_->outcome().details["outcome"], "declined");
   call("end_call", R"({"reason": "no_answer", "summary": "Voicemail"})");
   EXPECT_EQ(session_->outcome().failure_reason, "Nobody at Demo Restaurant answered the call");
+  EXPECT_EQ(session_->outcome().details["outcome"], "no_answer");
 }
 
 TEST_F(SessionTest, ConfirmationFromTheTranscriptWhenTheToolWasNotCalled) {

@@ -31,10 +31,13 @@
 //        concierge/net/websocket_client.hpp: net::WebSocketClient, net::make_tls_client_context (the WebSocket client
 //        the OpenAI plugins share, compiled once in libconcierge_sdk; used inside a plugin, never by the host).
 //        concierge/playback_tracker.hpp: PlaybackTracker (what the callee has heard of a reply; barge-in bounds).
+//   1.3  concierge/outcome_kind.hpp: the outcome vocabulary (succeeded, unavailable, declined, no_answer, voicemail,
+//        voicemail_left, menu_dead_end, not_completed), words an agent puts in Outcome::details["outcome"]. Plain
+//        text in an existing field, so the host reads them from a plugin of any minor (no check needed).
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
-#define CONCIERGE_SDK_VERSION_MINOR 2
+#define CONCIERGE_SDK_VERSION_MINOR 3
 
 namespace concierge {
 inline constexpr std::uint32_t kSdkVersionMajor = CONCIERGE_SDK_VERSION_MAJOR;
