@@ -1,7 +1,8 @@
 // The daemon's whole per-frame media path allocates nothing in steady state. This is the real code, in process:
 // the daemon's HTTP/WebSocket server on a loopback socket, the Twilio plugin's media-stream handler, the call
-// manager and CallBridge, the echo voice model, and back out through CallBridge, the Twilio plugin and the server's
-// write. A client thread plays Twilio (connected, start, then media frames and the marks Twilio would echo), one
+// manager and CallBridge, the echo voice model (echo-voice.so as the daemon loads it, through the C boundary: the
+// host's adapter, the SDK's C++ layer and the plugin), and back out through CallBridge, the Twilio plugin and the
+// server's write. A client thread plays Twilio (connected, start, then media frames and the marks Twilio would echo), one
 // frame at a time in lockstep, while this binary counts every malloc/calloc/realloc/operator new made on the
 // server's thread (the replacements below interpose on glibc's for every library, libsoxr's C allocations too).
 #include <gtest/gtest.h>
@@ -15,8 +16,8 @@
 #include "call_store.hpp"
 #include "concierge/base64.hpp"
 #include "concierge/net/asio.hpp"
-#include "echo_voice.hpp"
 #include "http_server.hpp"
+#include "plugin_loader.hpp"
 #include "twilio_provider.hpp"
 #include "twilio_wire.hpp"
 #include "ws_frames.hpp"
@@ -117,7 +118,10 @@ class Daemon {
     config.inbound_stream_tokens = false;  // as bench.yaml: the load generator's streams come without TwiML
     auto log = std::make_shared<QuietLog>();
     telephony_ = std::make_shared<twilio::TwilioProvider>(services_, log, config);
-    voice_ = std::make_shared<echo::EchoVoiceModel>(io_, voice_format);
+    echo_voice_ = PluginLoader(std::filesystem::path(CONCIERGE_PLUGIN_DIR))
+                      .load("echo-voice", PluginKind::voice_model, PluginContext{services_, log, "."},
+                            YAML::Load("format: " + voice_format.to_string()));
+    voice_ = echo_voice_.instance.voice_model;
     CallServices call_services{.io = io_, .telephony = telephony_, .voice_model = voice_, .log = log,
                                .metrics = metrics_, .time_limit = std::chrono::seconds(3600),
                                .ring_timeout = std::chrono::seconds(30), .secrets = {}, .record_changed = {},
@@ -157,7 +161,8 @@ class Daemon {
   Services services_;
   HostMetrics metrics_;
   std::shared_ptr<twilio::TwilioProvider> telephony_;
-  std::shared_ptr<echo::EchoVoiceModel> voice_;
+  LoadedPlugin echo_voice_;
+  std::shared_ptr<VoiceModel> voice_;
   std::unique_ptr<CallManager> calls_;
   std::unique_ptr<HttpServer> server_;
   std::uint16_t port_ = 0;

@@ -252,9 +252,9 @@ const concierge_http_request* ws_peer_upgrade_request(concierge_ws_peer*) { retu
 
 // ---- voice events ----
 
-VoiceSessionEvents* live(concierge_voice_events* e) {
-  return e && e->events && e->host->open.load() ? e->events.get() : nullptr;
-}
+// No check of the instance's context here: a session's events are cleared when it closes, and the context closes only
+// after every session is destroyed (one cache line less on the per-frame path).
+VoiceSessionEvents* live(concierge_voice_events* e) { return e ? e->events.get() : nullptr; }
 void voice_ready(concierge_voice_events* e) {
   if (auto* ev = live(e)) ev->on_ready();
 }
@@ -458,17 +458,25 @@ struct Instance {
 
 class CVoiceSession final : public VoiceSession {
  public:
-  CVoiceSession(std::shared_ptr<Instance> instance, std::unique_ptr<concierge_voice_events> events,
-                concierge_voice_session* handle)
-      : instance_(std::move(instance)), events_(std::move(events)), handle_(handle), api_(instance_->descriptor.voice) {
+  CVoiceSession(std::shared_ptr<Instance> instance, std::shared_ptr<VoiceSessionEvents> events)
+      : send_audio_(instance->descriptor.voice.session_send_audio),
+        instance_(std::move(instance)),
+        api_(instance_->descriptor.voice) {
+    events_.events = std::move(events);
+    events_.host = instance_->host.get();
+  }
+  // Calls the plugin's open_session with this adapter's events; false with `error` filled when it refused.
+  bool open(const concierge_voice_session_config& config, concierge_error& error) {
+    handle_ = api_.open_session(instance_->handle, &config, &events_, &error);
+    if (!handle_) return false;
     AudioFormat format;
     const concierge_audio_format in = api_.session_input_format(handle_), out = api_.session_output_format(handle_);
     input_ = from_c(in.encoding, in.rate, format) ? format : AudioFormat{};
     output_ = from_c(out.encoding, out.rate, format) ? format : AudioFormat{};
+    return true;
   }
   ~CVoiceSession() override {
-    api_.session_destroy(handle_);
-    events_.reset();  // valid until session_destroy has returned (abi.h)
+    if (handle_) api_.session_destroy(handle_);  // events_ stays valid until this has returned (abi.h)
   }
   AudioFormat input_format() const override { return input_; }
   AudioFormat output_format() const override { return output_; }
@@ -476,7 +484,7 @@ class CVoiceSession final : public VoiceSession {
     const concierge_frame c{frame.bytes.data(), frame.bytes.size(),
                             static_cast<std::uint32_t>(frame.format.encoding), frame.format.sample_rate, 1,
                             frame.timestamp_us};
-    api_.session_send_audio(handle_, &c);
+    send_audio_(handle_, &c);
   }
   void send_tool_result(const ToolCall& call, const ToolResult& result) override {
     const std::string output = result.output.dump();
@@ -492,13 +500,16 @@ class CVoiceSession final : public VoiceSession {
     if (closed_) return;
     closed_ = true;
     api_.session_close(handle_);
-    events_->events.reset();  // no event after close
+    events_.events.reset();  // no event after close
   }
 
  private:
+  // What a frame touches each way, together beside the vtable pointer: the plugin's handle and send function, and
+  // the events handle the plugin answers through (abi.h's concierge_voice_events, owned here).
+  concierge_voice_session* handle_ = nullptr;
+  void (*send_audio_)(concierge_voice_session*, const concierge_frame*);
+  concierge_voice_events events_;
   std::shared_ptr<Instance> instance_;
-  std::unique_ptr<concierge_voice_events> events_;
-  concierge_voice_session* handle_;
   const concierge_voice_model_api& api_;
   AudioFormat input_, output_;
   bool closed_ = false;
@@ -516,17 +527,13 @@ class CVoiceModel final : public VoiceModel {
     const concierge_voice_session_config c{sizeof(concierge_voice_session_config), str(config.call_id),
                                            str(config.instructions), str(tools_json), str(task_json),
                                            to_c(config.line_format)};
-    auto bridge = std::make_unique<concierge_voice_events>();
-    bridge->events = std::move(events);
-    bridge->host = instance_->host.get();
     char message[512] = "", key_path[8] = "";
     concierge_error error{sizeof error, CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
-    concierge_voice_session* handle =
-        instance_->descriptor.voice.open_session(instance_->handle, &c, bridge.get(), &error);
-    if (!handle)
+    auto session = std::make_shared<CVoiceSession>(instance_, std::move(events));
+    if (!session->open(c, error))
       throw std::runtime_error(instance_->descriptor.name + " could not open a voice session: " +
                                (message[0] ? message : "no reason given"));
-    return std::make_shared<CVoiceSession>(instance_, std::move(bridge), handle);
+    return session;
   }
 
  private:

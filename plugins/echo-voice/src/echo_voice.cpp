@@ -1,7 +1,5 @@
 #include "echo_voice.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include "concierge/audio_format_name.hpp"
 
 namespace concierge::echo {
@@ -11,11 +9,11 @@ AudioFormat parse_format(const ConfigNode& config) {
   return get_audio_format(config, "format", AudioFormat::pcm16_at(24000));
 }
 
-EchoSession::EchoSession(boost::asio::io_context& io, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events)
-    : io_(io), format_(format), events_(std::move(events)) {}
+EchoSession::EchoSession(Post post, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events)
+    : post_(std::move(post)), format_(format), events_(std::move(events)) {}
 
 void EchoSession::start() {
-  boost::asio::post(io_, [weak = weak_from_this()] {
+  post_([weak = weak_from_this()] {
     if (auto self = weak.lock(); self && self->events_) self->events_->on_ready();
   });
 }
@@ -41,7 +39,7 @@ void EchoSession::close() { events_.reset(); }
 std::shared_ptr<VoiceSession> EchoVoiceModel::open_session(const VoiceSessionConfig& config,
                                                            std::shared_ptr<VoiceSessionEvents> events) {
   (void)config;
-  auto session = std::make_shared<EchoSession>(io_, format_, std::move(events));
+  auto session = std::make_shared<EchoSession>(post_, format_, std::move(events));
   session->start();
   return session;
 }

@@ -3,10 +3,9 @@
 // tool and never ends the call. It exists to measure the host's media path (concierge-bench): with the default
 // pcm16/24 kHz the host resamples 8 -> 24 kHz on the way in and back down on the way out, as it does for OpenAI;
 // with mulaw/8 kHz the path is a pass-through.
+#include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "concierge/audio_frame.hpp"
 #include "concierge/config.hpp"
@@ -18,9 +17,12 @@ namespace concierge::echo {
 // Throws ConfigError for anything else.
 AudioFormat parse_format(const ConfigNode& config);
 
+// How the model gets a function run on the host's event loop, later (the plugin: cxx::Host::post; tests: their loop).
+using Post = std::function<void(std::function<void()>)>;
+
 class EchoSession final : public VoiceSession, public std::enable_shared_from_this<EchoSession> {
  public:
-  EchoSession(boost::asio::io_context& io, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events);
+  EchoSession(Post post, AudioFormat format, std::shared_ptr<VoiceSessionEvents> events);
   void start();  // announces on_ready from the event loop (never from inside open_session)
 
   AudioFormat input_format() const override { return format_; }
@@ -35,7 +37,7 @@ class EchoSession final : public VoiceSession, public std::enable_shared_from_th
   std::uint64_t frames_refused() const { return frames_refused_; }
 
  private:
-  boost::asio::io_context& io_;
+  Post post_;
   AudioFormat format_;
   std::shared_ptr<VoiceSessionEvents> events_;  // null once closed
   std::uint64_t frames_echoed_ = 0;
@@ -45,13 +47,13 @@ class EchoSession final : public VoiceSession, public std::enable_shared_from_th
 
 class EchoVoiceModel final : public VoiceModel {
  public:
-  EchoVoiceModel(boost::asio::io_context& io, AudioFormat format) : io_(io), format_(format) {}
+  EchoVoiceModel(Post post, AudioFormat format) : post_(std::move(post)), format_(format) {}
   std::shared_ptr<VoiceSession> open_session(const VoiceSessionConfig& config,
                                              std::shared_ptr<VoiceSessionEvents> events) override;
   AudioFormat format() const { return format_; }
 
  private:
-  boost::asio::io_context& io_;
+  Post post_;
   AudioFormat format_;
 };
 

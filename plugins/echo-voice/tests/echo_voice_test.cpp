@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "echo_voice.hpp"
@@ -31,6 +35,10 @@ struct RecordingEvents : VoiceSessionEvents {
   void on_error(std::string_view, bool) override { ++errors; }
 };
 
+echo::Post post_on(boost::asio::io_context& io) {
+  return [&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); };
+}
+
 AudioFormat format_from(const char* yaml) { return echo::parse_format(ConfigNode(YAML::Load(yaml), "echo-voice")); }
 
 TEST(EchoVoice, FormatOption) {
@@ -49,7 +57,7 @@ TEST(EchoVoice, FormatOption) {
 
 TEST(EchoVoice, ReadyComesFromTheLoopThenEveryFrameComesBackAtOnce) {
   boost::asio::io_context io;
-  echo::EchoVoiceModel model(io, AudioFormat::mulaw_8k());
+  echo::EchoVoiceModel model(post_on(io), AudioFormat::mulaw_8k());
   auto events = std::make_shared<RecordingEvents>();
   auto session = model.open_session(VoiceSessionConfig{}, events);
   EXPECT_EQ(events->ready, 0);  // not from inside open_session
@@ -71,7 +79,7 @@ TEST(EchoVoice, ReadyComesFromTheLoopThenEveryFrameComesBackAtOnce) {
 
 TEST(EchoVoice, RefusesTheWrongFormatAndIsSilentAfterClose) {
   boost::asio::io_context io;
-  echo::EchoVoiceModel model(io, AudioFormat::pcm16_at(24000));
+  echo::EchoVoiceModel model(post_on(io), AudioFormat::pcm16_at(24000));
   auto events = std::make_shared<RecordingEvents>();
   auto session = model.open_session(VoiceSessionConfig{}, events);
   std::vector<std::uint8_t> mulaw(160);
@@ -90,3 +98,42 @@ TEST(EchoVoice, RefusesTheWrongFormatAndIsSilentAfterClose) {
 }
 
 }  // namespace
+
+namespace {
+
+// The plugin's dynamic symbol table, demangled: one "name" per defined symbol.
+std::vector<std::string> exported_symbols(const std::string& module) {
+  std::vector<std::string> names;
+  const std::string command = std::string(CONCIERGE_NM) + " -D --defined-only -C '" + module + "'";
+  FILE* out = popen(command.c_str(), "r");
+  if (!out) return names;
+  char line[4096];
+  while (fgets(line, sizeof line, out)) {
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    // "<address> <type> <name>"
+    const auto first = text.find(' '), second = text.find(' ', first + 1);
+    if (second != std::string::npos) names.push_back(text.substr(second + 1));
+  }
+  pclose(out);
+  return names;
+}
+
+bool is_standard_library(const std::string& name) {
+  for (const char* prefix : {"std::", "typeinfo for std::", "typeinfo name for std::", "vtable for std::",
+                             "guard variable for std::", "__gnu_cxx::"})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+// Through the C boundary, the plugin exports concierge_plugin_entry and nothing else of ours: no SDK, Boost, yaml-cpp
+// or nlohmann symbol (what is left is the standard library's weak typeinfo and template statics).
+TEST(EchoVoiceModule, ExportsOnlyTheCEntryPointOfOurs) {
+  const auto names = exported_symbols(ECHO_VOICE_MODULE);
+  ASSERT_FALSE(names.empty()) << "nm read nothing from " << ECHO_VOICE_MODULE;
+  EXPECT_EQ(std::count(names.begin(), names.end(), "concierge_plugin_entry"), 1);
+  for (const auto& name : names)
+    EXPECT_TRUE(name == "concierge_plugin_entry" || is_standard_library(name)) << "exported: " << name;
+}

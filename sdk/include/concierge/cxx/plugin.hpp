@@ -1,0 +1,495 @@
+#pragma once
+// The C++ layer over the C boundary (concierge/abi.h), header-only and compiled into each plugin: a C++ plugin keeps
+// writing today's classes (VoiceModel, VoiceSession, VoiceSessionEvents, ConfigNode) and CONCIERGE_CXX_PLUGIN defines
+// the one export, concierge_plugin_entry, with trampolines that turn the C tables into those classes and back.
+//
+// What crosses the boundary is only abi.h's C: the plugin's std::shared_ptr, std::string, nlohmann::json and YAML::Node
+// stay on its side (the config block arrives as JSON text and is rebuilt into a YAML::Node here, so ConfigNode and
+// plugin_config() read it as before). Every trampoline catches every exception: none unwinds into the host.
+//
+// THREADS: as abi.h: every trampoline runs on the host's event loop; cxx::Host::post may be called from any thread.
+// OWNERSHIP: the plugin's objects are held by the boxes below, which the host destroys through the tables (abi.h's
+// destroy functions); the Host object of an instance, and every callback still pending in it, lives until the
+// instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models so far (telephony and agents:
+// later).
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "concierge/abi.h"
+#include "concierge/config.hpp"
+#include "concierge/log.hpp"
+#include "concierge/voice_model.hpp"
+
+namespace concierge::cxx {
+
+inline std::string_view view(concierge_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
+inline concierge_str str(std::string_view s) { return concierge_str{s.data(), s.size()}; }
+
+// The host's services for one plugin instance, over concierge_host_api. Owned by the layer; valid from create until
+// the instance is destroyed.
+class Host {
+ public:
+  using TimerId = std::uint64_t;
+
+  Host(const concierge_host_api* api, concierge_host* host) : api_(api), host_(host) {}
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Runs `fn` on the event loop, soon, never inside post. Any thread. False once the instance is going away.
+  bool post(std::function<void()> fn) {
+    Pending* pending = add(std::move(fn));
+    if (api_->post(host_, &Host::run_pending, pending) == CONCIERGE_OK) return true;
+    drop(pending);
+    return false;
+  }
+  // Runs `fn` once on the loop after `delay` (never early). 0 when the instance is going away.
+  TimerId start_timer(std::chrono::microseconds delay, std::function<void()> fn) {
+    Pending* pending = add(std::move(fn));
+    pending->timer = api_->timer_start(host_, delay.count() > 0 ? static_cast<std::uint64_t>(delay.count()) : 0,
+                                       &Host::run_pending, pending);
+    if (!pending->timer) drop(pending);
+    return pending->timer ? pending->timer : 0;
+  }
+  // `fn` of that timer does not run after this returns. Unknown or fired ids are ignored.
+  void cancel_timer(TimerId id) {
+    if (!id) return;
+    api_->timer_cancel(host_, id);
+    std::lock_guard lock(mutex_);
+    for (auto it = pending_.begin(); it != pending_.end(); ++it)
+      if (it->second->timer == id) {
+        pending_.erase(it);
+        return;
+      }
+  }
+  // `work` on a host worker thread (it must touch only what it owns), then `done` on the loop.
+  bool run_blocking(std::function<void()> work, std::function<void()> done) {
+    auto* job = new Blocking{std::move(work), std::move(done), this};
+    if (api_->run_blocking(host_, &Host::run_blocking_work, &Host::run_blocking_done, job) == CONCIERGE_OK) {
+      std::lock_guard lock(mutex_);
+      blocking_[job].reset(job);
+      return true;
+    }
+    delete job;
+    return false;
+  }
+  std::string public_domain() const { return std::string(view(api_->public_domain(host_))); }
+  void metric_add(std::string_view name, double delta) { api_->metric_add(host_, str(name), delta); }
+  void metric_set(std::string_view name, double value) { api_->metric_set(host_, str(name), value); }
+  const concierge_host_api* api() const { return api_; }
+  concierge_host* handle() const { return host_; }
+
+ private:
+  struct Pending {
+    std::function<void()> fn;
+    Host* owner;
+    TimerId timer = 0;
+  };
+  struct Blocking {
+    std::function<void()> work, done;
+    Host* owner;
+  };
+  Pending* add(std::function<void()> fn) {
+    auto pending = std::make_unique<Pending>(Pending{std::move(fn), this});
+    Pending* raw = pending.get();
+    std::lock_guard lock(mutex_);
+    pending_.emplace(raw, std::move(pending));
+    return raw;
+  }
+  void drop(Pending* pending) {
+    std::lock_guard lock(mutex_);
+    pending_.erase(pending);
+  }
+  static void run_pending(void* user) {
+    auto* pending = static_cast<Pending*>(user);
+    std::unique_ptr<Pending> owned;
+    {
+      std::lock_guard lock(pending->owner->mutex_);
+      auto it = pending->owner->pending_.find(pending);
+      if (it == pending->owner->pending_.end()) return;
+      owned = std::move(it->second);
+      pending->owner->pending_.erase(it);
+    }
+    try {
+      owned->fn();
+    } catch (const std::exception& e) {
+      owned->owner->log_exception(e.what());
+    } catch (...) {
+      owned->owner->log_exception("an exception that is not a std::exception");
+    }
+  }
+  static void run_blocking_work(void* user) {
+    auto* job = static_cast<Blocking*>(user);
+    try {
+      if (job->work) job->work();
+    } catch (...) {
+      // The worker thread has no one to tell but the log; the host's log may be called from the loop only, so the
+      // loop-side completion says it.
+      job->work = nullptr;
+      job->done = [owner = job->owner] { owner->log_exception("blocking work threw"); };
+    }
+  }
+  static void run_blocking_done(void* user) {
+    auto* job = static_cast<Blocking*>(user);
+    std::unique_ptr<Blocking> owned;
+    {
+      std::lock_guard lock(job->owner->mutex_);
+      auto it = job->owner->blocking_.find(job);
+      if (it == job->owner->blocking_.end()) return;
+      owned = std::move(it->second);
+      job->owner->blocking_.erase(it);
+    }
+    try {
+      if (owned->done) owned->done();
+    } catch (...) {
+      owned->owner->log_exception("a blocking work's completion threw");
+    }
+  }
+  void log_exception(std::string_view what) {
+    const std::string line = "uncaught exception in a callback: " + std::string(what);
+    api_->log(host_, CONCIERGE_LOG_ERROR, str(line));
+  }
+
+  const concierge_host_api* api_;
+  concierge_host* host_;
+  std::mutex mutex_;  // post may be called from any thread
+  std::map<Pending*, std::unique_ptr<Pending>> pending_;     // dropped unrun with the instance
+  std::map<Blocking*, std::unique_ptr<Blocking>> blocking_;
+};
+
+// Logging through the host (concierge_host_api.log), as the C++ boundary's Logger.
+class HostLogger final : public Logger {
+ public:
+  explicit HostLogger(const Host& host) : api_(host.api()), host_(host.handle()) {}
+  void write(LogLevel level, std::string_view message) override {
+    api_->log(host_, static_cast<std::int32_t>(level), str(message));
+  }
+  bool enabled(LogLevel level) const override { return api_->log_enabled(host_, static_cast<std::int32_t>(level)); }
+
+ private:
+  const concierge_host_api* api_;
+  concierge_host* host_;
+};
+
+// What create() gets. Valid during create only (copy what you keep); `host` lives as long as the instance.
+struct Context {
+  Host& host;
+  std::shared_ptr<Logger> log;       // never null; the host prefixes the plugin's name
+  std::filesystem::path config_dir;  // the folder of the YAML file, for relative paths
+  std::string config_key_path;       // "plugins.voice_model.config"
+};
+
+// THE way a plugin reads its block, as with the C++ boundary: errors name the full key path; the host adds the file
+// and the line.
+inline ConfigNode plugin_config(const Context& context, const YAML::Node& block) {
+  return ConfigNode(block.IsDefined() && !block.IsNull() ? block : YAML::Node(YAML::NodeType::Map),
+                    context.config_key_path);
+}
+
+// What CREATE returns: the member of the plugin's kind.
+struct Instance {
+  std::shared_ptr<VoiceModel> voice_model;
+};
+
+namespace detail {
+
+// JSON (as the host sends the block) back into the YAML node ConfigNode reads. Scalars become plain scalars, so
+// as<int>() and friends read them as they read the YAML.
+inline YAML::Node to_yaml(const nlohmann::json& value) {
+  if (value.is_object()) {
+    YAML::Node map(YAML::NodeType::Map);
+    for (const auto& [key, child] : value.items()) map[key] = to_yaml(child);
+    return map;
+  }
+  if (value.is_array()) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (const auto& child : value) list.push_back(to_yaml(child));
+    return list;
+  }
+  if (value.is_null()) return YAML::Node(YAML::NodeType::Null);
+  if (value.is_string()) return YAML::Node(value.get<std::string>());
+  return YAML::Node(value.dump());  // numbers and booleans as YAML spells them
+}
+
+inline concierge_audio_format to_c(AudioFormat format) {
+  return concierge_audio_format{static_cast<std::uint32_t>(format.encoding), format.sample_rate, 1};
+}
+
+inline void set_error(concierge_error* error, std::int32_t code, const std::string& key_path,
+                      const std::string& message) {
+  concierge_error_set(error, code, key_path.c_str(), message.c_str());
+}
+
+// The host's side of a session, as the VoiceSessionEvents the plugin's session talks to. Detached (every call a
+// no-op) when the host destroys the session, since a plugin's session may outlive its box in a pending callback.
+class VoiceEventsOverC final : public VoiceSessionEvents {
+ public:
+  VoiceEventsOverC(const concierge_host_api* api, concierge_voice_events* events)
+      : events_(events), voice_audio_(api->voice_audio), api_(api) {}
+  void detach() { events_ = nullptr; }
+  void on_ready() override {
+    if (events_) api_->voice_ready(events_);
+  }
+  void on_audio(const AudioFrame& frame) override {
+    if (!events_) return;
+    const concierge_frame c{frame.bytes.data(), frame.bytes.size(), static_cast<std::uint32_t>(frame.format.encoding),
+                            frame.format.sample_rate, 1, frame.timestamp_us};
+    voice_audio_(events_, &c);
+  }
+  void on_callee_speech_started() override {
+    if (events_) api_->voice_speech_started(events_);
+  }
+  void on_callee_speech_stopped() override {
+    if (events_) api_->voice_speech_stopped(events_);
+  }
+  void on_interruption() override {
+    if (events_) api_->voice_interruption(events_);
+  }
+  void on_transcript(Speaker speaker, std::string_view text) override {
+    if (events_) api_->voice_transcript(events_, static_cast<std::int32_t>(speaker), str(text));
+  }
+  void on_tool_call(const ToolCall& call) override {
+    if (!events_) return;
+    const std::string arguments = call.arguments.dump();
+    api_->voice_tool_call(events_, str(call.id), str(call.name), str(arguments));
+  }
+  void on_metrics(const VoiceMetrics& metrics) override {
+    if (!events_) return;
+    const concierge_voice_metrics c{sizeof(concierge_voice_metrics),
+                                    metrics.response_latency ? metrics.response_latency->count() : -1,
+                                    metrics.input_tokens, metrics.output_tokens, metrics.audio_seconds};
+    api_->voice_metrics(events_, &c);
+  }
+  void on_error(std::string_view message, bool fatal) override {
+    if (events_) api_->voice_error(events_, str(message), fatal ? 1 : 0);
+  }
+
+ private:
+  // The per-frame path's fields first, beside the vtable pointer.
+  concierge_voice_events* events_;
+  void (*voice_audio_)(concierge_voice_events*, const concierge_frame*);
+  const concierge_host_api* api_;
+};
+
+struct InstanceBox {
+  std::unique_ptr<Host> host;
+  std::shared_ptr<Logger> log;
+  Instance instance;
+};
+
+// One session: what the host's handle points to. The plugin's session holds its events as an aliasing shared_ptr
+// into this box, so the box lives while either does; `self` is the host's share, let go by session_destroy.
+struct VoiceSessionBox {
+  VoiceSessionBox(InstanceBox* owner, const concierge_host_api* api, concierge_voice_events* host_events)
+      : instance(owner), events(api, host_events) {}
+  InstanceBox* instance;
+  VoiceSession* raw = nullptr;  // session.get(): the per-frame path, beside the events it answers through
+  VoiceEventsOverC events;
+  std::shared_ptr<VoiceSession> session;
+  std::shared_ptr<VoiceSessionBox> self;
+};
+
+inline InstanceBox* box(concierge_instance* instance) { return reinterpret_cast<InstanceBox*>(instance); }
+inline VoiceSessionBox* box(concierge_voice_session* session) { return reinterpret_cast<VoiceSessionBox*>(session); }
+
+// Runs `body`; an exception is logged through the instance's host (never thrown into the host).
+template <class F>
+void guarded(InstanceBox* instance, const char* what, F&& body) noexcept {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    if (instance) instance->log->error(std::string(what) + " threw: " + e.what());
+  } catch (...) {
+    if (instance) instance->log->error(std::string(what) + " threw an exception that is not a std::exception");
+  }
+}
+
+inline const concierge_host_api*& host_api() {
+  static const concierge_host_api* api = nullptr;  // hidden: one per plugin library
+  return api;
+}
+
+using CreateFunction = Instance (*)(const Context&, const YAML::Node&);
+inline CreateFunction& create_function() {
+  static CreateFunction create = nullptr;
+  return create;
+}
+
+inline concierge_instance* create(concierge_host* host, const concierge_config* config,
+                                  concierge_error* error) noexcept {
+  auto instance = std::make_unique<InstanceBox>();
+  try {
+    instance->host = std::make_unique<Host>(host_api(), host);
+    instance->log = std::make_shared<HostLogger>(*instance->host);
+    const nlohmann::json json = nlohmann::json::parse(view(config->json));
+    const Context context{*instance->host, instance->log, std::filesystem::path(std::string(view(config->dir))),
+                          std::string(view(config->key_path))};
+    instance->instance = create_function()(context, to_yaml(json));
+    if (!instance->instance.voice_model) {
+      set_error(error, CONCIERGE_E_INTERNAL, "", "create() returned no voice model");
+      return nullptr;
+    }
+    return reinterpret_cast<concierge_instance*>(instance.release());
+  } catch (const ConfigError& e) {
+    // The line is the host's to find: the JSON this node was rebuilt from has no lines of its own.
+    set_error(error, CONCIERGE_E_CONFIG, e.key_path(), e.message());
+  } catch (const YAML::Exception& e) {
+    set_error(error, CONCIERGE_E_CONFIG, std::string(view(config->key_path)), e.msg);
+  } catch (const std::exception& e) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", e.what());
+  } catch (...) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", "create() threw an exception that is not a std::exception");
+  }
+  return nullptr;
+}
+
+inline void destroy(concierge_instance* instance) noexcept {
+  std::unique_ptr<InstanceBox> owned(box(instance));
+  guarded(owned.get(), "destroy", [&] {
+    owned->instance = {};
+    owned->host.reset();  // callbacks still pending go with it, unrun (the host dropped them)
+  });
+}
+
+inline concierge_voice_session* open_session(concierge_instance* instance, const concierge_voice_session_config* c,
+                                             concierge_voice_events* events, concierge_error* error) noexcept {
+  InstanceBox* owner = box(instance);
+  try {
+    concierge_voice_session_config config{};
+    std::memcpy(&config, c, std::min<std::size_t>(sizeof config, c->struct_size));
+    VoiceSessionConfig cpp;
+    cpp.call_id = std::string(view(config.call_id));
+    cpp.instructions = std::string(view(config.instructions));
+    if (config.tools_json.len)
+      for (const auto& tool : nlohmann::json::parse(view(config.tools_json)))
+        cpp.tools.push_back(ToolDefinition{tool.value("name", ""), tool.value("description", ""),
+                                           tool.value("parameters", nlohmann::json::object())});
+    if (config.task_json.len) cpp.task = nlohmann::json::parse(view(config.task_json));
+    cpp.line_format = AudioFormat{static_cast<AudioEncoding>(config.line_format.encoding), config.line_format.rate};
+    auto session = std::make_shared<VoiceSessionBox>(owner, host_api(), events);
+    session->session =
+        owner->instance.voice_model->open_session(cpp, std::shared_ptr<VoiceSessionEvents>(session, &session->events));
+    if (!session->session) {
+      session->events.detach();
+      set_error(error, CONCIERGE_E_INTERNAL, "", "open_session returned no session");
+      return nullptr;
+    }
+    session->raw = session->session.get();
+    session->self = session;
+    return reinterpret_cast<concierge_voice_session*>(session.get());
+  } catch (const std::exception& e) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", e.what());
+  } catch (...) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", "open_session threw an exception that is not a std::exception");
+  }
+  return nullptr;
+}
+
+inline concierge_audio_format session_input_format(concierge_voice_session* s) noexcept {
+  concierge_audio_format format{};
+  guarded(box(s)->instance, "input_format", [&] { format = to_c(box(s)->session->input_format()); });
+  return format;
+}
+inline concierge_audio_format session_output_format(concierge_voice_session* s) noexcept {
+  concierge_audio_format format{};
+  guarded(box(s)->instance, "output_format", [&] { format = to_c(box(s)->session->output_format()); });
+  return format;
+}
+// The per-frame path: a view of the host's bytes, no copy, no allocation.
+inline void session_send_audio(concierge_voice_session* s, const concierge_frame* frame) noexcept {
+  guarded(box(s)->instance, "send_audio", [&] {
+    const AudioFrame cpp{AudioFormat{static_cast<AudioEncoding>(frame->encoding), frame->rate},
+                         std::span<const std::uint8_t>(frame->data, frame->bytes), frame->timestamp_us};
+    box(s)->raw->send_audio(cpp);
+  });
+}
+inline void session_tool_result(concierge_voice_session* s, concierge_str id, concierge_str name,
+                                concierge_str output, std::int32_t end_call) noexcept {
+  guarded(box(s)->instance, "send_tool_result", [&] {
+    const ToolCall call{std::string(view(id)), std::string(view(name)), nlohmann::json::object()};
+    ToolResult result;
+    result.output = nlohmann::json::parse(view(output));
+    result.end_call = end_call != 0;
+    box(s)->session->send_tool_result(call, result);
+  });
+}
+inline void session_playback_progress(concierge_voice_session* s, std::int64_t played_us) noexcept {
+  guarded(box(s)->instance, "on_playback_progress",
+          [&] { box(s)->session->on_playback_progress(std::chrono::microseconds(played_us)); });
+}
+inline void session_simulated_callee_text(concierge_voice_session* s, concierge_str text) noexcept {
+  guarded(box(s)->instance, "on_simulated_callee_text", [&] { box(s)->session->on_simulated_callee_text(view(text)); });
+}
+inline void session_close(concierge_voice_session* s) noexcept {
+  guarded(box(s)->instance, "close", [&] {
+    box(s)->session->close();
+    box(s)->events.detach();
+  });
+}
+inline void session_destroy(concierge_voice_session* s) noexcept {
+  std::shared_ptr<VoiceSessionBox> owned = std::move(box(s)->self);
+  guarded(owned->instance, "destroy", [&] {
+    owned->session->close();
+    owned->events.detach();  // the events handle is invalid once this returns (abi.h)
+    owned->raw = nullptr;
+    owned->session.reset();
+  });
+}
+
+inline const concierge_voice_model_api* voice_model_table() {
+  static const concierge_voice_model_api table = {
+      sizeof(concierge_voice_model_api), open_session,       session_input_format,
+      session_output_format,             session_send_audio, session_tool_result,
+      session_playback_progress,         session_simulated_callee_text,
+      session_close,                     session_destroy,
+  };
+  return &table;
+}
+
+inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32_t kind, const char* name,
+                                     const char* version, const char* description, CreateFunction create_fn) {
+  if (!host || host->abi_major != CONCIERGE_ABI_MAJOR || host->struct_size < sizeof(concierge_host_api)) return nullptr;
+  host_api() = host;
+  create_function() = create_fn;
+  static const concierge_plugin descriptor = {
+      sizeof(concierge_plugin), CONCIERGE_ABI_MAGIC, CONCIERGE_ABI_MAJOR, CONCIERGE_ABI_MINOR, kind, name, version,
+      description, create, destroy, nullptr, kind == CONCIERGE_KIND_VOICE_MODEL ? voice_model_table() : nullptr,
+      nullptr,
+  };
+  return &descriptor;
+}
+
+}  // namespace detail
+}  // namespace concierge::cxx
+
+#if defined(CONCIERGE_PLUGIN_FILE_NAME)
+#define CONCIERGE_CXX_PLUGIN_CHECK_FILE_NAME(NAME)                                                            \
+  static_assert(std::string_view(NAME) == std::string_view(CONCIERGE_PLUGIN_FILE_NAME),                      \
+                "CONCIERGE_CXX_PLUGIN's NAME must equal the plugin's file name (concierge_add_plugin's first argument)");
+#else
+#define CONCIERGE_CXX_PLUGIN_CHECK_FILE_NAME(NAME)
+#endif
+
+// Defines the plugin's one export. KIND: voice_model (telephony and agent: later). CREATE: a function
+// `concierge::cxx::Instance CREATE(const concierge::cxx::Context&, const YAML::Node&)` that throws ConfigError for a
+// bad block.
+#define CONCIERGE_CXX_KIND_voice_model CONCIERGE_KIND_VOICE_MODEL
+#define CONCIERGE_CXX_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, CREATE)                                          \
+  CONCIERGE_CXX_PLUGIN_CHECK_FILE_NAME(NAME)                                                                    \
+  extern "C" CONCIERGE_EXPORT const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host) { \
+    return ::concierge::cxx::detail::entry(host, CONCIERGE_CXX_KIND_##KIND, NAME, VERSION, DESCRIPTION, &CREATE); \
+  }
