@@ -166,9 +166,11 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
           },
           [&](const LoadedPlugin& plugin) {
             libraries.push_back({plugin.name, plugin.file, plugin.library});
+            const std::string boundary =
+                plugin.c_abi ? "C ABI " + std::to_string(plugin.c_abi_major) + "." + std::to_string(plugin.c_abi_minor)
+                             : "SDK " + std::to_string(plugin.sdk_major) + "." + std::to_string(plugin.sdk_minor);
             log->info("Loaded " + std::string(to_string(plugin.kind)) + " plugin " + plugin.name + " " +
-                      plugin.version + " (SDK " + std::to_string(plugin.sdk_major) + "." +
-                      std::to_string(plugin.sdk_minor) + ") from " + plugin.file.string());
+                      plugin.version + " (" + boundary + ") from " + plugin.file.string());
           });
       telephony = std::move(loaded.telephony);
       voice = std::move(loaded.voice_model);

@@ -244,3 +244,19 @@ TEST_F(Fixture, BlockingWorkRunsOnAWorkerAndPostsFromThereLandOnTheLoop) {
   EXPECT_TRUE(run_until([&] { return log->count("posted from a worker") == 1 && log->count("blocking done") == 1; }));
   EXPECT_EQ(host.worker_runs(), 1);
 }
+
+// A plugin compiled against the frozen copy of the first C ABI (tests/abi/1.0/concierge/abi.h) loads in this host
+// and runs a session: the compatibility promise of abi.h's VERSIONING, checked on every build.
+TEST_F(Fixture, APluginBuiltAgainstTheFrozen10HeaderLoadsAndRuns) {
+  const LoadedPlugin plugin = load("fixture-c-snapshot-1-0");
+  EXPECT_TRUE(plugin.c_abi);
+  EXPECT_EQ(plugin.c_abi_major, 1u);
+  EXPECT_EQ(plugin.c_abi_minor, 0u);
+  auto events = std::make_shared<Events>();
+  auto session = plugin.instance.voice_model->open_session({}, events);
+  ASSERT_TRUE(run_until([&] { return events->ready == 1; }));
+  std::vector<std::uint8_t> bytes(160, 0x11);
+  session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
+  ASSERT_EQ(events->audio.size(), 1u);
+  EXPECT_EQ(events->audio[0], bytes);
+}

@@ -202,6 +202,52 @@ plugins:
   EXPECT_EQ(record["result"]["failure_reason"], "The call timed out after 2 seconds");
   EXPECT_EQ(record["result"]["details"]["clinic"], "Riverside Dental");
   EXPECT_EQ(record["result"]["details"]["answer"], "");
+
+  // 6. The C boundary: examples/c-echo-voice, plain C99 built with clang against the installed headers alone,
+  // installed into the prefix and run as the voice model of a call.
+  const fs::path c_example = kWork / "c-example-build";
+  r = run(CONCIERGE_CMAKE_COMMAND, {"-S", (kSource / "examples" / "c-echo-voice").string(), "-B", c_example.string(),
+                                    "-G", CONCIERGE_CMAKE_GENERATOR, "-DCMAKE_BUILD_TYPE=Release",
+                                    "-DCMAKE_PREFIX_PATH=" + prefix.string(),
+                                    "-DCMAKE_C_COMPILER=" + std::string(CONCIERGE_C_COMPILER)});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("The C compiler identification is Clang"), std::string::npos) << r.output;
+  r = run(CONCIERGE_CMAKE_COMMAND, {"--build", c_example.string()});
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run(CONCIERGE_CMAKE_COMMAND, {"--install", c_example.string(), "--prefix", prefix.string()});
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(fs::exists(lib / "concierge/plugins/c-echo-voice.so"));
+  // Nothing of C++ in it: it needs neither libstdc++ nor the SDK's libraries.
+  r = run("/usr/bin/readelf", {"-d", (lib / "concierge/plugins/c-echo-voice.so").string()}, 60s);
+  EXPECT_EQ(r.output.find("libstdc++"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("libconcierge"), std::string::npos) << r.output;
+
+  const fs::path c_config = kWork / "c-voice.yaml";
+  std::string c_yaml = read_text(config);
+  c_yaml.replace(c_yaml.find("plugin: echo-voice"), std::string("plugin: echo-voice").size(), "plugin: c-echo-voice");
+  std::ofstream(c_config) << c_yaml;
+  Daemon c_daemon(c_config.string(), {}, {}, (prefix / "bin/concierge-host").string());
+  ASSERT_TRUE(c_daemon.started()) << c_daemon.output();
+  EXPECT_NE(c_daemon.output().find("Loaded voice_model plugin c-echo-voice 1.0.0 (C ABI 1."), std::string::npos)
+      << c_daemon.output();
+  created = http_post(c_daemon.url() + "/calls",
+                      R"({"request": "remind +15551230000 of the appointment on 2026-12-03 at 09:30",)"
+                      R"( "fields": {"patient_name": "Sam Lee"}})");
+  ASSERT_EQ(created.status, 201) << created.body << c_daemon.output();
+  const std::string c_call_id = nlohmann::json::parse(created.body)["call_id"];
+  record = nlohmann::json();
+  const auto c_deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < c_deadline) {
+    record = nlohmann::json::parse(http_get(c_daemon.url() + "/calls/" + c_call_id).body);
+    if (record.contains("result") && !record["result"].is_null()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(record.contains("result")) << record.dump(2) << c_daemon.output();
+  // The C plugin echoed the line's audio back through the daemon to the line.
+  EXPECT_GT(record["metrics"]["frames_from_line"].get<long>(), 0) << record.dump(2);
+  EXPECT_GT(record["metrics"]["frames_to_voice"].get<long>(), 0) << record.dump(2);
+  EXPECT_GT(record["metrics"]["frames_to_line"].get<long>(), 0) << record.dump(2);
+  EXPECT_EQ(record["status"], "timed-out") << record.dump(2);
 }
 
 }  // namespace
