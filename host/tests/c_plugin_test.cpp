@@ -260,3 +260,20 @@ TEST_F(Fixture, APluginBuiltAgainstTheFrozen10HeaderLoadsAndRuns) {
   ASSERT_EQ(events->audio.size(), 1u);
   EXPECT_EQ(events->audio[0], bytes);
 }
+
+#include "concierge/outcome_kind.hpp"
+
+// abi.h's outcome words are the SDK's, spelled the same, in the same order as its enum.
+TEST(CAbiOutcomes, SpellTheSdksVocabulary) {
+  namespace ok = concierge::outcome_kind;
+  const char* const c_words[] = {CONCIERGE_OUTCOME_SUCCEEDED,      CONCIERGE_OUTCOME_UNAVAILABLE,
+                                 CONCIERGE_OUTCOME_DECLINED,       CONCIERGE_OUTCOME_NO_ANSWER,
+                                 CONCIERGE_OUTCOME_VOICEMAIL,      CONCIERGE_OUTCOME_VOICEMAIL_LEFT,
+                                 CONCIERGE_OUTCOME_MENU_DEAD_END,  CONCIERGE_OUTCOME_NOT_COMPLETED};
+  static_assert(std::size(c_words) == CONCIERGE_OUTCOME_KIND_COUNT);
+  ASSERT_EQ(ok::kAll.size(), std::size(c_words));
+  for (std::size_t i = 0; i < ok::kAll.size(); ++i) EXPECT_EQ(ok::kAll[i], c_words[i]) << i;
+  EXPECT_EQ(ok::kOutcomeKey, CONCIERGE_OUTCOME_KEY);
+  EXPECT_EQ(c_words[CONCIERGE_OUTCOME_KIND_VOICEMAIL_LEFT], ok::voicemail_left);
+  EXPECT_EQ(c_words[CONCIERGE_OUTCOME_KIND_MENU_DEAD_END], ok::menu_dead_end);
+}
