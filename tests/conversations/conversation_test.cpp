@@ -61,7 +61,7 @@ class ConversationTest : public ::testing::Test {
                           AudioFormat voice_output = AudioFormat::pcm16_at(24000),
                           const std::string& styles = "[digits]") {
     sim::SimulatedTelephony line(host_.io(), logger_, line_settings(format, styles));
-    scripted::ScriptedVoiceModel voice(host_.io(), logger_, voice_settings(voice_output));
+    scripted::ScriptedVoiceModel voice(host_.loop(), logger_, voice_settings(voice_output));
     ConversationSetup setup;
     setup.number = number;
     setup.task = testing::demo_task();

@@ -101,10 +101,10 @@ TEST(EchoVoice, RefusesTheWrongFormatAndIsSilentAfterClose) {
 
 namespace {
 
-// The plugin's dynamic symbol table, demangled: one "name" per defined symbol.
+// The plugin's dynamic symbol table: one (mangled) name per defined symbol.
 std::vector<std::string> exported_symbols(const std::string& module) {
   std::vector<std::string> names;
-  const std::string command = std::string(CONCIERGE_NM) + " -D --defined-only -C '" + module + "'";
+  const std::string command = std::string(CONCIERGE_NM) + " -D --defined-only '" + module + "'";
   FILE* out = popen(command.c_str(), "r");
   if (!out) return names;
   char line[4096];
@@ -120,8 +120,8 @@ std::vector<std::string> exported_symbols(const std::string& module) {
 }
 
 bool is_standard_library(const std::string& name) {
-  for (const char* prefix : {"std::", "typeinfo for std::", "typeinfo name for std::", "vtable for std::",
-                             "guard variable for std::", "__gnu_cxx::"})
+  for (const char* prefix : {"_ZNSt", "_ZNKSt", "_ZSt", "_ZTISt", "_ZTSSt", "_ZTVSt", "_ZGVNSt", "_ZGVZNSt", "_ZZNSt",
+                             "_ZN9__gnu_cxx", "_ZNK9__gnu_cxx", "_ZGVN9__gnu_cxx", "_ZZN9__gnu_cxx"})
     if (name.rfind(prefix, 0) == 0) return true;
   return false;
 }

@@ -28,31 +28,30 @@ std::string cut_at_words(std::string_view text, std::size_t max_chars) {
 
 // ---- ScriptedVoiceModel -----------------------------------------------------------------------------------------
 
-ScriptedVoiceModel::ScriptedVoiceModel(boost::asio::io_context& io, std::shared_ptr<Logger> log,
-                                       VoiceSettings settings)
-    : io_(io), log_(std::move(log)), settings_(std::make_shared<const VoiceSettings>(std::move(settings))) {}
+ScriptedVoiceModel::ScriptedVoiceModel(EventLoop& loop, std::shared_ptr<Logger> log, VoiceSettings settings)
+    : loop_(loop), log_(std::move(log)), settings_(std::make_shared<const VoiceSettings>(std::move(settings))) {}
 
 std::shared_ptr<VoiceSession> ScriptedVoiceModel::open_session(const VoiceSessionConfig& config,
                                                                std::shared_ptr<VoiceSessionEvents> events) {
-  auto session = std::make_shared<ScriptedVoiceSession>(io_, settings_, log_, config, std::move(events));
+  auto session = std::make_shared<ScriptedVoiceSession>(loop_, settings_, log_, config, std::move(events));
   session->start();
   return session;
 }
 
 // ---- ScriptedVoiceSession ---------------------------------------------------------------------------------------
 
-ScriptedVoiceSession::ScriptedVoiceSession(boost::asio::io_context& io, std::shared_ptr<const VoiceSettings> settings,
+ScriptedVoiceSession::ScriptedVoiceSession(EventLoop& loop, std::shared_ptr<const VoiceSettings> settings,
                                            std::shared_ptr<Logger> log, const VoiceSessionConfig& config,
                                            std::shared_ptr<VoiceSessionEvents> events)
-    : io_(io),
+    : loop_(loop),
       settings_(std::move(settings)),
       log_(std::move(log)),
       call_id_(config.call_id),
       task_json_(config.task),
       events_(std::move(events)),
-      speech_timer_(io),
-      silence_timer_(io),
-      turn_timer_(io),
+      speech_timer_(loop),
+      silence_timer_(loop),
+      turn_timer_(loop),
       vad_(sim::EnergyVad::Settings{settings_->vad_threshold_dbfs, milliseconds(40), milliseconds(400)}) {
   for (const auto& tool : config.tools) tools_.insert(tool.name);
   const auto rate = settings_->output_format.sample_rate;
@@ -82,7 +81,7 @@ void ScriptedVoiceSession::start() {
   for (std::string_view tool : {"confirm_reservation", "end_call"})
     if (problem.empty() && !tools_.contains(tool))
       log(LogLevel::warning, "the agent offers no " + std::string(tool) + " tool; that step will be skipped");
-  boost::asio::post(io_, [self = shared_from_this(), problem] {
+  loop_.post([self = shared_from_this(), problem] {
     if (self->closed_) return;
     if (!problem.empty()) {
       auto events = self->events_;
@@ -156,10 +155,9 @@ void ScriptedVoiceSession::on_simulated_callee_text(std::string_view text) {
   // Like a realtime model, answer when the callee's turn has ended by the VAD, not the moment the words are known.
   if (vad_.speaking()) {
     waiting_for_turn_end_ = true;
-    turn_timer_.expires_after(wall(kTurnEndFallback));
-    turn_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+    turn_timer_.start_after(wall(kTurnEndFallback), [weak = weak_from_this()] {
       auto self = weak.lock();
-      if (error || !self || self->closed_ || !self->waiting_for_turn_end_) return;
+      if (!self || self->closed_ || !self->waiting_for_turn_end_) return;
       self->waiting_for_turn_end_ = false;
       self->run_plan();
     });
@@ -200,7 +198,7 @@ void ScriptedVoiceSession::send_tool_result(const ToolCall& call, const ToolResu
     return;
   }
   // Continued from the loop, not from inside the host's call: the host may be answering from within on_tool_call.
-  boost::asio::post(io_, [self = shared_from_this(), name = pending_tool_->name, output = result.output] {
+  loop_.post([self = shared_from_this(), name = pending_tool_->name, output = result.output] {
     if (self->closed_) return;
     self->pending_tool_.reset();
     self->busy_ = false;
@@ -234,12 +232,12 @@ void ScriptedVoiceSession::begin_say(std::string text) {
 void ScriptedVoiceSession::schedule_chunk() {
   // Chunk k is due at generation_start + k * chunk / generation_speed: scheduled from the start, so no drift.
   const auto chunk_us = duration_cast<microseconds>(settings_->chunk);
-  speech_timer_.expires_at(generation_start_ +
-                           wall(microseconds(static_cast<long long>(chunks_sent_ * chunk_us.count() /
-                                                                    settings_->generation_speed))));
-  speech_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+  speech_timer_.start_at(generation_start_ +
+                             wall(microseconds(static_cast<long long>(chunks_sent_ * chunk_us.count() /
+                                                                      settings_->generation_speed))),
+                         [weak = weak_from_this()] {
     auto self = weak.lock();
-    if (error || !self || self->closed_ || !self->generating_) return;
+    if (!self || self->closed_ || !self->generating_) return;
     self->emit_chunk();
   });
 }
@@ -339,10 +337,9 @@ void ScriptedVoiceSession::interrupt() {
 
 void ScriptedVoiceSession::arm_silence_timer() {
   const auto until = std::max(playout_end_, Clock::now()) + wall(duration_cast<microseconds>(settings_->silence_timeout));
-  silence_timer_.expires_at(until);
-  silence_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+  silence_timer_.start_at(until, [weak = weak_from_this()] {
     auto self = weak.lock();
-    if (error || !self || self->closed_) return;
+    if (!self || self->closed_) return;
     self->on_silence();
   });
 }

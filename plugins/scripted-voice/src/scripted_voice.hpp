@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "concierge/beep_detector.hpp"
+#include "concierge/event_loop.hpp"
 #include "concierge/log.hpp"
-#include "concierge/net/asio.hpp"
 #include "concierge/voice_model.hpp"
 #include "dialogue_policy.hpp"
 #include "concierge/speech/energy_vad.hpp"
@@ -23,19 +23,20 @@ namespace concierge::scripted {
 
 class ScriptedVoiceModel : public VoiceModel {
  public:
-  ScriptedVoiceModel(boost::asio::io_context& io, std::shared_ptr<Logger> log, VoiceSettings settings);
+  // `loop` (the host's, through the C boundary: concierge::cxx::Host) outlives the model and its sessions.
+  ScriptedVoiceModel(EventLoop& loop, std::shared_ptr<Logger> log, VoiceSettings settings);
   std::shared_ptr<VoiceSession> open_session(const VoiceSessionConfig& config,
                                              std::shared_ptr<VoiceSessionEvents> events) override;
 
  private:
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<const VoiceSettings> settings_;
 };
 
 class ScriptedVoiceSession : public VoiceSession, public std::enable_shared_from_this<ScriptedVoiceSession> {
  public:
-  ScriptedVoiceSession(boost::asio::io_context& io, std::shared_ptr<const VoiceSettings> settings,
+  ScriptedVoiceSession(EventLoop& loop, std::shared_ptr<const VoiceSettings> settings,
                        std::shared_ptr<Logger> log, const VoiceSessionConfig& config,
                        std::shared_ptr<VoiceSessionEvents> events);
   void start();  // posts on_ready (or a fatal error for a task it cannot follow)
@@ -64,7 +65,7 @@ class ScriptedVoiceSession : public VoiceSession, public std::enable_shared_from
   void on_silence();
   void log(LogLevel level, const std::string& message) const;
 
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   std::shared_ptr<const VoiceSettings> settings_;
   std::shared_ptr<Logger> log_;
   std::string call_id_;
@@ -76,9 +77,9 @@ class ScriptedVoiceSession : public VoiceSession, public std::enable_shared_from
   std::optional<beep::Detector> beep_;
   bool closed_ = false;
 
-  boost::asio::steady_timer speech_timer_;
-  boost::asio::steady_timer silence_timer_;
-  boost::asio::steady_timer turn_timer_;
+  LoopTimer speech_timer_;
+  LoopTimer silence_timer_;
+  LoopTimer turn_timer_;
 
   // What to do next. A Say or a tool call in progress makes the session busy until it completes.
   std::deque<Action> plan_;

@@ -53,7 +53,7 @@ class VoiceSessionTest : public ::testing::Test {
  protected:
   void open(VoiceSettings settings = {}, nlohmann::json task = testing::demo_task()) {
     if (settings.speed_up == 1.0) settings.speed_up = 20;
-    model_ = std::make_unique<ScriptedVoiceModel>(host_.io(), logger_, settings);
+    model_ = std::make_unique<ScriptedVoiceModel>(host_.loop(), logger_, settings);
     events_ = std::make_shared<RecordingEvents>();
     VoiceSessionConfig config;
     config.call_id = "c1";

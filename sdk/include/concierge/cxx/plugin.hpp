@@ -32,6 +32,7 @@
 
 #include "concierge/abi.h"
 #include "concierge/config.hpp"
+#include "concierge/event_loop.hpp"
 #include "concierge/log.hpp"
 #include "concierge/voice_model.hpp"
 
@@ -42,23 +43,22 @@ inline concierge_str str(std::string_view s) { return concierge_str{s.data(), s.
 
 // The host's services for one plugin instance, over concierge_host_api. Owned by the layer; valid from create until
 // the instance is destroyed.
-class Host {
+class Host final : public EventLoop {
  public:
-  using TimerId = std::uint64_t;
 
   Host(const concierge_host_api* api, concierge_host* host) : api_(api), host_(host) {}
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
   // Runs `fn` on the event loop, soon, never inside post. Any thread. False once the instance is going away.
-  bool post(std::function<void()> fn) {
+  bool post(std::function<void()> fn) override {
     Pending* pending = add(std::move(fn));
     if (api_->post(host_, &Host::run_pending, pending) == CONCIERGE_OK) return true;
     drop(pending);
     return false;
   }
   // Runs `fn` once on the loop after `delay` (never early). 0 when the instance is going away.
-  TimerId start_timer(std::chrono::microseconds delay, std::function<void()> fn) {
+  TimerId start_timer(std::chrono::microseconds delay, std::function<void()> fn) override {
     Pending* pending = add(std::move(fn));
     pending->timer = api_->timer_start(host_, delay.count() > 0 ? static_cast<std::uint64_t>(delay.count()) : 0,
                                        &Host::run_pending, pending);
@@ -66,7 +66,7 @@ class Host {
     return pending->timer ? pending->timer : 0;
   }
   // `fn` of that timer does not run after this returns. Unknown or fired ids are ignored.
-  void cancel_timer(TimerId id) {
+  void cancel_timer(TimerId id) override {
     if (!id) return;
     api_->timer_cancel(host_, id);
     std::lock_guard lock(mutex_);
