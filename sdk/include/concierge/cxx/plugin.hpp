@@ -291,20 +291,29 @@ struct InstanceBox {
   Instance instance;
 };
 
-// One session: what the host's handle points to. The plugin's session holds its events as an aliasing shared_ptr
-// into this box, so the box lives while either does; `self` is the host's share, let go by session_destroy.
+// One session. The host's handle is the plugin's VoiceSession itself (the per-frame path then touches no object of
+// this layer's: measured, one cache miss less per frame); this box, found from the handle in sessions(), holds what
+// the other calls need. The plugin's session holds its events as an aliasing shared_ptr into the box, so the box
+// lives while either does.
 struct VoiceSessionBox {
   VoiceSessionBox(InstanceBox* owner, const concierge_host_api* api, concierge_voice_events* host_events)
       : instance(owner), events(api, host_events) {}
   InstanceBox* instance;
-  VoiceSession* raw = nullptr;  // session.get(): the per-frame path, beside the events it answers through
   VoiceEventsOverC events;
   std::shared_ptr<VoiceSession> session;
-  std::shared_ptr<VoiceSessionBox> self;
 };
 
+// The open sessions of this library by handle (loop thread only, like every trampoline).
+inline std::map<const void*, std::shared_ptr<VoiceSessionBox>>& sessions() {
+  static std::map<const void*, std::shared_ptr<VoiceSessionBox>> open;
+  return open;
+}
+
 inline InstanceBox* box(concierge_instance* instance) { return reinterpret_cast<InstanceBox*>(instance); }
-inline VoiceSessionBox* box(concierge_voice_session* session) { return reinterpret_cast<VoiceSessionBox*>(session); }
+inline VoiceSessionBox* box(concierge_voice_session* session) {
+  const auto it = sessions().find(session);
+  return it == sessions().end() ? nullptr : it->second.get();
+}
 
 // Runs `body`; an exception is logged through the instance's host (never thrown into the host).
 template <class F>
@@ -388,9 +397,13 @@ inline concierge_voice_session* open_session(concierge_instance* instance, const
       set_error(error, CONCIERGE_E_INTERNAL, "", "open_session returned no session");
       return nullptr;
     }
-    session->raw = session->session.get();
-    session->self = session;
-    return reinterpret_cast<concierge_voice_session*>(session.get());
+    const void* handle = session->session.get();
+    if (!sessions().emplace(handle, session).second) {
+      session->events.detach();
+      set_error(error, CONCIERGE_E_INTERNAL, "", "open_session returned a session that is already open");
+      return nullptr;
+    }
+    return reinterpret_cast<concierge_voice_session*>(const_cast<void*>(handle));
   } catch (const std::exception& e) {
     set_error(error, CONCIERGE_E_INTERNAL, "", e.what());
   } catch (...) {
@@ -399,53 +412,66 @@ inline concierge_voice_session* open_session(concierge_instance* instance, const
   return nullptr;
 }
 
+// Calls `body` with the plugin's session (the handle); an exception is logged through the session's instance.
+template <class F>
+void with_session(concierge_voice_session* s, const char* what, F&& body) noexcept {
+  try {
+    body(*reinterpret_cast<VoiceSession*>(s));
+  } catch (...) {
+    VoiceSessionBox* owner = box(s);
+    guarded(owner ? owner->instance : nullptr, what, [] { throw; });
+  }
+}
+
 inline concierge_audio_format session_input_format(concierge_voice_session* s) noexcept {
   concierge_audio_format format{};
-  guarded(box(s)->instance, "input_format", [&] { format = to_c(box(s)->session->input_format()); });
+  with_session(s, "input_format", [&](VoiceSession& session) { format = to_c(session.input_format()); });
   return format;
 }
 inline concierge_audio_format session_output_format(concierge_voice_session* s) noexcept {
   concierge_audio_format format{};
-  guarded(box(s)->instance, "output_format", [&] { format = to_c(box(s)->session->output_format()); });
+  with_session(s, "output_format", [&](VoiceSession& session) { format = to_c(session.output_format()); });
   return format;
 }
-// The per-frame path: a view of the host's bytes, no copy, no allocation.
+// The per-frame path: a view of the host's bytes, no copy, no allocation, nothing of this layer's touched.
 inline void session_send_audio(concierge_voice_session* s, const concierge_frame* frame) noexcept {
-  guarded(box(s)->instance, "send_audio", [&] {
-    const AudioFrame cpp{AudioFormat{static_cast<AudioEncoding>(frame->encoding), frame->rate},
-                         std::span<const std::uint8_t>(frame->data, frame->bytes), frame->timestamp_us};
-    box(s)->raw->send_audio(cpp);
+  with_session(s, "send_audio", [&](VoiceSession& session) {
+    session.send_audio(AudioFrame{AudioFormat{static_cast<AudioEncoding>(frame->encoding), frame->rate},
+                                  std::span<const std::uint8_t>(frame->data, frame->bytes), frame->timestamp_us});
   });
 }
 inline void session_tool_result(concierge_voice_session* s, concierge_str id, concierge_str name,
                                 concierge_str output, std::int32_t end_call) noexcept {
-  guarded(box(s)->instance, "send_tool_result", [&] {
+  with_session(s, "send_tool_result", [&](VoiceSession& session) {
     const ToolCall call{std::string(view(id)), std::string(view(name)), nlohmann::json::object()};
     ToolResult result;
     result.output = nlohmann::json::parse(view(output));
     result.end_call = end_call != 0;
-    box(s)->session->send_tool_result(call, result);
+    session.send_tool_result(call, result);
   });
 }
 inline void session_playback_progress(concierge_voice_session* s, std::int64_t played_us) noexcept {
-  guarded(box(s)->instance, "on_playback_progress",
-          [&] { box(s)->session->on_playback_progress(std::chrono::microseconds(played_us)); });
+  with_session(s, "on_playback_progress",
+               [&](VoiceSession& session) { session.on_playback_progress(std::chrono::microseconds(played_us)); });
 }
 inline void session_simulated_callee_text(concierge_voice_session* s, concierge_str text) noexcept {
-  guarded(box(s)->instance, "on_simulated_callee_text", [&] { box(s)->session->on_simulated_callee_text(view(text)); });
+  with_session(s, "on_simulated_callee_text",
+               [&](VoiceSession& session) { session.on_simulated_callee_text(view(text)); });
 }
 inline void session_close(concierge_voice_session* s) noexcept {
-  guarded(box(s)->instance, "close", [&] {
-    box(s)->session->close();
-    box(s)->events.detach();
+  with_session(s, "close", [&](VoiceSession& session) {
+    session.close();
+    if (VoiceSessionBox* owner = box(s)) owner->events.detach();
   });
 }
 inline void session_destroy(concierge_voice_session* s) noexcept {
-  std::shared_ptr<VoiceSessionBox> owned = std::move(box(s)->self);
+  const auto it = sessions().find(s);
+  if (it == sessions().end()) return;
+  std::shared_ptr<VoiceSessionBox> owned = std::move(it->second);
+  sessions().erase(it);
   guarded(owned->instance, "destroy", [&] {
     owned->session->close();
     owned->events.detach();  // the events handle is invalid once this returns (abi.h)
-    owned->raw = nullptr;
     owned->session.reset();
   });
 }
