@@ -67,12 +67,21 @@ nlohmann::json clean_json(const SecretMask& secrets, const nlohmann::json& value
 // The two event sinks hold the bridge weakly: a plugin that keeps its sink past the call cannot keep the call alive.
 class CallBridge::LineEvents final : public CallEvents {
  public:
-  explicit LineEvents(std::weak_ptr<CallBridge> bridge) : bridge_(std::move(bridge)) {}
+  LineEvents(std::weak_ptr<CallBridge> bridge, std::string call_id,
+             std::weak_ptr<const CallServices::FinishedCallAmender> amend_finished)
+      : bridge_(std::move(bridge)), call_id_(std::move(call_id)), amend_finished_(std::move(amend_finished)) {}
   void on_provider_call_id(std::string_view id) override {
-    if (auto b = bridge_.lock()) {
+    if (auto b = bridge_.lock(); b && !b->finished_) {
       b->record_->provider_call_id = clean_text(b->services_.secrets, id);
       b->changed();
+    } else if (auto amend = amend_finished_.lock()) {
+      (*amend)(call_id_, id, nullptr);  // learnt after the end (a late callback): the record gets it all the same
     }
+  }
+  void on_late_status(const CallStatusUpdate& update) override {
+    // Only ever amends a finished call; a call still in progress takes its statuses through on_status.
+    if (auto b = bridge_.lock(); b && !b->finished_) return;
+    if (auto amend = amend_finished_.lock()) (*amend)(call_id_, {}, &update);
   }
   void on_status(const CallStatusUpdate& update) override {
     if (auto b = bridge_.lock()) b->line_status(update);
@@ -98,6 +107,8 @@ class CallBridge::LineEvents final : public CallEvents {
 
  private:
   std::weak_ptr<CallBridge> bridge_;
+  std::string call_id_;
+  std::weak_ptr<const CallServices::FinishedCallAmender> amend_finished_;
 };
 
 class CallBridge::VoiceEvents final : public VoiceSessionEvents {
@@ -155,7 +166,7 @@ CallBridge::~CallBridge() = default;
 // ---- Starting -------------------------------------------------------------------------------------------------
 
 void CallBridge::start_outbound() {
-  line_events_ = std::make_shared<LineEvents>(weak_from_this());
+  line_events_ = std::make_shared<LineEvents>(weak_from_this(), record_->call_id, services_.amend_finished);
   arm_time_limit();
   OutboundCall call{record_->call_id, record_->phone_number, record_->callee_name, services_.ring_timeout};
   ++services_.metrics.calls_awaiting_media;  // until the media stream starts or the call ends
@@ -173,7 +184,7 @@ void CallBridge::start_outbound() {
 
 std::shared_ptr<CallEvents> CallBridge::start_inbound(std::shared_ptr<CallLeg> leg) {
   leg_ = std::move(leg);
-  line_events_ = std::make_shared<LineEvents>(weak_from_this());
+  line_events_ = std::make_shared<LineEvents>(weak_from_this(), record_->call_id, services_.amend_finished);
   arm_time_limit();
   set_status(CallStatus::in_progress, "");
   return line_events_;

@@ -34,6 +34,12 @@ struct CallServices {
   SecretMask secrets;  // masked in every text a plugin puts in a record (see clean_text)
   std::function<void(const CallRecord&)> record_changed;  // persist
   std::function<void(const std::string& call_id)> finished;  // the call is over; drop it from the active set
+  // Amends a FINISHED call's record with what its provider learnt after the end (CallManager::amend_finished): a
+  // provider id learnt late, and/or a late status (nullptr: none). Set by the CallManager, which owns it; each
+  // call's line events hold it weakly, because a plugin may keep them past the manager. Event loop only.
+  using FinishedCallAmender =
+      std::function<void(const std::string& call_id, std::string_view provider_call_id, const CallStatusUpdate* late)>;
+  std::shared_ptr<const FinishedCallAmender> amend_finished = {};
 };
 
 // Text from a plugin (a provider's reason, a transcript line, the agent's outcome) as a record may hold it: valid

@@ -42,6 +42,10 @@ CallManager::CallManager(CallServices services, std::shared_ptr<Agent> agent, st
     active_.erase(it);
     boost::asio::post(services_.io, [bridge] {});
   };
+  services_.amend_finished = std::make_shared<const CallServices::FinishedCallAmender>(
+      [this](const std::string& call_id, std::string_view provider_call_id, const CallStatusUpdate* late) {
+        amend_finished(call_id, provider_call_id, late);
+      });
   // Calls that were running when the daemon stopped (or crashed) can never finish now: say so in their records.
   for (auto& record : store_->load_all()) {
     auto shared = std::make_shared<CallRecord>(std::move(record));
@@ -307,6 +311,48 @@ CallManager::Reply CallManager::hang_up(const std::string& call_id) {
   }
   it->second->cancel(CallStatus::canceled, "hung up at the user's request");
   return {200, *status(call_id)};
+}
+
+void CallManager::amend_finished(const std::string& call_id, std::string_view provider_call_id,
+                                 const CallStatusUpdate* late) {
+  if (active_.count(call_id)) return;  // in progress: its statuses go through its bridge, never through here
+  auto it = records_.find(call_id);
+  if (it == records_.end()) {
+    services_.log->warning("call " + call_id + ": its provider reported it after its end" +
+                           (late ? " as " + std::string(to_string(late->status)) : std::string()) +
+                           ", but its record is no longer in memory (calls.history_limit): left as stored");
+    return;
+  }
+  CallRecord& record = *it->second;
+  if (!is_terminal(record.status)) return;
+  const auto now = Clock::now();
+  bool changed = false;
+  if (!provider_call_id.empty() && record.provider_call_id.empty()) {
+    record.provider_call_id = clean_text(services_.secrets, provider_call_id);
+    changed = true;
+  }
+  if (late) {
+    // The history tells what happened when; the same status twice in a row says nothing new.
+    if (record.status_history.empty() || record.status_history.back().first != late->status)
+      record.status_history.emplace_back(late->status, now);
+    const std::string reason = clean_text(services_.secrets, late->reason);
+    if (!reason.empty()) record.status_reason = reason;
+    if (is_terminal(late->status)) {
+      record.status = late->status;
+      record.ended_at = now;
+    }
+    if (late->duration_seconds) record.duration_seconds = late->duration_seconds;
+    if (!late->answered_by.empty()) record.answered_by = clean_text(services_.secrets, late->answered_by);
+    // What the user reads as the outcome says the same as the record (a call that had failed here stays a task
+    // not done; only its words change).
+    if (record.result && !record.result->success && !reason.empty()) record.result->failure_reason = reason;
+    services_.log->info("call " + call_id + ": record amended after its end: " + std::string(to_string(record.status)) +
+                        (reason.empty() ? std::string() : ", " + reason));
+    changed = true;
+  }
+  if (!changed) return;
+  record.updated_at = now;
+  persist(record);
 }
 
 void CallManager::shutdown(const std::string& reason) {

@@ -51,6 +51,11 @@ class CallManager {
   std::optional<nlohmann::json> status(const std::string& call_id) const;
   Reply hang_up(const std::string& call_id);
   void shutdown(const std::string& reason);  // cancels every active call
+  // What a call's provider learnt after the call had finished here (CallEvents::on_late_status, a provider id
+  // learnt late): amends the finished record and saves it. A late final status replaces the status, its reason and
+  // ended_at; any late status is appended to the history. Never touches a call in progress and never makes a record
+  // live again. A record no longer in memory (past calls.history_limit) is left as stored, and the log says so.
+  void amend_finished(const std::string& call_id, std::string_view provider_call_id, const CallStatusUpdate* late);
 
   std::size_t active_calls() const { return active_.size(); }
   std::string prometheus_metrics() const;

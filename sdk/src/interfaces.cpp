@@ -12,6 +12,7 @@
 namespace concierge {
 
 CallEvents::~CallEvents() = default;
+void CallEvents::on_late_status(const CallStatusUpdate& update) { (void)update; }
 CallLeg::~CallLeg() = default;
 TelephonyProvider::~TelephonyProvider() = default;
 VoiceSessionEvents::~VoiceSessionEvents() = default;

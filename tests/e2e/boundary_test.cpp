@@ -140,7 +140,8 @@ TEST(E2EBoundary, ACallbackFieldThatIsNotUtf8BreaksNoListing) {
 
 // Twilio answers the create only after the plugin's timeout: the call fails here, but Twilio has placed it. Its
 // first status callback names its SID: the plugin ends it through the REST API (Status=canceled while it rings);
-// a TwiML fetch for it (the callee answered first) gets <Hangup/>, not a 404 the callee would hear as an error.
+// a TwiML fetch for it (the callee answered first) gets <Hangup/>, not a 404 the callee would hear as an error; and
+// Twilio's late reports correct the record (the SID, what happened, the status Twilio ended the call with).
 TEST(E2EBoundary, ACreateThatTimedOutIsEndedAtTwilioWhenItShowsUp) {
   const json created{{"sid", "CAlate0000000000000000000000000001"}, {"status", "queued"}};
   testing::CannedHttpServer twilio_api(201, created.dump(), "application/json", 2500ms);
@@ -175,7 +176,9 @@ TEST(E2EBoundary, ACreateThatTimedOutIsEndedAtTwilioWhenItShowsUp) {
   }
   EXPECT_TRUE(contains(cancel, "POST /2010-04-01/Accounts/" + kAccountSid + "/Calls/" + sid + ".json")) << cancel;
   EXPECT_TRUE(contains(cancel, "Status=canceled")) << cancel;
-  // A second callback does not send it again.
+  // Every request of this canned "Twilio" waits 2.5 s, past the plugin's 1 s timeout, so the cancel fails here
+  // too: the record says so, and Twilio's next report sends it again (a call not ended there would ring on).
+  ASSERT_TRUE(rig.logged("Twilio did not end " + sid, 10s));
   signed_post("/twilio/status?call_id=" + id, {{"AccountSid", kAccountSid}, {"CallSid", sid},
                                                {"CallStatus", "ringing"}, {"Direction", "outbound-api"}});
 
@@ -184,12 +187,41 @@ TEST(E2EBoundary, ACreateThatTimedOutIsEndedAtTwilioWhenItShowsUp) {
   EXPECT_EQ(twiml.status, 200) << twiml.body;
   EXPECT_TRUE(contains(twiml.body, "<Hangup/>")) << twiml.body;
   EXPECT_TRUE(rig.logged("answered <Hangup/>"));
-  std::this_thread::sleep_for(500ms);
-  std::size_t cancels = 0;
-  for (const auto& request : twilio_api.received()) cancels += contains(request, "/Calls/" + sid + ".json");
-  EXPECT_EQ(cancels, 1u);
-  // The record stays what it was, and an id that never existed is still a 404.
-  EXPECT_EQ(rig.record(id)["status"], "failed");
+  // Twilio's final callback: the record is corrected with it, and stays a call that has ended.
+  EXPECT_EQ(signed_post("/twilio/status?call_id=" + id, {{"AccountSid", kAccountSid}, {"CallSid", sid},
+                                                         {"CallStatus", "completed"}, {"CallDuration", "1"},
+                                                         {"Direction", "outbound-api"}})
+                .status,
+            204);
+  json amended;
+  const auto amended_by = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < amended_by &&
+         (amended = rig.record(id)).value("status", "") != "completed")
+    std::this_thread::sleep_for(25ms);
+  EXPECT_EQ(amended.value("status", ""), "completed") << amended.dump();
+  EXPECT_EQ(amended.value("provider_call_id", ""), sid);
+  EXPECT_EQ(amended.value("duration_seconds", 0), 1);
+  EXPECT_EQ(amended.value("status_reason", ""),
+            "Twilio placed the call after the create had failed here (" + record.value("status_reason", "") +
+                "); the callee answered and the call was ended (<Hangup/>)")
+      << amended.dump();
+  EXPECT_FALSE(amended["result"].value("success", true));
+  // Its history after "failed" only moves forward: ringing, in-progress, completed (the late create answer's
+  // "queued" and the repeated "ringing" add nothing).
+  std::vector<std::string> late;
+  bool after_failed = false;
+  for (const auto& entry : amended["status_history"]) {
+    if (after_failed) late.push_back(entry["status"]);
+    if (entry["status"] == "failed") after_failed = true;
+  }
+  EXPECT_EQ(late, (std::vector<std::string>{"ringing", "in-progress", "completed"})) << amended.dump();
+  EXPECT_EQ(testing::http_post(rig.url() + "/calls/" + id + "/hangup", "").status, 409);
+  for (const auto& request : twilio_api.received()) {
+    if (contains(request, "/Calls/" + sid + ".json")) {
+      EXPECT_TRUE(contains(request, "Status=canceled")) << request;
+    }
+  }
+  // An id that never existed is still a 404.
   EXPECT_EQ(signed_post("/twiml?call_id=call_nonexistent", {{"CallSid", sid}}).status, 404);
 }
 

@@ -18,7 +18,7 @@ TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public
   node.allow_only({"account_sid", "auth_token", "from_number", "public_domain", "api_base_url",
                    "ring_timeout_seconds", "status_callback_events", "machine_detection", "record",
                    "validate_signatures", "inbound_streams", "inbound_stream_tokens", "request_timeout_seconds",
-                   "stream_token_ttl_seconds", "destinations"});
+                   "late_answer_seconds", "stream_token_ttl_seconds", "destinations"});
   TwilioConfig config;
 
   // All three credentials are named in one message: a user who forgot one usually forgot the .env file.
@@ -47,6 +47,7 @@ TwilioConfig parse_config(const ConfigNode& node, const std::string& host_public
 
   config.ring_timeout = std::chrono::seconds(node.get_int("ring_timeout_seconds", 30, 5, 600));
   config.request_timeout = std::chrono::seconds(node.get_int("request_timeout_seconds", 15, 1, 120));
+  config.late_answer_wait = std::chrono::seconds(node.get_int("late_answer_seconds", 30, 0, 300));
   config.stream_token_ttl = std::chrono::seconds(node.get_int("stream_token_ttl_seconds", 30, 1, 600));
 
   if (node.has("status_callback_events")) {

@@ -26,6 +26,10 @@ struct TwilioConfig {
   // Off only for the media benchmark, whose load generator opens streams without fetching TwiML.
   bool inbound_stream_tokens = true;
   std::chrono::seconds request_timeout{15};
+  // A create Twilio has not answered within request_timeout fails here, but its request waits this much longer for
+  // the answer: Twilio may have placed the call all the same, and the SID in a late answer lets the plugin end it
+  // there and correct the record. Each such request holds one of the host's HTTP requests in flight meanwhile.
+  std::chrono::seconds late_answer_wait{30};
   // How long the one-time stream token of a call's TwiML stays valid (stream_token.hpp). Twilio opens the stream
   // within a second or two of fetching the TwiML.
   std::chrono::seconds stream_token_ttl{30};

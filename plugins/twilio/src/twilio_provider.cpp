@@ -130,20 +130,83 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     if (config.record) form.emplace_back("Record", "true");
 
     create_in_flight_ = true;
+    create_sent_ = true;
     const auto started = Clock::now();
     // The leg lives until Twilio's answer is in, even when the host has let it go (a call hung up while its create
-    // was on its way): that answer brings the SID the hang-up needs, and without it Twilio would ring on.
+    // was on its way): that answer brings the SID the hang-up needs, and without it Twilio would ring on. Past
+    // request_timeout the call is given up on (give_up), but the request waits late_answer_wait longer: a late
+    // answer's SID ends at Twilio a call it placed all the same.
     provider_->post_to_twilio("Calls.json", form_encode(form),
                               [self = shared_from_this(), started](const HttpClientResponse& response) {
                                 self->on_created(response, started);
-                              });
+                              },
+                              std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout +
+                                                                                    config.late_answer_wait));
+    give_up_timer_ = std::make_unique<boost::asio::steady_timer>(provider_->host().io(), config.request_timeout);
+    give_up_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      if (auto self = weak.lock(); self && !ec) self->give_up_create();
+    });
+  }
+
+  // request_timeout passed with no answer to the create.
+  void give_up_create() {
+    if (!create_in_flight_ || gave_up_) return;
+    gave_up_ = true;
+    // Hung up meanwhile: the call is over here already, and only a late answer's SID can end it at Twilio.
+    if (hangup_requested_) return;
+    const auto seconds = provider_->config().request_timeout.count();
+    HttpClientResponse none;
+    none.timed_out = true;
+    none.error = "no answer to the create within " + std::to_string(seconds) + " s";
+    on_no_create_answer(none);
+  }
+
+  // No answer to the create (it timed out, or the connection broke).
+  void on_no_create_answer(const HttpClientResponse& response) {
+    if (!provider_sid_.empty()) {
+      // Twilio's signed callbacks have already shown the call: it was placed. Failing it here would leave a ghost
+      // at Twilio and a false reason on record.
+      provider_->log().warning("call " + call_id_ + ": Twilio's answer to the create did not come (" +
+                               describe_failure(response, provider_->config().api_base_url) +
+                               "), but its callbacks show the call as " + provider_sid_ + ": carrying on");
+      if (hangup_requested_ && !terminal_) send_hangup();
+      release_events_when_done();
+      return;
+    }
+    CallStatusUpdate update;
+    update.status = CallStatus::failed;
+    update.reason = describe_failure(response, provider_->config().api_base_url);
+    provider_->log().warning("call " + call_id_ + " could not be placed: " + update.reason);
+    report_status(update);
   }
 
   void on_created(const HttpClientResponse& response, Clock::time_point started) {
     create_in_flight_ = false;
+    if (give_up_timer_) give_up_timer_->cancel();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     const auto json = nlohmann::json::parse(response.body, nullptr, false);
     const std::string sid = json_string_or(json, "sid");
+    if (gave_up_) {
+      // The call was given up on at request_timeout; this is the answer coming after all.
+      const bool accepted = (response.status == 201 || response.status == 200) && !sid.empty();
+      provider_->log().warning("call " + call_id_ + ": Twilio answered the create " + std::to_string(ms) +
+                               " ms after it was sent, past the " +
+                               std::to_string(provider_->config().request_timeout.count()) + " s timeout" +
+                               (accepted ? ", as " + sid : ": " + describe_failure(response,
+                                                                                  provider_->config().api_base_url)));
+      if (accepted && !terminal_ && hangup_requested_ && provider_sid_.empty()) {
+        // Hung up here while the create was on its way: the hang-up was waiting for this SID.
+        provider_sid_ = sid;
+        if (events_) events_->on_provider_call_id(sid);
+        send_hangup();
+      } else if (accepted && terminal_ && provider_sid_.empty()) {
+        provider_->on_late_create_answer(call_id_, sid, json_string_or(json, "status", "queued"));
+      } else if (accepted && hangup_requested_ && !terminal_) {
+        send_hangup();
+      }
+      release_events_when_done();
+      return;
+    }
     if ((response.status == 201 || response.status == 200) && !sid.empty()) {
       provider_sid_ = sid;
       provider_->log().info("call " + call_id_ + ": Twilio accepted it as " + sid + " in " + std::to_string(ms) +
@@ -156,13 +219,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
       return;
     }
     if (response.status == 0 && !provider_sid_.empty()) {
-      // No answer to the create (it timed out, or the connection broke), but Twilio's signed callbacks have already
-      // shown the call: it was placed. Failing it here would leave a ghost at Twilio and a false reason on record.
-      provider_->log().warning("call " + call_id_ + ": Twilio's answer to the create did not come (" +
-                               describe_failure(response, provider_->config().api_base_url) +
-                               "), but its callbacks show the call as " + provider_sid_ + ": carrying on");
-      if (hangup_requested_ && !terminal_) send_hangup();
-      release_events_when_done();
+      on_no_create_answer(response);
       return;
     }
     CallStatusUpdate update;
@@ -242,6 +299,10 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     last_status_ = update.status;
     if (is_terminal(update.status)) terminal_ = true;
     if (events_) events_->on_status(update);
+    // Ended before Twilio named the call, though the create went out: Twilio may have it all the same (a create
+    // that timed out here), and what it reports later must correct the record.
+    if (terminal_ && create_sent_ && provider_sid_.empty() && events_)
+      provider_->ended_without_sid(call_id_, events_, update.reason);
     if (terminal_) close_media("the call ended");
     release_events_when_done();
   }
@@ -418,6 +479,9 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   std::string answered_by_;
   bool terminal_ = false;
   bool create_in_flight_ = false;
+  bool create_sent_ = false;
+  bool gave_up_ = false;  // request_timeout passed before the create's answer
+  std::unique_ptr<boost::asio::steady_timer> give_up_timer_;
   bool hangup_requested_ = false;
   bool hangup_sent_ = false;
 
@@ -624,32 +688,141 @@ std::shared_ptr<TwilioCall> TwilioProvider::find_call(const std::string& call_id
   return call;
 }
 
-void TwilioProvider::remember_ended(const std::string& call_id) {
+TwilioProvider::EndedCall& TwilioProvider::remember_ended(const std::string& call_id) {
   constexpr std::size_t kRemembered = 4096;
-  if (!ended_.insert(call_id).second) return;
-  ended_order_.push_back(call_id);
-  if (ended_order_.size() > kRemembered) {
-    ended_.erase(ended_order_.front());
-    ended_order_.pop_front();
+  auto [it, inserted] = ended_.try_emplace(call_id);
+  if (inserted) {
+    ended_order_.push_back(call_id);
+    if (ended_order_.size() > kRemembered) {
+      const std::string oldest = std::move(ended_order_.front());
+      ended_order_.pop_front();
+      ended_.erase(oldest);  // never `call_id`: it was just pushed at the back
+    }
   }
+  return ended_.at(call_id);
+}
+
+void TwilioProvider::ended_without_sid(const std::string& call_id, std::shared_ptr<CallEvents> events,
+                                       std::string failure) {
+  EndedCall& ended = remember_ended(call_id);
+  ended.events = std::move(events);
+  ended.failure = std::move(failure);
+}
+
+namespace {
+// The record's words for a call Twilio placed after it had ended here.
+std::string placed_late(const std::string& failure, std::string_view what_then) {
+  return (failure.empty() ? std::string("Twilio placed the call after the daemon had given up on it")
+                          : "Twilio placed the call after the create had failed here (" + failure + ")") +
+         "; " + std::string(what_then);
+}
+constexpr std::string_view kEndedThroughRest = "the call was ended through the REST API";
+}  // namespace
+
+void TwilioProvider::report_late(EndedCall& ended, CallStatusUpdate update) {
+  if (!ended.events) return;
+  if (ended.final_reported && !is_terminal(update.status)) return;  // over at Twilio: an older word changes nothing
+  if (ended.reported == update.status && ended.reported_reason == update.reason) return;
+  // Twilio's callbacks (and a late answer's "queued") can arrive out of order: never report a call going back.
+  if (!is_terminal(update.status) && ended.reported && progress_rank(update.status) < progress_rank(*ended.reported))
+    return;
+  ended.reported = update.status;
+  ended.reported_reason = update.reason;
+  if (is_terminal(update.status)) ended.final_reported = true;
+  ended.events->on_late_status(update);
+}
+
+void TwilioProvider::on_late_report(const std::string& call_id, std::string_view sid, std::string_view twilio_status,
+                                    const std::optional<CallStatusUpdate>& callback, std::string_view what_now) {
+  const auto mapped = map_call_status(twilio_status);
+  auto it = ended_.find(call_id);
+  if (sid.empty() || !mapped || it == ended_.end()) {
+    log_->debug("report of call " + call_id + ", which has already ended here: acknowledged");
+    return;
+  }
+  EndedCall& ended = it->second;
+  if (!ended.events) {
+    // It ended here with its SID known: the record is right; only make sure Twilio ends the call too.
+    if (!is_terminal(*mapped)) end_at_twilio(call_id, std::string(sid), twilio_status);
+    return;
+  }
+  if (!ended.sid.empty() && ended.sid != sid) {
+    log_->warning("report of call " + call_id + " names CallSid " + std::string(sid) + ", not its " + ended.sid +
+                  " - ignored");
+    return;
+  }
+  if (ended.sid.empty()) {
+    ended.sid = std::string(sid);
+    ended.events->on_provider_call_id(ended.sid);  // the record gets the SID it never had
+  }
+  if (!is_terminal(*mapped)) {
+    end_at_twilio(call_id, ended.sid, twilio_status);
+    CallStatusUpdate update;
+    update.status = *mapped;
+    update.reason = placed_late(ended.failure, what_now);
+    report_late(ended, std::move(update));
+    return;
+  }
+  CallStatusUpdate update = callback.value_or(CallStatusUpdate{});
+  update.status = *mapped;
+  update.reason = placed_late(ended.failure, !ended.ended_how.empty()
+                                                 ? ended.ended_how
+                                                 : "Twilio reports it " + std::string(twilio_status) +
+                                                       (update.reason.empty() ? "" : " (" + update.reason + ")"));
+  report_late(ended, std::move(update));
 }
 
 void TwilioProvider::end_at_twilio(const std::string& call_id, const std::string& sid,
                                    std::string_view twilio_status) {
   if (!reconciled_sids_.insert(sid).second) return;
   if (reconciled_sids_.size() > 4096) reconciled_sids_.clear();  // a bound; a repeat costs one more request
+  if (auto it = ended_.find(call_id); it != ended_.end()) it->second.ending_at_twilio = true;
   // Twilio ends a queued or ringing call with Status=canceled, an answered one with Status=completed.
   const bool answered = twilio_status == "in-progress" || twilio_status == "answered";
   log_->warning("call " + call_id + " ended here but Twilio reports it " + std::string(twilio_status) + " as " + sid +
                 ": ending it there");
+  const CallStatus asked = answered ? CallStatus::completed : CallStatus::canceled;
   post_to_twilio("Calls/" + url_encode(sid) + ".json", form_encode({{"Status", answered ? "completed" : "canceled"}}),
-                 [log = log_, call_id, sid, base = config_.api_base_url](const HttpClientResponse& response) {
-                   if (response.status == 200 || response.status == 201)
-                     log->info("call " + call_id + ": Twilio ended " + sid);
-                   else
-                     log->warning("call " + call_id + ": Twilio did not end " + sid + ": " +
-                                  describe_failure(response, base));
+                 [weak = weak_from_this(), call_id, sid, asked](const HttpClientResponse& response) {
+                   if (auto self = weak.lock()) self->on_ended_at_twilio(call_id, sid, response, asked);
                  });
+}
+
+void TwilioProvider::on_ended_at_twilio(const std::string& call_id, const std::string& sid,
+                                        const HttpClientResponse& response, CallStatus asked) {
+  auto it = ended_.find(call_id);
+  if (it != ended_.end()) it->second.ending_at_twilio = false;
+  EndedCall* ended = it == ended_.end() || !it->second.events ? nullptr : &it->second;
+  if (response.status != 200 && response.status != 201) {
+    const std::string failure = describe_failure(response, config_.api_base_url);
+    log_->warning("call " + call_id + ": Twilio did not end " + sid + ": " + failure +
+                  " (sent again on Twilio's next report of it)");
+    // Not ended there: Twilio's next callback tries again, or the call would ring on with nobody here.
+    reconciled_sids_.erase(sid);
+    if (ended && ended->reported) {
+      CallStatusUpdate update;
+      update.status = *ended->reported;
+      update.reason = placed_late(ended->failure, "ending it through the REST API failed: " + failure);
+      report_late(*ended, std::move(update));
+    }
+    return;
+  }
+  log_->info("call " + call_id + ": Twilio ended " + sid);
+  if (!ended || ended->final_reported) return;  // Twilio's final callback came first: it is the last word
+  // Twilio's answer is the call as it is now: canceled (it was still ringing) or completed, with its duration.
+  const auto json = nlohmann::json::parse(response.body, nullptr, false);
+  CallStatusUpdate update;
+  update.status = asked;
+  if (auto status = map_call_status(json_string_or(json, "status")); status && is_terminal(*status))
+    update.status = *status;
+  const std::string duration = json_string_or(json, "duration");
+  int seconds = 0;
+  if (!duration.empty() &&
+      std::from_chars(duration.data(), duration.data() + duration.size(), seconds).ec == std::errc())
+    update.duration_seconds = seconds;
+  ended->ended_how = std::string(kEndedThroughRest);
+  update.reason = placed_late(ended->failure, kEndedThroughRest);
+  report_late(*ended, std::move(update));
 }
 
 void TwilioProvider::register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call) {
@@ -665,10 +838,17 @@ void TwilioProvider::register_call(const std::string& call_id, const std::shared
 }
 
 void TwilioProvider::post_to_twilio(std::string path, std::string form_body,
-                                    std::function<void(const HttpClientResponse&)> done) {
+                                    std::function<void(const HttpClientResponse&)> done,
+                                    std::optional<std::chrono::milliseconds> timeout) {
   // The host's client runs every request concurrently on the loop: a create Twilio is slow to answer holds up no
   // hang-up of another call.
-  host_.http().start(twilio_form_post(config_, path, std::move(form_body), config_.request_timeout), std::move(done));
+  host_.http().start(twilio_form_post(config_, path, std::move(form_body), timeout.value_or(config_.request_timeout)),
+                     std::move(done));
+}
+
+void TwilioProvider::on_late_create_answer(const std::string& call_id, const std::string& sid,
+                                           std::string_view twilio_status) {
+  on_late_report(call_id, sid, twilio_status, std::nullopt);
 }
 
 std::shared_ptr<CallLeg> TwilioProvider::place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) {
@@ -763,6 +943,11 @@ HttpResponse TwilioProvider::handle_twiml(const HttpRequest& request) {
       if (name == "CallSid") sid = value;
     log_->warning("TwiML requested for call " + it->second + (sid.empty() ? "" : " (" + sid + ")") +
                   ", which has already ended here: answered <Hangup/>");
+    // The callee has answered: the record learns the SID, and that the call is up at Twilio (and being ended).
+    if (call && call->finished() && !call->provider_sid().empty()) sid.clear();  // the record has it right
+    if (auto ended = ended_.find(it->second); ended != ended_.end() && ended->second.ended_how.empty())
+      ended->second.ended_how = "the callee answered and the call was ended (<Hangup/>)";
+    on_late_report(it->second, sid, "in-progress", std::nullopt, "the callee answered; ending the call (<Hangup/>)");
     response.body = hangup_twiml();
     return response;
   }
@@ -813,17 +998,17 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
   if (auto refusal = refuse_unsigned(request, "https", form)) return *refusal;
   auto it = request.query.find("call_id");
   auto call = it == request.query.end() ? nullptr : find_call(it->second);
-  if (!call && it != request.query.end() && ended_here(it->second)) {
-    // Twilio still reports the call: if it is not over there, the daemon gave up on it too early (a create that
-    // timed out here but went through). End it at Twilio now that its SID is known.
+  if (it != request.query.end() &&
+      ((call && call->finished() && call->provider_sid().empty()) || (!call && ended_here(it->second)))) {
+    // Twilio still reports a call that has ended here. If it is not over there, the daemon gave up on it too early
+    // (a create that timed out here but went through): end it at Twilio now that its SID is known, and correct the
+    // record of a call that ended before Twilio had named it.
     std::string sid, status;
     for (const auto& [name, value] : form) {
       if (name == "CallSid") sid = value;
       if (name == "CallStatus") status = value;
     }
-    const auto mapped = map_call_status(status);
-    if (!sid.empty() && mapped && !is_terminal(*mapped)) end_at_twilio(it->second, sid, status);
-    else log_->debug("status callback for call " + it->second + ", which has already ended here: acknowledged");
+    on_late_report(it->second, sid, status, status_from_callback(form));
     return HttpResponse{204, "text/plain", "", {}};
   }
   if (!call) return HttpResponse::json_error(404, "unknown call_id");
@@ -832,14 +1017,6 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
   std::string_view sid;
   for (const auto& [name, value] : form)
     if (name == "CallSid") sid = value;
-  if (call->finished() && call->provider_sid().empty() && !sid.empty() && !is_terminal(update->status)) {
-    // Over here before Twilio's answer to the create came back (it timed out): Twilio has the call all the same.
-    std::string status;
-    for (const auto& [name, value] : form)
-      if (name == "CallStatus") status = value;
-    end_at_twilio(call->call_id(), std::string(sid), status);
-    return HttpResponse{204, "text/plain", "", {}};
-  }
   if (!call->provider_sid().empty() && !sid.empty() && sid != call->provider_sid()) {
     log_->warning("status callback for call " + call->call_id() + " names CallSid " + std::string(sid) +
                   ", not its " + call->provider_sid() + " - ignored");

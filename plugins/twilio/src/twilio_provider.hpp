@@ -4,6 +4,7 @@
 // event loop, REST requests included (HostServices::http(): libcurl's multi interface on the loop, no thread).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <deque>
 #include <unordered_map>
@@ -40,6 +41,8 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   Logger& log() { return *log_; }
   std::shared_ptr<TwilioCall> find_call(const std::string& call_id);
   void register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call);
+  // A call whose create was sent ended here before Twilio named it: keep `events` for what Twilio reports later.
+  void ended_without_sid(const std::string& call_id, std::shared_ptr<CallEvents> events, std::string failure);
   // An inbound call's TwiML request (signed by Twilio, no call_id): a one-time token for the stream Twilio opens
   // next, bound to the request's CallSid, valid for stream_token_ttl; returns it. Any earlier one of that CallSid is
   // void.
@@ -55,7 +58,11 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   // POSTs a form to {api_base_url}/2010-04-01/Accounts/{sid}/{path} through the host's HttpClient; `done` runs on
   // the loop, once.
   void post_to_twilio(std::string path, std::string form_body,
-                      std::function<void(const HttpClientResponse&)> done);
+                      std::function<void(const HttpClientResponse&)> done,
+                      std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // The answer to a create the call had given up on came after all, with the call's SID: end the call at Twilio
+  // and correct its record (as for a late status callback).
+  void on_late_create_answer(const std::string& call_id, const std::string& sid, std::string_view twilio_status);
 
  private:
   // Checks X-Twilio-Signature over https://{public_domain}{target} (or `scheme` for the WebSocket) and the POST
@@ -73,14 +80,34 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   std::size_t registrations_since_sweep_ = 0;
   // Calls this provider placed that have ended here: Twilio's last status callback may come after the host let
   // the call go, and must get a 2xx (a 404 is logged as error 11200 in the account's debugger). Bounded FIFO.
-  std::unordered_set<std::string> ended_;
+  // A call that ended before Twilio had named it (its create failed here, e.g. timed out, but went through) keeps
+  // its events: what Twilio reports of it later corrects its record (CallEvents::on_late_status).
+  struct EndedCall {
+    std::shared_ptr<CallEvents> events;  // only for a call that ended here without a SID
+    std::string failure;                 // why it ended here ("could not reach Twilio at ...: timed out ...")
+    std::string sid;                     // learnt after the end
+    bool ending_at_twilio = false;       // end_at_twilio's request is on its way
+    std::string ended_how;               // how it ended at Twilio, once known ("the call was ended through ...")
+    bool final_reported = false;
+    std::optional<CallStatus> reported;  // the last late status reported, and its reason
+    std::string reported_reason;
+  };
+  std::unordered_map<std::string, EndedCall> ended_;
   std::deque<std::string> ended_order_;
-  void remember_ended(const std::string& call_id);
+  EndedCall& remember_ended(const std::string& call_id);
   bool ended_here(const std::string& call_id) const { return ended_.count(call_id) != 0; }
   // A call that ended here while Twilio still has it (a create that timed out but went through, a late callback):
   // ends it through the REST API, once per SID.
   void end_at_twilio(const std::string& call_id, const std::string& sid, std::string_view twilio_status);
+  void on_ended_at_twilio(const std::string& call_id, const std::string& sid, const HttpClientResponse& response,
+                          CallStatus asked);
   std::unordered_set<std::string> reconciled_sids_;
+  // Twilio reported (a status callback, a TwiML fetch) a call that has ended here. `callback` is the callback's
+  // update (nullopt for a TwiML fetch).
+  void on_late_report(const std::string& call_id, std::string_view sid, std::string_view twilio_status,
+                      const std::optional<CallStatusUpdate>& callback,
+                      std::string_view what_now = "ending it through the REST API");
+  void report_late(EndedCall& ended, CallStatusUpdate update);
   // Inbound calls whose TwiML was fetched and whose stream has not started yet, by CallSid; expired ones are
   // dropped whenever another is issued.
   struct PendingInbound {

@@ -1,7 +1,8 @@
 #pragma once
 // A telephony provider places calls and carries their audio. One provider object per daemon (made from its YAML
 // block at startup); one CallLeg per call. Every function here is called on the host's event loop and must return
-// quickly: network round trips run asynchronously or on HostServices::run_blocking.
+// quickly: network round trips run asynchronously (HostServices::http() for REST), other blocking work on
+// HostServices::run_blocking.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -44,6 +45,16 @@ class CallEvents {
   // Simulation side-channel: no speech recogniser runs offline, so a simulated callee passes the text of each
   // utterance with its audio, once the utterance's last frame has been sent. Real providers never call this.
   virtual void on_simulated_callee_text(std::string_view text) = 0;
+  // SDK 1.4. What the provider learnt of a call AFTER its final on_status, when that final status was the host's
+  // guess rather than the provider's word: typically a create that timed out here but went through, shown by the
+  // provider's late status callbacks or its late answer. `update` is the status the call really has at the provider
+  // and why, in words for the user ("Twilio placed the call after the create had failed here (...); the call was
+  // ended through the REST API"). The host amends the finished call's record: the reason, the status and ended_at
+  // when `update` is final, the late status appended to the history; the call never becomes live again. A SID
+  // learnt late is given through on_provider_call_id first. Called on the event loop, any number of times; the
+  // object stays valid as long as the provider holds it (the host keeps nothing of the call alive through it).
+  // Host-implemented and last, so older plugins never call it; the default ignores it.
+  virtual void on_late_status(const CallStatusUpdate& update);
 };
 
 // The provider's side of one call, driven by the host.

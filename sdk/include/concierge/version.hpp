@@ -34,10 +34,13 @@
 //   1.3  concierge/outcome_kind.hpp: the outcome vocabulary (succeeded, unavailable, declined, no_answer, voicemail,
 //        voicemail_left, menu_dead_end, not_completed), words an agent puts in Outcome::details["outcome"]. Plain
 //        text in an existing field, so the host reads them from a plugin of any minor (no check needed).
+//   1.4  CallEvents::on_late_status (telephony.hpp): a provider corrects a call's record after its final status
+//        (a create that timed out but went through). Host-implemented, at the end of CallEvents: an older plugin
+//        never calls it.
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
-#define CONCIERGE_SDK_VERSION_MINOR 3
+#define CONCIERGE_SDK_VERSION_MINOR 4
 
 namespace concierge {
 inline constexpr std::uint32_t kSdkVersionMajor = CONCIERGE_SDK_VERSION_MAJOR;

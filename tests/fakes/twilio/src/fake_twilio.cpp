@@ -213,7 +213,12 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
 
   // ---- a call, as Twilio runs it ---------------------------------------------------------------------------------
   awaitable<void> run_call(std::shared_ptr<FakeCall> call) {
-    co_await sleep(std::chrono::milliseconds(20));
+    if (options.placing_delay) {
+      asio::steady_timer timer(io, options.placing_delay(call->created));
+      co_await timer.async_wait(use_awaitable);
+    } else {
+      co_await sleep(std::chrono::milliseconds(20));
+    }
     co_await status_callback(*call, "initiated", "initiated");
     co_await sleep(options.ring_time / 3);
     co_await status_callback(*call, "ringing", "ringing");

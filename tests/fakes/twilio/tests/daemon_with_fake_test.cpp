@@ -2,10 +2,12 @@
 // /twiml, /twilio/status and the /media-stream WebSocket to the plugin. Only api_base_url points at the fake.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,45 @@
 namespace concierge::fake_twilio {
 namespace {
 using namespace std::chrono_literals;
+
+// The daemon's YAML: the twilio plugin with only api_base_url pointing at the fake; `extra_twilio` and `calls` are
+// appended to the plugin's block and written as the calls block.
+std::filesystem::path write_config(const std::string& name, const FakeTwilio& fake, const std::string& extra_twilio = "",
+                                   const std::string& calls = "") {
+  const auto config = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream out(config);
+  out << "server:\n  host: 127.0.0.1\n  port: \"${SERVER_PORT:-0}\"\n  public_domain: \"${PUBLIC_DOMAIN}\"\n"
+      << "plugin_dir: \"" << CONCIERGE_PLUGIN_DIR << "\"\n"
+      << "plugins:\n  telephony:\n    plugin: twilio\n    config:\n"
+      << "      account_sid: \"${TWILIO_ACCOUNT_SID}\"\n      auth_token: \"${TWILIO_AUTH_TOKEN}\"\n"
+      << "      from_number: \"${TWILIO_PHONE_NUMBER}\"\n      api_base_url: \"" << fake.base_url() << "\"\n"
+      << extra_twilio << "  voice_model:\n    plugin: scripted-voice\n    config: {}\n"
+      << "  agent:\n    plugin: reservation-agent\n    config: {}\n"
+      << calls;
+  return config;
+}
+
+const std::map<std::string, std::string> kTwilioEnv{{"TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000001"},
+                                                    {"TWILIO_AUTH_TOKEN", "fake-auth-token"},
+                                                    {"TWILIO_PHONE_NUMBER", "+15005550006"},
+                                                    {"PUBLIC_DOMAIN", "concierge.test"}};
+
+// Tomorrow, computed (a fixed date turns into "in the past" one day; the agent reads the machine's clock).
+std::string tomorrow() {
+  const std::time_t tomorrow_t = std::time(nullptr) + 24 * 3600;
+  std::tm tomorrow_tm{};
+  localtime_r(&tomorrow_t, &tomorrow_tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tomorrow_tm);
+  return text;
+}
+
+std::string reservation_body() {
+  return std::string(R"({"fields":{"restaurant":"Demo Restaurant","phone_number":"+12125550100","date":")") +
+         tomorrow() + R"(","time":"19:00","party_size":4,"customer_name":"Alex Morgan"}})";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangsUp) {
   FakeTwilioOptions options;
@@ -28,34 +69,11 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
   };
   FakeTwilio fake(options);
 
-  const auto config = std::filesystem::temp_directory_path() / ("twilio-daemon-test-" + std::to_string(::getpid()) + ".yaml");
-  {
-    std::ofstream out(config);
-    out << "server:\n  host: 127.0.0.1\n  port: \"${SERVER_PORT:-0}\"\n  public_domain: \"${PUBLIC_DOMAIN}\"\n"
-        << "plugin_dir: \"" << CONCIERGE_PLUGIN_DIR << "\"\n"
-        << "plugins:\n  telephony:\n    plugin: twilio\n    config:\n"
-        << "      account_sid: \"${TWILIO_ACCOUNT_SID}\"\n      auth_token: \"${TWILIO_AUTH_TOKEN}\"\n"
-        << "      from_number: \"${TWILIO_PHONE_NUMBER}\"\n      api_base_url: \"" << fake.base_url() << "\"\n"
-        << "  voice_model:\n    plugin: scripted-voice\n    config: {}\n"
-        << "  agent:\n    plugin: reservation-agent\n    config: {}\n";
-  }
-  testing::Daemon daemon(config.string(), {{"TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000001"},
-                                           {"TWILIO_AUTH_TOKEN", "fake-auth-token"},
-                                           {"TWILIO_PHONE_NUMBER", "+15005550006"},
-                                           {"PUBLIC_DOMAIN", "concierge.test"}});
+  const auto config = write_config("twilio-daemon-test", fake);
+  testing::Daemon daemon(config.string(), kTwilioEnv);
   ASSERT_TRUE(daemon.started()) << daemon.output();
   fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
-
-  // Tomorrow, computed (a fixed date turns into "in the past" one day; the agent reads the machine's clock).
-  const std::time_t tomorrow_t = std::time(nullptr) + 24 * 3600;
-  std::tm tomorrow_tm{};
-  localtime_r(&tomorrow_t, &tomorrow_tm);
-  char tomorrow[16];
-  std::strftime(tomorrow, sizeof tomorrow, "%Y-%m-%d", &tomorrow_tm);
-  const auto created = testing::http_post(
-      daemon.url() + "/calls",
-      std::string(R"({"fields":{"restaurant":"Demo Restaurant","phone_number":"+12125550100","date":")") + tomorrow +
-          R"(","time":"19:00","party_size":4,"customer_name":"Alex Morgan"}})");
+  const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string call_id = nlohmann::json::parse(created.body)["call_id"];
 
@@ -94,6 +112,115 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
   if (calls[0].agent_bytes_received > 0) {
     EXPECT_FALSE(calls[0].marks_echoed.empty());
   }
+}
+
+}  // namespace
+}  // namespace concierge::fake_twilio
+
+namespace concierge::fake_twilio {
+namespace {
+
+// Twilio is slow twice over: it answers the create after the plugin's 1 s timeout, and places the call only after
+// that timeout too. The daemon records the call as failed (no SID, "could not reach Twilio"); then Twilio's first
+// callback shows the call. The plugin ends it through the REST API, and the record is corrected: the SID, the
+// status Twilio ended it with, a reason that says what happened, the real end time, the late statuses in its
+// history - and it stays so across a restart (the call store has the amended record). It never becomes live again.
+TEST(DaemonWithFakeTwilio, ACreateThatTimedOutButWentThroughIsCorrectedByTwilioLateCallbacks) {
+  FakeTwilioOptions options;
+  options.public_domain = "concierge.test";
+  options.create_answer_delay = [](const CreatedCall&) { return 4000ms; };
+  options.placing_delay = [](const CreatedCall&) { return 1800ms; };
+  options.ring_time = 900ms;
+  FakeTwilio fake(options);
+  const auto database =
+      std::filesystem::temp_directory_path() / ("twilio-late-" + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(database);
+  const auto config = write_config("twilio-late", fake, "      request_timeout_seconds: 1\n",
+                                   "calls:\n  database: \"" + database.string() + "\"\n");
+  std::string call_id, sid;
+  nlohmann::json amended;
+  {
+    testing::Daemon daemon(config.string(), kTwilioEnv);
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
+    const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
+    ASSERT_EQ(created.status, 201) << created.body;
+    call_id = nlohmann::json::parse(created.body)["call_id"];
+    auto record_now = [&] {
+      const auto status = testing::http_get(daemon.url() + "/calls/" + call_id + "/status");
+      return status.status == 200 ? nlohmann::json::parse(status.body) : nlohmann::json();
+    };
+
+    // The timeout: failed here, with the daemon's guess for a reason and no SID.
+    nlohmann::json failed;
+    ASSERT_TRUE(fake.wait_for([&](const FakeTwilio&) { return (failed = record_now()).value("status", "") == "failed"; },
+                              10s))
+        << daemon.output();
+    EXPECT_TRUE(contains(failed.value("status_reason", ""), "could not reach Twilio")) << failed.dump();
+    EXPECT_EQ(failed.value("provider_call_id", ""), "");
+    ASSERT_TRUE(fake.records_of("status").empty()) << "Twilio placed the call before the create timed out";
+
+    // Twilio's callbacks come, the plugin cancels the call at Twilio, and Twilio's final callback reports it.
+    ASSERT_TRUE(fake.wait_for([](const FakeTwilio& f) { return !f.records_of("call.end").empty(); }, 15s))
+        << daemon.output();
+    sid = fake.records_of("rest.create").at(0).call_sid;
+    ASSERT_TRUE(fake.wait_for([&](const FakeTwilio& f) {
+      for (const auto& status : f.records_of("status"))
+        if (contains(status.detail, "canceled")) return true;
+      return false;
+    }, 10s));
+    const auto updates = fake.records_of("rest.update");
+    ASSERT_EQ(updates.size(), 1u);
+    EXPECT_EQ(updates[0].call_sid, sid);
+    EXPECT_TRUE(contains(updates[0].detail, "Status=canceled")) << updates[0].detail;
+    for (const auto& status : fake.records_of("status")) EXPECT_TRUE(contains(status.detail, "-> 204")) << status.detail;
+
+    ASSERT_TRUE(fake.wait_for([&](const FakeTwilio&) { return (amended = record_now()).value("status", "") == "canceled"; },
+                              10s))
+        << amended.dump() << daemon.output();
+    EXPECT_EQ(amended["provider_call_id"], sid);
+    const std::string reason = amended.value("status_reason", "");
+    EXPECT_TRUE(contains(reason, "Twilio placed the call after the create had failed here (could not reach Twilio"))
+        << reason;
+    EXPECT_TRUE(contains(reason, "the call was ended through the REST API")) << reason;
+    EXPECT_EQ(amended["result"].value("failure_reason", ""), reason);
+    EXPECT_FALSE(amended["result"].value("success", true));
+    // Ended when Twilio ended it, after the moment it failed here.
+    ASSERT_TRUE(amended["ended_at"].is_string());
+    EXPECT_GT(amended["ended_at"].get<std::string>(), failed["ended_at"].get<std::string>());
+    // The history keeps what happened here, then what Twilio reported after.
+    std::vector<std::string> history;
+    for (const auto& entry : amended["status_history"]) history.push_back(entry["status"]);
+    const auto failed_at = std::find(history.begin(), history.end(), "failed");
+    ASSERT_NE(failed_at, history.end()) << amended.dump();
+    const std::vector<std::string> after(failed_at + 1, history.end());
+    ASSERT_FALSE(after.empty()) << amended.dump();
+    EXPECT_EQ(after.front(), "dialing") << amended.dump();  // Twilio's "initiated"
+    EXPECT_EQ(after.back(), "canceled") << amended.dump();
+    EXPECT_EQ(std::count(after.begin(), after.end(), "canceled"), 1) << amended.dump();
+    // Never live again: not counted active, not listed as in progress.
+    const auto listing = nlohmann::json::parse(testing::http_get(daemon.url() + "/calls").body);
+    EXPECT_EQ(listing["active"], 0) << listing.dump();
+    EXPECT_EQ(testing::http_post(daemon.url() + "/calls/" + call_id + "/hangup", "").status, 409);
+    EXPECT_TRUE(contains(daemon.output(), "record amended after its end")) << daemon.output();
+  }
+  // Durable: a restarted daemon reads the amended record from the call store.
+  {
+    testing::Daemon daemon(config.string(), kTwilioEnv);
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    const auto status = testing::http_get(daemon.url() + "/calls/" + call_id + "/status");
+    ASSERT_EQ(status.status, 200) << status.body;
+    const auto stored = nlohmann::json::parse(status.body);
+    EXPECT_EQ(stored["status"], "canceled");
+    EXPECT_EQ(stored["provider_call_id"], sid);
+    EXPECT_EQ(stored["status_reason"], amended["status_reason"]);
+    EXPECT_EQ(stored["ended_at"], amended["ended_at"]);
+    EXPECT_EQ(stored["status_history"], amended["status_history"]);
+  }
+  std::filesystem::remove(config);
+  std::filesystem::remove(database);
+  std::filesystem::remove(database.string() + "-wal");
+  std::filesystem::remove(database.string() + "-shm");
 }
 
 }  // namespace

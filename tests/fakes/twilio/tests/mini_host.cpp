@@ -226,10 +226,15 @@ bool MemoryLog::contains(std::string_view text) const {
 void RecordingEvents::on_provider_call_id(std::string_view id) {
   std::lock_guard lock(mutex);
   provider_id = std::string(id);
+  provider_ids.push_back(provider_id);
 }
 void RecordingEvents::on_status(const CallStatusUpdate& update) {
   std::lock_guard lock(mutex);
   statuses.push_back(update);
+}
+void RecordingEvents::on_late_status(const CallStatusUpdate& update) {
+  std::lock_guard lock(mutex);
+  late_statuses.push_back(update);
 }
 void RecordingEvents::on_media_started(AudioFormat line_format) {
   {

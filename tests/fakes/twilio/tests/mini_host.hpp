@@ -73,12 +73,15 @@ class RecordingEvents : public CallEvents {
   void on_dtmf(char digit) override;
   void on_media_stopped(std::string_view reason) override;
   void on_simulated_callee_text(std::string_view) override {}
+  void on_late_status(const CallStatusUpdate& update) override;
 
   std::function<void()> when_media_started;  // runs on the loop
 
   mutable std::mutex mutex;
   std::string provider_id;
   std::vector<CallStatusUpdate> statuses;
+  std::vector<CallStatusUpdate> late_statuses;  // on_late_status, after the final status
+  std::vector<std::string> provider_ids;        // every on_provider_call_id, in order
   bool media_started = false;
   std::vector<std::string> media_stopped;
   std::size_t audio_frames = 0, audio_bytes = 0;

@@ -636,5 +636,58 @@ TEST_F(PluginWithFakeTwilio, AHangUpDuringASlowCreateEndsTheCallEvenWhenTheHostL
   EXPECT_NE(fake->records_of("rest.update")[0].detail.find("Status=completed"), std::string::npos);
 }
 
+// Twilio answers the create after the plugin has given up on it (request_timeout), and places the call only after
+// that answer: no callback has named the call by then. The request waited on (late_answer_seconds), so the late
+// answer's SID is known: the plugin ends the call at Twilio (Status=canceled) and reports, after the call's final
+// "failed", its SID and what really happened (CallEvents::on_late_status), ending with the status Twilio gave it.
+TEST_F(PluginWithFakeTwilio, ACreateAnsweredAfterTheCallWasGivenUpOnIsEndedAtTwilioAndReportedLate) {
+  FakeTwilioOptions options;
+  options.create_answer_delay = [](const fake_twilio::CreatedCall&) { return std::chrono::milliseconds(2000); };
+  options.placing_delay = [](const fake_twilio::CreatedCall&) { return std::chrono::milliseconds(5000); };
+  start(options, [](TwilioConfig& config) {
+    config.request_timeout = 1s;
+    config.late_answer_wait = 10s;
+  });
+  auto events = std::make_shared<RecordingEvents>();
+  const auto placed_at = std::chrono::steady_clock::now();
+  legs.push_back(call("+12125550100", events, "given-up"));
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  EXPECT_GE(std::chrono::steady_clock::now() - placed_at, 1s);  // never before request_timeout
+  EXPECT_EQ(events->final_status()->status, CallStatus::failed);
+  EXPECT_NE(events->final_status()->reason.find("no answer to the create within 1 s"), std::string::npos)
+      << events->final_status()->reason;
+  {
+    std::lock_guard lock(events->mutex);
+    EXPECT_TRUE(events->provider_id.empty());
+    EXPECT_TRUE(events->late_statuses.empty());
+  }
+  legs.clear();  // the host lets the finished call go, as the daemon does
+
+  // The answer comes: the SID, the cancel at Twilio, and the late statuses.
+  ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("rest.update").empty(); }, 10s));
+  const std::string sid = fake->records_of("rest.create").at(0).call_sid;
+  EXPECT_EQ(fake->records_of("rest.update").at(0).call_sid, sid);
+  EXPECT_NE(fake->records_of("rest.update").at(0).detail.find("Status=canceled"), std::string::npos);
+  // Before Twilio placed it: the late answer alone was enough.
+  EXPECT_TRUE(fake->records_of("status").empty());
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(events->mutex);
+    return !events->late_statuses.empty() && is_terminal(events->late_statuses.back().status);
+  }, 10s));
+  std::lock_guard lock(events->mutex);
+  EXPECT_EQ(events->provider_id, sid);
+  ASSERT_GE(events->late_statuses.size(), 2u);
+  EXPECT_EQ(events->late_statuses.front().status, CallStatus::dialing);  // Twilio's "queued"
+  EXPECT_NE(events->late_statuses.front().reason.find("ending it through the REST API"), std::string::npos);
+  const auto& last = events->late_statuses.back();
+  EXPECT_EQ(last.status, CallStatus::canceled);
+  EXPECT_NE(last.reason.find("Twilio placed the call after the create had failed here (could not reach Twilio"),
+            std::string::npos)
+      << last.reason;
+  EXPECT_NE(last.reason.find("the call was ended through the REST API"), std::string::npos) << last.reason;
+  EXPECT_EQ(events->statuses.size(), 1u);  // nothing more through on_status: the call stayed over
+  EXPECT_EQ(fake->records_of("rest.update").size(), 1u);
+}
+
 }  // namespace
 }  // namespace concierge::twilio

@@ -70,6 +70,10 @@ struct FakeTwilioOptions {
   // A slow Twilio: how long the answer to a create takes (real time, not scaled by `speed`). The call is placed at
   // once all the same (status callbacks, TwiML fetch), as Twilio does when only its answer is late.
   std::function<std::chrono::milliseconds(const CreatedCall&)> create_answer_delay;  // default: none
+  // A Twilio slow to place the call: how long after the create its first status callback comes (real time, not
+  // scaled by `speed`; default 20 ms). With create_answer_delay longer than the plugin's request timeout, this is
+  // the call the daemon gave up on, placed all the same.
+  std::function<std::chrono::milliseconds(const CreatedCall&)> placing_delay;  // default: none
   std::function<std::shared_ptr<CalleeScript>(const CreatedCall&)> callee;       // default: 1 s of silence
 };
 
