@@ -1,13 +1,27 @@
-// The SDK's HttpClient (libcurl multi on an Asio loop) against loopback HTTP responders over real sockets.
+// The SDK's HttpClient (libcurl multi on an Asio loop) against loopback HTTP responders over real sockets, plain
+// and TLS (a throw-away CA made at test time: tests/fakes/ws-server's test PKI).
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <mutex>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
 #include "concierge/base64.hpp"
 #include "concierge/http_client.hpp"
+#include "concierge_fakes/test_pki.hpp"
 #include "raw_socket.hpp"
 
 namespace concierge {
@@ -15,6 +29,96 @@ namespace {
 using namespace std::chrono_literals;
 using testing::CannedHttpServer;
 using Clock = std::chrono::steady_clock;
+
+// An HTTPS responder on 127.0.0.1 with a certificate of the test PKI: OpenSSL on a thread, one connection at a
+// time, each request answered 200 with `body`. Records the request lines it read.
+class TlsHttpServer {
+ public:
+  TlsHttpServer(const fakes::TestPki& pki, std::string body) : body_(std::move(body)) {
+    context_ = SSL_CTX_new(TLS_server_method());
+    BIO* cert = BIO_new_mem_buf(pki.server_cert_pem.data(), static_cast<int>(pki.server_cert_pem.size()));
+    BIO* key = BIO_new_mem_buf(pki.server_key_pem.data(), static_cast<int>(pki.server_key_pem.size()));
+    X509* x509 = PEM_read_bio_X509(cert, nullptr, nullptr, nullptr);
+    EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
+    SSL_CTX_use_certificate(context_, x509);
+    SSL_CTX_use_PrivateKey(context_, pkey);
+    X509_free(x509);
+    EVP_PKEY_free(pkey);
+    BIO_free(cert);
+    BIO_free(key);
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listen_fd_, 16);
+    socklen_t size = sizeof address;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TlsHttpServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_fd_);
+    SSL_CTX_free(context_);
+  }
+  int port() const { return port_; }
+  std::vector<std::string> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  // Handshakes that failed (the client refused the certificate).
+  int failed_handshakes() const { return failed_handshakes_; }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      timeval limit{5, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+      SSL* ssl = SSL_new(context_);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) {
+        std::string request;
+        char chunk[4096];
+        while (request.find("\r\n\r\n") == std::string::npos) {
+          const int n = SSL_read(ssl, chunk, sizeof chunk);
+          if (n <= 0) break;
+          request.append(chunk, static_cast<std::size_t>(n));
+        }
+        // (With TLS 1.3 the handshake ends here before the client has judged the certificate: a client that
+        // refuses it sends an alert instead of a request.)
+        if (!request.empty()) {
+          std::lock_guard lock(mutex_);
+          requests_.push_back(request.substr(0, request.find("\r\n")));
+        }
+        const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                     std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" + body_;
+        SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+        SSL_shutdown(ssl);
+      } else {
+        ++failed_handshakes_;
+        ERR_clear_error();
+      }
+      SSL_free(ssl);
+      ::close(fd);
+    }
+  }
+
+  std::string body_;
+  SSL_CTX* context_ = nullptr;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> failed_handshakes_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
 
 class HttpClientTest : public ::testing::Test {
  protected:
@@ -189,6 +293,101 @@ TEST_F(HttpClientTest, DestroyingTheClientDropsCompletionsUncalled) {
   io.restart();
   io.run_for(400ms);
   EXPECT_FALSE(called);
+}
+
+// TLS verified for real: the test CA given as ca_file, the certificate's name checked against the URL's host.
+// "localhost" is resolved (to the loopback the responder listens on) and matches the certificate's DNS name.
+TEST_F(HttpClientTest, HttpsWithTheTestCaVerifiesTheServerAndItsName) {
+  const auto pki = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  const std::string ca_file = fakes::write_temp_file("http-client-ca.pem", pki.ca_pem);
+  TlsHttpServer server(pki, "over tls");
+  for (const std::string host : {"localhost", "127.0.0.1"}) {
+    HttpClientRequest request = get("https://" + host + ":" + std::to_string(server.port()) + "/secure?x=1");
+    request.ca_file = ca_file;
+    std::optional<HttpClientResponse> response;
+    client->start(request, [&](const HttpClientResponse& r) { response = r; });
+    ASSERT_TRUE(run_until(response)) << host;
+    EXPECT_EQ(response->status, 200) << host << ": " << response->error;
+    EXPECT_EQ(response->body, "over tls") << host;
+    EXPECT_TRUE(response->error.empty()) << host << ": " << response->error;
+  }
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0], "GET /secure?x=1 HTTP/1.1");
+  std::remove(ca_file.c_str());
+}
+
+// Without the CA the same server is refused (the system's store does not know it), and with the CA a certificate
+// for another name is refused too: ca_file adds trust, it never turns verification off.
+TEST_F(HttpClientTest, HttpsRefusesAnUnknownCaAndAWrongName) {
+  const auto pki = fakes::make_test_pki({"elsewhere.test"}, {});
+  const std::string ca_file = fakes::write_temp_file("http-client-ca.pem", pki.ca_pem);
+  TlsHttpServer server(pki, "must not be read");
+  const std::string url = "https://localhost:" + std::to_string(server.port()) + "/";
+  for (const bool with_ca : {false, true}) {
+    HttpClientRequest request = get(url);
+    if (with_ca) request.ca_file = ca_file;
+    std::optional<HttpClientResponse> response;
+    client->start(request, [&](const HttpClientResponse& r) { response = r; });
+    ASSERT_TRUE(run_until(response));
+    EXPECT_EQ(response->status, 0) << with_ca;
+    EXPECT_FALSE(response->timed_out);
+    // libcurl's words: "SSL certificate problem: unable to get local issuer certificate", "SSL: no alternative
+    // certificate subject name matches target host name 'localhost'".
+    EXPECT_NE(response->error.find(with_ca ? "subject name" : "certificate"), std::string::npos) << response->error;
+    EXPECT_TRUE(response->body.empty());
+  }
+  EXPECT_TRUE(server.requests().empty());  // no request was sent over either connection
+  std::remove(ca_file.c_str());
+}
+
+// The in-flight cap: the 513th request is refused (on the loop, in words) while 512 wait on a server that never
+// answers; a cancelled one frees its place at once.
+TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
+  // Connections complete in the kernel's backlog and are never accepted: every request waits for its answer.
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1024), 0);
+  socklen_t size = sizeof address;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/wait";
+
+  const std::size_t cap = HttpClientLimits{}.max_in_flight;
+  ASSERT_EQ(cap, 512u);
+  std::vector<HttpRequestId> ids;
+  int completed = 0;
+  for (std::size_t i = 0; i < cap; ++i) {
+    HttpClientRequest request = get(url);
+    request.timeout = 30000ms;
+    ids.push_back(client->start(request, [&](const HttpClientResponse&) { ++completed; }));
+  }
+  EXPECT_EQ(client->in_flight(), cap);
+  std::optional<HttpClientResponse> refused;
+  client->start(get(url), [&](const HttpClientResponse& r) { refused = r; });
+  EXPECT_FALSE(refused);  // reported on the loop, never inside start()
+  ASSERT_TRUE(run_until(refused));
+  EXPECT_EQ(refused->status, 0);
+  EXPECT_EQ(refused->error, "too many HTTP requests in flight (512)");
+  EXPECT_EQ(client->in_flight(), cap);
+  EXPECT_EQ(completed, 0);
+
+  client->cancel(ids.back());
+  ids.pop_back();
+  EXPECT_EQ(client->in_flight(), cap - 1);
+  std::optional<HttpClientResponse> admitted;
+  const auto admitted_id = client->start(get(url), [&](const HttpClientResponse& r) { admitted = r; });
+  EXPECT_EQ(client->in_flight(), cap);
+  io.restart();
+  io.run_for(50ms);
+  EXPECT_FALSE(admitted);  // waiting like the others, not refused
+  client->cancel(admitted_id);
+  for (const auto id : ids) client->cancel(id);
+  EXPECT_EQ(client->in_flight(), 0u);
+  EXPECT_EQ(completed, 0);
+  ::close(listener);
 }
 
 }  // namespace
