@@ -85,9 +85,14 @@ class HostServices {
  public:
   virtual ~HostServices();
   // The event loop. Every call into a plugin runs on it, and plugins run their own I/O and timers on it. Never
-  // block it: HTTP requests go to http(); other blocking work (file I/O) goes to run_blocking, which posts nothing
-  // back by itself.
+  // block it: HTTP requests go to http(); other blocking work goes to run_blocking.
   virtual boost::asio::io_context& io() = 0;
+  // Runs `work` on one of the daemon's two worker threads, in the order given, and posts nothing back by itself
+  // (post the result to io()). For work that has no asynchronous form: a library that blocks, a file read at the
+  // start of a call. Not for REST calls (http() runs any number at once; two slow jobs here hold up every later
+  // one). Called on the event loop; `work` runs on a worker thread, and the host runs or destroys it before it
+  // unloads the plugin. No plugin in this tree needs it since SDK 1.2; it stays for those outside it (removing it
+  // would change HostServices' layout: a major version).
   virtual void run_blocking(std::function<void()> work) = 0;
   // The daemon's public host name ("abc123.ngrok.io"), or "" when PUBLIC_DOMAIN is not configured.
   virtual std::string public_domain() const = 0;
