@@ -540,6 +540,131 @@ class CVoiceModel final : public VoiceModel {
   std::shared_ptr<Instance> instance_;
 };
 
+// ---- agents ----
+
+// A sink that appends to `out` (abi.h's concierge_text_sink), valid while `out` is.
+concierge_text_sink sink_into(std::string& out) {
+  return concierge_text_sink{&out, [](void* ctx, const char* ptr, std::size_t len) {
+                               static_cast<std::string*>(ctx)->append(ptr, len);
+                             }};
+}
+
+nlohmann::json parse_or(const std::string& text, nlohmann::json fallback) {
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  return value.is_discarded() ? fallback : value;
+}
+
+std::string text_of(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+nlohmann::json object_of(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
+nlohmann::json plan_to_json(const TaskPlan& plan) {
+  return {{"ready", plan.ready},         {"question", plan.question}, {"callee_name", plan.callee_name},
+          {"phone_number", plan.phone_number}, {"summary", plan.summary}, {"details", plan.details},
+          {"reading", plan.reading}};
+}
+
+class CAgentSession final : public AgentSession {
+ public:
+  CAgentSession(std::shared_ptr<Instance> instance, concierge_agent_session* handle)
+      : instance_(std::move(instance)), handle_(handle), api_(instance_->descriptor.agent) {}
+  ~CAgentSession() override { api_.session_destroy(handle_); }
+  std::string instructions() const override {
+    std::string out;
+    auto sink = sink_into(out);
+    api_.session_instructions(handle_, &sink);
+    return out;
+  }
+  std::vector<ToolDefinition> tools() const override {
+    std::string out;
+    auto sink = sink_into(out);
+    api_.session_tools(handle_, &sink);
+    std::vector<ToolDefinition> tools;
+    for (const auto& tool : parse_or(out, nlohmann::json::array()))
+      if (tool.is_object())
+        tools.push_back({text_of(tool, "name"), text_of(tool, "description"), object_of(tool, "parameters")});
+    return tools;
+  }
+  ToolResult on_tool_call(const ToolCall& call) override {
+    const std::string arguments = call.arguments.dump();
+    std::string out;
+    auto sink = sink_into(out);
+    std::int32_t end_call = 0;
+    const std::int32_t status = api_.session_tool_call(handle_, str(call.id), str(call.name), str(arguments), &sink,
+                                                       &end_call);
+    ToolResult result;
+    result.output = status == CONCIERGE_OK ? parse_or(out, nlohmann::json::object())
+                                           : nlohmann::json{{"ok", false}, {"error", "the agent failed this tool"}};
+    result.end_call = end_call != 0;
+    return result;
+  }
+  void on_transcript(const TranscriptEntry& entry) override {
+    const auto at = std::chrono::duration_cast<std::chrono::microseconds>(entry.at.time_since_epoch()).count();
+    api_.session_transcript(handle_, static_cast<std::int32_t>(entry.speaker), str(entry.text), at);
+  }
+  Outcome outcome() const override {
+    std::string out;
+    auto sink = sink_into(out);
+    api_.session_outcome(handle_, &sink);
+    const nlohmann::json j = parse_or(out, nlohmann::json::object());
+    Outcome outcome;
+    outcome.success = j.value("success", false);
+    outcome.confirmation_number = text_of(j, "confirmation_number");
+    outcome.failure_reason = text_of(j, "failure_reason");
+    outcome.details = object_of(j, "details");
+    return outcome;
+  }
+
+ private:
+  std::shared_ptr<Instance> instance_;
+  concierge_agent_session* handle_;
+  const concierge_agent_api& api_;
+};
+
+class CAgent final : public Agent {
+ public:
+  explicit CAgent(std::shared_ptr<Instance> instance) : instance_(std::move(instance)) {}
+  TaskPlan plan(const TaskRequest& request) const override {
+    const std::string request_json = nlohmann::json{{"text", request.text}, {"fields", request.fields}}.dump();
+    std::string out;
+    auto sink = sink_into(out);
+    char message[512] = "", key_path[8] = "";
+    concierge_error error{sizeof error, CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
+    if (instance_->descriptor.agent.plan(instance_->handle, str(request_json), &sink, &error) != CONCIERGE_OK)
+      throw std::runtime_error(instance_->descriptor.name + " could not plan: " +
+                               (message[0] ? message : "no reason given"));
+    const nlohmann::json j = parse_or(out, nlohmann::json::object());
+    TaskPlan plan;
+    plan.ready = j.value("ready", false);
+    plan.question = text_of(j, "question");
+    plan.callee_name = text_of(j, "callee_name");
+    plan.phone_number = text_of(j, "phone_number");
+    plan.summary = text_of(j, "summary");
+    plan.details = object_of(j, "details");
+    plan.reading = object_of(j, "reading");
+    return plan;
+  }
+  std::unique_ptr<AgentSession> open_session(const TaskPlan& plan) const override {
+    const std::string plan_json = plan_to_json(plan).dump();
+    char message[512] = "", key_path[8] = "";
+    concierge_error error{sizeof error, CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
+    concierge_agent_session* handle =
+        instance_->descriptor.agent.open_session(instance_->handle, str(plan_json), &error);
+    if (!handle)
+      throw std::runtime_error(instance_->descriptor.name + " could not open an agent session: " +
+                               (message[0] ? message : "no reason given"));
+    return std::make_unique<CAgentSession>(instance_, handle);
+  }
+
+ private:
+  std::shared_ptr<Instance> instance_;
+};
+
 // ---- config ----
 
 bool plain_scalar_is_json(const std::string& s, std::string& json) {
@@ -667,11 +792,21 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
         return "its voice model table lacks a required function";
       break;
     }
+    case PluginKind::agent: {
+      if (!copy.agent) return "is an agent plugin without an agent table";
+      if (copy.agent->struct_size < sizeof(concierge_agent_api))
+        return "its agent table is " + std::to_string(copy.agent->struct_size) + " bytes, C ABI " + theirs +
+               " defines " + std::to_string(sizeof(concierge_agent_api)) + "; rebuild the plugin";
+      copy_table(out.agent, copy.agent);
+      const auto& a = out.agent;
+      if (!a.plan || !a.open_session || !a.session_instructions || !a.session_tools || !a.session_tool_call ||
+          !a.session_transcript || !a.session_outcome || !a.session_destroy)
+        return "its agent table lacks a required function";
+      break;
+    }
     case PluginKind::telephony:
-    case PluginKind::agent:
-      return "is a C " + std::string(to_string(out.kind)) +
-             " plugin: this host runs C voice models only so far (C++ " + std::string(to_string(out.kind)) +
-             " plugins load as before)";
+      return "is a C telephony plugin: this host runs C voice models and agents only so far (C++ telephony "
+             "plugins load as before)";
   }
   return "";
 }
@@ -713,6 +848,7 @@ PluginInstance create_instance(const Descriptor& descriptor, std::shared_ptr<con
   }
   PluginInstance made;
   if (descriptor.kind == PluginKind::voice_model) made.voice_model = std::make_shared<CVoiceModel>(std::move(instance));
+  if (descriptor.kind == PluginKind::agent) made.agent = std::make_shared<CAgent>(std::move(instance));
   return made;
 }
 

@@ -20,6 +20,15 @@ namespace {
 
 const std::string kPluginDir = CONCIERGE_PLUGIN_DIR;
 
+// A C++ symbol from the standard library's headers (a template's static, typeinfo of a std type): mangled, and
+// naming nothing of ours or of the libraries a plugin must not expose (Boost, yaml-cpp, nlohmann).
+bool is_standard_library(const std::string& name) {
+  if (name.rfind("_Z", 0) != 0) return false;
+  for (const char* ours : {"concierge", "boost", "YAML", "nlohmann"})
+    if (name.find(ours) != std::string::npos) return false;
+  return true;
+}
+
 // Defined dynamic symbols of a module (mangled names) that are not the standard library's (weak typeinfo and template
 // statics of libstdc++ headers): what the module exports of its own.
 std::vector<std::string> own_exports(const std::string& module) {
@@ -33,11 +42,7 @@ std::vector<std::string> own_exports(const std::string& module) {
     const auto first = text.find(' '), second = text.find(' ', first + 1);
     if (second == std::string::npos) continue;
     const std::string name = text.substr(second + 1);
-    bool standard = false;
-    for (const char* prefix : {"_ZNSt", "_ZNKSt", "_ZSt", "_ZTISt", "_ZTSSt", "_ZTVSt", "_ZGVNSt", "_ZGVZNSt", "_ZZNSt",
-                               "_ZN9__gnu_cxx", "_ZNK9__gnu_cxx", "_ZGVN9__gnu_cxx", "_ZZN9__gnu_cxx"})
-      standard = standard || name.rfind(prefix, 0) == 0;
-    if (!standard) names.push_back(name);
+    if (!is_standard_library(name)) names.push_back(name);
   }
   pclose(out);
   return names;

@@ -10,7 +10,7 @@
 // THREADS: as abi.h: every trampoline runs on the host's event loop; cxx::Host::post may be called from any thread.
 // OWNERSHIP: the plugin's objects are held by the boxes below, which the host destroys through the tables (abi.h's
 // destroy functions); the Host object of an instance, and every callback still pending in it, lives until the
-// instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models so far (telephony and agents:
+// instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models and agents so far (telephony:
 // later).
 #include <algorithm>
 #include <chrono>
@@ -31,6 +31,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "concierge/abi.h"
+#include "concierge/agent.hpp"
 #include "concierge/config.hpp"
 #include "concierge/event_loop.hpp"
 #include "concierge/log.hpp"
@@ -200,9 +201,10 @@ inline ConfigNode plugin_config(const Context& context, const YAML::Node& block)
                     context.config_key_path);
 }
 
-// What CREATE returns: the member of the plugin's kind.
+// What CREATE returns: the member of the plugin's kind (the other empty).
 struct Instance {
   std::shared_ptr<VoiceModel> voice_model;
+  std::shared_ptr<Agent> agent;
 };
 
 namespace detail {
@@ -348,8 +350,8 @@ inline concierge_instance* create(concierge_host* host, const concierge_config* 
     const Context context{*instance->host, instance->log, std::filesystem::path(std::string(view(config->dir))),
                           std::string(view(config->key_path))};
     instance->instance = create_function()(context, to_yaml(json));
-    if (!instance->instance.voice_model) {
-      set_error(error, CONCIERGE_E_INTERNAL, "", "create() returned no voice model");
+    if (!instance->instance.voice_model && !instance->instance.agent) {
+      set_error(error, CONCIERGE_E_INTERNAL, "", "create() returned no voice model or agent");
       return nullptr;
     }
     return reinterpret_cast<concierge_instance*>(instance.release());
@@ -486,6 +488,136 @@ inline const concierge_voice_model_api* voice_model_table() {
   return &table;
 }
 
+
+// ---- agents ----
+
+inline void write(concierge_text_sink* sink, const std::string& text) {
+  if (sink && sink->write) sink->write(sink->ctx, text.data(), text.size());
+}
+inline std::string text_of(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+inline nlohmann::json object_of(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
+struct AgentSessionBox {
+  InstanceBox* instance;
+  std::unique_ptr<AgentSession> session;
+};
+inline AgentSessionBox* box(concierge_agent_session* s) { return reinterpret_cast<AgentSessionBox*>(s); }
+
+inline std::int32_t agent_plan(concierge_instance* instance, concierge_str request_json, concierge_text_sink* plan,
+                               concierge_error* error) noexcept {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(view(request_json));
+    TaskRequest request;
+    request.text = text_of(j, "text");
+    request.fields = object_of(j, "fields");
+    const TaskPlan p = box(instance)->instance.agent->plan(request);
+    write(plan, nlohmann::json{{"ready", p.ready}, {"question", p.question}, {"callee_name", p.callee_name},
+                               {"phone_number", p.phone_number}, {"summary", p.summary}, {"details", p.details},
+                               {"reading", p.reading}}
+                    .dump());
+    return CONCIERGE_OK;
+  } catch (const std::exception& e) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", e.what());
+  } catch (...) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", "plan threw an exception that is not a std::exception");
+  }
+  return CONCIERGE_E_INTERNAL;
+}
+
+inline concierge_agent_session* agent_open_session(concierge_instance* instance, concierge_str plan_json,
+                                                   concierge_error* error) noexcept {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(view(plan_json));
+    TaskPlan plan;
+    plan.ready = j.value("ready", false);
+    plan.question = text_of(j, "question");
+    plan.callee_name = text_of(j, "callee_name");
+    plan.phone_number = text_of(j, "phone_number");
+    plan.summary = text_of(j, "summary");
+    plan.details = object_of(j, "details");
+    plan.reading = object_of(j, "reading");
+    auto session = std::make_unique<AgentSessionBox>();
+    session->instance = box(instance);
+    session->session = box(instance)->instance.agent->open_session(plan);
+    if (!session->session) {
+      set_error(error, CONCIERGE_E_INTERNAL, "", "open_session returned no session");
+      return nullptr;
+    }
+    return reinterpret_cast<concierge_agent_session*>(session.release());
+  } catch (const std::exception& e) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", e.what());
+  } catch (...) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", "open_session threw an exception that is not a std::exception");
+  }
+  return nullptr;
+}
+
+inline void agent_session_instructions(concierge_agent_session* s, concierge_text_sink* out) noexcept {
+  guarded(box(s)->instance, "instructions", [&] { write(out, box(s)->session->instructions()); });
+}
+inline void agent_session_tools(concierge_agent_session* s, concierge_text_sink* out) noexcept {
+  guarded(box(s)->instance, "tools", [&] {
+    nlohmann::json tools = nlohmann::json::array();
+    for (const auto& tool : box(s)->session->tools())
+      tools.push_back({{"name", tool.name}, {"description", tool.description}, {"parameters", tool.parameters}});
+    write(out, tools.dump());
+  });
+}
+inline std::int32_t agent_session_tool_call(concierge_agent_session* s, concierge_str id, concierge_str name,
+                                            concierge_str arguments, concierge_text_sink* output,
+                                            std::int32_t* end_call) noexcept {
+  std::int32_t status = CONCIERGE_E_INTERNAL;
+  guarded(box(s)->instance, "on_tool_call", [&] {
+    ToolCall call{std::string(view(id)), std::string(view(name)), nlohmann::json::object()};
+    if (arguments.len) call.arguments = nlohmann::json::parse(view(arguments));
+    const ToolResult result = box(s)->session->on_tool_call(call);
+    write(output, result.output.dump());
+    if (end_call) *end_call = result.end_call ? 1 : 0;
+    status = CONCIERGE_OK;
+  });
+  return status;
+}
+inline void agent_session_transcript(concierge_agent_session* s, std::int32_t speaker, concierge_str text,
+                                     std::int64_t at_unix_us) noexcept {
+  guarded(box(s)->instance, "on_transcript", [&] {
+    TranscriptEntry entry;
+    entry.speaker = static_cast<Speaker>(speaker);
+    entry.text = std::string(view(text));
+    entry.at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(at_unix_us)));
+    box(s)->session->on_transcript(entry);
+  });
+}
+inline void agent_session_outcome(concierge_agent_session* s, concierge_text_sink* out) noexcept {
+  guarded(box(s)->instance, "outcome", [&] {
+    const Outcome o = box(s)->session->outcome();
+    write(out, nlohmann::json{{"success", o.success},
+                              {"confirmation_number", o.confirmation_number},
+                              {"failure_reason", o.failure_reason},
+                              {"details", o.details}}
+                   .dump());
+  });
+}
+inline void agent_session_destroy(concierge_agent_session* s) noexcept {
+  std::unique_ptr<AgentSessionBox> owned(box(s));
+  guarded(owned->instance, "destroy", [&] { owned->session.reset(); });
+}
+
+inline const concierge_agent_api* agent_table() {
+  static const concierge_agent_api table = {
+      sizeof(concierge_agent_api), agent_plan,           agent_open_session,       agent_session_instructions,
+      agent_session_tools,         agent_session_tool_call, agent_session_transcript, agent_session_outcome,
+      agent_session_destroy,
+  };
+  return &table;
+}
+
 inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32_t kind, const char* name,
                                      const char* version, const char* description, CreateFunction create_fn) {
   if (!host || host->abi_major != CONCIERGE_ABI_MAJOR || host->struct_size < sizeof(concierge_host_api)) return nullptr;
@@ -494,7 +626,7 @@ inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32
   static const concierge_plugin descriptor = {
       sizeof(concierge_plugin), CONCIERGE_ABI_MAGIC, CONCIERGE_ABI_MAJOR, CONCIERGE_ABI_MINOR, kind, name, version,
       description, create, destroy, nullptr, kind == CONCIERGE_KIND_VOICE_MODEL ? voice_model_table() : nullptr,
-      nullptr,
+      kind == CONCIERGE_KIND_AGENT ? agent_table() : nullptr,
   };
   return &descriptor;
 }
@@ -510,10 +642,11 @@ inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32
 #define CONCIERGE_CXX_PLUGIN_CHECK_FILE_NAME(NAME)
 #endif
 
-// Defines the plugin's one export. KIND: voice_model (telephony and agent: later). CREATE: a function
+// Defines the plugin's one export. KIND: voice_model or agent (telephony: later). CREATE: a function
 // `concierge::cxx::Instance CREATE(const concierge::cxx::Context&, const YAML::Node&)` that throws ConfigError for a
 // bad block.
 #define CONCIERGE_CXX_KIND_voice_model CONCIERGE_KIND_VOICE_MODEL
+#define CONCIERGE_CXX_KIND_agent CONCIERGE_KIND_AGENT
 #define CONCIERGE_CXX_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, CREATE)                                          \
   CONCIERGE_CXX_PLUGIN_CHECK_FILE_NAME(NAME)                                                                    \
   extern "C" CONCIERGE_EXPORT const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host) { \
