@@ -9,6 +9,7 @@
 #include <sstream>
 #include <iterator>
 
+#include "concierge/abi.h"
 #include "concierge/version.hpp"
 #include "integration.hpp"
 
@@ -315,8 +316,10 @@ TEST(DaemonPlugins, APluginByPathAndTheListOfEveryPluginFound) {
   // The daemon's own folder alone: every plugin usable, status 0.
   r = run_daemon({"--config", config, "--list-plugins"});
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("agent        reservation-agent    1.0.0    " + sdk + "  " + std::string(CONCIERGE_PLUGIN_DIR) +
-                          "/reservation-agent.so\n"),
+  // reservation-agent is on the C boundary: listed with the C ABI it was built for.
+  const std::string c_abi = "C ABI " + std::to_string(CONCIERGE_ABI_MAJOR) + "." + std::to_string(CONCIERGE_ABI_MINOR);
+  EXPECT_NE(r.output.find("agent        reservation-agent    1.1.0    " + c_abi + "  " +
+                          std::string(CONCIERGE_PLUGIN_DIR) + "/reservation-agent.so\n"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("telephony    simulated-telephony  1.0.0    " + sdk + "  "), std::string::npos) << r.output;
