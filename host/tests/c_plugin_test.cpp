@@ -277,3 +277,19 @@ TEST(CAbiOutcomes, SpellTheSdksVocabulary) {
   EXPECT_EQ(c_words[CONCIERGE_OUTCOME_KIND_VOICEMAIL_LEFT], ok::voicemail_left);
   EXPECT_EQ(c_words[CONCIERGE_OUTCOME_KIND_MENU_DEAD_END], ok::menu_dead_end);
 }
+
+// The daemon's services through the host table: the public domain, and counters and gauges on /metrics.
+TEST_F(Fixture, PublicDomainAndMetricsReachTheHost) {
+  const LoadedPlugin plugin = load("fixture-c-voice", "services: true");
+  EXPECT_EQ(log->count("public domain abc.example"), 1);
+  std::string metrics;
+  c_abi::render_plugin_metrics(metrics);
+  EXPECT_NE(metrics.find("# TYPE concierge_plugin_fixture_c_voice_frames_total counter\n"
+                         "concierge_plugin_fixture_c_voice_frames_total 5\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("# TYPE concierge_plugin_fixture_c_voice_level gauge\nconcierge_plugin_fixture_c_voice_level 0.5\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("Bad"), std::string::npos) << metrics;
+}
