@@ -204,7 +204,7 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   server.allow_only({"host", "port", "public_domain", "public_port", "public_host", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
                      "overload_busy_ratio", "nice", "max_connections", "max_connections_per_client",
                      "idle_timeout_seconds", "trusted_proxies", "api_token", "api_token_file",
-                     "metrics_public"});
+                     "metrics_public", "listing_entries_per_second"});
   config.server_host = server.get_string("host", "");
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
@@ -238,6 +238,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   if (const std::string token_file = server.get_string("api_token_file", ""); !token_file.empty())
     config.api_token_file = resolve_against(base, token_file);
   config.metrics_public = server.get_bool("metrics_public", false);
+  config.listing_entries_per_second =
+      static_cast<std::size_t>(server.get_int("listing_entries_per_second", 10'000, 0, 100'000'000));
 
   const std::string level = root.get_string("log_level", "INFO");
   const auto parsed_level = parse_log_level(level);

@@ -2,12 +2,24 @@
 
 #include "call_request.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 
 namespace concierge::host {
 namespace {
+// The client's address without the ":port" the server appends to a direct connection's peer.
+std::string client_address(const std::string& remote) {
+  const auto colon = remote.rfind(':');
+  if (colon == std::string::npos) return remote;
+  const std::string host = remote.substr(0, colon);
+  unsigned char ip[16];
+  if (inet_pton(AF_INET, host.c_str(), ip) == 1 || inet_pton(AF_INET6, host.c_str(), ip) == 1) return host;
+  return remote;
+}
 // Records hold only valid UTF-8 (CallBridge cleans what plugins give it); replacing rather than throwing is the last
 // line of defence, so that no record can ever make an answer fail.
 HttpResponse reply(int status, const nlohmann::json& body) {
@@ -45,6 +57,32 @@ HttpApi::HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephon
       telephony_routes_(telephony_->http_routes()),
       auth_(std::move(auth)),
       metrics_public_(metrics_public) {}
+
+std::optional<std::uint64_t> HttpApi::refuse_listing(const std::string& client, std::size_t entries) {
+  if (listing_rate_ == 0) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  const double capacity = 2.0 * static_cast<double>(listing_rate_);
+  if (listing_buckets_.size() > 10'000) {
+    // Bounded: buckets that have refilled are as good as new ones.
+    std::erase_if(listing_buckets_, [&](const auto& entry) {
+      return std::chrono::duration<double>(now - entry.second.at).count() * static_cast<double>(listing_rate_) +
+                 entry.second.tokens >= capacity;
+    });
+  }
+  auto [it, fresh] = listing_buckets_.try_emplace(client);
+  ListingBucket& bucket = it->second;
+  if (fresh) bucket.tokens = capacity;
+  else
+    bucket.tokens = std::min(capacity, bucket.tokens + std::chrono::duration<double>(now - bucket.at).count() *
+                                                           static_cast<double>(listing_rate_));
+  bucket.at = now;
+  const double cost = static_cast<double>(std::min<std::size_t>(entries, listing_rate_));
+  if (bucket.tokens >= cost) {
+    bucket.tokens -= cost;
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(std::ceil((cost - bucket.tokens) / static_cast<double>(listing_rate_)));
+}
 
 std::optional<HttpResponse> HttpApi::refuse_upgrade(const HttpRequest& request, Face face) {
   if (request.path != "/media-stream") return HttpResponse::json_error(404, "no WebSocket at " + request.path);
@@ -93,6 +131,16 @@ HttpResponse HttpApi::handle(const HttpRequest& request, Face face) {
       const auto cursor = number_parameter(request, "cursor", 1, UINT64_MAX);
       if (!cursor.error.empty())
         return HttpResponse::json_error(400, "\"cursor\" must be the next_cursor of a previous page");
+      const std::size_t entries = limit.value.value_or(CallManager::kDefaultPageSize);
+      const std::string client = client_address(request.remote_address);
+      if (const auto wait = refuse_listing(client, entries)) {
+        HttpResponse refused = reply(429, {{"error", "too many listings from " + client + ": at most " +
+                                                         std::to_string(listing_rate_) +
+                                                         " entries a second; try again shortly"},
+                                           {"retry_after_seconds", *wait}});
+        refused.headers.emplace_back("Retry-After", std::to_string(*wait));
+        return refused;
+      }
       return HttpResponse::json(200, calls_.list_page(limit.value.value_or(CallManager::kDefaultPageSize),
                                                       cursor.value));
     }

@@ -7,9 +7,12 @@
 // ngrok points at) serves only the provider's routes, /media-stream and /health; every other path there is 404,
 // token or not, so the tunnel exposes nothing of the control API. The control listener then serves everything but
 // the provider's routes and /media-stream (404). Without a public port one listener serves both, as before.
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "api_auth.hpp"
@@ -35,9 +38,21 @@ class HttpApi {
   // Whether a WebSocket upgrade to `path` may go ahead on `face` (only /media-stream, never on the control face of
   // a split daemon); the refusal otherwise.
   static std::optional<HttpResponse> refuse_upgrade(const HttpRequest& request, Face face);
+  // GET /calls costs the loop in proportion to the entries listed: each client address may ask for this many per
+  // second (a token bucket holding two seconds' worth); past it the answer is 429 with Retry-After, which costs
+  // next to nothing. Keeps a listing flood from starving calls and /health (issue 10). 0: no budget.
+  void set_listing_budget(std::size_t entries_per_second) { listing_rate_ = entries_per_second; }
 
  private:
   HttpResponse create_call(const HttpRequest& request);
+  // nullopt when `client` may list `entries` now (they are spent), otherwise how long to wait, in whole seconds.
+  std::optional<std::uint64_t> refuse_listing(const std::string& client, std::size_t entries);
+  struct ListingBucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at{};
+  };
+  std::size_t listing_rate_ = 10'000;
+  std::unordered_map<std::string, ListingBucket> listing_buckets_;
   CallManager& calls_;
   std::shared_ptr<TelephonyProvider> telephony_;
   std::vector<std::string> telephony_routes_;

@@ -724,7 +724,13 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         log->error("request " + request.method + " " + request.target + " failed: " + e.what());
         response = HttpResponse::json_error(500, "internal error");
       }
+      const bool too_many = response.status == 429;
       auto res = to_beast_response(std::move(response), req.version(), req.keep_alive());
+      if (too_many && limits.too_many_requests_delay.count() > 0) {
+        asio::steady_timer wait(stream->get_executor(), limits.too_many_requests_delay);
+        co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (stopped) break;
+      }
       // A client that does not read its answer is cut off after the idle timeout, not held for ever.
       stream->expires_after(limits.idle_timeout);
       co_await http::async_write(*stream, res, asio::redirect_error(use_awaitable, ec));

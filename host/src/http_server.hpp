@@ -30,6 +30,9 @@ struct HttpServerLimits {
   // Peers (reverse proxies, load balancers) whose X-Forwarded-For names the real client: that client is then the
   // request's remote_address and what the per-client limit counts. Anyone else's X-Forwarded-For is ignored.
   std::vector<std::string> trusted_proxies;
+  // A 429 (a client over one of its limits) is answered this late: a client that asks again at once on the same
+  // connection then costs the loop a few answers a second, not thousands (issue 10's listing flood).
+  std::chrono::milliseconds too_many_requests_delay{250};
 };
 
 class HttpServer {

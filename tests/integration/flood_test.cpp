@@ -194,6 +194,47 @@ TEST(DaemonFloods, ListingFloodsFromReadersAndNonReadersLeaveHealthResponsive) {
   remove_database(db);
 }
 
+// One client asking for listings faster than its budget (server.listing_entries_per_second, 10,000 by default, twice
+// that in a burst) gets 429 with Retry-After instead of pages: cheap answers, so a flood cannot starve the loop.
+// The budget refills: a page is served again shortly after, and /health is never refused.
+TEST(DaemonFloods, ListingsPastAClientsBudgetAre429WithRetryAfter) {
+  Daemon daemon(config_path("fast.yaml"));
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  RawConnection c(daemon.port());
+  ASSERT_TRUE(c.connected());
+  int served = 0, refused = 0;
+  std::string refusal;
+  Clock::duration refusal_took{};
+  for (int i = 0; i < 200 && refused == 0 && c.connected(); ++i) {
+    const auto asked = Clock::now();
+    if (!c.send_all(http_get_request("/calls?limit=500"))) break;
+    const std::string answer = c.read_http_response(10s);
+    if (answer.rfind("HTTP/1.1 200", 0) == 0) ++served;
+    if (answer.rfind("HTTP/1.1 429", 0) == 0) {
+      ++refused;
+      refusal = answer;
+      refusal_took = Clock::now() - asked;
+    }
+  }
+  // 40 pages of 500 fit the burst; the next ones, asked for at once, do not.
+  EXPECT_GE(served, 40);
+  ASSERT_EQ(refused, 1) << served << " served, none refused";
+  // The refusal is held back (server.too_many_requests_delay, 250 ms), never early: asking again at once cannot
+  // make a client cost the loop thousands of answers a second.
+  EXPECT_GE(refusal_took, 250ms);
+  EXPECT_NE(refusal.find("Retry-After: 1\r\n"), std::string::npos) << refusal;
+  const json body = json::parse(refusal.substr(refusal.find("\r\n\r\n") + 4), nullptr, false);
+  EXPECT_NE(body.value("error", "").find("too many listings from 127.0.0.1"), std::string::npos) << refusal;
+  EXPECT_EQ(body.value("retry_after_seconds", 0), 1);
+  EXPECT_EQ(http_get(daemon.url() + "/health").status, 200);
+  // Eventually a page again (the bucket refills at 10,000 entries a second).
+  const auto deadline = Clock::now() + 10s;
+  int status = 0;
+  while (Clock::now() < deadline && (status = http_get(daemon.url() + "/calls?limit=500").status) != 200)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(status, 200);
+}
+
 TEST(DaemonFloods, ConnectionsPastThePerClientLimitAreClosedAndLoggedBriefly) {
   Daemon daemon(config_path("fast.yaml"), {{"MAX_CONNECTIONS_PER_CLIENT", "20"}});
   ASSERT_TRUE(daemon.started()) << daemon.output();
