@@ -72,8 +72,6 @@ bool library_is_loaded(const std::string& name) {
   return true;
 }
 
-}  // namespace
-
 TEST_F(PluginLoaderTest, LoadsAGoodPluginAndPassesItsConfig) {
   const LoadedPlugin plugin = loader_.load("fixture-good", PluginKind::telephony, context(), good_config_);
   EXPECT_EQ(plugin.name, "fixture-good");
@@ -481,3 +479,5 @@ TEST_F(PluginLoaderTest, LoadConfiguredPluginsTakesPathsAndFolders) {
   }
   EXPECT_EQ(order, std::vector<std::string>{"fixture-old-minor@" + file("fixture-old-minor")});
 }
+
+}  // namespace

@@ -9,7 +9,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kBooking = R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})";
+constexpr const char* kLimitsBooking = R"({"request":"Book a table at Demo Restaurant for 2 tomorrow at 7pm"})";
 
 std::string metric_line(const std::string& metrics, const std::string& name) {
   const auto at = metrics.find("\n" + name + " ");
@@ -38,10 +38,10 @@ TEST(ApiLimits, TheCallPastThePerMinuteLimitIs429WithRetryAfterAndIsCounted) {
   ASSERT_TRUE(daemon.started()) << daemon.output();
   const auto before_first = std::chrono::steady_clock::now();
   for (int i = 0; i < 2; ++i) {
-    const auto r = http_post(daemon.url() + "/calls", kBooking);
+    const auto r = http_post(daemon.url() + "/calls", kLimitsBooking);
     ASSERT_EQ(r.status, 201) << r.body;
   }
-  const auto limited = http_post(daemon.url() + "/calls", kBooking);
+  const auto limited = http_post(daemon.url() + "/calls", kLimitsBooking);
   const auto after_refusal = std::chrono::steady_clock::now();
   const long retry_after = expect_limited(limited, "calls_per_minute");
   // The first call leaves the window 60 s after it was placed, which was after `before_first`: the daemon cannot
@@ -55,7 +55,7 @@ TEST(ApiLimits, TheCallPastThePerMinuteLimitIs429WithRetryAfterAndIsCounted) {
                 .status,
             200);
   // Refused again, counted twice; nothing more was placed.
-  expect_limited(http_post(daemon.url() + "/calls", kBooking), "calls_per_minute");
+  expect_limited(http_post(daemon.url() + "/calls", kLimitsBooking), "calls_per_minute");
   const std::string metrics = http_get(daemon.url() + "/metrics").body;
   EXPECT_EQ(metric_line(metrics, "concierge_calls_refused_policy_total{reason=\"calls_per_minute\"}"),
             "concierge_calls_refused_policy_total{reason=\"calls_per_minute\"} 2")
@@ -73,11 +73,11 @@ TEST(ApiLimits, ThePerHourLimitOutlastsTheMinute) {
   Daemon daemon(config_path("fast.yaml"), {{"CALLS_PER_HOUR", "1"}});
   ASSERT_TRUE(daemon.started()) << daemon.output();
   const auto before_first = std::chrono::steady_clock::now();
-  const auto first = http_post(daemon.url() + "/calls", kBooking);
+  const auto first = http_post(daemon.url() + "/calls", kLimitsBooking);
   ASSERT_EQ(first.status, 201) << first.body;
   // The first call ends (the line runs at 50x); the hour still counts it.
   wait_for_end(daemon.url(), json::parse(first.body)["call_id"]);
-  const auto limited = http_post(daemon.url() + "/calls", kBooking);
+  const auto limited = http_post(daemon.url() + "/calls", kLimitsBooking);
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - before_first).count();
   const long retry_after = expect_limited(limited, "calls_per_hour");
@@ -92,15 +92,15 @@ TEST(ApiLimits, ConcurrentCallsAreLimitedUntilOneEnds) {
   // test ends it itself).
   Daemon daemon(config_path("fast.yaml"), {{"CONCURRENT_CALLS", "1"}, {"SPEED_UP", "1"}});
   ASSERT_TRUE(daemon.started()) << daemon.output();
-  const auto first = http_post(daemon.url() + "/calls", kBooking);
+  const auto first = http_post(daemon.url() + "/calls", kLimitsBooking);
   ASSERT_EQ(first.status, 201) << first.body;
   const std::string first_id = json::parse(first.body)["call_id"];
-  const long retry_after = expect_limited(http_post(daemon.url() + "/calls", kBooking), "concurrent_calls");
+  const long retry_after = expect_limited(http_post(daemon.url() + "/calls", kLimitsBooking), "concurrent_calls");
   EXPECT_EQ(retry_after, 5);
   // The owner hangs up the first call; once it has ended there is room again.
   ASSERT_EQ(http_post(daemon.url() + "/calls/" + first_id + "/hangup", "").status, 200);
   wait_for_end(daemon.url(), first_id);
-  const auto second = http_post(daemon.url() + "/calls", kBooking);
+  const auto second = http_post(daemon.url() + "/calls", kLimitsBooking);
   ASSERT_EQ(second.status, 201) << second.body;
   EXPECT_EQ(http_post(daemon.url() + "/calls/" + json::parse(second.body)["call_id"].get<std::string>() + "/hangup", "")
                 .status,

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-VoiceSessionConfig booking_session() {
+VoiceSessionConfig protocol_booking_session() {
   VoiceSessionConfig s;
   s.call_id = "call-1";
   s.instructions = "You are booking a table.";
@@ -25,7 +25,7 @@ TEST(SessionUpdate, GaShapeForMulaw) {
   RealtimeConfig c;
   c.voice = "coral";
   c.turn_detection.silence_duration_ms = 450;
-  const json e = make_session_update(c, booking_session(), "cc_1");
+  const json e = make_session_update(c, protocol_booking_session(), "cc_1");
   EXPECT_EQ(e["type"], "session.update");
   EXPECT_EQ(e["event_id"], "cc_1");
   const json& s = e["session"];
@@ -60,7 +60,7 @@ TEST(SessionUpdate, Pcm24kAndSemanticVad) {
   c.turn_detection.eagerness = "low";
   c.transcription_model.clear();
   c.speed = 1.1;
-  const json s = make_session_update(c, booking_session(), "x")["session"];
+  const json s = make_session_update(c, protocol_booking_session(), "x")["session"];
   EXPECT_EQ(s["audio"]["input"]["format"], json({{"type", "audio/pcm"}, {"rate", 24000}}));
   EXPECT_EQ(s["audio"]["output"]["format"], json({{"type", "audio/pcm"}, {"rate", 24000}}));
   EXPECT_EQ(s["audio"]["input"]["turn_detection"]["eagerness"], "low");

@@ -45,7 +45,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // The create request is started and never answered: this test is about the media path only.
-struct PendingHttp : HttpClient {
+struct UnansweredHttp : HttpClient {
   HttpRequestId start(HttpClientRequest, Completion) override { return ++started; }
   void cancel(HttpRequestId) override {}
   std::size_t in_flight() const override { return started; }
@@ -55,7 +55,7 @@ struct Host : HostServices {
   boost::asio::io_context& io() override { return io_; }
   void run_blocking(std::function<void()>) override {}
   HttpClient& http() override { return rest; }
-  PendingHttp rest;
+  UnansweredHttp rest;
   std::string public_domain() const override { return "abc.ngrok.io"; }
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall&) override { return nullptr; }
   boost::asio::io_context io_;
