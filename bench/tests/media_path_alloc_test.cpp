@@ -108,7 +108,7 @@ struct Services : HostServices {
 // The daemon as main.cpp assembles it, with the Twilio plugin and the echo voice model linked in.
 class Daemon {
  public:
-  explicit Daemon(AudioFormat voice_format) : services_(io_) {
+  explicit Daemon(AudioFormat voice_format, bool beep_detection = false) : services_(io_) {
     twilio::TwilioConfig config;
     config.account_sid = "ACbe0c4b0000000000000000000000000b";
     config.auth_token = "alloc-test-token";
@@ -125,7 +125,8 @@ class Daemon {
     CallServices call_services{.io = io_, .telephony = telephony_, .voice_model = voice_, .log = log,
                                .metrics = metrics_, .time_limit = std::chrono::seconds(3600),
                                .ring_timeout = std::chrono::seconds(30), .secrets = {}, .record_changed = {},
-                               .finished = {}};
+                               .finished = {}, .agent_has_line_events = false, .voice_has_line_events = false,
+                               .beep_detection_always = beep_detection};
     calls_ = std::make_unique<CallManager>(call_services, std::make_shared<NoTaskAgent>(), make_memory_call_store(),
                                            CallLimits{10, 10, true, {}});
     services_.calls = calls_.get();
@@ -233,8 +234,8 @@ class TwilioClient {
   std::string out_, message_, mark_;
 };
 
-void expect_no_allocations(AudioFormat voice_format) {
-  Daemon daemon(voice_format);
+void expect_no_allocations(AudioFormat voice_format, bool beep_detection = false) {
+  Daemon daemon(voice_format, beep_detection);
   TwilioClient twilio(daemon.port());
   // Warm-up: the call is accepted and bridged, buffers reach their working size, the resampler fills its filter.
   std::size_t warm = 0;
@@ -263,6 +264,11 @@ void expect_no_allocations(AudioFormat voice_format) {
 TEST(MediaPathAllocations, PassThroughAllocatesNothingPerFrame) { expect_no_allocations(AudioFormat::mulaw_8k()); }
 
 TEST(MediaPathAllocations, ResamplingAllocatesNothingPerFrame) { expect_no_allocations(AudioFormat::pcm16_at(24000)); }
+
+// The host's beep detector on the callee's audio (calls.beep_detection: always) adds nothing per frame either.
+TEST(MediaPathAllocations, TheBeepDetectorAllocatesNothingPerFrame) {
+  expect_no_allocations(AudioFormat::mulaw_8k(), true);
+}
 
 // The counter is live on the server thread: a post that allocates is seen.
 TEST(MediaPathAllocations, CounterSeesTheServerThread) {

@@ -7,6 +7,7 @@
 // frame. Around that path: call states, the transcript, the agent's tools, barge-in and the time limit.
 #include "call_bridge.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -96,7 +97,7 @@ class CallBridge::LineEvents final : public CallEvents {
     if (auto b = bridge_.lock()) b->line_playback_progress(played);
   }
   void on_dtmf(char digit) override {
-    if (auto b = bridge_.lock()) b->add_transcript(Speaker::system, std::string("callee pressed ") + digit);
+    if (auto b = bridge_.lock()) b->line_dtmf(digit);
   }
   void on_media_stopped(std::string_view reason) override {
     if (auto b = bridge_.lock()) b->line_media_stopped(reason);
@@ -154,11 +155,12 @@ struct CallBridge::Timers {
 };
 
 CallBridge::CallBridge(CallServices& services, std::shared_ptr<CallRecord> record,
-                       std::unique_ptr<AgentSession> agent, nlohmann::json task)
+                       std::unique_ptr<AgentSession> agent, nlohmann::json task, bool agent_has_line_events)
     : services_(services),
       record_(std::move(record)),
       agent_(std::move(agent)),
       task_(std::move(task)),
+      agent_has_line_events_(agent_has_line_events),
       timers_(std::make_unique<Timers>(services.io)) {}
 
 CallBridge::~CallBridge() = default;
@@ -206,7 +208,21 @@ void CallBridge::arm_time_limit() {
 void CallBridge::line_status(const CallStatusUpdate& update) {
   if (finished_) return;
   if (update.duration_seconds) record_->duration_seconds = update.duration_seconds;
-  if (!update.answered_by.empty()) record_->answered_by = clean_text(services_.secrets, update.answered_by);
+  bool new_verdict = false;
+  if (!update.answered_by.empty()) {
+    std::string answered_by = clean_text(services_.secrets, update.answered_by);
+    new_verdict = answered_by != record_->answered_by;
+    record_->answered_by = std::move(answered_by);
+  }
+  if (new_verdict && !is_terminal(update.status)) {
+    // The provider's answering-machine verdict (Twilio's AnsweredBy, e.g. from its asynchronous detection's
+    // callback): the agent decides what it means for the call (a message after machine_end_*, never to a human).
+    LineEvent event;
+    event.kind = line_event::answered_by;
+    event.detail = record_->answered_by;
+    tell_line_event(event);
+    if (finished_) return;
+  }
   if (is_terminal(update.status)) {
     // The provider's "completed" after our own hang-up, or the callee hanging up: the conversation is over. If the
     // media stream had already broken off, that is the reason worth keeping.
@@ -242,6 +258,12 @@ void CallBridge::line_media_started(AudioFormat line_format) {
     voice_error("the voice model returned no session", true);
     return;
   }
+  // The beep detector, when the agent listens for a voicemail's beep (or the operator wants it on every call).
+  const bool listen = services_.beep_detection_always || (agent_has_line_events_ && agent_->listens_for_beep());
+  if (listen && line_format.sample_rate >= 8000 && line_format.sample_rate <= 48000) {
+    beep_.emplace(line_format.sample_rate);
+    services_.log->info("call " + record_->call_id + ": listening for a voicemail beep on the callee's audio");
+  }
   // Converters only where the formats differ; a matching pair passes frames through untouched.
   to_voice_ = std::make_unique<AudioConverter>(line_format, voice_->input_format());
   to_line_ = std::make_unique<AudioConverter>(voice_->output_format(), line_format);
@@ -256,6 +278,10 @@ void CallBridge::line_audio(const AudioFrame& frame) {
   ++record_->metrics.frames_from_line;
   ++services_.metrics.frames_from_line;
   if (!voice_ || finished_) return;
+  if (beep_) {
+    listen_for_beep(frame);
+    if (!voice_ || finished_) return;  // what the agent made of a beep may have ended the call
+  }
   const AudioFrame converted = to_voice_->convert(frame);
   if (converted.bytes.empty()) return;  // the resampler is still filling its filter
   // A voice model may answer inside send_audio (the echo model does): that answer's trip through voice_audio() is
@@ -265,6 +291,65 @@ void CallBridge::line_audio(const AudioFrame& frame) {
   ++record_->metrics.frames_to_voice;
   ++services_.metrics.frames_to_voice;
   services_.metrics.line_to_voice_us.observe(micros_since(started) - (voice_audio_us_on_this_thread - nested_before));
+}
+
+// The beep detector on callee audio, in the line's format: mu-law decoded into the bridge's own buffer, pcm16 read
+// in place (copied in blocks when it is not aligned). Nothing here allocates; only a beep's end (rare) goes further.
+void CallBridge::listen_for_beep(const AudioFrame& frame) {
+  const std::size_t bytes_per_sample = frame.format.bytes_per_sample();
+  const std::size_t samples = frame.samples();
+  for (std::size_t done = 0; done < samples;) {
+    const std::size_t n = std::min(beep_samples_.size(), samples - done);
+    const auto bytes = frame.bytes.subspan(done * bytes_per_sample, n * bytes_per_sample);
+    if (frame.format.encoding == AudioEncoding::mulaw) mulaw::decode(bytes, beep_samples_);
+    else std::memcpy(beep_samples_.data(), bytes.data(), n * 2);
+    if (beep_->process(std::span<const std::int16_t>(beep_samples_.data(), n))) beep_heard_ = true;
+    done += n;
+  }
+  if (beep_heard_ && !beep_->in_beep()) {
+    // The beep has ended: now is when a message may start.
+    beep_heard_ = false;
+    LineEvent event;
+    event.kind = line_event::beep;
+    event.beep_hz = beep_->last_beep_hz();
+    tell_line_event(event);
+  }
+}
+
+void CallBridge::line_dtmf(char digit) {
+  add_transcript(Speaker::system, std::string("callee pressed ") + digit);
+  const char key[1] = {digit};
+  LineEvent event;
+  event.kind = line_event::dtmf;
+  event.detail = std::string_view(key, 1);
+  tell_line_event(event);
+}
+
+void CallBridge::tell_line_event(LineEvent event) {
+  if (finished_) return;
+  std::string what;
+  if (event.kind == line_event::beep) {
+    what = "(a beep on the line, " + std::to_string(static_cast<int>(event.beep_hz)) + " Hz, has ended)";
+    services_.log->info("call " + record_->call_id + ": voicemail beep heard (" +
+                        std::to_string(static_cast<int>(event.beep_hz)) + " Hz)");
+  } else if (event.kind == line_event::answered_by) {
+    what = "(answering-machine detection: " + std::string(event.detail) + ")";
+    services_.log->info("call " + record_->call_id + ": answered by " + std::string(event.detail));
+  }
+  if (!what.empty()) add_transcript(Speaker::system, what);
+  std::string note;
+  if (agent_has_line_events_) {
+    try {
+      note = clean_text(services_.secrets, agent_->on_line_event(event));
+    } catch (const std::exception& e) {
+      services_.log->warning("call " + record_->call_id + ": the agent failed on a line event: " + e.what());
+    }
+  }
+  event.note = note;
+  event.respond_now = !note.empty() && (event.kind == line_event::beep ||
+                                        (event.kind == line_event::answered_by &&
+                                         event.detail.starts_with("machine_end_")));
+  if (voice_ && services_.voice_has_line_events) voice_->on_line_event(event);
 }
 
 void CallBridge::line_playback_progress(std::chrono::microseconds played) {

@@ -9,7 +9,11 @@
 
 #include "audio_converter.hpp"
 #include "call_record.hpp"
+#include <array>
+#include <optional>
+
 #include "concierge/agent.hpp"
+#include "concierge/beep_detector.hpp"
 #include "concierge/log.hpp"
 #include "concierge/text.hpp"
 #include "concierge/telephony.hpp"
@@ -40,6 +44,13 @@ struct CallServices {
   using FinishedCallAmender =
       std::function<void(const std::string& call_id, std::string_view provider_call_id, const CallStatusUpdate* late)>;
   std::shared_ptr<const FinishedCallAmender> amend_finished = {};
+  // The agent and voice plugins were built with SDK 1.5 or later: they have AgentSession::listens_for_beep and
+  // on_line_event, VoiceSession::on_line_event (concierge/line_event.hpp).
+  bool agent_has_line_events = false;
+  bool voice_has_line_events = false;
+  // calls.beep_detection: always: the beep detector runs on every call's callee audio, asked for or not (for the
+  // benchmark, and lines whose agents should all hear beeps); else only when the agent listens for a beep.
+  bool beep_detection_always = false;
 };
 
 // Text from a plugin (a provider's reason, a transcript line, the agent's outcome) as a record may hold it: valid
@@ -49,8 +60,9 @@ nlohmann::json clean_json(const SecretMask& secrets, const nlohmann::json& value
 
 class CallBridge : public std::enable_shared_from_this<CallBridge> {
  public:
+  // `agent_has_line_events`: the session has the SDK 1.5 slots (a 1.5+ agent plugin's, or the host's own).
   CallBridge(CallServices& services, std::shared_ptr<CallRecord> record, std::unique_ptr<AgentSession> agent,
-             nlohmann::json task);
+             nlohmann::json task, bool agent_has_line_events);
   ~CallBridge();
 
   void start_outbound();                                           // dial record->phone_number
@@ -73,6 +85,10 @@ class CallBridge : public std::enable_shared_from_this<CallBridge> {
   void line_playback_progress(std::chrono::microseconds played);
   void line_media_stopped(std::string_view reason);
   void line_callee_text(std::string_view text);
+  void line_dtmf(char digit);
+  void listen_for_beep(const AudioFrame& frame);  // the beep detector on one frame of callee audio
+  // Tells the agent, then the voice session with the agent's note (SDK 1.5 slots, where the plugins have them).
+  void tell_line_event(LineEvent event);
   // Voice side.
   void voice_ready();
   void voice_audio(const AudioFrame& frame);
@@ -105,6 +121,12 @@ class CallBridge : public std::enable_shared_from_this<CallBridge> {
   std::shared_ptr<VoiceEvents> voice_events_;
   std::unique_ptr<AudioConverter> to_voice_;  // line format -> voice input format
   std::unique_ptr<AudioConverter> to_line_;   // voice output format -> line format
+  bool agent_has_line_events_ = false;
+  // The beep detector (concierge/beep_detector.hpp) on the callee's audio, when the agent listens for a beep: a beep
+  // is reported to the agent and the voice session when it ends. Its state is inline and it allocates nothing.
+  std::optional<beep::Detector> beep_;
+  bool beep_heard_ = false;  // reported by the detector, not yet ended
+  std::array<std::int16_t, 960> beep_samples_{};  // a mu-law frame decoded for it (20 ms at up to 48 kHz)
   std::unique_ptr<Timers> timers_;
   AudioFormat line_format_{};
   bool media_started_ = false;

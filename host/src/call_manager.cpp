@@ -208,7 +208,8 @@ CallManager::Reply CallManager::start(const TaskRequest& request, std::string_vi
 
   auto record = new_record(plan, false);
 
-  auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details);
+  auto bridge = std::make_shared<CallBridge>(services_, record, agent_->open_session(plan), plan.details,
+                                             services_.agent_has_line_events);
   active_[record->call_id] = bridge;
   // Counted before it starts: a call that fails at once ends (and is uncounted as active) inside start_outbound.
   quota_.placed(owner, std::chrono::steady_clock::now());
@@ -245,6 +246,7 @@ std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call)
   record->provider_call_id = call.provider_call_id;
 
   std::unique_ptr<AgentSession> session;
+  bool has_line_events = services_.agent_has_line_events;
   try {
     session = agent_->open_session(plan);
   } catch (const std::exception& e) {
@@ -253,8 +255,9 @@ std::shared_ptr<CallEvents> CallManager::accept_inbound(const InboundCall& call)
     services_.log->info(std::string("inbound call from ") + (call.from.empty() ? "?" : call.from) +
                         ": the agent has no task for it (" + e.what() + "); bridging without one");
     session = std::make_unique<NoTaskSession>();
+    has_line_events = true;  // the host's own session: built with this SDK
   }
-  auto bridge = std::make_shared<CallBridge>(services_, record, std::move(session), plan.details);
+  auto bridge = std::make_shared<CallBridge>(services_, record, std::move(session), plan.details, has_line_events);
   active_[record->call_id] = bridge;
   return bridge->start_inbound(call.leg);
 }

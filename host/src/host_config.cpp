@@ -265,7 +265,12 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   }
 
   if (const auto calls = root.optional_child("calls")) {
-    calls->allow_only({"time_limit_seconds", "inbound", "history_limit", "database", "limits_per_token"});
+    calls->allow_only({"time_limit_seconds", "inbound", "history_limit", "database", "limits_per_token",
+                       "beep_detection"});
+    const std::string beep = calls->get_string("beep_detection", "on_request");
+    if (beep != "on_request" && beep != "always")
+      calls->fail("beep_detection", "expected on_request or always, found \"" + beep + "\"");
+    config.beep_detection_always = beep == "always";
     config.call_time_limit = std::chrono::seconds(calls->get_int("time_limit_seconds", 180, 1, 86400));
     config.accept_inbound_calls = calls->get_bool("inbound", false);
     config.history_limit = static_cast<std::size_t>(calls->get_int("history_limit", 1000, 0, 10'000'000));

@@ -53,6 +53,8 @@
 //     time_limit_seconds: 180                  1..86400
 //     inbound: false                           answer calls a telephony plugin reports as inbound
 //     history_limit: 1000                      finished calls kept for GET /calls, 0..10000000
+//     beep_detection: on_request               on_request: the beep detector runs on a call's callee audio when its
+//                                              agent listens for a voicemail beep; always: on every call
 //     database: ""                             SQLite file for call records; "" keeps them in memory; relative =
 //                                              to the config file's folder
 //     limits_per_token:                        what one API token may place (call_quota.hpp); 0 = no limit.
@@ -128,6 +130,7 @@ struct HostConfig {
   std::vector<std::filesystem::path> plugin_dirs;
   std::chrono::seconds call_time_limit{180};
   bool accept_inbound_calls = false;
+  bool beep_detection_always = false;  // calls.beep_detection: always
   std::size_t history_limit = 1000;
   std::string database;  // "" = in memory; otherwise a path usable from the working directory
   CallQuotaLimits limits_per_token;  // 10 per minute, 100 per hour, 5 at once

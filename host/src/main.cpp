@@ -207,7 +207,10 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
                                .ring_timeout = std::chrono::seconds(30),
                                .secrets = secrets,
                                .record_changed = {},
-                               .finished = {}};
+                               .finished = {},
+                               .agent_has_line_events = agent.has_sdk_minor(5),
+                               .voice_has_line_events = voice.has_sdk_minor(5),
+                               .beep_detection_always = config.beep_detection_always};
     CallManager calls(call_services, agent.instance.agent, std::move(store),
                       CallLimits{config.max_concurrent_calls, config.history_limit, config.accept_inbound_calls,
                                          config.limits_per_token});

@@ -440,7 +440,13 @@ TEST(HostConfigErrors, TimeLimitZero) {
 TEST(HostConfigErrors, UnknownCallsKey) {
   EXPECT_EQ(error_of("calls:\n  timeout: 30\n" + std::string(kPlugins)),
             "/etc/concierge/test.yaml: calls.timeout (line 2): unknown key (known keys here: time_limit_seconds, "
-            "inbound, history_limit, database, limits_per_token)");
+            "inbound, history_limit, database, limits_per_token, beep_detection)");
+}
+
+TEST(HostConfigErrors, BeepDetectionIsOnRequestOrAlways) {
+  EXPECT_EQ(error_of("calls:\n  beep_detection: sometimes\n" + std::string(kPlugins)),
+            "/etc/concierge/test.yaml: calls.beep_detection (line 2): expected on_request or always, found "
+            "\"sometimes\"");
 }
 
 TEST(HostConfigErrors, PublicPortMustDifferFromPort) {

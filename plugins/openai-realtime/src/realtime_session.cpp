@@ -145,6 +145,29 @@ void RealtimeSession::on_simulated_callee_text(std::string_view) {
   // A real model hears the audio itself; the simulation side-channel is for offline voice models only.
 }
 
+void RealtimeSession::on_line_event(const LineEvent& event) {
+  if (state_ == State::closed || event.note.empty()) return;
+  if (state_ != State::ready) {
+    // Before the session is configured (an early answering-machine verdict): told as soon as it is.
+    if (pending_notes_.size() < 8) pending_notes_.emplace_back(std::string(event.note), event.respond_now);
+    return;
+  }
+  send_note(event.note, event.respond_now);
+  log_->info("call " + session_.call_id + ": told the model of a line event (" + std::string(event.kind) +
+             (event.detail.empty() ? "" : " " + std::string(event.detail)) + ")");
+}
+
+void RealtimeSession::send_note(std::string_view note, bool respond_now) {
+  send_json({{"type", "conversation.item.create"},
+             {"event_id", next_event_id()},
+             {"item",
+              {{"type", "message"},
+               {"role", "system"},
+               {"content", json::array({{{"type", "input_text"}, {"text", std::string(note)}}})}}}});
+  if (respond_now && active_response_id_.empty() && !end_call_requested_)
+    send_json({{"type", "response.create"}, {"event_id", next_event_id()}});
+}
+
 void RealtimeSession::close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
@@ -270,6 +293,7 @@ void RealtimeSession::on_session_updated() {
   if (events) events->on_ready();
   if (state_ != State::ready) return;
   if (config_->speak_first) send_json({{"type", "response.create"}, {"event_id", next_event_id()}});
+  for (const auto& [note, respond_now] : std::exchange(pending_notes_, {})) send_note(note, respond_now);
 }
 
 void RealtimeSession::on_audio_delta(std::string_view response_id, std::string_view item_id,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "concierge/log.hpp"
@@ -37,6 +38,10 @@ class RealtimeSession final : public VoiceSession,
   void on_playback_progress(std::chrono::microseconds played) override;
   void on_simulated_callee_text(std::string_view text) override;
   void close() override;
+  // SDK 1.5: the agent's note on a line event (a voicemail beep has ended, Twilio's answering-machine verdict, a key
+  // the callee pressed) becomes a system message in the conversation; when the host says it is the agent's turn
+  // (respond_now) and no response is in flight, a response.create follows.
+  void on_line_event(const LineEvent& event) override;
 
   // TransportListener
   void on_websocket_open() override;
@@ -65,6 +70,7 @@ class RealtimeSession final : public VoiceSession,
   void on_response_done(const nlohmann::json& event);
   void on_agent_transcript(const nlohmann::json& event);
   void continue_after_tools();
+  void send_note(std::string_view note, bool respond_now);  // a line event's note, as a system message
   void fatal(std::string_view message);
 
   std::string next_event_id();
@@ -108,6 +114,7 @@ class RealtimeSession final : public VoiceSession,
   bool tools_response_done_ = true;
   std::string tools_response_id_;
   bool end_call_requested_ = false;
+  std::vector<std::pair<std::string, bool>> pending_notes_;  // line-event notes that came before the session was ready
 
   bool warned_format_ = false;
   bool warned_backlog_ = false;

@@ -237,6 +237,32 @@ TEST_F(SessionTest, BadToolArgumentsAreSentBackToTheModel) {
   EXPECT_EQ(json::parse(items[0]["item"]["output"].get<std::string>())["ok"], false);
 }
 
+// SDK 1.5: the agent's note on a line event reaches the model as a system message; a beep's end (respond_now) asks
+// for a response at once, a note that only informs (a person answered) does not, and an event without a note sends
+// nothing.
+TEST_F(SessionTest, ALineEventsNoteBecomesASystemMessageAndABeepAsksForTheMessage) {
+  FakeOpenAIOptions options;
+  options.script.steps = {step::wait_for("conversation.item.create"), step::wait_for("conversation.item.create"),
+                          step::wait_for("response.create")};
+  FakeOpenAIServer fake(options);
+  open(config_for(fake));
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  session->on_line_event({line_event::dtmf, "5", 0, "", false});  // no note: nothing to say
+  session->on_line_event({line_event::answered_by, "human", 0, "(A person answered.)", false});
+  session->on_line_event({line_event::beep, "", 1000, "(A beep has just sounded: leave the message now.)", true});
+  ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }));
+  EXPECT_EQ(fake.script_failure(), "");
+  const auto items = fake.client_events("conversation.item.create");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["item"]["type"], "message");
+  EXPECT_EQ(items[0]["item"]["role"], "system");
+  EXPECT_EQ(items[0]["item"]["content"][0]["type"], "input_text");
+  EXPECT_EQ(items[0]["item"]["content"][0]["text"], "(A person answered.)");
+  EXPECT_EQ(items[1]["item"]["content"][0]["text"], "(A beep has just sounded: leave the message now.)");
+  EXPECT_EQ(fake.client_events("response.create").size(), 1u);
+  EXPECT_TRUE(fake.errors_sent().empty());
+}
+
 // The callee talks over the agent 500 ms into a reply whose 2 s of audio arrived at once.
 class BargeInTest : public SessionTest, public ::testing::WithParamInterface<bool> {};
 

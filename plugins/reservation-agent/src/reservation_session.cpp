@@ -152,6 +152,8 @@ std::string ReservationSession::instructions() const {
   else
     s += "If voicemail or an answering machine answers, wait until its greeting has ended and its beep has sounded, "
          "then say voicemail_message from the data word for word and call end_call with reason \"voicemail_left\". "
+         "Say nothing while the greeting plays: a note in the conversation tells you when the beep has sounded or "
+         "the greeting has ended, and end_call refuses \"voicemail_left\" before it. "
          "Never say the message to a person. If no beep sounds, call end_call with reason \"voicemail\" without a "
          "message.\n";
   s += "If an automated phone menu answers (\"for reservations, press 1\"), call press_keys with the key for "
@@ -285,6 +287,17 @@ ToolResult ReservationSession::end_call(const nlohmann::json& args) {
     if (!it->is_string()) return error_result("summary must be text");
     summary = it->get<std::string>();
   }
+  if (reason == "voicemail_left" && host_tells_line_events_) {
+    // A message is left only after a machine's beep or the provider's word that its greeting has ended; never to a
+    // person. Refused otherwise, so the record cannot say a message was left where none could have been.
+    if (person_answered_)
+      return error_result("a person answered this call (the line's answering-machine detection said so): never "
+                          "leave a voicemail message to a person; go on with the call, or end it with another reason");
+    if (greeting_ended_by_.empty())
+      return error_result("no voicemail beep has been heard and the line has not said the greeting ended: a "
+                          "message is left only after it; wait for the beep, or end the call with reason "
+                          "\"voicemail\" without a message");
+  }
   end_call_ = EndCall{reason, summary};
   ToolResult result;
   result.output = nlohmann::json{{"ok", true}};
@@ -293,6 +306,43 @@ ToolResult ReservationSession::end_call(const nlohmann::json& args) {
 }
 
 void ReservationSession::on_transcript(const TranscriptEntry& entry) { transcript_.push_back(entry); }
+
+std::string ReservationSession::on_line_event(const LineEvent& event) {
+  const bool leave_message = !task_.voicemail_message.empty();
+  if (event.kind == line_event::dtmf) {
+    keys_pressed_by_callee_ += std::string(event.detail.substr(0, 1));
+    return "(The callee pressed the key " + std::string(event.detail.substr(0, 1)) + " on their phone.)";
+  }
+  if (event.kind == line_event::answered_by) {
+    const std::string_view verdict = event.detail;
+    if (verdict == "human") {
+      person_answered_ = true;
+      return "(The phone line's answering-machine detection says a person answered. Go on with the call; never "
+             "leave a voicemail message to a person.)";
+    }
+    if (verdict.starts_with("machine_end_")) {
+      if (person_answered_) return {};
+      greeting_ended_by_ = std::string(verdict);
+      if (leave_message)
+        return "(Voicemail answered, and the phone line's answering-machine detection says its greeting has ended"
+               " (" + std::string(verdict) + "). Say voicemail_message from the data now, word for word, then call "
+               "end_call with reason \"voicemail_left\".)";
+      return "(Voicemail answered (the phone line's answering-machine detection). Do not leave a message: call "
+             "end_call with reason \"voicemail\" now.)";
+    }
+    if (verdict == "fax")
+      return "(A fax machine answered. Call end_call with reason \"no_answer\" now, without speaking.)";
+    return {};  // machine_start, unknown: the greeting goes on, or nothing is known
+  }
+  if (event.kind == line_event::beep) {
+    if (person_answered_ || !leave_message) return {};
+    greeting_ended_by_ = "beep";
+    return "(A beep has just sounded on the line. If this is a voicemail greeting that asked you to leave a "
+           "message, say voicemail_message from the data now, word for word, then call end_call with reason "
+           "\"voicemail_left\". If a person is speaking, ignore this note.)";
+  }
+  return {};
+}
 
 std::optional<CodeReading> ReservationSession::code_reading_at(std::size_t index) const {
   const TranscriptEntry& entry = transcript_[index];
@@ -371,6 +421,7 @@ Outcome ReservationSession::outcome() const {
   // The word of the SDK's outcome vocabulary (concierge/outcome_kind.hpp) the host and the CLI show: set by the
   // verdict where it knows one, else succeeded or not_completed.
   const std::string key(outcome_kind::kOutcomeKey);
+  if (!keys_pressed_by_callee_.empty()) outcome.details["callee_pressed"] = keys_pressed_by_callee_;
   if (!outcome.details.contains(key))
     outcome.details[key] = std::string(outcome.success ? outcome_kind::succeeded : outcome_kind::not_completed);
   return outcome;
@@ -507,6 +558,7 @@ Outcome ReservationSession::judged_outcome() const {
       for (auto it = transcript_.rbegin(); it != transcript_.rend() && it->speaker == Speaker::agent; ++it)
         said_after = it->text + (said_after.empty() ? "" : " " + said_after);
       outcome.details["voicemail_message"] = said_after.empty() ? task_.voicemail_message : said_after;
+      outcome.details["voicemail_after"] = greeting_ended_by_;  // beep, or the provider's machine_end_*
       outcome.failure_reason = "Voicemail answered at " + name + "; a message was left: \"" +
                                outcome.details["voicemail_message"].get<std::string>() + "\"";
     } else {

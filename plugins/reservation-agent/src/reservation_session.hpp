@@ -25,6 +25,13 @@ class ReservationSession final : public AgentSession {
   ToolResult on_tool_call(const ToolCall& call) override;
   void on_transcript(const TranscriptEntry& entry) override;
   Outcome outcome() const override;
+  // SDK 1.5: the host's beep detector runs when the policy leaves a message; a beep's end or the provider's
+  // answering-machine verdict opens (or, for a person, closes) the way to leaving it.
+  bool listens_for_beep() const override {
+    host_tells_line_events_ = true;  // only a host that delivers line events asks
+    return !task_.voicemail_message.empty();
+  }
+  std::string on_line_event(const LineEvent& event) override;
 
   const ReservationTask& task() const { return task_; }
 
@@ -66,6 +73,15 @@ class ReservationSession final : public AgentSession {
   std::string refused_mismatch_;
   std::optional<EndCall> end_call_;
   std::vector<TranscriptEntry> transcript_;
+  // What the line told of a machine: "beep" (the host heard its beep end), or the provider's verdict
+  // machine_end_beep / machine_end_silence / machine_end_other; "" while nothing has. A message may be left only
+  // after one, and never once the provider said a person answered.
+  std::string greeting_ended_by_;
+  bool person_answered_ = false;  // the provider's verdict: human
+  // The host asked listens_for_beep, so it reports beeps and verdicts: only then does end_call hold voicemail_left
+  // to them (through a boundary without line events the instructions' rule is all there is).
+  mutable bool host_tells_line_events_ = false;
+  std::string keys_pressed_by_callee_;  // DTMF from the callee (line_event::dtmf), in order
 };
 
 }  // namespace concierge::reservation

@@ -8,6 +8,15 @@
 namespace concierge::reservation {
 namespace {
 
+// A line event as the host makes one (concierge/line_event.hpp).
+LineEvent line(std::string_view kind, std::string_view detail = "", double beep_hz = 0) {
+  LineEvent event;
+  event.kind = kind;
+  event.detail = detail;
+  event.beep_hz = beep_hz;
+  return event;
+}
+
 class SessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -218,13 +227,63 @@ TEST_F(SessionTest, VoicemailIsItsOwnOutcomeWithWhatWasSaid) {
   EXPECT_NE(s.find("\"voicemail_message\": \"Hi, this is an automated assistant"), std::string::npos);
   EXPECT_NE(s.find("wait until its greeting has ended and its beep has sounded"), std::string::npos);
   session->on_transcript({Speaker::callee, "Please leave a message after the tone.", {}});
+  EXPECT_TRUE(session->listens_for_beep());  // the host runs its beep detector for this policy
+  // The host heard the beep end: the agent's note tells the voice model to leave the message now.
+  const std::string note = session->on_line_event(line(line_event::beep, "", 1000.0));
+  EXPECT_NE(note.find("say voicemail_message from the data now"), std::string::npos) << note;
   session->on_transcript({Speaker::agent, message, {}});
-  session->on_tool_call(ToolCall{"c", "end_call", nlohmann::json::parse(R"({"reason": "voicemail_left", "summary": "left"})")});
+  EXPECT_TRUE(session->on_tool_call(ToolCall{"c", "end_call", nlohmann::json::parse(R"({"reason": "voicemail_left", "summary": "left"})")}).end_call);
   const Outcome o = session->outcome();
   EXPECT_FALSE(o.success);
   EXPECT_EQ(o.details["voicemail_message"], message);
+  EXPECT_EQ(o.details["voicemail_after"], "beep");
   EXPECT_EQ(o.details["outcome"], "voicemail_left");
   EXPECT_EQ(o.failure_reason, "Voicemail answered at Demo Restaurant; a message was left: \"" + message + "\"");
+}
+
+// A message is left only after a beep or the provider's machine_end_*, never to a person: end_call refuses
+// voicemail_left before either, and after the provider said a human answered.
+TEST_F(SessionTest, AVoicemailMessageIsAcceptedOnlyAfterTheBeepOrTheGreetingsEnd) {
+  ReservationConfig config = testing::directory_config();
+  config.leave_voicemail = true;
+  const ReservationAgent agent(config);
+  const TaskPlan plan = agent.plan({"Book Demo Restaurant for 2 tomorrow at 7pm", {}});
+  const nlohmann::json left = nlohmann::json::parse(R"({"reason": "voicemail_left", "summary": "left"})");
+  {
+    auto session = agent.open_session(plan);
+    EXPECT_TRUE(session->listens_for_beep());  // the host asks when the media starts
+    const ToolResult early = session->on_tool_call(ToolCall{"c", "end_call", left});
+    EXPECT_FALSE(early.end_call);
+    EXPECT_NE(early.output["error"].get<std::string>().find("no voicemail beep has been heard"), std::string::npos);
+    // Twilio's asynchronous detection: the greeting ended (no beep of our own needed).
+    const std::string note = session->on_line_event(line(line_event::answered_by, "machine_end_silence"));
+    EXPECT_NE(note.find("its greeting has ended (machine_end_silence)"), std::string::npos) << note;
+    EXPECT_TRUE(session->on_tool_call(ToolCall{"c", "end_call", left}).end_call);
+    const Outcome o = session->outcome();
+    EXPECT_EQ(o.details["outcome"], "voicemail_left");
+    EXPECT_EQ(o.details["voicemail_after"], "machine_end_silence");
+  }
+  {
+    auto session = agent.open_session(plan);
+    EXPECT_TRUE(session->listens_for_beep());
+    EXPECT_NE(session->on_line_event(line(line_event::answered_by, "human")).find("a person answered"), std::string::npos);
+    // A beep-like sound afterwards (a microwave, a phone) opens nothing, and no note tells the model to speak.
+    EXPECT_EQ(session->on_line_event(line(line_event::beep, "", 1000.0)), "");
+    EXPECT_EQ(session->on_line_event(line(line_event::answered_by, "machine_end_beep")), "");
+    const ToolResult refused = session->on_tool_call(ToolCall{"c", "end_call", left});
+    EXPECT_FALSE(refused.end_call);
+    EXPECT_NE(refused.output["error"].get<std::string>().find("never leave a voicemail message to a person"),
+              std::string::npos);
+    // The callee's keypad reaches the agent too (Twilio's dtmf stream event) and the record keeps it.
+    EXPECT_NE(session->on_line_event(line(line_event::dtmf, "5")).find("pressed the key 5"), std::string::npos);
+    EXPECT_EQ(session->outcome().details["callee_pressed"], "5");
+  }
+  // The hang-up policy: the detector is not asked for, and a machine verdict says to end without a message.
+  EXPECT_FALSE(session_->listens_for_beep());
+  EXPECT_NE(session_->on_line_event(line(line_event::answered_by, "machine_end_beep"))
+                .find("Do not leave a message: call end_call with reason \"voicemail\" now"),
+            std::string::npos);
+  EXPECT_EQ(session_->on_line_event(line(line_event::beep, "", 1000.0)), "");
 }
 
 TEST_F(SessionTest, FullyBookedFromTheTranscriptAlone) {

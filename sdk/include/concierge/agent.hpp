@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "concierge/call.hpp"
+#include "concierge/line_event.hpp"
 
 namespace concierge {
 
@@ -45,6 +46,18 @@ class AgentSession {
   virtual void on_transcript(const TranscriptEntry& entry) = 0;
   // The verdict so far; final once the call has ended.
   virtual Outcome outcome() const = 0;
+
+  // ---- SDK 1.5 (the host calls these only on agents built for 1.5 or later) ----
+  // Asked once, when the call's media starts: true to have the host run its beep detector on the callee's audio and
+  // report each beep's end as a line_event::beep (a voicemail policy that leaves a message after the beep).
+  virtual bool listens_for_beep() const { return false; }
+  // Something the host learned about the line (concierge/line_event.hpp), on the call's thread. Returns a note for
+  // the voice model in words it reads ("" for none): the host hands it to VoiceSession::on_line_event. The event is
+  // borrowed for the call.
+  virtual std::string on_line_event(const LineEvent& event) {
+    (void)event;
+    return {};
+  }
 };
 
 class Agent {

@@ -33,6 +33,9 @@ class Detector {
   void reset();
   // The frequency of the last beep reported, in Hz (0 before any).
   double last_beep_hz() const { return last_beep_hz_; }
+  // True from a beep's report until the first 20 ms block without it: a caller that waits for the beep to END
+  // (to speak after it) watches this fall.
+  bool in_beep() const { return reported_; }
   std::uint32_t sample_rate() const { return sample_rate_; }
 
  private:

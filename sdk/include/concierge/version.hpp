@@ -37,10 +37,16 @@
 //   1.4  CallEvents::on_late_status (telephony.hpp): a provider corrects a call's record after its final status
 //        (a create that timed out but went through). Host-implemented, at the end of CallEvents: an older plugin
 //        never calls it.
+//   1.5  concierge/line_event.hpp: LineEvent, what the host learned about the line besides speech (the beep of an
+//        answering machine heard by the host's beep detector, the provider's answering-machine verdict, a key the
+//        callee pressed). At the end of AgentSession: listens_for_beep() (the host then runs beep::Detector on the
+//        callee's audio) and on_line_event() (returns a note for the voice model); at the end of VoiceSession:
+//        on_line_event(). Plugin-implemented: the host calls them only on plugins of 1.5 or later.
+//        beep::Detector::in_beep() (a new member function; the class's layout is unchanged).
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
-#define CONCIERGE_SDK_VERSION_MINOR 4
+#define CONCIERGE_SDK_VERSION_MINOR 5
 
 namespace concierge {
 inline constexpr std::uint32_t kSdkVersionMajor = CONCIERGE_SDK_VERSION_MAJOR;

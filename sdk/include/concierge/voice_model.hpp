@@ -11,6 +11,7 @@
 
 #include "concierge/audio_frame.hpp"
 #include "concierge/call.hpp"
+#include "concierge/line_event.hpp"
 
 namespace concierge {
 
@@ -58,6 +59,12 @@ class VoiceSession {
   // Simulation side-channel: the text of the callee's last utterance (see CallEvents::on_simulated_callee_text).
   virtual void on_simulated_callee_text(std::string_view text) = 0;
   virtual void close() = 0;  // idempotent; no events after it returns
+
+  // ---- SDK 1.5 (the host calls it only on voice plugins built for 1.5 or later) ----
+  // Something the host learned about the line (concierge/line_event.hpp) with the agent's note for the model in
+  // `event.note`: a voice model tells its model the note, and answers at once when `event.respond_now` (the agent's
+  // turn to speak, e.g. a voicemail greeting has ended). Borrowed for the call; on the call's thread.
+  virtual void on_line_event(const LineEvent& event) { (void)event; }
 };
 
 class VoiceModel {

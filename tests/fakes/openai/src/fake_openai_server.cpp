@@ -1,5 +1,6 @@
 #include "concierge_fakes/fake_openai_server.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -503,6 +504,21 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
       if (!item.contains("output") || !item["output"].is_string())
         return send_error({"invalid_type", "Invalid type for 'item.output': expected a string.", "item.output"},
                           event_id);
+    }
+    if (item.value("type", std::string()) == "message") {
+      // A text message the client adds (a system note): a known role, and content parts of input_text with text.
+      const std::string role = item.value("role", std::string());
+      if (role != "system" && role != "user" && role != "assistant")
+        return send_error({"invalid_value", "Invalid value: '" + role + "'. Supported values are: 'system', 'user', "
+                           "and 'assistant'.", "item.role"}, event_id);
+      const bool parts_ok = item.contains("content") && item["content"].is_array() && !item["content"].empty() &&
+                            std::all_of(item["content"].begin(), item["content"].end(), [](const json& part) {
+                              return part.is_object() && part.value("type", std::string()) == "input_text" &&
+                                     part.contains("text") && part["text"].is_string();
+                            });
+      if (!parts_ok)
+        return send_error({"invalid_value", "Invalid 'item.content': expected input_text parts with text.",
+                           "item.content"}, event_id);
     }
     const std::string id = server_->next_id("item");
     json added = item;
