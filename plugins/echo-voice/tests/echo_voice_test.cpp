@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "echo_voice.hpp"
+#include "module_exports.hpp"
 
 namespace {
 
@@ -119,14 +120,7 @@ std::vector<std::string> exported_symbols(const std::string& module) {
   return names;
 }
 
-// A C++ symbol from the standard library's headers (a template's static, typeinfo of a std type): mangled, and
-// naming nothing of ours or of the libraries a plugin must not expose (Boost, yaml-cpp, nlohmann).
-bool is_standard_library(const std::string& name) {
-  if (name.rfind("_Z", 0) != 0) return false;
-  for (const char* ours : {"concierge", "boost", "YAML", "nlohmann"})
-    if (name.find(ours) != std::string::npos) return false;
-  return true;
-}
+using concierge::testing::is_standard_library;
 
 }  // namespace
 

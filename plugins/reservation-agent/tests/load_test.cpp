@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "concierge/net/asio.hpp"
+#include "module_exports.hpp"
 #include "plugin_loader.hpp"
 
 namespace {
@@ -26,31 +27,8 @@ class Host : public concierge::HostServices {
   boost::asio::io_context io_;
 };
 
-// A C++ symbol from the standard library's headers (a template's static, typeinfo of a std type): mangled, and
-// naming nothing of ours or of the libraries a plugin must not expose (Boost, yaml-cpp, nlohmann).
-bool is_standard_library(const std::string& name) {
-  if (name.rfind("_Z", 0) != 0) return false;
-  for (const char* ours : {"concierge", "boost", "YAML", "nlohmann"})
-    if (name.find(ours) != std::string::npos) return false;
-  return true;
-}
-
-// Defined dynamic symbols that are not the standard library's: what the module exports of its own.
 std::vector<std::string> own_exports(const std::string& module) {
-  std::vector<std::string> names;
-  FILE* out = popen((std::string(CONCIERGE_NM) + " -D --defined-only '" + module + "'").c_str(), "r");
-  if (!out) return names;
-  char line[4096];
-  while (fgets(line, sizeof line, out)) {
-    std::string text(line);
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    const auto first = text.find(' '), second = text.find(' ', first + 1);
-    if (second == std::string::npos) continue;
-    const std::string name = text.substr(second + 1);
-    if (!is_standard_library(name)) names.push_back(name);
-  }
-  pclose(out);
-  return names;
+  return concierge::testing::own_exports(CONCIERGE_NM, module);
 }
 
 TEST(ReservationAgentModule, LoadsThroughTheCBoundaryPlansAndNamesConfigErrors) {
