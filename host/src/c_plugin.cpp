@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -44,6 +45,10 @@ concierge_str str(std::string_view s) { return concierge_str{s.data(), s.size()}
 
 concierge_audio_format to_c(AudioFormat format) {
   return concierge_audio_format{static_cast<std::uint32_t>(format.encoding), format.sample_rate, 1};
+}
+concierge_line_event to_c(const concierge::LineEvent& event) {
+  return concierge_line_event{sizeof(concierge_line_event), str(event.kind), str(event.detail), event.beep_hz,
+                              str(event.note), event.respond_now ? 1 : 0};
 }
 bool from_c(std::uint32_t encoding, std::uint32_t rate, AudioFormat& out) {
   if (encoding != CONCIERGE_ENCODING_PCM16 && encoding != CONCIERGE_ENCODING_MULAW) return false;
@@ -241,6 +246,9 @@ void call_playback_progress(concierge_call_events*, std::int64_t) {}
 void call_dtmf(concierge_call_events*, char) {}
 void call_media_stopped(concierge_call_events*, concierge_str) {}
 void call_simulated_callee_text(concierge_call_events*, concierge_str) {}
+void call_late_status(concierge_call_events*, const concierge_call_status_update*) {}
+concierge_call_events* call_events_retain(concierge_call_events* events) { return events; }
+void call_events_release(concierge_call_events*) {}
 void response_set_status(concierge_http_response_writer*, std::int32_t) {}
 void response_set_content_type(concierge_http_response_writer*, concierge_str) {}
 void response_add_header(concierge_http_response_writer*, concierge_str, concierge_str) {}
@@ -441,6 +449,10 @@ const concierge_host_api kHostApi = {
     host_ws_client_send,
     host_ws_client_queued,
     host_ws_client_close,
+    // C ABI 1.1
+    call_late_status,
+    call_events_retain,
+    call_events_release,
 };
 
 // ---- the instance and its adapters ----
@@ -495,6 +507,11 @@ class CVoiceSession final : public VoiceSession {
   }
   void on_simulated_callee_text(std::string_view text) override {
     if (api_.session_simulated_callee_text) api_.session_simulated_callee_text(handle_, str(text));
+  }
+  void on_line_event(const LineEvent& event) override {
+    if (closed_ || !api_.session_line_event) return;  // C ABI 1.1, Optional: a 1.0 plugin's table has none
+    const concierge_line_event c = to_c(event);
+    api_.session_line_event(handle_, &c);
   }
   void close() override {
     if (closed_) return;
@@ -607,6 +624,21 @@ class CAgentSession final : public AgentSession {
     const auto at = std::chrono::duration_cast<std::chrono::microseconds>(entry.at.time_since_epoch()).count();
     api_.session_transcript(handle_, static_cast<std::int32_t>(entry.speaker), str(entry.text), at);
   }
+  // C ABI 1.1, both Optional: a 1.0 agent's table has neither, and neither listens nor answers.
+  bool listens_for_beep() const override {
+    return api_.session_listens_for_beep && api_.session_listens_for_beep(handle_) != 0;
+  }
+  std::string on_line_event(const LineEvent& event) override {
+    if (!api_.session_line_event) return {};
+    LineEvent to_agent = event;  // the agent is never given a note (it writes one)
+    to_agent.note = {};
+    to_agent.respond_now = false;
+    const concierge_line_event c = to_c(to_agent);
+    std::string note;
+    auto sink = sink_into(note);
+    api_.session_line_event(handle_, &c, &sink);
+    return note;
+  }
   Outcome outcome() const override {
     std::string out;
     auto sink = sink_into(out);
@@ -718,10 +750,20 @@ std::uint32_t line_of(const std::vector<ConfigPosition>& positions, std::string 
 
 PluginKind kind_of(std::uint32_t kind) { return static_cast<PluginKind>(kind); }
 
+// How large each table is in each minor (abi.h's HISTORY): a plugin of that minor must give at least this much, and
+// the host reads no further, whatever its struct_size says.
+std::size_t voice_table_size(std::uint32_t minor) {
+  return minor >= 1 ? sizeof(concierge_voice_model_api) : offsetof(concierge_voice_model_api, session_line_event);
+}
+std::size_t agent_table_size(std::uint32_t minor) {
+  return minor >= 1 ? sizeof(concierge_agent_api) : offsetof(concierge_agent_api, session_listens_for_beep);
+}
+
+// The table as far as the plugin's minor defines it (`size`) and its struct_size covers, zero beyond.
 template <class Table>
-void copy_table(Table& out, const Table* in) {
+void copy_table(Table& out, const Table* in, std::size_t size) {
   out = Table{};
-  if (in) std::memcpy(&out, in, std::min<std::size_t>(sizeof out, in->struct_size));
+  if (in) std::memcpy(&out, in, std::min<std::size_t>({sizeof out, size, in->struct_size}));
 }
 
 }  // namespace
@@ -759,7 +801,7 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
   if (d->abi_minor > CONCIERGE_ABI_MINOR)
     return "built for C ABI " + theirs + ", this host has C ABI " + ours +
            "; upgrade the host or rebuild the plugin against C ABI " + ours;
-  // Every minor so far (1.0) defines the whole descriptor.
+  // Every minor so far (1.0, 1.1) defines the whole descriptor; 1.1 grew the voice model and agent tables only.
   if (d->struct_size < sizeof(concierge_plugin))
     return "its descriptor is " + std::to_string(d->struct_size) + " bytes, C ABI " + theirs + " defines " +
            std::to_string(sizeof(concierge_plugin)) + "; rebuild the plugin";
@@ -782,10 +824,11 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
   switch (out.kind) {
     case PluginKind::voice_model: {
       if (!copy.voice_model) return "is a voice_model plugin without a voice model table";
-      if (copy.voice_model->struct_size < sizeof(concierge_voice_model_api))
+      const std::size_t size = voice_table_size(copy.abi_minor);
+      if (copy.voice_model->struct_size < size)
         return "its voice model table is " + std::to_string(copy.voice_model->struct_size) + " bytes, C ABI " +
-               theirs + " defines " + std::to_string(sizeof(concierge_voice_model_api)) + "; rebuild the plugin";
-      copy_table(out.voice, copy.voice_model);
+               theirs + " defines " + std::to_string(size) + "; rebuild the plugin";
+      copy_table(out.voice, copy.voice_model, size);
       const auto& v = out.voice;
       if (!v.open_session || !v.session_input_format || !v.session_output_format || !v.session_send_audio ||
           !v.session_tool_result || !v.session_close || !v.session_destroy)
@@ -794,10 +837,11 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
     }
     case PluginKind::agent: {
       if (!copy.agent) return "is an agent plugin without an agent table";
-      if (copy.agent->struct_size < sizeof(concierge_agent_api))
+      const std::size_t size = agent_table_size(copy.abi_minor);
+      if (copy.agent->struct_size < size)
         return "its agent table is " + std::to_string(copy.agent->struct_size) + " bytes, C ABI " + theirs +
-               " defines " + std::to_string(sizeof(concierge_agent_api)) + "; rebuild the plugin";
-      copy_table(out.agent, copy.agent);
+               " defines " + std::to_string(size) + "; rebuild the plugin";
+      copy_table(out.agent, copy.agent, size);
       const auto& a = out.agent;
       if (!a.plan || !a.open_session || !a.session_instructions || !a.session_tools || !a.session_tool_call ||
           !a.session_transcript || !a.session_outcome || !a.session_destroy)

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <cstddef>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -259,6 +260,69 @@ TEST_F(Fixture, APluginBuiltAgainstTheFrozen10HeaderLoadsAndRuns) {
   session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
   ASSERT_EQ(events->audio.size(), 1u);
   EXPECT_EQ(events->audio[0], bytes);
+}
+
+// C ABI 1.1: a line event reaches a voice session through concierge_voice_model_api.session_line_event, with the
+// note and respond_now the host gives it; the same fixture built against the frozen 1.0 header has no such entry and
+// is simply not told (the host reads only what its table's size covers).
+TEST_F(Fixture, ALineEventReachesAVoiceSessionBuiltFor11AndNotOneBuiltFor10) {
+  concierge::LineEvent beep;
+  beep.kind = concierge::line_event::beep;
+  beep.beep_hz = 1000;
+  beep.note = "(leave the message now)";
+  beep.respond_now = true;
+  concierge::LineEvent dtmf;
+  dtmf.kind = concierge::line_event::dtmf;
+  dtmf.detail = "7";
+  {
+    const LoadedPlugin plugin = load("fixture-c-voice");
+    auto session = plugin.instance.voice_model->open_session({}, std::make_shared<Events>());
+    session->on_line_event(beep);
+    session->on_line_event(dtmf);
+    EXPECT_EQ(log->count("line event beep [] note (leave the message now) now 1 kHz"), 1);
+    EXPECT_EQ(log->count("line event dtmf [7] note "), 1);
+    session->close();
+    session->on_line_event(dtmf);  // nothing after close
+    EXPECT_EQ(log->count("line event dtmf [7] note "), 1);
+  }
+  const LoadedPlugin old = load("fixture-c-snapshot-1-0");
+  auto session = old.instance.voice_model->open_session({}, std::make_shared<Events>());
+  session->on_line_event(beep);
+  EXPECT_EQ(log->count("line event beep [] note (leave the message now) now 1 kHz"), 1);  // still only the 1.1 one's
+}
+
+// A plugin built against the frozen C ABI 1.1 header (tests/abi/1.1) loads, runs a session and is told line events.
+TEST_F(Fixture, APluginBuiltAgainstTheFrozen11HeaderLoadsRunsAndHearsLineEvents) {
+  const LoadedPlugin plugin = load("fixture-c-snapshot-1-1");
+  EXPECT_TRUE(plugin.c_abi);
+  EXPECT_EQ(plugin.c_abi_major, 1u);
+  EXPECT_EQ(plugin.c_abi_minor, 1u);
+  auto events = std::make_shared<Events>();
+  auto session = plugin.instance.voice_model->open_session({}, events);
+  ASSERT_TRUE(run_until([&] { return events->ready == 1; }));
+  std::vector<std::uint8_t> bytes(160, 0x22);
+  session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
+  ASSERT_EQ(events->audio.size(), 1u);
+  EXPECT_EQ(events->audio[0], bytes);
+  concierge::LineEvent verdict;
+  verdict.kind = concierge::line_event::answered_by;
+  verdict.detail = "machine_end_beep";
+  session->on_line_event(verdict);
+  EXPECT_EQ(log->count("line event answered_by [machine_end_beep] note "), 1);
+}
+
+// The sizes of each minor's tables are enforced: a plugin declaring 1.1 must give the 1.1 table (here one built
+// against the 1.0 header that claims 1.1), and the next minor is refused by name.
+TEST_F(Fixture, ATableSmallerThanItsMinorDefinesAndTheNextMinorAreRefused) {
+  const std::string ours = std::to_string(CONCIERGE_ABI_MAJOR) + "." + std::to_string(CONCIERGE_ABI_MINOR);
+  EXPECT_EQ(error_of("fixture-c-short-table"),
+            file("fixture-c-short-table") + ": its voice model table is " +
+                std::to_string(offsetof(concierge_voice_model_api, session_line_event)) + " bytes, C ABI 1.1 defines " +
+                std::to_string(offsetof(concierge_voice_model_api, session_line_event) + sizeof(void*)) +
+                "; rebuild the plugin");
+  EXPECT_EQ(error_of("fixture-c-next-minor"),
+            file("fixture-c-next-minor") + ": built for C ABI 1." + std::to_string(CONCIERGE_ABI_MINOR + 1) +
+                ", this host has C ABI " + ours + "; upgrade the host or rebuild the plugin against C ABI " + ours);
 }
 
 #include "concierge/outcome_kind.hpp"

@@ -90,6 +90,12 @@ TEST_F(CliBooking, VoicemailGetsAMessageOnlyAfterItsBeep) {
   expect_contains(r.output, "Please call Alex Morgan back at +15551230000");
   expect_contains(r.output, "  Outcome: voicemail answered, a message was left after the beep\n");
   EXPECT_EQ(r.output.find("I'd like to book"), std::string::npos) << r.output;
+  // The agent (on the C boundary, C ABI 1.1) asked for the host's beep detector: the host heard the beep end in the
+  // line's audio and said so in the transcript, before the message, which the agent accepted only after it.
+  std::smatch beep;
+  ASSERT_TRUE(std::regex_search(r.output, beep, std::regex(R"(  \[\(a beep on the line, [0-9]+ Hz, has ended\)\])")))
+      << r.output;
+  EXPECT_LT(static_cast<std::size_t>(beep.position(0)), r.output.find("Please call Alex Morgan back")) << r.output;
   // `concierge status` says the same of the finished call.
   std::smatch id;
   ASSERT_TRUE(std::regex_search(r.output, id, std::regex(R"(Call (call_[0-9a-f]+) queued)"))) << r.output;
@@ -101,6 +107,7 @@ TEST_F(CliBooking, VoicemailGetsAMessageOnlyAfterItsBeep) {
   expect_contains(beepless.output, "Voicemail answered at Beepless Bar; no message was left");
   expect_contains(beepless.output, "  Outcome: voicemail answered, no message left\n");
   EXPECT_EQ(beepless.output.find("hoping to book"), std::string::npos) << beepless.output;
+  EXPECT_EQ(beepless.output.find("a beep on the line"), std::string::npos) << beepless.output;
 }
 
 TEST_F(CliBooking, AFullyBookedRestaurantIsAFailureWithItsReason) {

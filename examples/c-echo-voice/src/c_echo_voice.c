@@ -88,6 +88,7 @@ static const concierge_voice_model_api voice_model = {
     NULL, /* Optional: playback progress */
     NULL, /* Optional: simulated callee text */
     session_close, session_destroy,
+    NULL, /* Optional (C ABI 1.1): line events; an echo has nothing to say to them */
 };
 
 static const concierge_plugin descriptor = {

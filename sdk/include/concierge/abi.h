@@ -24,10 +24,20 @@
  *   Anything else (a field removed, reordered, retyped, a changed meaning) is a MAJOR bump.
  * - A plugin reads a host table field added in minor N only when host->abi_minor >= N (a newer plugin is refused by
  *   an older host anyway, so in practice: the host's table always covers the plugin's minor).
- * HISTORY
+ * - The host reads a table field added in minor N only from a plugin built for N or later: an older plugin's table
+ *   ends before it (its struct_size says so), and the host treats the missing Optional entry as NULL.
+ * HISTORY (frozen copies of each minor's header live in tests/abi/<major>.<minor>/concierge/abi.h; a plugin built
+ * against each must keep loading and running a call in every later host of the major)
  *   1.0  the first C ABI: voice models, telephony providers, agents; the host's loop, timers, blocking work, log,
  *        metrics, public domain, inbound calls, HTTP routes and server-side WebSocket streams, HTTP and WebSocket
- *        clients. A frozen copy lives in tests/abi/abi-1.0.h (a plugin built against it must keep loading).
+ *        clients.
+ *   1.1  Line events (concierge_line_event, the C form of the SDK's concierge/line_event.hpp): at the end of
+ *        concierge_agent_api, session_listens_for_beep (the host runs its beep detector on the callee's audio) and
+ *        session_line_event (returns a note for the voice model); at the end of concierge_voice_model_api,
+ *        session_line_event (the event with the agent's note). All Optional. At the end of concierge_host_api,
+ *        call_late_status (a provider corrects a finished call's record, the SDK's CallEvents::on_late_status) and
+ *        call_events_retain / call_events_release (a provider keeps a call's events past leg_destroy to report
+ *        late statuses).
  *
  * ---- THREADS ----
  * The host has one event loop thread. Unless a comment says otherwise, every function in a plugin table is called
@@ -59,7 +69,7 @@ extern "C" {
 #endif
 
 #define CONCIERGE_ABI_MAJOR 1
-#define CONCIERGE_ABI_MINOR 0
+#define CONCIERGE_ABI_MINOR 1
 #define CONCIERGE_ABI_MAGIC 0x4943434eu /* "NCCI" little-endian: a concierge C interface descriptor */
 #define CONCIERGE_PLUGIN_ENTRY_SYMBOL "concierge_plugin_entry"
 
@@ -223,7 +233,9 @@ typedef struct concierge_voice_events concierge_voice_events;
 typedef struct concierge_call_leg concierge_call_leg;
 
 /* concierge_call_events: the host's side of one call (the provider reports what happens on the line).
- * OWNERSHIP: the host's; valid until leg_destroy of that leg returns. THREADS: loop only. */
+ * OWNERSHIP: the host's; valid until leg_destroy of that leg returns, or (C ABI 1.1) longer, until the plugin's
+ * last call_events_release of a call_events_retain it made. Events of a call that has finished here are ignored,
+ * except call_provider_call_id and call_late_status (the record is amended). THREADS: loop only. */
 typedef struct concierge_call_events concierge_call_events;
 
 /* concierge_agent_session: one call's worth of agent state, made by concierge_agent_api.open_session.
@@ -379,6 +391,31 @@ typedef struct concierge_voice_metrics {
   double audio_seconds;
 } concierge_voice_metrics;
 
+/* ==== Line events (C ABI 1.1) ==== */
+
+/* What a line event is about (concierge_line_event.kind); the SDK's concierge/line_event.hpp spells them the same.
+ * A plugin meets kinds newer than its header as unknown words: it ignores them. */
+#define CONCIERGE_LINE_EVENT_BEEP "beep"               /* a voicemail beep has just ENDED (the host's detector) */
+#define CONCIERGE_LINE_EVENT_ANSWERED_BY "answered_by" /* the provider's answering-machine verdict, in detail */
+#define CONCIERGE_LINE_EVENT_DTMF "dtmf"               /* the callee pressed the key in detail: 0-9, *, #, A-D */
+
+/* Something the host learned about the line besides speech. The host tells the agent first
+ * (concierge_agent_api.session_line_event), which may answer with a note; then the voice session
+ * (concierge_voice_model_api.session_line_event) with that note. OWNERSHIP: the host's, borrowed for the duration
+ * of the call it is passed to (copy what you keep). */
+typedef struct concierge_line_event {
+  uint32_t struct_size;
+  concierge_str kind;   /* CONCIERGE_LINE_EVENT_* */
+  concierge_str detail; /* answered_by: the verdict (human, machine_start, machine_end_beep, machine_end_silence,
+                           machine_end_other, fax, unknown); dtmf: the key; beep: "" */
+  double beep_hz;       /* beep: the tone's frequency; else 0 */
+  /* To the voice session only (empty and 0 for the agent): the agent's note for the voice model, in words for the
+   * model ("" for none), and 1 when it is the agent's turn to speak at once (a note after a beep or a
+   * machine_end_* verdict: the greeting is over). */
+  concierge_str note;
+  int32_t respond_now;
+} concierge_line_event;
+
 /* ==== The host's table ==== */
 
 /* Offered by the host, static, valid until the library is unloaded. Every function takes the instance's
@@ -475,6 +512,20 @@ typedef struct concierge_host_api {
   size_t (*ws_client_queued)(concierge_ws_client* client);
   /* Detaches the listener and closes politely; the handle is invalid after this returns. */
   void (*ws_client_close)(concierge_ws_client* client);
+
+  /* ---- C ABI 1.1 (present in every 1.1+ host: a plugin reads them when host->abi_minor >= 1) ---- */
+  /* A late report of a call that has FINISHED here, when that final status was the host's guess rather than the
+   * provider's word (a create that timed out here but went through): the status the call really has at the
+   * provider and why, in words for the user. The host amends the finished record (reason; status and ended_at when
+   * `update` is terminal; the late status appended to its history); the call never becomes live again. A provider
+   * call id learnt late goes through call_provider_call_id first. Ignored while the call is still live here (its
+   * statuses go through call_status). Any number of times. */
+  void (*call_late_status)(concierge_call_events* events, const concierge_call_status_update* update);
+  /* Keeps `events` valid after leg_destroy of its leg (a provider that will report late statuses of a finished
+   * call) until the matching call_events_release; returns `events`. Each retain needs one release; the host
+   * releases what is left when the instance is destroyed. Keeping events keeps nothing of the call alive. */
+  concierge_call_events* (*call_events_retain)(concierge_call_events* events);
+  void (*call_events_release)(concierge_call_events* events);
 } concierge_host_api;
 
 /* ==== The plugin's tables, by kind ==== */
@@ -501,6 +552,12 @@ typedef struct concierge_voice_model_api {
   void (*session_close)(concierge_voice_session* session);
   /* Frees the session (closing it first if needed). */
   void (*session_destroy)(concierge_voice_session* session);
+
+  /* ---- C ABI 1.1 ---- */
+  /* Optional: something the host learned about the line (concierge_line_event), with the agent's note for the
+   * model in event->note: tell the model the note, and answer at once when event->respond_now. Borrowed for the
+   * call. NULL: the session is not told. */
+  void (*session_line_event)(concierge_voice_session* session, const concierge_line_event* event);
 } concierge_voice_model_api;
 
 /* A telephony provider. */
@@ -558,6 +615,17 @@ typedef struct concierge_agent_api {
                              int64_t at_unix_us);
   void (*session_outcome)(concierge_agent_session* session, concierge_text_sink* outcome_json);
   void (*session_destroy)(concierge_agent_session* session);
+
+  /* ---- C ABI 1.1 ---- */
+  /* Optional: asked once, when the call's media starts: 1 to have the host run its beep detector on the callee's
+   * audio and report each beep's end as a CONCIERGE_LINE_EVENT_BEEP (a voicemail policy that leaves a message after
+   * the beep). NULL: 0 (the operator's calls.beep_detection: always still runs it). */
+  int32_t (*session_listens_for_beep)(concierge_agent_session* session);
+  /* Optional: something the host learned about the line (a beep's end, the provider's answering-machine verdict, a
+   * key the callee pressed). Writes a note for the voice model to `note`, in words the model reads (nothing
+   * written: no note); the host hands it on to the voice session. Borrowed for the call. NULL: no note. */
+  void (*session_line_event)(concierge_agent_session* session, const concierge_line_event* event,
+                             concierge_text_sink* note);
 } concierge_agent_api;
 
 /* ==== The descriptor ==== */

@@ -14,6 +14,14 @@ ABI_CHECK(voice_table_size_first, offsetof(concierge_voice_model_api, struct_siz
 ABI_CHECK(telephony_table_size_first, offsetof(concierge_telephony_api, struct_size) == 0);
 ABI_CHECK(agent_table_size_first, offsetof(concierge_agent_api, struct_size) == 0);
 ABI_CHECK(outcome_count, CONCIERGE_OUTCOME_KIND_COUNT == 8);
+/* C ABI 1.1 only appended: each new entry right after the last 1.0 one of its table. */
+ABI_CHECK(voice_11_appended, offsetof(concierge_voice_model_api, session_line_event) ==
+                                 offsetof(concierge_voice_model_api, session_destroy) + sizeof(void (*)(void)));
+ABI_CHECK(agent_11_appended, offsetof(concierge_agent_api, session_listens_for_beep) ==
+                                 offsetof(concierge_agent_api, session_destroy) + sizeof(void (*)(void)));
+ABI_CHECK(host_11_appended, offsetof(concierge_host_api, call_late_status) ==
+                                offsetof(concierge_host_api, ws_client_close) + sizeof(void (*)(void)));
+ABI_CHECK(line_event_size_first, offsetof(concierge_line_event, struct_size) == 0);
 
 CONCIERGE_EXPORT const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host);
 const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host) {

@@ -11,7 +11,9 @@
 // OWNERSHIP: the plugin's objects are held by the boxes below, which the host destroys through the tables (abi.h's
 // destroy functions); the Host object of an instance, and every callback still pending in it, lives until the
 // instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models and agents so far (telephony:
-// later).
+// later). C ABI 1.1: AgentSession::listens_for_beep / on_line_event and VoiceSession::on_line_event (the SDK's line
+// events, concierge/line_event.hpp) are mapped, so a plugin on this layer gets them as it would over the C++
+// boundary.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -460,6 +462,20 @@ inline void session_simulated_callee_text(concierge_voice_session* s, concierge_
   with_session(s, "on_simulated_callee_text",
                [&](VoiceSession& session) { session.on_simulated_callee_text(view(text)); });
 }
+// C ABI 1.1. The host's event, borrowed: a view of it, nothing copied.
+inline LineEvent from_c(const concierge_line_event& event) {
+  LineEvent cpp;
+  cpp.kind = view(event.kind);
+  cpp.detail = view(event.detail);
+  cpp.beep_hz = event.beep_hz;
+  cpp.note = view(event.note);
+  cpp.respond_now = event.respond_now != 0;
+  return cpp;
+}
+inline void session_line_event(concierge_voice_session* s, const concierge_line_event* event) noexcept {
+  if (!event) return;
+  with_session(s, "on_line_event", [&](VoiceSession& session) { session.on_line_event(from_c(*event)); });
+}
 inline void session_close(concierge_voice_session* s) noexcept {
   with_session(s, "close", [&](VoiceSession& session) {
     session.close();
@@ -484,6 +500,7 @@ inline const concierge_voice_model_api* voice_model_table() {
       session_output_format,             session_send_audio, session_tool_result,
       session_playback_progress,         session_simulated_callee_text,
       session_close,                     session_destroy,
+      session_line_event,
   };
   return &table;
 }
@@ -604,6 +621,19 @@ inline void agent_session_outcome(concierge_agent_session* s, concierge_text_sin
                    .dump());
   });
 }
+inline std::int32_t agent_session_listens_for_beep(concierge_agent_session* s) noexcept {
+  std::int32_t listens = 0;
+  guarded(box(s)->instance, "listens_for_beep", [&] { listens = box(s)->session->listens_for_beep() ? 1 : 0; });
+  return listens;
+}
+inline void agent_session_line_event(concierge_agent_session* s, const concierge_line_event* event,
+                                     concierge_text_sink* note) noexcept {
+  if (!event) return;
+  guarded(box(s)->instance, "on_line_event", [&] {
+    const std::string text = box(s)->session->on_line_event(from_c(*event));
+    if (!text.empty()) write(note, text);
+  });
+}
 inline void agent_session_destroy(concierge_agent_session* s) noexcept {
   std::unique_ptr<AgentSessionBox> owned(box(s));
   guarded(owned->instance, "destroy", [&] { owned->session.reset(); });
@@ -613,7 +643,7 @@ inline const concierge_agent_api* agent_table() {
   static const concierge_agent_api table = {
       sizeof(concierge_agent_api), agent_plan,           agent_open_session,       agent_session_instructions,
       agent_session_tools,         agent_session_tool_call, agent_session_transcript, agent_session_outcome,
-      agent_session_destroy,
+      agent_session_destroy,       agent_session_listens_for_beep, agent_session_line_event,
   };
   return &table;
 }
