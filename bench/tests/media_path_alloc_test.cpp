@@ -7,6 +7,7 @@
 // server's thread (the replacements below interpose on glibc's for every library, libsoxr's C allocations too).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -269,6 +270,51 @@ TEST(MediaPathAllocations, ResamplingAllocatesNothingPerFrame) { expect_no_alloc
 TEST(MediaPathAllocations, TheBeepDetectorAllocatesNothingPerFrame) {
   expect_no_allocations(AudioFormat::mulaw_8k(), true);
 }
+
+#ifdef CONCIERGE_TEST_PLUGIN_DIR
+// The C telephony boundary's per-frame path, both ways: agent audio through the host's leg adapter into a C plugin's
+// leg_send_audio, and that plugin's callee audio and playback reports back through the host's concierge_call_events
+// (fixtures/c_telephony_fixture.c hands each frame straight back). Nothing is allocated per frame.
+struct CountingCallEvents final : CallEvents {
+  void on_provider_call_id(std::string_view) override {}
+  void on_status(const CallStatusUpdate&) override {}
+  void on_media_started(AudioFormat) override { media = true; }
+  void on_audio(const AudioFrame& frame) override { bytes += frame.bytes.size(); }
+  void on_playback_progress(std::chrono::microseconds) override { ++progress; }
+  void on_dtmf(char) override {}
+  void on_media_stopped(std::string_view) override {}
+  void on_simulated_callee_text(std::string_view) override {}
+  bool media = false;
+  std::size_t bytes = 0, progress = 0;
+};
+
+TEST(MediaPathAllocations, TheCTelephonyBoundaryAllocatesNothingPerFrame) {
+  asio::io_context io;
+  Services services(io);
+  auto log = std::make_shared<QuietLog>();
+  auto plugin = PluginLoader(std::filesystem::path(CONCIERGE_TEST_PLUGIN_DIR))
+                    .load("fixture-c-telephony", PluginKind::telephony, PluginContext{services, log, "."},
+                          YAML::Load("{}"));
+  auto events = std::make_shared<CountingCallEvents>();
+  auto leg = plugin.instance.telephony->place_call({"call_1", "+1555000001", "Fixture", std::chrono::seconds(30)},
+                                                    events);
+  ASSERT_TRUE(leg);
+  for (int i = 0; i < 100 && !events->media; ++i) io.run_one_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(events->media);
+  std::array<std::uint8_t, 160> bytes{};
+  bytes.fill(0x7f);
+  constexpr std::uint64_t kFrames = 500;
+  allocations = 0;
+  on_server_thread = true;
+  counting = true;
+  for (std::uint64_t k = 0; k < kFrames; ++k) leg->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, k * 20000});
+  counting = false;
+  on_server_thread = false;
+  EXPECT_EQ(allocations.load(), 0) << "allocations over " << kFrames << " frames each way";
+  EXPECT_EQ(events->bytes, kFrames * bytes.size());
+  EXPECT_EQ(events->progress, kFrames);
+}
+#endif
 
 // The counter is live on the server thread: a post that allocates is seen.
 TEST(MediaPathAllocations, CounterSeesTheServerThread) {

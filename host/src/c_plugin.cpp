@@ -120,12 +120,58 @@ struct concierge_host {
   std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers;
   std::set<concierge::HttpRequestId> http_requests;
   std::set<concierge_ws_client*> ws_clients;
+  // Telephony: every call's events still referenced (by a leg adapter or the plugin's retains), freed at the latest
+  // after the plugin's destroy(); and the instance, for the legs of inbound calls.
+  std::set<concierge_call_events*> call_events;
+  std::weak_ptr<void> instance;
+  void drop_call_events();
 };
 
 // abi.h's concierge_voice_events: the host's side of one voice session. Owned by the session adapter.
 struct concierge_voice_events {
   std::shared_ptr<concierge::VoiceSessionEvents> events;  // null once the session is closed
   concierge_host* host = nullptr;
+};
+
+// abi.h's concierge_call_events: the host's side of one call. Held by the leg adapter (one reference) and by each
+// call_events_retain of the plugin's; freed with the last, or when the instance is destroyed.
+struct concierge_call_events {
+  concierge::CallEvents* events = nullptr;  // events_owner.get(): what the per-frame path reads
+  std::shared_ptr<concierge::CallEvents> events_owner;  // the call's (it holds the call weakly)
+  concierge_host* host = nullptr;
+  int references = 1;
+};
+
+// abi.h's concierge_http_response_writer: the response a plugin writes, on the caller's stack.
+struct concierge_http_response_writer {
+  concierge::HttpResponse response;
+};
+
+namespace {
+// A request the host received, in abi.h's form: views of `request`, which must outlive it.
+struct CRequest {
+  explicit CRequest(const concierge::HttpRequest& request) {
+    query.reserve(request.query.size());
+    for (const auto& [name, value] : request.query) query.push_back({str(name), str(value)});
+    headers.reserve(request.headers.size());
+    for (const auto& [name, value] : request.headers) headers.push_back({str(name), str(value)});
+    c = concierge_http_request{sizeof(concierge_http_request), str(request.method), str(request.target),
+                               str(request.path), query.data(), query.size(), headers.data(), headers.size(),
+                               str(request.body), str(request.remote_address)};
+  }
+  CRequest(const CRequest&) = delete;
+  CRequest& operator=(const CRequest&) = delete;
+  std::vector<concierge_header> query, headers;
+  concierge_http_request c{};
+};
+}  // namespace
+
+// abi.h's concierge_ws_peer: one accepted media stream, valid until the plugin's handler for it is destroyed.
+struct concierge_ws_peer {
+  explicit concierge_ws_peer(std::shared_ptr<concierge::WebSocketPeer> peer_)
+      : peer(std::move(peer_)), request(peer->upgrade_request()) {}
+  std::shared_ptr<concierge::WebSocketPeer> peer;
+  CRequest request;  // views of peer->upgrade_request(), which lives as long as the peer
 };
 
 // abi.h's concierge_ws_client: the SDK's WebSocket client run for the plugin on the host's loop.
@@ -146,6 +192,11 @@ struct concierge_ws_client final : concierge::net::WebSocketListener {
     if (host->open && listener.on_failed) listener.on_failed(user, str(message));
   }
 };
+
+void concierge_host::drop_call_events() {
+  for (auto* e : call_events) delete e;
+  call_events.clear();
+}
 
 void concierge_host::close_ws_client(concierge_ws_client* client) {
   if (!ws_clients.erase(client)) return;
@@ -233,30 +284,103 @@ std::int32_t host_run_blocking(concierge_host* h, concierge_callback work, conci
 
 concierge_str host_public_domain(concierge_host* h) { return h ? str(h->public_domain) : concierge_str{}; }
 
-// Telephony's host functions. This host does not yet adapt C telephony plugins (the loader refuses them, see
-// check_descriptor), so no concierge_call_events, response writer or WebSocket peer exists to pass here.
-concierge_call_events* host_accept_inbound_call(concierge_host*, const concierge_inbound_call*, concierge_call_leg*) {
-  return nullptr;
+// ---- telephony: a call's events, responses, media stream peers ----
+
+concierge_call_events* new_call_events(concierge_host* h, std::shared_ptr<CallEvents> events) {
+  auto* e = new concierge_call_events;
+  e->events = events.get();
+  e->events_owner = std::move(events);
+  e->host = h;
+  h->call_events.insert(e);
+  return e;
 }
-void call_provider_call_id(concierge_call_events*, concierge_str) {}
-void call_status(concierge_call_events*, const concierge_call_status_update*) {}
-void call_media_started(concierge_call_events*, concierge_audio_format) {}
-void call_audio(concierge_call_events*, const concierge_frame*) {}
-void call_playback_progress(concierge_call_events*, std::int64_t) {}
-void call_dtmf(concierge_call_events*, char) {}
-void call_media_stopped(concierge_call_events*, concierge_str) {}
-void call_simulated_callee_text(concierge_call_events*, concierge_str) {}
-void call_late_status(concierge_call_events*, const concierge_call_status_update*) {}
-concierge_call_events* call_events_retain(concierge_call_events* events) { return events; }
-void call_events_release(concierge_call_events*) {}
-void response_set_status(concierge_http_response_writer*, std::int32_t) {}
-void response_set_content_type(concierge_http_response_writer*, concierge_str) {}
-void response_add_header(concierge_http_response_writer*, concierge_str, concierge_str) {}
-void response_append_body(concierge_http_response_writer*, concierge_str) {}
-std::int32_t ws_peer_send_text(concierge_ws_peer*, concierge_str) { return 0; }
-void ws_peer_close(concierge_ws_peer*, concierge_str) {}
-std::int32_t ws_peer_is_open(concierge_ws_peer*) { return 0; }
-const concierge_http_request* ws_peer_upgrade_request(concierge_ws_peer*) { return nullptr; }
+void release_call_events(concierge_call_events* e) {
+  if (!e || --e->references > 0) return;
+  e->host->call_events.erase(e);
+  delete e;
+}
+
+CallEvents* live(concierge_call_events* e) { return e ? e->events : nullptr; }
+
+bool status_from_c(const concierge_call_status_update* u, CallStatusUpdate& out) {
+  if (!u) return false;
+  concierge_call_status_update c{};
+  std::memcpy(&c, u, std::min<std::size_t>(sizeof c, u->struct_size));
+  if (c.status < CONCIERGE_CALL_QUEUED || c.status > CONCIERGE_CALL_TIMED_OUT) return false;
+  out.status = static_cast<CallStatus>(c.status);
+  out.reason = std::string(view(c.reason));
+  if (c.duration_seconds >= 0) out.duration_seconds = c.duration_seconds;
+  out.answered_by = std::string(view(c.answered_by));
+  return true;
+}
+
+void call_provider_call_id(concierge_call_events* e, concierge_str id) {
+  if (auto* ev = live(e)) ev->on_provider_call_id(view(id));
+}
+void call_status(concierge_call_events* e, const concierge_call_status_update* u) {
+  CallStatusUpdate update;
+  if (auto* ev = live(e); ev && status_from_c(u, update)) ev->on_status(update);
+}
+void call_media_started(concierge_call_events* e, concierge_audio_format f) {
+  AudioFormat format;
+  if (auto* ev = live(e); ev && from_c(f.encoding, f.rate, format)) ev->on_media_started(format);
+}
+// The per-frame path: the plugin's bytes, borrowed, straight into the call bridge.
+void call_audio(concierge_call_events* e, const concierge_frame* frame) {
+  auto* ev = live(e);
+  AudioFormat format;
+  if (!ev || !frame || !from_c(frame->encoding, frame->rate, format)) return;
+  ev->on_audio(AudioFrame{format, std::span<const std::uint8_t>(frame->data, frame->bytes), frame->timestamp_us});
+}
+void call_playback_progress(concierge_call_events* e, std::int64_t played_us) {
+  if (auto* ev = live(e)) ev->on_playback_progress(std::chrono::microseconds(played_us));
+}
+void call_dtmf(concierge_call_events* e, char digit) {
+  if (auto* ev = live(e)) ev->on_dtmf(digit);
+}
+void call_media_stopped(concierge_call_events* e, concierge_str reason) {
+  if (auto* ev = live(e)) ev->on_media_stopped(view(reason));
+}
+void call_simulated_callee_text(concierge_call_events* e, concierge_str text) {
+  if (auto* ev = live(e)) ev->on_simulated_callee_text(view(text));
+}
+void call_late_status(concierge_call_events* e, const concierge_call_status_update* u) {
+  CallStatusUpdate update;
+  if (auto* ev = live(e); ev && status_from_c(u, update)) ev->on_late_status(update);
+}
+concierge_call_events* call_events_retain(concierge_call_events* e) {
+  if (e) ++e->references;
+  return e;
+}
+void call_events_release(concierge_call_events* e) { release_call_events(e); }
+
+void response_set_status(concierge_http_response_writer* w, std::int32_t status) {
+  if (w && status >= 100 && status <= 599) w->response.status = status;
+}
+void response_set_content_type(concierge_http_response_writer* w, concierge_str content_type) {
+  if (w) w->response.content_type = std::string(view(content_type));
+}
+void response_add_header(concierge_http_response_writer* w, concierge_str name, concierge_str value) {
+  if (w && name.len) w->response.headers.emplace_back(std::string(view(name)), std::string(view(value)));
+}
+void response_append_body(concierge_http_response_writer* w, concierge_str bytes) {
+  if (w) w->response.body.append(view(bytes));
+}
+
+std::int32_t ws_peer_send_text(concierge_ws_peer* p, concierge_str message) {
+  if (!p || !p->peer->is_open()) return 0;
+  p->peer->send_text(view(message));
+  return 1;
+}
+void ws_peer_close(concierge_ws_peer* p, concierge_str reason) {
+  if (p) p->peer->close(view(reason));
+}
+std::int32_t ws_peer_is_open(concierge_ws_peer* p) { return p && p->peer->is_open() ? 1 : 0; }
+const concierge_http_request* ws_peer_upgrade_request(concierge_ws_peer* p) { return p ? &p->request.c : nullptr; }
+
+// Defined with the telephony adapters below.
+concierge_call_events* host_accept_inbound_call(concierge_host* h, const concierge_inbound_call* call,
+                                                concierge_call_leg* handle);
 
 // ---- voice events ----
 
@@ -465,6 +589,7 @@ struct Instance {
   ~Instance() {
     host->close();
     if (handle) descriptor.destroy(handle);
+    host->drop_call_events();  // what the plugin still retained (its destroy may have released some)
   }
 };
 
@@ -697,6 +822,147 @@ class CAgent final : public Agent {
   std::shared_ptr<Instance> instance_;
 };
 
+// ---- telephony ----
+
+// One call's leg, over the plugin's concierge_call_leg. Holds the instance (so the library) and one reference to the
+// call's events, which the plugin reports through until leg_destroy (and longer where it retained them).
+class CCallLeg final : public CallLeg {
+ public:
+  CCallLeg(std::shared_ptr<Instance> instance, concierge_call_events* events)
+      : send_audio_(instance->descriptor.telephony.leg_send_audio),
+        instance_(std::move(instance)),
+        api_(instance_->descriptor.telephony),
+        events_(events) {}
+  ~CCallLeg() override {
+    if (handle_) api_.leg_destroy(handle_);  // events_ stays valid until this has returned (abi.h)
+    release_call_events(events_);
+  }
+  void adopt(concierge_call_leg* handle) { handle_ = handle; }
+  void disown() { handle_ = nullptr; }
+  concierge_call_events* events() const { return events_; }
+  void send_audio(const AudioFrame& frame) override {
+    const concierge_frame c{frame.bytes.data(), frame.bytes.size(),
+                            static_cast<std::uint32_t>(frame.format.encoding), frame.format.sample_rate, 1,
+                            frame.timestamp_us};
+    send_audio_(handle_, &c);
+  }
+  void clear_audio() override { api_.leg_clear_audio(handle_); }
+  void hang_up() override { api_.leg_hang_up(handle_); }
+  void on_simulated_agent_text(std::string_view text) override {
+    if (api_.leg_simulated_agent_text) api_.leg_simulated_agent_text(handle_, str(text));
+  }
+
+ private:
+  // What a frame touches, beside the vtable pointer.
+  concierge_call_leg* handle_ = nullptr;
+  void (*send_audio_)(concierge_call_leg*, const concierge_frame*);
+  std::shared_ptr<Instance> instance_;
+  const concierge_telephony_api& api_;
+  concierge_call_events* events_;
+};
+
+// What the plugin gave for an accepted media stream; owns the peer's C handle.
+class CWebSocketHandler final : public WebSocketHandler {
+ public:
+  CWebSocketHandler(std::shared_ptr<Instance> instance, std::unique_ptr<concierge_ws_peer> peer,
+                    concierge_ws_handler* handle)
+      : instance_(std::move(instance)), api_(instance_->descriptor.telephony), peer_(std::move(peer)),
+        handle_(handle) {}
+  ~CWebSocketHandler() override { api_.ws_handler_destroy(handle_); }  // then the peer handle goes
+  void on_text(std::string_view message) override { api_.ws_handler_on_text(handle_, str(message)); }
+  void on_closed(std::string_view reason) override { api_.ws_handler_on_closed(handle_, str(reason)); }
+
+ private:
+  std::shared_ptr<Instance> instance_;
+  const concierge_telephony_api& api_;
+  std::unique_ptr<concierge_ws_peer> peer_;
+  concierge_ws_handler* handle_;
+};
+
+class CTelephonyProvider final : public TelephonyProvider {
+ public:
+  explicit CTelephonyProvider(std::shared_ptr<Instance> instance)
+      : instance_(std::move(instance)), api_(instance_->descriptor.telephony) {
+    if (api_.http_route_count && api_.http_route)
+      for (std::size_t i = 0, n = api_.http_route_count(instance_->handle); i < n; ++i)
+        if (const concierge_str route = api_.http_route(instance_->handle, i); route.len)
+          routes_.emplace_back(view(route));
+  }
+  std::shared_ptr<CallLeg> place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) override {
+    CallEvents& report = *events;
+    auto leg = std::make_shared<CCallLeg>(instance_, new_call_events(instance_->host.get(), std::move(events)));
+    const concierge_outbound_call c{sizeof(concierge_outbound_call), str(call.call_id), str(call.to),
+                                    str(call.callee_name), static_cast<std::uint32_t>(call.ring_timeout.count())};
+    char message[512] = "", key_path[8] = "";
+    concierge_error error{sizeof error, CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
+    concierge_call_leg* handle = api_.place_call(instance_->handle, &c, leg->events(), &error);
+    if (!handle) {
+      report.on_status({CallStatus::failed, std::string("the telephony plugin could not place the call: ") +
+                                                (message[0] ? message : "no reason given"),
+                        std::nullopt, ""});
+      return nullptr;
+    }
+    leg->adopt(handle);
+    return leg;
+  }
+  std::vector<std::string> http_routes() const override { return routes_; }
+  HttpResponse handle_http(const HttpRequest& request) override {
+    if (!api_.handle_http) return HttpResponse::json_error(404, "not found");
+    const CRequest c(request);
+    concierge_http_response_writer writer;
+    api_.handle_http(instance_->handle, &c.c, &writer);
+    return std::move(writer.response);
+  }
+  std::optional<HttpResponse> check_media_stream_upgrade(const HttpRequest& upgrade) override {
+    if (!api_.check_media_stream_upgrade)
+      return HttpResponse::json_error(404, "this telephony provider has no media streams");
+    const CRequest c(upgrade);
+    concierge_http_response_writer writer;
+    if (api_.check_media_stream_upgrade(instance_->handle, &c.c, &writer)) return std::nullopt;
+    return std::move(writer.response);
+  }
+  std::shared_ptr<WebSocketHandler> open_media_stream(std::shared_ptr<WebSocketPeer> peer) override {
+    if (!api_.open_media_stream) return nullptr;
+    auto c_peer = std::make_unique<concierge_ws_peer>(std::move(peer));
+    concierge_ws_handler* handle = api_.open_media_stream(instance_->handle, c_peer.get());
+    if (!handle) return nullptr;
+    return std::make_shared<CWebSocketHandler>(instance_, std::move(c_peer), handle);
+  }
+  std::string check_destination(std::string_view number) const override {
+    if (!api_.check_destination) return "";
+    std::string reason;
+    auto sink = sink_into(reason);
+    if (api_.check_destination(instance_->handle, str(number), &sink)) return "";
+    return reason.empty() ? "the telephony plugin does not dial this number" : reason;
+  }
+
+ private:
+  std::shared_ptr<Instance> instance_;
+  const concierge_telephony_api& api_;
+  std::vector<std::string> routes_;
+};
+
+concierge_call_events* host_accept_inbound_call(concierge_host* h, const concierge_inbound_call* call,
+                                                concierge_call_leg* handle) {
+  if (!h || !call || !handle || !h->open.load()) return nullptr;
+  const auto instance = std::static_pointer_cast<Instance>(h->instance.lock());
+  if (!instance) return nullptr;  // still being created: no inbound call yet
+  concierge_inbound_call c{};
+  std::memcpy(&c, call, std::min<std::size_t>(sizeof c, call->struct_size));
+  auto leg = std::make_shared<CCallLeg>(instance, new_call_events(h, nullptr));
+  leg->adopt(handle);
+  InboundCall inbound{std::string(view(c.from)), std::string(view(c.to)), std::string(view(c.provider_call_id)), leg};
+  std::shared_ptr<CallEvents> events = h->services.accept_inbound_call(inbound);
+  if (!events) {
+    leg->disown();  // refused: the leg stays the plugin's (abi.h)
+    return nullptr;
+  }
+  concierge_call_events* e = leg->events();
+  e->events = events.get();
+  e->events_owner = std::move(events);
+  return e;
+}
+
 // ---- config ----
 
 bool plain_scalar_is_json(const std::string& s, std::string& json) {
@@ -848,9 +1114,22 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
         return "its agent table lacks a required function";
       break;
     }
-    case PluginKind::telephony:
-      return "is a C telephony plugin: this host runs C voice models and agents only so far (C++ telephony "
-             "plugins load as before)";
+    case PluginKind::telephony: {
+      if (!copy.telephony) return "is a telephony plugin without a telephony table";
+      if (copy.telephony->struct_size < sizeof(concierge_telephony_api))
+        return "its telephony table is " + std::to_string(copy.telephony->struct_size) + " bytes, C ABI " + theirs +
+               " defines " + std::to_string(sizeof(concierge_telephony_api)) + "; rebuild the plugin";
+      copy_table(out.telephony, copy.telephony, sizeof(concierge_telephony_api));  // unchanged since 1.0
+      const auto& t = out.telephony;
+      if (!t.place_call || !t.leg_send_audio || !t.leg_clear_audio || !t.leg_hang_up || !t.leg_destroy)
+        return "its telephony table lacks a required function";
+      if (t.http_route_count && (!t.http_route || !t.handle_http))
+        return "its telephony table has HTTP routes without http_route and handle_http";
+      if (t.check_media_stream_upgrade &&
+          (!t.open_media_stream || !t.ws_handler_on_text || !t.ws_handler_on_closed || !t.ws_handler_destroy))
+        return "its telephony table accepts media streams without open_media_stream and the ws_handler functions";
+      break;
+    }
   }
   return "";
 }
@@ -890,7 +1169,10 @@ PluginInstance create_instance(const Descriptor& descriptor, std::shared_ptr<con
     }
     throw PluginLoadError(file.string() + ": create() failed: " + why);
   }
+  host->instance = instance;  // for the legs of inbound calls (accept_inbound_call)
   PluginInstance made;
+  if (descriptor.kind == PluginKind::telephony)
+    made.telephony = std::make_shared<CTelephonyProvider>(std::move(instance));
   if (descriptor.kind == PluginKind::voice_model) made.voice_model = std::make_shared<CVoiceModel>(std::move(instance));
   if (descriptor.kind == PluginKind::agent) made.agent = std::make_shared<CAgent>(std::move(instance));
   return made;

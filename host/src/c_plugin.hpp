@@ -1,12 +1,15 @@
 #pragma once
 // The host's side of the C boundary (concierge/abi.h): the host table every C plugin gets, the checks of a C
-// descriptor, and the adapters that turn a C plugin's tables into the host's C++ interfaces (VoiceModel, ...), so
-// that CallBridge and the rest of the daemon never know which boundary a plugin came through.
+// descriptor, and the adapters that turn a C plugin's tables into the host's C++ interfaces (TelephonyProvider and
+// CallLeg, VoiceModel and VoiceSession, Agent and AgentSession, WebSocketHandler), so that CallBridge, the HTTP
+// server and the rest of the daemon never know which boundary a plugin came through.
 //
 // LIFETIMES (abi.h's OWNERSHIP, enforced here). Each instance has one HostContext (abi.h's concierge_host). It holds
 // the library, and everything of the plugin the host keeps holds the context: the instance adapter, each session
 // adapter, each armed timer, each posted callback, each blocking work item. So the library stays mapped while any
-// of them lives; HostContext::pending() counts the timers, posts and blocking work still outstanding. When the
+// of them lives (telephony too: each leg adapter and each media-stream handler holds the instance; a call's events
+// that the plugin retained are freed after its destroy()); pending_callbacks() counts the timers, posts and blocking
+// work still outstanding. When the
 // instance adapter goes (after every session adapter, which hold it), the context is closed first: timers are
 // cancelled, posted callbacks and blocking completions are dropped unrun, running blocking work is waited for; then
 // the plugin's destroy() runs. What is still queued on the event loop holds only host code and the context; when the

@@ -357,3 +357,210 @@ TEST_F(Fixture, PublicDomainAndMetricsReachTheHost) {
       << metrics;
   EXPECT_EQ(metrics.find("Bad"), std::string::npos) << metrics;
 }
+
+// ---- telephony over C (fixtures/c_telephony_fixture.c) ----
+
+namespace {
+
+struct RecordingCallEvents final : concierge::CallEvents {
+  std::vector<std::string> provider_ids;
+  std::vector<concierge::CallStatusUpdate> statuses, late;
+  std::vector<AudioFormat> media_started;
+  std::vector<std::vector<std::uint8_t>> audio;
+  std::vector<const std::uint8_t*> pointers;
+  std::vector<std::int64_t> played_us;
+  std::string dtmf, callee_text, media_stopped;
+  void on_provider_call_id(std::string_view id) override { provider_ids.emplace_back(id); }
+  void on_status(const concierge::CallStatusUpdate& update) override { statuses.push_back(update); }
+  void on_media_started(AudioFormat format) override { media_started.push_back(format); }
+  void on_audio(const AudioFrame& frame) override {
+    audio.emplace_back(frame.bytes.begin(), frame.bytes.end());
+    pointers.push_back(frame.bytes.data());
+  }
+  void on_playback_progress(std::chrono::microseconds played) override { played_us.push_back(played.count()); }
+  void on_dtmf(char digit) override { dtmf += digit; }
+  void on_media_stopped(std::string_view reason) override { media_stopped = reason; }
+  void on_simulated_callee_text(std::string_view text) override { callee_text = text; }
+  void on_late_status(const concierge::CallStatusUpdate& update) override { late.push_back(update); }
+};
+
+struct RecordingPeer final : concierge::WebSocketPeer {
+  explicit RecordingPeer(concierge::HttpRequest upgrade) : upgrade(std::move(upgrade)) {}
+  void send_text(std::string_view message) override { sent.emplace_back(message); }
+  void close(std::string_view reason) override {
+    open = false;
+    closed_with = reason;
+  }
+  bool is_open() const override { return open; }
+  const concierge::HttpRequest& upgrade_request() const override { return upgrade; }
+  concierge::HttpRequest upgrade;
+  std::vector<std::string> sent;
+  bool open = true;
+  std::string closed_with;
+};
+
+// A daemon's side of inbound calls: accepts when told to, keeping the leg and giving events.
+class InboundHost final : public concierge::HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { work(); }
+  std::string public_domain() const override { return ""; }
+  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall& call) override {
+    if (!accept) return nullptr;
+    inbound.push_back(call);
+    return inbound_events;
+  }
+  bool accept = false;
+  std::vector<concierge::InboundCall> inbound;
+  std::shared_ptr<RecordingCallEvents> inbound_events = std::make_shared<RecordingCallEvents>();
+
+ private:
+  boost::asio::io_context io_;
+};
+
+struct TelephonyFixture : ::testing::Test {
+  InboundHost host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  PluginLoader loader{kDir};
+  LoadedPlugin load() {
+    return loader.load("fixture-c-telephony", PluginKind::telephony, concierge::PluginContext{host, log, kDir},
+                       YAML::Load("{}"), "plugins.telephony.config", "/etc/concierge.yaml");
+  }
+  template <class F>
+  bool run_until(F done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
+      host.io().restart();
+      host.io().run_one_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+};
+
+}  // namespace
+
+// A call placed through a C telephony plugin: its statuses, media and the callee's audio come back through the
+// host's concierge_call_events, the agent's audio and the barge-in and hang-up go to its leg; frames are borrowed
+// both ways, never copied.
+TEST_F(TelephonyFixture, ACallPlacedThroughCCarriesStatusAudioAndHangsUp) {
+  const LoadedPlugin plugin = load();
+  EXPECT_TRUE(plugin.c_abi);
+  EXPECT_EQ(plugin.kind, PluginKind::telephony);
+  ASSERT_TRUE(plugin.instance.telephony);
+  auto events = std::make_shared<RecordingCallEvents>();
+  auto leg = plugin.instance.telephony->place_call({"call_1", "+1555000001", "Fixture", std::chrono::seconds(30)},
+                                                    events);
+  ASSERT_TRUE(leg);
+  EXPECT_TRUE(events->statuses.empty());  // answered from a timer, never inside place_call
+  ASSERT_TRUE(run_until([&] { return !events->media_started.empty(); }));
+  EXPECT_EQ(events->provider_ids, std::vector<std::string>{"FX1"});
+  ASSERT_EQ(events->statuses.size(), 1u);
+  EXPECT_EQ(events->statuses[0].status, concierge::CallStatus::in_progress);
+  EXPECT_EQ(events->statuses[0].answered_by, "human");
+  EXPECT_FALSE(events->statuses[0].duration_seconds);
+  EXPECT_EQ(events->media_started[0], AudioFormat::mulaw_8k());
+  std::vector<std::uint8_t> bytes(160, 0x33);
+  leg->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 40000});
+  ASSERT_EQ(events->audio.size(), 1u);
+  EXPECT_EQ(events->audio[0], bytes);
+  EXPECT_EQ(events->pointers[0], bytes.data());  // the very bytes, both ways across the boundary
+  EXPECT_EQ(events->played_us, std::vector<std::int64_t>{60000});
+  leg->clear_audio();
+  EXPECT_EQ(events->dtmf, "5");
+  leg->on_simulated_agent_text("a table for two");
+  EXPECT_EQ(events->callee_text, "a table for two");
+  leg->hang_up();
+  EXPECT_EQ(events->media_stopped, "hung up");
+  ASSERT_EQ(events->statuses.size(), 2u);
+  EXPECT_EQ(events->statuses[1].status, concierge::CallStatus::completed);
+  EXPECT_EQ(events->statuses[1].duration_seconds, 3);
+  // A number the plugin cannot dial: no leg, and the call fails with the plugin's words.
+  auto refused = std::make_shared<RecordingCallEvents>();
+  EXPECT_FALSE(plugin.instance.telephony->place_call({"call_2", "+1555000009", "Nobody", {}}, refused));
+  ASSERT_EQ(refused->statuses.size(), 1u);
+  EXPECT_EQ(refused->statuses[0].status, concierge::CallStatus::failed);
+  EXPECT_EQ(refused->statuses[0].reason, "the telephony plugin could not place the call: the fixture dials only "
+                                         "+1555000001 and +1555000002");
+  EXPECT_EQ(plugin.instance.telephony->check_destination("+19005550100"), "premium-rate numbers are not dialled");
+  EXPECT_EQ(plugin.instance.telephony->check_destination("+15550000001"), "");
+}
+
+// C ABI 1.1's late status: the plugin retains the call's events past its leg and, after the host destroyed the leg,
+// corrects the finished call (a late provider id, then the status it really had). Then the library unloads.
+TEST_F(TelephonyFixture, ALateStatusFromACPluginReachesTheHostAfterItsLegIsGone) {
+  std::shared_ptr<concierge::TelephonyProvider> provider;
+  auto events = std::make_shared<RecordingCallEvents>();
+  {
+    LoadedPlugin plugin = load();
+    provider = plugin.instance.telephony;
+  }
+  auto leg = provider->place_call({"call_3", "+1555000002", "Fixture", {}}, events);
+  ASSERT_TRUE(leg);
+  ASSERT_EQ(events->statuses.size(), 1u);
+  EXPECT_EQ(events->statuses[0].status, concierge::CallStatus::failed);
+  EXPECT_EQ(events->statuses[0].reason, "fixture says no");
+  leg.reset();  // the host is done with the call; the plugin still holds its events
+  ASSERT_TRUE(run_until([&] { return !events->late.empty(); }));
+  EXPECT_EQ(events->provider_ids, std::vector<std::string>{"FX2-LATE"});
+  ASSERT_EQ(events->late.size(), 1u);
+  EXPECT_EQ(events->late[0].status, concierge::CallStatus::completed);
+  EXPECT_EQ(events->late[0].reason, "it went through after all");
+  EXPECT_EQ(events->late[0].duration_seconds, 3);
+  provider.reset();
+  host.io().restart();
+  host.io().poll();
+  EXPECT_EQ(c_abi::pending_callbacks(), 0u);
+  EXPECT_FALSE(mapped(file("fixture-c-telephony")));
+}
+
+// A C provider's HTTP routes and media streams: requests and responses through abi.h's structs and writer, an
+// upgrade refused or accepted, messages both ways on the host's peer, and an inbound call handed to the host.
+TEST_F(TelephonyFixture, RoutesMediaStreamsAndInboundCallsCrossTheCBoundary) {
+  const LoadedPlugin plugin = load();
+  auto& provider = *plugin.instance.telephony;
+  EXPECT_EQ(provider.http_routes(), std::vector<std::string>{"/fixture/hook"});
+  concierge::HttpRequest request;
+  request.method = "POST";
+  request.target = "/fixture/hook?x=1";
+  request.path = "/fixture/hook";
+  request.query = {{"x", "1"}};
+  request.headers = {{"x-fixture", "hdr"}};
+  request.body = "CallSid=CA1";
+  const concierge::HttpResponse response = provider.handle_http(request);
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.content_type, "text/plain");
+  EXPECT_EQ(response.body, "POST /fixture/hook q=1 h=hdr CallSid=CA1");
+  EXPECT_EQ(response.headers, (std::vector<std::pair<std::string, std::string>>{{"x-fixture-reply", "yes"}}));
+
+  concierge::HttpRequest upgrade;
+  upgrade.method = "GET";
+  upgrade.path = "/media-stream";
+  upgrade.query = {{"token", "bad"}};
+  const auto refusal = provider.check_media_stream_upgrade(upgrade);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->status, 403);
+  EXPECT_EQ(refusal->body, R"({"error":"bad token"})");
+  upgrade.query = {{"token", "ok"}};
+  EXPECT_FALSE(provider.check_media_stream_upgrade(upgrade));
+  auto peer = std::make_shared<RecordingPeer>(upgrade);
+  auto handler = provider.open_media_stream(peer);
+  ASSERT_TRUE(handler);
+  handler->on_text("hello");
+  EXPECT_EQ(peer->sent, std::vector<std::string>{"echo:hello"});
+  handler->on_text("inbound");  // refused: the plugin keeps its leg
+  EXPECT_EQ(log->count("inbound refused"), 1);
+  host.accept = true;
+  handler->on_text("inbound");
+  ASSERT_EQ(host.inbound.size(), 1u);
+  EXPECT_EQ(host.inbound[0].from, "+1555999");
+  EXPECT_EQ(host.inbound[0].provider_call_id, "IN1");
+  ASSERT_TRUE(host.inbound[0].leg);
+  host.inbound.clear();  // the host is done with the inbound call: its leg goes back through leg_destroy
+  EXPECT_EQ(log->count("inbound leg destroyed"), 1);
+  handler->on_text("bye");
+  EXPECT_FALSE(peer->open);
+  EXPECT_EQ(peer->closed_with, "bye");
+  handler->on_closed("normal");
+  EXPECT_EQ(log->count("stream closed: normal"), 1);
+  handler.reset();
+}

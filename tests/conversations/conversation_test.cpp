@@ -60,7 +60,7 @@ class ConversationTest : public ::testing::Test {
   ConversationResult call(const std::string& number, const std::string& format = "####",
                           AudioFormat voice_output = AudioFormat::pcm16_at(24000),
                           const std::string& styles = "[digits]") {
-    sim::SimulatedTelephony line(host_.io(), logger_, line_settings(format, styles));
+    sim::SimulatedTelephony line(host_.loop(), logger_, line_settings(format, styles));
     scripted::ScriptedVoiceModel voice(host_.loop(), logger_, voice_settings(voice_output));
     ConversationSetup setup;
     setup.number = number;

@@ -1,7 +1,6 @@
-// Both plugins as the daemon loads them. simulated-telephony is still on the C++ boundary: its MODULE exports the
-// descriptor and the factory, and the factory builds a working provider from a YAML block (and refuses a bad one
-// with ConfigError). scripted-voice is on the C boundary: it exports concierge_plugin_entry and nothing else of ours,
-// and the daemon's loader makes a working voice model of it (and refuses a bad block, naming the key and the line).
+// Both plugins as the daemon loads them: on the C boundary, each exports concierge_plugin_entry and nothing else of
+// ours, and the daemon's loader makes a working provider or voice model of it (and refuses a bad block, naming the
+// key and the line).
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
@@ -25,27 +24,66 @@ std::vector<std::string> own_exports(const std::string& module) {
   return concierge::testing::own_exports(CONCIERGE_NM, module);
 }
 
-TEST(PluginExports, SimulatedTelephonyLoadsAndCreatesThroughTheCxxBoundary) {
+// simulated-telephony through the C boundary (C ABI 1.1's telephony table, by way of the SDK's C++ layer): only
+// concierge_plugin_entry of ours, a working provider through the daemon's loader that places a call and reports it
+// through the host's concierge_call_events, and a bad block refused naming the key and the line.
+TEST(PluginExports, SimulatedTelephonyLoadsThroughTheCBoundary) {
   testing::TestHost host;
   auto logger = std::make_shared<testing::TestLogger>();
-  PluginContext context{host, logger, "."};
-  void* handle = dlopen((kPluginDir + "/simulated-telephony.so").c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
-  auto* describe = reinterpret_cast<PluginDescriptorFunction*>(dlsym(handle, "concierge_plugin_descriptor"));
-  auto* create = reinterpret_cast<PluginCreateFunction*>(dlsym(handle, "concierge_plugin_create"));
-  ASSERT_TRUE(describe && create);
-  const PluginDescriptor* d = describe();
-  EXPECT_EQ(d->magic, kPluginMagic);
-  EXPECT_EQ(d->sdk_major, static_cast<std::uint32_t>(CONCIERGE_SDK_VERSION_MAJOR));
-  EXPECT_EQ(d->kind, PluginKind::telephony);
-  EXPECT_EQ(std::string(d->name), "simulated-telephony");
+  const host::PluginLoader loader(kPluginDir);
   {
-    PluginInstance instance = create(context, YAML::Load("speed_up: 10"));
-    EXPECT_NE(instance.telephony, nullptr);
-    EXPECT_EQ(instance.voice_model, nullptr);
+    void* handle = dlopen((kPluginDir + "/simulated-telephony.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(handle, nullptr) << dlerror();
+    EXPECT_NE(dlsym(handle, "concierge_plugin_entry"), nullptr);
+    EXPECT_EQ(dlsym(handle, "concierge_plugin_descriptor"), nullptr);  // the C++ boundary's exports are gone
+    EXPECT_EQ(dlsym(handle, "concierge_plugin_create"), nullptr);
+    dlclose(handle);
   }
-  EXPECT_THROW(create(context, YAML::Load("no_such_key: 1")), ConfigError);
-  // Not unloaded: gtest may still hold type information from the library; the process ends soon anyway.
+  EXPECT_EQ(own_exports(kPluginDir + "/simulated-telephony.so"), std::vector<std::string>{"concierge_plugin_entry"});
+  {
+    const host::LoadedPlugin plugin =
+        loader.load("simulated-telephony", PluginKind::telephony, PluginContext{host, logger, "."},
+                    YAML::Load("speed_up: 50\nscenarios: {\"+15550000001\": busy}"), "plugins.telephony.config",
+                    "/etc/concierge.yaml");
+    EXPECT_TRUE(plugin.c_abi);
+    EXPECT_EQ(plugin.version, "1.1.0");
+    ASSERT_NE(plugin.instance.telephony, nullptr);
+    struct Events final : CallEvents {
+      std::string provider_id;
+      std::vector<CallStatus> statuses;
+      void on_provider_call_id(std::string_view id) override { provider_id = id; }
+      void on_status(const CallStatusUpdate& update) override { statuses.push_back(update.status); }
+      void on_media_started(AudioFormat) override {}
+      void on_audio(const AudioFrame&) override {}
+      void on_playback_progress(std::chrono::microseconds) override {}
+      void on_dtmf(char) override {}
+      void on_media_stopped(std::string_view) override {}
+      void on_simulated_callee_text(std::string_view) override {}
+    };
+    auto events = std::make_shared<Events>();
+    auto leg = plugin.instance.telephony->place_call({"call_1", "+15550000001", "Busy Bistro", std::chrono::seconds(30)},
+                                                     events);
+    ASSERT_TRUE(leg);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while ((events->statuses.empty() || !is_terminal(events->statuses.back())) &&
+           std::chrono::steady_clock::now() < give_up) {
+      host.io().restart();
+      host.io().run_one_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(events->provider_id.rfind("SIM-", 0), 0u) << events->provider_id;
+    ASSERT_FALSE(events->statuses.empty());
+    EXPECT_EQ(events->statuses.front(), CallStatus::dialing);
+    EXPECT_EQ(events->statuses.back(), CallStatus::busy);
+  }
+  try {
+    loader.load("simulated-telephony", PluginKind::telephony, PluginContext{host, logger, "."},
+                YAML::Load("speed_up: 10\nno_such_key: 1"), "plugins.telephony.config", "/etc/concierge.yaml");
+    FAIL() << "no error";
+  } catch (const host::PluginLoadError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.telephony.config.no_such_key (line 2): unknown key", 0), 0u)
+        << what;
+  }
 }
 
 TEST(PluginExports, ScriptedVoiceLoadsThroughTheCBoundary) {

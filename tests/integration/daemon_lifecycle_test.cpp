@@ -316,13 +316,13 @@ TEST(DaemonPlugins, APluginByPathAndTheListOfEveryPluginFound) {
   // The daemon's own folder alone: every plugin usable, status 0.
   r = run_daemon({"--config", config, "--list-plugins"});
   EXPECT_EQ(r.status, 0) << r.output;
-  // reservation-agent is on the C boundary: listed with the C ABI it was built for.
+  // reservation-agent and simulated-telephony are on the C boundary: listed with the C ABI they were built for.
   const std::string c_abi = "C ABI " + std::to_string(CONCIERGE_ABI_MAJOR) + "." + std::to_string(CONCIERGE_ABI_MINOR);
   EXPECT_NE(r.output.find("agent        reservation-agent    1.1.0    " + c_abi + "  " +
                           std::string(CONCIERGE_PLUGIN_DIR) + "/reservation-agent.so\n"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("telephony    simulated-telephony  1.0.0    " + sdk + "  "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("telephony    simulated-telephony  1.1.0    " + c_abi + "  "), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("Starting"), std::string::npos) << r.output;  // it lists and exits
 
   // Two folders given on the command line, one of them full of broken plugins: each listed with its reason, status 1.

@@ -33,9 +33,8 @@ LineSettings with_code_salt(LineSettings settings) {
 }
 }  // namespace
 
-SimulatedTelephony::SimulatedTelephony(boost::asio::io_context& io, std::shared_ptr<Logger> log,
-                                       LineSettings settings)
-    : io_(io),
+SimulatedTelephony::SimulatedTelephony(EventLoop& loop, std::shared_ptr<Logger> log, LineSettings settings)
+    : loop_(loop),
       log_(std::move(log)),
       settings_(std::make_shared<const LineSettings>(with_code_salt(std::move(settings)))),
       ledger_(std::make_shared<BookingLedger>()),
@@ -51,17 +50,17 @@ std::shared_ptr<CallLeg> SimulatedTelephony::place_call(const OutboundCall& call
   char id[32];
   std::snprintf(id, sizeof id, "SIM-%06llu-%08llx", static_cast<unsigned long long>(calls_placed_),
                 static_cast<unsigned long long>(call_seed >> 32));
-  auto leg = std::make_shared<SimulatedCall>(io_, settings_, ledger_, log_, call, std::move(events), id, call_seed);
+  auto leg = std::make_shared<SimulatedCall>(loop_, settings_, ledger_, log_, call, std::move(events), id, call_seed);
   leg->start();
   return leg;
 }
 
 // ---- SimulatedCall ----------------------------------------------------------------------------------------------
 
-SimulatedCall::SimulatedCall(boost::asio::io_context& io, std::shared_ptr<const LineSettings> settings,
+SimulatedCall::SimulatedCall(EventLoop& loop, std::shared_ptr<const LineSettings> settings,
                              std::shared_ptr<BookingLedger> ledger, std::shared_ptr<Logger> log, OutboundCall call,
                              std::shared_ptr<CallEvents> events, std::string provider_call_id, std::uint64_t seed)
-    : io_(io),
+    : loop_(loop),
       settings_(std::move(settings)),
       log_(std::move(log)),
       call_(std::move(call)),
@@ -69,7 +68,7 @@ SimulatedCall::SimulatedCall(boost::asio::io_context& io, std::shared_ptr<const 
       provider_call_id_(std::move(provider_call_id)),
       scenario_(settings_->scenario_for(call_.to)),
       dialogue_(*settings_, scenario_, std::move(ledger), seed),
-      timer_(io) {
+      timer_(loop) {
   std::array<std::int16_t, kFrameBytes> noise{};
   for (std::size_t i = 0; i < comfort_noise_.size(); ++i) {
     render_comfort_noise(seed + i, noise);
@@ -97,16 +96,14 @@ std::uint64_t SimulatedCall::frames(milliseconds simulated) const {
 }
 
 void SimulatedCall::after(milliseconds simulated, void (SimulatedCall::*step)()) {
-  timer_.expires_after(wall(simulated));
-  timer_.async_wait([weak = weak_from_this(), step](const boost::system::error_code& error) {
-    if (error) return;
+  timer_.start_after(wall(simulated), [weak = weak_from_this(), step] {
     if (auto self = weak.lock(); self && !self->ended_) ((*self).*step)();
   });
 }
 
 void SimulatedCall::start() {
   // Posted, not called: the host gets the leg back from place_call before any event about it.
-  boost::asio::post(io_, [self = shared_from_this()] {
+  loop_.post([self = shared_from_this()] {
     if (self->ended_) return;
     auto events = self->events_;
     events->on_provider_call_id(self->provider_call_id_);
@@ -169,9 +166,7 @@ void SimulatedCall::on_answered() {
 
 void SimulatedCall::schedule_tick() {
   const auto next_due = media_start_ + wall(microseconds((frame_index_ + frames_per_wake_ - 1) * 20'000));
-  timer_.expires_at(next_due);
-  timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
-    if (error) return;
+  timer_.start_at(next_due, [weak = weak_from_this()] {
     if (auto self = weak.lock(); self && !self->ended_) self->tick();
   });
 }

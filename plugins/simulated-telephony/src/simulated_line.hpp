@@ -2,7 +2,8 @@
 // The simulated-telephony provider: every call reaches a simulated restaurant that rings, answers, speaks real
 // 8 kHz mu-law audio in 20 ms frames paced like a phone line (divided by speed_up), hears the agent's audio as a
 // playback buffer played out at the same pace, and holds the restaurant's side of a booking conversation
-// (restaurant_dialogue.hpp). Everything runs on the host's event loop; no global state, so calls are independent.
+// (restaurant_dialogue.hpp). Everything runs on the host's event loop (concierge::EventLoop: over the C boundary the
+// host's, in tests an io_context's); no global state, so calls are independent.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 #include "concierge/dtmf.hpp"
 #include "concierge/log.hpp"
-#include "concierge/net/asio.hpp"
+#include "concierge/event_loop.hpp"
 #include "concierge/telephony.hpp"
 #include "line_settings.hpp"
 #include "restaurant_dialogue.hpp"
@@ -23,12 +24,12 @@ namespace concierge::sim {
 
 class SimulatedTelephony : public TelephonyProvider {
  public:
-  SimulatedTelephony(boost::asio::io_context& io, std::shared_ptr<Logger> log, LineSettings settings);
+  SimulatedTelephony(EventLoop& loop, std::shared_ptr<Logger> log, LineSettings settings);
   std::shared_ptr<CallLeg> place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) override;
   const LineSettings& settings() const { return *settings_; }
 
  private:
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<const LineSettings> settings_;
   std::shared_ptr<BookingLedger> ledger_;
@@ -39,7 +40,7 @@ class SimulatedTelephony : public TelephonyProvider {
 // One simulated call. Public for tests, which drive it through the CallLeg interface like the host does.
 class SimulatedCall : public CallLeg, public std::enable_shared_from_this<SimulatedCall> {
  public:
-  SimulatedCall(boost::asio::io_context& io, std::shared_ptr<const LineSettings> settings,
+  SimulatedCall(EventLoop& loop, std::shared_ptr<const LineSettings> settings,
                 std::shared_ptr<BookingLedger> ledger, std::shared_ptr<Logger> log, OutboundCall call,
                 std::shared_ptr<CallEvents> events, std::string provider_call_id, std::uint64_t seed);
 
@@ -71,7 +72,7 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
   void finish(CallStatus status, std::string reason);
   void log(LogLevel level, const std::string& message) const;
 
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   std::shared_ptr<const LineSettings> settings_;
   std::shared_ptr<Logger> log_;
   OutboundCall call_;
@@ -79,7 +80,7 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
   std::string provider_call_id_;
   Scenario scenario_;
   RestaurantDialogue dialogue_;
-  boost::asio::steady_timer timer_;
+  LoopTimer timer_;
 
   bool answered_ = false;
   bool ended_ = false;

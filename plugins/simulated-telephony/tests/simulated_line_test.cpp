@@ -58,7 +58,7 @@ class RecordingEvents : public CallEvents {
 class SimulatedLineTest : public ::testing::Test {
  protected:
   void make_line(const std::string& yaml) {
-    line_ = std::make_unique<SimulatedTelephony>(host_.io(), logger_,
+    line_ = std::make_unique<SimulatedTelephony>(host_.loop(), logger_,
                                                  parse_line_settings(ConfigNode(YAML::Load(yaml), "sim")));
   }
   std::shared_ptr<CallLeg> dial(const std::string& number, seconds ring_timeout = seconds(30)) {

@@ -10,8 +10,8 @@
 // THREADS: as abi.h: every trampoline runs on the host's event loop; cxx::Host::post may be called from any thread.
 // OWNERSHIP: the plugin's objects are held by the boxes below, which the host destroys through the tables (abi.h's
 // destroy functions); the Host object of an instance, and every callback still pending in it, lives until the
-// instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models and agents so far (telephony:
-// later). C ABI 1.1: AgentSession::listens_for_beep / on_line_event and VoiceSession::on_line_event (the SDK's line
+// instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models, agents and telephony providers
+// (TelephonyProvider, CallLeg, CallEvents, WebSocketPeer/Handler, HttpRequest/Response). C ABI 1.1: AgentSession::listens_for_beep / on_line_event and VoiceSession::on_line_event (the SDK's line
 // events, concierge/line_event.hpp) are mapped, so a plugin on this layer gets them as it would over the C++
 // boundary.
 #include <algorithm>
@@ -24,10 +24,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -36,10 +38,25 @@
 #include "concierge/agent.hpp"
 #include "concierge/config.hpp"
 #include "concierge/event_loop.hpp"
+#include "concierge/http.hpp"
 #include "concierge/log.hpp"
+#include "concierge/telephony.hpp"
 #include "concierge/voice_model.hpp"
 
 namespace concierge::cxx {
+
+namespace detail {
+struct InstanceBox;
+}
+
+// An inbound call the plugin hands the host (a call to our number, a stream the host did not place); see
+// Host::accept_inbound_call.
+struct InboundCall {
+  std::string from;
+  std::string to;
+  std::string provider_call_id;
+  std::shared_ptr<CallLeg> leg;
+};
 
 inline std::string_view view(concierge_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
 inline concierge_str str(std::string_view s) { return concierge_str{s.data(), s.size()}; }
@@ -91,6 +108,9 @@ class Host final : public EventLoop {
     return false;
   }
   std::string public_domain() const { return std::string(view(api_->public_domain(host_))); }
+  // An inbound call (telephony): on acceptance the host takes `call.leg` and returns the events to report through;
+  // nullptr when the host refuses inbound calls (the leg stays the plugin's).
+  std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call);
   void metric_add(std::string_view name, double delta) { api_->metric_add(host_, str(name), delta); }
   void metric_set(std::string_view name, double value) { api_->metric_set(host_, str(name), value); }
   const concierge_host_api* api() const { return api_; }
@@ -167,8 +187,10 @@ class Host final : public EventLoop {
     api_->log(host_, CONCIERGE_LOG_ERROR, str(line));
   }
 
+  friend struct detail::InstanceBox;
   const concierge_host_api* api_;
   concierge_host* host_;
+  detail::InstanceBox* box_ = nullptr;  // the instance this host serves (set by the layer's create)
   std::mutex mutex_;  // post may be called from any thread
   std::map<Pending*, std::unique_ptr<Pending>> pending_;     // dropped unrun with the instance
   std::map<Blocking*, std::unique_ptr<Blocking>> blocking_;
@@ -207,6 +229,7 @@ inline ConfigNode plugin_config(const Context& context, const YAML::Node& block)
 struct Instance {
   std::shared_ptr<VoiceModel> voice_model;
   std::shared_ptr<Agent> agent;
+  std::shared_ptr<TelephonyProvider> telephony;
 };
 
 namespace detail {
@@ -293,6 +316,8 @@ struct InstanceBox {
   std::unique_ptr<Host> host;
   std::shared_ptr<Logger> log;
   Instance instance;
+  std::vector<std::string> routes;  // telephony: http_routes(), asked once (the table hands out views of them)
+  void serve(Host& h) { h.box_ = this; }
 };
 
 // One session. The host's handle is the plugin's VoiceSession itself (the per-frame path then touches no object of
@@ -351,11 +376,13 @@ inline concierge_instance* create(concierge_host* host, const concierge_config* 
     const nlohmann::json json = nlohmann::json::parse(view(config->json));
     const Context context{*instance->host, instance->log, std::filesystem::path(std::string(view(config->dir))),
                           std::string(view(config->key_path))};
+    instance->serve(*instance->host);
     instance->instance = create_function()(context, to_yaml(json));
-    if (!instance->instance.voice_model && !instance->instance.agent) {
-      set_error(error, CONCIERGE_E_INTERNAL, "", "create() returned no voice model or agent");
+    if (!instance->instance.voice_model && !instance->instance.agent && !instance->instance.telephony) {
+      set_error(error, CONCIERGE_E_INTERNAL, "", "create() returned no voice model, agent or telephony provider");
       return nullptr;
     }
+    if (instance->instance.telephony) instance->routes = instance->instance.telephony->http_routes();
     return reinterpret_cast<concierge_instance*>(instance.release());
   } catch (const ConfigError& e) {
     // The line is the host's to find: the JSON this node was rebuilt from has no lines of its own.
@@ -648,6 +675,284 @@ inline const concierge_agent_api* agent_table() {
   return &table;
 }
 
+// ---- telephony ----
+
+inline concierge_call_status_update to_c(const CallStatusUpdate& update) {
+  return concierge_call_status_update{sizeof(concierge_call_status_update), static_cast<std::int32_t>(update.status),
+                                      str(update.reason), update.duration_seconds ? *update.duration_seconds : -1,
+                                      str(update.answered_by)};
+}
+
+// The host's side of one call, as the CallEvents the plugin's leg reports through. It retains the host's handle
+// (call_events_retain) for as long as the plugin holds it, so a provider may keep it past the leg to report late
+// statuses (CallEvents::on_late_status), as over the C++ boundary.
+class CallEventsOverC final : public CallEvents {
+ public:
+  CallEventsOverC(const concierge_host_api* api, concierge_call_events* events)
+      : events_(api->call_events_retain(events)), call_audio_(api->call_audio), api_(api) {}
+  ~CallEventsOverC() override { api_->call_events_release(events_); }
+  void on_provider_call_id(std::string_view id) override { api_->call_provider_call_id(events_, str(id)); }
+  void on_status(const CallStatusUpdate& update) override {
+    const concierge_call_status_update c = to_c(update);
+    api_->call_status(events_, &c);
+  }
+  void on_media_started(AudioFormat line_format) override { api_->call_media_started(events_, to_c(line_format)); }
+  // The per-frame path: a view of the plugin's bytes, nothing copied or allocated.
+  void on_audio(const AudioFrame& frame) override {
+    const concierge_frame c{frame.bytes.data(), frame.bytes.size(), static_cast<std::uint32_t>(frame.format.encoding),
+                            frame.format.sample_rate, 1, frame.timestamp_us};
+    call_audio_(events_, &c);
+  }
+  void on_playback_progress(std::chrono::microseconds played) override {
+    api_->call_playback_progress(events_, played.count());
+  }
+  void on_dtmf(char digit) override { api_->call_dtmf(events_, digit); }
+  void on_media_stopped(std::string_view reason) override { api_->call_media_stopped(events_, str(reason)); }
+  void on_simulated_callee_text(std::string_view text) override {
+    api_->call_simulated_callee_text(events_, str(text));
+  }
+  void on_late_status(const CallStatusUpdate& update) override {
+    const concierge_call_status_update c = to_c(update);
+    api_->call_late_status(events_, &c);
+  }
+
+ private:
+  // The per-frame path's fields first, beside the vtable pointer.
+  concierge_call_events* events_;
+  void (*call_audio_)(concierge_call_events*, const concierge_frame*);
+  const concierge_host_api* api_;
+};
+
+// One leg. As for voice sessions, the host's handle is the plugin's CallLeg itself (the per-frame path touches no
+// object of this layer's); this box, found from the handle in legs(), holds it.
+struct CallLegBox {
+  InstanceBox* instance;
+  std::shared_ptr<CallLeg> leg;
+};
+inline std::map<const void*, std::shared_ptr<CallLegBox>>& legs() {
+  static std::map<const void*, std::shared_ptr<CallLegBox>> open;  // loop thread only
+  return open;
+}
+// Registers `leg` and returns its handle; NULL when that object is already a leg of this library.
+inline concierge_call_leg* register_leg(InstanceBox* instance, std::shared_ptr<CallLeg> leg) {
+  const void* handle = leg.get();
+  if (!legs().emplace(handle, std::make_shared<CallLegBox>(CallLegBox{instance, std::move(leg)})).second)
+    return nullptr;
+  return reinterpret_cast<concierge_call_leg*>(const_cast<void*>(handle));
+}
+
+template <class F>
+void with_leg(concierge_call_leg* l, const char* what, F&& body) noexcept {
+  try {
+    body(*reinterpret_cast<CallLeg*>(l));
+  } catch (...) {
+    const auto it = legs().find(l);
+    guarded(it == legs().end() ? nullptr : it->second->instance, what, [] { throw; });
+  }
+}
+
+inline HttpRequest from_c(const concierge_http_request& r) {
+  concierge_http_request c{};
+  std::memcpy(&c, &r, std::min<std::size_t>(sizeof c, r.struct_size));
+  HttpRequest request;
+  request.method = std::string(view(c.method));
+  request.target = std::string(view(c.target));
+  request.path = std::string(view(c.path));
+  for (std::size_t i = 0; i < c.query_count; ++i)
+    request.query[std::string(view(c.query[i].name))] = std::string(view(c.query[i].value));
+  for (std::size_t i = 0; i < c.header_count; ++i)
+    request.headers.emplace_back(std::string(view(c.headers[i].name)), std::string(view(c.headers[i].value)));
+  request.body = std::string(view(c.body));
+  request.remote_address = std::string(view(c.remote_address));
+  return request;
+}
+
+inline void write_response(concierge_http_response_writer* writer, const HttpResponse& response) {
+  const concierge_host_api* api = host_api();
+  api->response_set_status(writer, response.status);
+  api->response_set_content_type(writer, str(response.content_type));
+  for (const auto& [name, value] : response.headers) api->response_add_header(writer, str(name), str(value));
+  if (!response.body.empty()) api->response_append_body(writer, str(response.body));
+}
+
+// An accepted media stream, as the WebSocketPeer the plugin keeps. Detached (every call a no-op) once the host
+// destroys its handler: the peer handle is invalid from then on (abi.h), though the plugin may still hold this.
+class WebSocketPeerOverC final : public WebSocketPeer {
+ public:
+  WebSocketPeerOverC(const concierge_host_api* api, concierge_ws_peer* peer)
+      : peer_(peer), api_(api), request_(from_c(*api->ws_peer_upgrade_request(peer))) {}
+  void detach() { peer_ = nullptr; }
+  void send_text(std::string_view message) override {
+    if (peer_) api_->ws_peer_send_text(peer_, str(message));
+  }
+  void close(std::string_view reason) override {
+    if (peer_) api_->ws_peer_close(peer_, str(reason));
+  }
+  bool is_open() const override { return peer_ && api_->ws_peer_is_open(peer_) != 0; }
+  const HttpRequest& upgrade_request() const override { return request_; }
+
+ private:
+  concierge_ws_peer* peer_;
+  const concierge_host_api* api_;
+  HttpRequest request_;
+};
+
+struct WsHandlerBox {
+  InstanceBox* instance;
+  std::shared_ptr<WebSocketPeerOverC> peer;
+  std::shared_ptr<WebSocketHandler> handler;
+};
+inline WsHandlerBox* box(concierge_ws_handler* h) { return reinterpret_cast<WsHandlerBox*>(h); }
+
+inline TelephonyProvider& provider(concierge_instance* instance) { return *box(instance)->instance.telephony; }
+
+inline concierge_call_leg* telephony_place_call(concierge_instance* instance, const concierge_outbound_call* c,
+                                                concierge_call_events* events, concierge_error* error) noexcept {
+  try {
+    concierge_outbound_call copy{};
+    std::memcpy(&copy, c, std::min<std::size_t>(sizeof copy, c->struct_size));
+    OutboundCall call;
+    call.call_id = std::string(view(copy.call_id));
+    call.to = std::string(view(copy.to));
+    call.callee_name = std::string(view(copy.callee_name));
+    call.ring_timeout = std::chrono::seconds(copy.ring_timeout_s);
+    auto leg = provider(instance).place_call(call, std::make_shared<CallEventsOverC>(host_api(), events));
+    if (!leg) {
+      set_error(error, CONCIERGE_E_INTERNAL, "", "place_call returned no call leg");
+      return nullptr;
+    }
+    if (concierge_call_leg* handle = register_leg(box(instance), std::move(leg))) return handle;
+    set_error(error, CONCIERGE_E_INTERNAL, "", "place_call returned a call leg that is already in use");
+  } catch (const std::exception& e) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", e.what());
+  } catch (...) {
+    set_error(error, CONCIERGE_E_INTERNAL, "", "place_call threw an exception that is not a std::exception");
+  }
+  return nullptr;
+}
+// The per-frame path: a view of the host's bytes, no copy, no allocation, nothing of this layer's touched.
+inline void leg_send_audio(concierge_call_leg* l, const concierge_frame* frame) noexcept {
+  with_leg(l, "send_audio", [&](CallLeg& leg) {
+    leg.send_audio(AudioFrame{AudioFormat{static_cast<AudioEncoding>(frame->encoding), frame->rate},
+                              std::span<const std::uint8_t>(frame->data, frame->bytes), frame->timestamp_us});
+  });
+}
+inline void leg_clear_audio(concierge_call_leg* l) noexcept {
+  with_leg(l, "clear_audio", [](CallLeg& leg) { leg.clear_audio(); });
+}
+inline void leg_hang_up(concierge_call_leg* l) noexcept {
+  with_leg(l, "hang_up", [](CallLeg& leg) { leg.hang_up(); });
+}
+inline void leg_simulated_agent_text(concierge_call_leg* l, concierge_str text) noexcept {
+  with_leg(l, "on_simulated_agent_text", [&](CallLeg& leg) { leg.on_simulated_agent_text(view(text)); });
+}
+inline void leg_destroy(concierge_call_leg* l) noexcept {
+  const auto it = legs().find(l);
+  if (it == legs().end()) return;
+  std::shared_ptr<CallLegBox> owned = std::move(it->second);
+  legs().erase(it);
+  guarded(owned->instance, "destroy", [&] { owned->leg.reset(); });
+}
+inline std::size_t telephony_route_count(concierge_instance* instance) noexcept {
+  return box(instance)->routes.size();
+}
+inline concierge_str telephony_route(concierge_instance* instance, std::size_t index) noexcept {
+  const auto& routes = box(instance)->routes;
+  return index < routes.size() ? str(routes[index]) : concierge_str{};
+}
+inline void telephony_handle_http(concierge_instance* instance, const concierge_http_request* request,
+                                  concierge_http_response_writer* response) noexcept {
+  try {
+    write_response(response, provider(instance).handle_http(from_c(*request)));
+  } catch (const std::exception& e) {
+    box(instance)->log->error(std::string("handle_http threw: ") + e.what());
+    write_response(response, HttpResponse::json_error(500, "the telephony plugin failed this request"));
+  } catch (...) {
+    box(instance)->log->error("handle_http threw an exception that is not a std::exception");
+    write_response(response, HttpResponse::json_error(500, "the telephony plugin failed this request"));
+  }
+}
+inline std::int32_t telephony_check_media_stream_upgrade(concierge_instance* instance,
+                                                         const concierge_http_request* upgrade,
+                                                         concierge_http_response_writer* response) noexcept {
+  try {
+    const std::optional<HttpResponse> refusal = provider(instance).check_media_stream_upgrade(from_c(*upgrade));
+    if (!refusal) return 1;
+    write_response(response, *refusal);
+  } catch (const std::exception& e) {
+    box(instance)->log->error(std::string("check_media_stream_upgrade threw: ") + e.what());
+    write_response(response, HttpResponse::json_error(500, "the telephony plugin failed this upgrade"));
+  } catch (...) {
+    write_response(response, HttpResponse::json_error(500, "the telephony plugin failed this upgrade"));
+  }
+  return 0;
+}
+inline concierge_ws_handler* telephony_open_media_stream(concierge_instance* instance,
+                                                         concierge_ws_peer* peer) noexcept {
+  try {
+    auto handler = std::make_unique<WsHandlerBox>();
+    handler->instance = box(instance);
+    handler->peer = std::make_shared<WebSocketPeerOverC>(host_api(), peer);
+    handler->handler = provider(instance).open_media_stream(handler->peer);
+    if (!handler->handler) {
+      handler->peer->detach();
+      return nullptr;
+    }
+    return reinterpret_cast<concierge_ws_handler*>(handler.release());
+  } catch (const std::exception& e) {
+    box(instance)->log->error(std::string("open_media_stream threw: ") + e.what());
+  } catch (...) {
+    box(instance)->log->error("open_media_stream threw an exception that is not a std::exception");
+  }
+  return nullptr;
+}
+inline void ws_handler_on_text(concierge_ws_handler* h, concierge_str message) noexcept {
+  guarded(box(h)->instance, "on_text", [&] { box(h)->handler->on_text(view(message)); });
+}
+inline void ws_handler_on_closed(concierge_ws_handler* h, concierge_str reason) noexcept {
+  guarded(box(h)->instance, "on_closed", [&] { box(h)->handler->on_closed(view(reason)); });
+}
+inline void ws_handler_destroy(concierge_ws_handler* h) noexcept {
+  std::unique_ptr<WsHandlerBox> owned(box(h));
+  owned->peer->detach();  // the peer handle is invalid once this returns (abi.h)
+  guarded(owned->instance, "destroy", [&] { owned->handler.reset(); });
+}
+inline std::int32_t telephony_check_destination(concierge_instance* instance, concierge_str number,
+                                                concierge_text_sink* reason) noexcept {
+  std::int32_t allowed = 0;
+  guarded(box(instance), "check_destination", [&] {
+    const std::string why = provider(instance).check_destination(view(number));
+    if (why.empty()) {
+      allowed = 1;
+      return;
+    }
+    write(reason, why);
+  });
+  return allowed;
+}
+
+inline const concierge_telephony_api* telephony_table() {
+  static const concierge_telephony_api table = {
+      sizeof(concierge_telephony_api),
+      telephony_place_call,
+      leg_send_audio,
+      leg_clear_audio,
+      leg_hang_up,
+      leg_simulated_agent_text,
+      leg_destroy,
+      telephony_route_count,
+      telephony_route,
+      telephony_handle_http,
+      telephony_check_media_stream_upgrade,
+      telephony_open_media_stream,
+      ws_handler_on_text,
+      ws_handler_on_closed,
+      ws_handler_destroy,
+      telephony_check_destination,
+  };
+  return &table;
+}
+
 inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32_t kind, const char* name,
                                      const char* version, const char* description, CreateFunction create_fn) {
   if (!host || host->abi_major != CONCIERGE_ABI_MAJOR || host->struct_size < sizeof(concierge_host_api)) return nullptr;
@@ -655,13 +960,29 @@ inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32
   create_function() = create_fn;
   static const concierge_plugin descriptor = {
       sizeof(concierge_plugin), CONCIERGE_ABI_MAGIC, CONCIERGE_ABI_MAJOR, CONCIERGE_ABI_MINOR, kind, name, version,
-      description, create, destroy, nullptr, kind == CONCIERGE_KIND_VOICE_MODEL ? voice_model_table() : nullptr,
+      description, create, destroy, kind == CONCIERGE_KIND_TELEPHONY ? telephony_table() : nullptr,
+      kind == CONCIERGE_KIND_VOICE_MODEL ? voice_model_table() : nullptr,
       kind == CONCIERGE_KIND_AGENT ? agent_table() : nullptr,
   };
   return &descriptor;
 }
 
 }  // namespace detail
+
+inline std::shared_ptr<CallEvents> Host::accept_inbound_call(const InboundCall& call) {
+  if (!call.leg) return nullptr;
+  concierge_call_leg* handle = detail::register_leg(box_, call.leg);
+  if (!handle) return nullptr;
+  const concierge_inbound_call c{sizeof(concierge_inbound_call), str(call.from), str(call.to),
+                                 str(call.provider_call_id)};
+  concierge_call_events* events = api_->accept_inbound_call(host_, &c, handle);
+  if (!events) {
+    detail::legs().erase(handle);  // refused: the leg stays the caller's
+    return nullptr;
+  }
+  return std::make_shared<detail::CallEventsOverC>(api_, events);
+}
+
 }  // namespace concierge::cxx
 
 #if defined(CONCIERGE_PLUGIN_FILE_NAME)
@@ -672,9 +993,10 @@ inline const concierge_plugin* entry(const concierge_host_api* host, std::uint32
 #define CONCIERGE_CXX_PLUGIN_CHECK_FILE_NAME(NAME)
 #endif
 
-// Defines the plugin's one export. KIND: voice_model or agent (telephony: later). CREATE: a function
+// Defines the plugin's one export. KIND: telephony, voice_model or agent. CREATE: a function
 // `concierge::cxx::Instance CREATE(const concierge::cxx::Context&, const YAML::Node&)` that throws ConfigError for a
 // bad block.
+#define CONCIERGE_CXX_KIND_telephony CONCIERGE_KIND_TELEPHONY
 #define CONCIERGE_CXX_KIND_voice_model CONCIERGE_KIND_VOICE_MODEL
 #define CONCIERGE_CXX_KIND_agent CONCIERGE_KIND_AGENT
 #define CONCIERGE_CXX_PLUGIN(KIND, NAME, VERSION, DESCRIPTION, CREATE)                                          \
