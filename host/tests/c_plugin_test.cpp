@@ -14,8 +14,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include "c_plugin.hpp"
+#include "concierge/http_client.hpp"
+#include "concierge_fakes/ws_server.hpp"
 #include "concierge/net/asio.hpp"
 #include "plugin_loader.hpp"
+#include "raw_socket.hpp"
 
 using concierge::AudioFormat;
 using concierge::AudioFrame;
@@ -65,6 +68,11 @@ class RecordingLogger final : public concierge::Logger {
   int count(const std::string& line) const {
     std::lock_guard lock(mutex_);
     return static_cast<int>(std::count(lines_.begin(), lines_.end(), line));
+  }
+  int starting(const std::string& prefix) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(
+        std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }));
   }
 
  private:
@@ -563,4 +571,119 @@ TEST_F(TelephonyFixture, RoutesMediaStreamsAndInboundCallsCrossTheCBoundary) {
   handler->on_closed("normal");
   EXPECT_EQ(log->count("stream closed: normal"), 1);
   handler.reset();
+}
+
+// ---- the host's HTTP and WebSocket clients through the C table (http_start/http_cancel, ws_client_*) ----
+
+namespace {
+
+// The daemon's services with its real HTTP client (libcurl on the loop), as main.cpp gives them.
+class ClientHost final : public concierge::HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { work(); }
+  std::string public_domain() const override { return ""; }
+  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override {
+    return nullptr;
+  }
+  concierge::HttpClient& http() override { return *http_; }
+
+ private:
+  boost::asio::io_context io_;
+  std::unique_ptr<concierge::HttpClient> http_ = concierge::make_http_client(io_);
+};
+
+// A WebSocket peer on loopback (tests/fakes/ws-server) that answers "hello" with "world" and notes each upgrade.
+class WorldHandler final : public concierge::fakes::WsHandler {
+ public:
+  explicit WorldHandler(std::shared_ptr<concierge::fakes::WsConnection> connection)
+      : connection_(std::move(connection)) {}
+  void on_text(std::string_view text) override {
+    if (text == "hello") connection_->send("world");
+  }
+  void on_closed() override {}
+
+ private:
+  std::shared_ptr<concierge::fakes::WsConnection> connection_;
+};
+
+struct ClientFixture : ::testing::Test {
+  ClientHost host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  PluginLoader loader{kDir};
+  LoadedPlugin load(const std::string& yaml) {
+    return loader.load("fixture-c-voice", PluginKind::voice_model, concierge::PluginContext{host, log, kDir},
+                       YAML::Load(yaml), "plugins.voice_model.config", "/etc/concierge.yaml");
+  }
+  template <class F>
+  bool run_until(F done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
+      host.io().restart();
+      host.io().run_one_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+};
+
+}  // namespace
+
+// A C plugin's request goes out through the host's HTTP client to a loopback server and its response comes back on
+// the loop; a cancelled request's completion never runs.
+TEST_F(ClientFixture, ACPluginsHttpRequestReachesALoopbackServerAndACancelledOneNeverCompletes) {
+  concierge::testing::CannedHttpServer server(200, R"({"pong":true})");
+  {
+    const LoadedPlugin plugin = load("http_url: \"" + server.base_url() + "/hook\"");
+    ASSERT_TRUE(run_until([&] { return log->count(R"(http 200 {"pong":true})") == 1; }));
+    ASSERT_EQ(server.received().size(), 1u);
+    const std::string request = server.received()[0];
+    EXPECT_EQ(request.rfind("POST /hook HTTP/1.1\r\n", 0), 0u) << request;
+    EXPECT_NE(request.find("\r\nx-fixture: c\r\n"), std::string::npos) << request;
+    EXPECT_EQ(request.substr(request.size() - 4), "ping") << request;
+  }
+  log = std::make_shared<RecordingLogger>();
+  const LoadedPlugin plugin = load("http_url: \"" + server.base_url() + "/again\"\nhttp_cancel: true");
+  EXPECT_EQ(log->count("http cancelled"), 1);
+  // The second request's completion comes after anything the cancelled one could have done: only one ran.
+  ASSERT_TRUE(run_until([&] { return log->count(R"(http 200 {"pong":true})") == 1; }));
+  host.io().restart();
+  host.io().poll();
+  EXPECT_EQ(log->count(R"(http 200 {"pong":true})"), 1);
+  // A refused connection is a completion too, with the client's words.
+  log = std::make_shared<RecordingLogger>();
+  const LoadedPlugin refused = load("http_url: \"http://127.0.0.1:1/\"");
+  EXPECT_TRUE(run_until([&] { return log->starting("http error ") == 1; }));
+}
+
+// A C plugin's WebSocket through the host's client: the upgrade carries its headers and target, a message goes each
+// way, and a peer that is not there is reported as a failure.
+TEST_F(ClientFixture, ACPluginsWebSocketTalksToALoopbackPeerAndAnAbsentPeerFails) {
+  std::mutex mutex;
+  std::string target, authorization;
+  concierge::fakes::WsServerOptions options;
+  options.judge_upgrade = [&](const concierge::fakes::UpgradeRequest& upgrade) {
+    std::lock_guard lock(mutex);
+    target = upgrade.target;
+    authorization = upgrade.header("authorization").value_or("");
+    return concierge::fakes::UpgradeVerdict::accept();
+  };
+  options.accept = [](std::shared_ptr<concierge::fakes::WsConnection> connection) {
+    return std::make_shared<WorldHandler>(std::move(connection));
+  };
+  concierge::fakes::WsServer server(std::move(options));
+  {
+    const LoadedPlugin plugin = load("ws_port: \"" + std::to_string(server.port()) + "\"");
+    EXPECT_EQ(log->count("ws not open yet"), 1);  // send while connecting queues nothing
+    ASSERT_TRUE(run_until([&] { return log->count("ws closed") == 1; }));
+    EXPECT_EQ(log->count("ws open"), 1);
+    EXPECT_EQ(log->count("ws message world"), 1);
+    EXPECT_EQ(log->count("ws send failed"), 0);
+    EXPECT_EQ(log->count("ws queued too much"), 0);
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(target, "/echo");
+    EXPECT_EQ(authorization, "Bearer c-fixture");
+  }
+  const LoadedPlugin absent = load("ws_port: \"1\"");
+  EXPECT_TRUE(run_until([&] { return log->starting("ws failed ") == 1; }));
+  EXPECT_EQ(log->count("ws open"), 1);  // only the first one's
 }
