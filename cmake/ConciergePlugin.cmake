@@ -1,4 +1,4 @@
-# concierge_add_plugin(<name> <sources>...): a concierge plugin, built the one way the daemon can load it.
+# concierge_add_plugin(<name> [C_BOUNDARY] <sources>...): a concierge plugin, built the one way the daemon can load it.
 #
 # Used by the plugins in this repository and, installed as part of the concierge CMake package, by plugins built
 # outside it (find_package(concierge 1.0) then concierge_add_plugin(my-agent src/my_agent.cpp)). It
@@ -12,9 +12,26 @@
 #   interpose each other's code;
 # - gives the file no RUNPATH: the SDK libraries a plugin needs are the ones the daemon loaded (the dynamic loader
 #   matches them by soname), so a plugin never drags in a second copy from wherever it was built.
+# - C_BOUNDARY: the plugin crosses into the daemon through the C boundary only (concierge/abi.h, or the C++ layer
+#   concierge/cxx/plugin.hpp over it). With GCC it is then compiled with -fno-gnu-unique: GCC marks the statics of
+#   inline functions and templates from the standard library's headers STB_GNU_UNIQUE, and a library with one such
+#   symbol is never unmapped by dlclose, so the daemon could never unload it (clang never emits them). Such statics
+#   must be one per process only when C++ objects cross the boundary (Asio's service ids on a shared io_context),
+#   which the C boundary rules out. Static libraries linked into the plugin need the same flag:
+#   concierge_compile_for_c_boundary(<target>).
 # The output folder is CONCIERGE_PLUGIN_OUTPUT_DIR when set (this repository: build/plugins), else CMake's default.
+function(concierge_compile_for_c_boundary target)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -fno-gnu-unique)
+  endif()
+endfunction()
+
 function(concierge_add_plugin name)
-  add_library(${name} MODULE ${ARGN})
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "C_BOUNDARY" "" "")
+  add_library(${name} MODULE ${ARG_UNPARSED_ARGUMENTS})
+  if(ARG_C_BOUNDARY)
+    concierge_compile_for_c_boundary(${name})
+  endif()
   target_link_libraries(${name} PRIVATE concierge::sdk)
   target_compile_features(${name} PRIVATE cxx_std_20)
   target_compile_definitions(${name} PRIVATE CONCIERGE_PLUGIN_FILE_NAME="${name}")

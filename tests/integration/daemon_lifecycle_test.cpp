@@ -291,6 +291,35 @@ TEST(DaemonShutdown, APluginThatReallyUnloadsAndOwnsATimerExitsCleanly) {
   fs::remove(config);
 }
 
+// The plugins on the C boundary (the default set: simulated-telephony, scripted-voice, reservation-agent; and
+// echo-voice) are built with GCC like the rest, with -fno-gnu-unique (concierge_add_plugin's C_BOUNDARY), so the
+// daemon really unmaps each at exit, after a booking ran through them: the way a later plugin reload will unload
+// them. (A library with one STB_GNU_UNIQUE symbol would log "stays mapped" instead.)
+TEST(DaemonShutdown, ThePluginsOnTheCBoundaryReallyUnload) {
+  {
+    Daemon daemon(config_path("fast.yaml"), {{"LOG_LEVEL", "DEBUG"}});
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    auto created = http_post(daemon.url() + "/calls", R"({"request":"Book a table at Demo Restaurant for 4 tomorrow at 7pm"})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    auto record = wait_for_end(daemon.url(), json_of(created)["call_id"]);
+    EXPECT_TRUE(record["result"]["success"].get<bool>()) << record.dump(2);
+    daemon.process().signal(SIGTERM);
+    EXPECT_EQ(daemon.process().wait(std::chrono::seconds(20)), 0) << daemon.output();
+    for (const char* name : {"simulated-telephony", "scripted-voice", "reservation-agent"})
+      EXPECT_NE(daemon.output().find(std::string("Plugin ") + name + " unloaded"), std::string::npos)
+          << daemon.output();
+  }
+  const auto echo = write_file("c-boundary-echo.yaml",
+                               "plugins:\n"
+                               "  telephony: {plugin: simulated-telephony}\n"
+                               "  voice_model: {plugin: echo-voice}\n"
+                               "  agent: {plugin: reservation-agent}\n");
+  auto checked = run_daemon({"--config", echo, "--check-config", "--log-level", "DEBUG"});
+  EXPECT_EQ(checked.status, 0) << checked.output;
+  EXPECT_NE(checked.output.find("Plugin echo-voice unloaded"), std::string::npos) << checked.output;
+  std::filesystem::remove(echo);
+}
+
 // plugin: a path relative to the config file's folder; --list-plugins over several --plugin-dir folders lists every
 // file, refused ones with their reason, and says so in its status.
 TEST(DaemonPlugins, APluginByPathAndTheListOfEveryPluginFound) {
