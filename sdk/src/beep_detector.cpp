@@ -32,18 +32,19 @@ void Detector::reset() {
 }
 
 int Detector::classify_block() const {
-  double total = 0;
-  for (std::size_t i = 0; i < block_; ++i) total += static_cast<double>(window_[i]) * window_[i];
-  const double mean_power = total / static_cast<double>(block_);
+  // Exact in 64-bit integers (960 samples of 2^30 at most), and the compiler vectorises it.
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < block_; ++i) total += static_cast<std::int32_t>(window_[i]) * window_[i];
+  const double mean_power = static_cast<double>(total) / static_cast<double>(block_);
   if (mean_power < min_power_) return -1;
   // Where a tone would be: its zero crossings (with hysteresis at a third of the RMS, so line noise on a quiet
   // beep adds none) give the frequency to within a bin or two. Only those bins are measured, so a block costs a
   // few Goertzel runs rather than the whole band's (a thousand calls run this every 20 ms).
-  const double threshold = std::sqrt(mean_power) / 3.0;
+  const int threshold = static_cast<int>(std::sqrt(mean_power) / 3.0);  // in sample units: no conversion per sample
   int sign = 0;
   std::size_t crossings = 0;
   for (std::size_t i = 0; i < block_; ++i) {
-    const double v = window_[i];
+    const int v = window_[i];
     if (v > threshold && sign <= 0) {
       crossings += sign < 0;
       sign = 1;
@@ -56,21 +57,25 @@ int Detector::classify_block() const {
   const int centre = static_cast<int>(std::lround((estimate_hz - first_hz_) / step_hz_));
   const int from = std::max(0, centre - 2), to = std::min(static_cast<int>(bins_) - 1, centre + 2);
   if (from > to) return -1;
-  // Goertzel per bin, normalised to a sine's mean power (A^2 / 2).
-  std::array<double, 5> power{};
-  for (int b = from; b <= to; ++b) {
-    double s1 = 0, s2 = 0;
-    const double c = coefficient_[static_cast<std::size_t>(b)];
-    for (std::size_t i = 0; i < block_; ++i) {
-      const double s0 = window_[i] + c * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    const double magnitude2 = s1 * s1 + s2 * s2 - c * s1 * s2;
-    power[static_cast<std::size_t>(b - from)] =
-        2.0 * magnitude2 / (static_cast<double>(block_) * static_cast<double>(block_));
-  }
+  // Goertzel per bin, normalised to a sine's mean power (A^2 / 2). The (up to) five bins run side by side in one
+  // pass: each bin's recurrence is a chain of dependent multiply-adds, and five independent chains keep the FPU busy
+  // where one after another would wait on each (a bin not in the band runs on a zero coefficient, and is ignored).
   const std::size_t count = static_cast<std::size_t>(to - from + 1);
+  std::array<double, 5> c{}, s1{}, s2{};
+  for (std::size_t k = 0; k < count; ++k) c[k] = coefficient_[static_cast<std::size_t>(from) + k];
+  for (std::size_t i = 0; i < block_; ++i) {
+    const double x = window_[i];
+#pragma GCC unroll 5
+    for (std::size_t k = 0; k < 5; ++k) {
+      const double s0 = x + c[k] * s1[k] - s2[k];
+      s2[k] = s1[k];
+      s1[k] = s0;
+    }
+  }
+  std::array<double, 5> power{};
+  const double scale = 2.0 / (static_cast<double>(block_) * static_cast<double>(block_));
+  for (std::size_t k = 0; k < count; ++k)
+    power[k] = scale * (s1[k] * s1[k] + s2[k] * s2[k] - c[k] * s1[k] * s2[k]);
   const auto peak = static_cast<std::size_t>(std::max_element(power.begin(), power.begin() + count) - power.begin());
   // A tone between two bins spreads over both: the peak and its neighbours together.
   double tone = power[peak];
@@ -81,9 +86,12 @@ int Detector::classify_block() const {
 
 bool Detector::process(std::span<const std::int16_t> samples) {
   bool beep = false;
-  for (std::int16_t sample : samples) {
-    window_[filled_++] = sample;
-    if (filled_ < block_) continue;
+  while (!samples.empty()) {
+    const std::size_t take = std::min(samples.size(), block_ - filled_);
+    std::copy_n(samples.begin(), take, window_.begin() + static_cast<std::ptrdiff_t>(filled_));
+    samples = samples.subspan(take);
+    filled_ += take;
+    if (filled_ < block_) break;
     filled_ = 0;
     const int bin = classify_block();
     if (bin < 0) {
