@@ -36,7 +36,8 @@ std::map<std::string, std::string> isolated_environment(const std::map<std::stri
   for (const char* name : {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "PUBLIC_DOMAIN",
                            "OPENAI_API_KEY", "TWILIO_API_BASE_URL", "OPENAI_REALTIME_URL", "OPENAI_REALTIME_MODEL",
                            "REALTIME_VOICE", "CALL_DATABASE", "SERVER_HOST", "SERVER_PORT", "LOG_LEVEL",
-                           "CUSTOMER_NAME", "CUSTOMER_PHONE", "DEMO_RESTAURANT_NAME", "DEMO_RESTAURANT_PHONE"})
+                           "CUSTOMER_NAME", "CUSTOMER_PHONE", "DEMO_RESTAURANT_NAME", "DEMO_RESTAURANT_PHONE",
+                           "TWILIO_MACHINE_DETECTION", "VOICEMAIL_POLICY", "VOICEMAIL_MESSAGE"})
     if (!dotenv.count(name)) env[name] = "";
   return env;
 }
@@ -170,6 +171,26 @@ TEST(E2EConfig, APublicDomainPastedWithHttpsIsUsedWithAWarning) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "should be a bare host name")) << r.output;
   EXPECT_TRUE(contains(r.output, "Public domain: abc123.ngrok.io")) << r.output;
+}
+
+// Twilio's answering-machine detection and the voicemail policy are .env settings of config/twilio.yaml, checked at
+// start-up like the rest.
+TEST(E2EConfig, MachineDetectionAndTheVoicemailPolicyAreCheckedAtStartUp) {
+  auto env = complete_env();
+  env["TWILIO_MACHINE_DETECTION"] = "DetectMessageEnd";
+  env["VOICEMAIL_POLICY"] = "leave_message";
+  const auto r = run_host(env, true);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "answering-machine detection DetectMessageEnd (asynchronous)")) << r.output;
+  env["TWILIO_MACHINE_DETECTION"] = "always";
+  expect_refused(env, "machine_detection");
+  expect_refused(env, "expected off, Enable or DetectMessageEnd, found \"always\"");
+  env["TWILIO_MACHINE_DETECTION"] = "off";
+  env["VOICEMAIL_POLICY"] = "shout";
+  expect_refused(env, "\"shout\" is not a voicemail policy: use hang_up or leave_message");
+  env["VOICEMAIL_POLICY"] = "hang_up";
+  env["VOICEMAIL_MESSAGE"] = "Call {nobody} back";
+  expect_refused(env, "unknown placeholder");
 }
 
 }  // namespace

@@ -11,7 +11,10 @@ concierge::PluginInstance create_twilio(const concierge::PluginContext& context,
   const auto parsed =
       twilio::parse_config(plugin_config(context, config), context.host.public_domain());
   context.log->info("Twilio: calls from " + parsed.from_number + " via " + parsed.api_base_url + ", webhooks at https://" +
-                    parsed.public_domain);
+                    parsed.public_domain +
+                    (parsed.machine_detection.empty()
+                         ? std::string()
+                         : ", answering-machine detection " + parsed.machine_detection + " (asynchronous)"));
   PluginInstance instance;
   instance.telephony = std::make_shared<twilio::TwilioProvider>(context.host, context.log, parsed);
   return instance;

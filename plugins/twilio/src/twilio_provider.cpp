@@ -126,7 +126,15 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     for (const auto& event : config.status_callback_events) form.emplace_back("StatusCallbackEvent", event);
     const auto timeout = std::clamp<long long>(std::min(config.ring_timeout, call.ring_timeout).count(), 5, 600);
     form.emplace_back("Timeout", std::to_string(timeout));
-    if (!config.machine_detection.empty()) form.emplace_back("MachineDetection", config.machine_detection);
+    if (!config.machine_detection.empty()) {
+      // Asynchronous answering-machine detection: the call connects at once (a person hears no silence while Twilio
+      // listens) and the verdict comes later to /twilio/amd. With DetectMessageEnd a machine's verdict
+      // (machine_end_beep, _silence, _other) comes when its greeting has ended: the moment a message may start.
+      form.emplace_back("MachineDetection", config.machine_detection);
+      form.emplace_back("AsyncAmd", "true");
+      form.emplace_back("AsyncAmdStatusCallback", base + "/twilio/amd?call_id=" + encoded_id);
+      form.emplace_back("AsyncAmdStatusCallbackMethod", "POST");
+    }
     if (config.record) form.emplace_back("Record", "true");
 
     create_in_flight_ = true;
@@ -290,14 +298,27 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     if (!answered_by.empty()) answered_by_ = truncate_utf8(answered_by, 64);
   }
 
+  // Twilio's asynchronous answering-machine verdict (AnsweredBy on /twilio/amd), for the host: reported as the call's
+  // current status carrying the verdict, once per new verdict, while the call is up. A verdict that comes before
+  // the media stream is held until the stream starts, so that the voice session it concerns exists when the host
+  // tells it.
+  void report_answered_by(std::string_view answered_by) {
+    if (terminal_ || answered_by.empty() || answered_by == reported_verdict_) return;
+    note_answered_by(answered_by);
+    if (!media_started_) return;  // attach_media reports it
+    report_verdict_now();
+  }
+
   void report_status(const CallStatusUpdate& reported) {
     if (terminal_) return;
     note_answered_by(reported.answered_by);
     CallStatusUpdate update = reported;
-    if (update.answered_by.empty()) update.answered_by = answered_by_;
+    // A verdict held until the media stream starts (report_answered_by) does not ride on the updates before it.
+    if (update.answered_by.empty()) update.answered_by = is_terminal(update.status) ? answered_by_ : reported_verdict_;
     if (!is_terminal(update.status) && progress_rank(update.status) <= progress_rank(last_status_)) return;
     last_status_ = update.status;
     if (is_terminal(update.status)) terminal_ = true;
+    if (!update.answered_by.empty()) reported_verdict_ = update.answered_by;
     if (events_) events_->on_status(update);
     // Ended before Twilio named the call, though the create went out: Twilio may have it all the same (a create
     // that timed out here), and what it reports later must correct the record.
@@ -340,6 +361,9 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     answered.status = CallStatus::in_progress;
     report_status(answered);
     if (events_) events_->on_media_started(AudioFormat::mulaw_8k());
+    media_started_ = true;
+    // An answering-machine verdict that came before the stream (held by report_answered_by).
+    if (!answered_by_.empty() && answered_by_ != reported_verdict_ && !terminal_) report_verdict_now();
     return std::nullopt;
   }
 
@@ -464,6 +488,14 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   }
 
  private:
+  void report_verdict_now() {
+    reported_verdict_ = answered_by_;
+    CallStatusUpdate update;
+    update.status = CallStatus::in_progress;  // a verdict comes only for an answered call
+    update.answered_by = answered_by_;
+    if (events_) events_->on_status(update);
+  }
+
   // The host's events object may hold this leg; dropping it once the call is completely over breaks that cycle.
   void release_events_when_done() {
     if (terminal_ && !peer_ && !create_in_flight_) events_.reset();
@@ -477,6 +509,8 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   StreamToken stream_token_;
   CallStatus last_status_ = CallStatus::queued;
   std::string answered_by_;
+  std::string reported_verdict_;  // the answering-machine verdict last reported through report_answered_by
+  bool media_started_ = false;
   bool terminal_ = false;
   bool create_in_flight_ = false;
   bool create_sent_ = false;
@@ -568,7 +602,9 @@ class MediaStreamHandler : public WebSocketHandler {
       call_->on_inbound_media(view, error);
     } else if (event == "dtmf") {
       const std::string digit = json.contains("dtmf") ? json_string_or(json["dtmf"], "digit") : "";
+      static constexpr std::string_view kKeys = "0123456789*#ABCD";
       if (digit.size() != 1 || !call_) error = "dtmf message without a digit (or before start)";
+      else if (kKeys.find(digit[0]) == std::string_view::npos) error = "dtmf message with a digit that is no key";
       else call_->on_dtmf(digit[0]);
     } else if (event == "stop") {
       if (call_) call_->media_ended("Twilio stopped the media stream");
@@ -877,7 +913,7 @@ std::string TwilioProvider::check_destination(std::string_view number) const {
   return config_.destinations.refusal(number);
 }
 
-std::vector<std::string> TwilioProvider::http_routes() const { return {"/twiml", "/twilio/status"}; }
+std::vector<std::string> TwilioProvider::http_routes() const { return {"/twiml", "/twilio/status", "/twilio/amd"}; }
 
 std::optional<HttpResponse> TwilioProvider::refuse_unsigned(
     const HttpRequest& request, std::string_view scheme,
@@ -903,6 +939,7 @@ std::optional<HttpResponse> TwilioProvider::refuse_unsigned(
 HttpResponse TwilioProvider::handle_http(const HttpRequest& request) {
   if (request.path == "/twiml") return handle_twiml(request);
   if (request.path == "/twilio/status") return handle_status(request);
+  if (request.path == "/twilio/amd") return handle_amd(request);
   return HttpResponse::json_error(404, "not found");
 }
 
@@ -1024,6 +1061,49 @@ HttpResponse TwilioProvider::handle_status(const HttpRequest& request) {
   }
   call->learn_sid(sid);
   call->report_status(*update);
+  return HttpResponse{204, "text/plain", "", {}};
+}
+
+// The asynchronous answering-machine detection's callback (AsyncAmdStatusCallback), signed like every webhook:
+// AccountSid, CallSid, AnsweredBy (human, machine_start, machine_end_beep, machine_end_silence, machine_end_other,
+// fax, unknown) and MachineDetectionDuration. The verdict goes to the host, which tells the agent.
+HttpResponse TwilioProvider::handle_amd(const HttpRequest& request) {
+  if (request.method != "POST") return HttpResponse::json_error(405, "use POST");
+  const auto form = request.form();
+  if (auto refusal = refuse_unsigned(request, "https", form)) return *refusal;
+  std::string_view sid, answered_by;
+  for (const auto& [name, value] : form) {
+    if (name == "CallSid") sid = value;
+    if (name == "AnsweredBy") answered_by = value;
+  }
+  if (answered_by.empty()) return HttpResponse::json_error(400, "missing AnsweredBy");
+  // Twilio's verdicts are lower-case words with underscores; anything else (bytes such as %FF) is not one, and
+  // goes no further than this answer.
+  const bool a_word = answered_by.size() <= 32 && std::all_of(answered_by.begin(), answered_by.end(), [](char c) {
+                        return (c >= 'a' && c <= 'z') || c == '_';
+                      });
+  if (!a_word) {
+    log_->warning("answering-machine callback with an AnsweredBy that is not a verdict (" +
+                  truncate_utf8(answered_by, 40) + ") - refused");
+    return HttpResponse::json_error(400, "AnsweredBy is not one of Twilio's verdicts");
+  }
+  auto it = request.query.find("call_id");
+  auto call = it == request.query.end() ? nullptr : find_call(it->second);
+  if (it != request.query.end() && ((call && call->finished()) || (!call && ended_here(it->second)))) {
+    // The call has ended here; Twilio still gets a 2xx (a 404 is error 11200 in the account's debugger).
+    log_->info("answering-machine verdict " + std::string(answered_by) + " for call " + it->second +
+               ", which has already ended here");
+    return HttpResponse{204, "text/plain", "", {}};
+  }
+  if (!call) return HttpResponse::json_error(404, "unknown call_id");
+  if (!call->provider_sid().empty() && !sid.empty() && sid != call->provider_sid()) {
+    log_->warning("answering-machine verdict for call " + call->call_id() + " names CallSid " + std::string(sid) +
+                  ", not its " + call->provider_sid() + " - ignored");
+    return HttpResponse::json_error(409, "CallSid does not match the call");
+  }
+  call->learn_sid(sid);
+  log_->info("call " + call->call_id() + ": Twilio's answering-machine detection says " + std::string(answered_by));
+  call->report_answered_by(answered_by);
   return HttpResponse{204, "text/plain", "", {}};
 }
 

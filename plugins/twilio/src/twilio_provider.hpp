@@ -71,6 +71,7 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
                                               const std::vector<std::pair<std::string, std::string>>& params);
   HttpResponse handle_twiml(const HttpRequest& request);
   HttpResponse handle_status(const HttpRequest& request);
+  HttpResponse handle_amd(const HttpRequest& request);  // AsyncAmdStatusCallback
 
   HostServices& host_;
   std::shared_ptr<Logger> log_;

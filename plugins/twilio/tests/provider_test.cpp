@@ -246,6 +246,37 @@ TEST_F(ProviderTest, AnsweredByFromTheTwimlRequestRidesOnLaterUpdates) {
   EXPECT_EQ(events->statuses[0].answered_by, "machine_start");
 }
 
+// machine_detection on: the create asks for Twilio's asynchronous detection, its verdict to a signed route of ours.
+TEST_F(ProviderTest, MachineDetectionAsksTwilioForTheAsynchronousVerdictOnTwilioAmd) {
+  {
+    auto events = std::make_shared<Events>();
+    auto leg = place("off", events);
+    ASSERT_EQ(host.rest.requests.size(), 1u);
+    EXPECT_EQ(host.rest.requests[0].body.find("MachineDetection"), std::string::npos) << host.rest.requests[0].body;
+    EXPECT_EQ(host.rest.requests[0].body.find("AsyncAmd"), std::string::npos);
+  }
+  for (const char* mode : {"DetectMessageEnd", "Enable"}) {
+    TwilioConfig config;
+    config.account_sid = "AC1";
+    config.auth_token = "token";
+    config.from_number = "+15005550006";
+    config.public_domain = "abc.ngrok.io";
+    config.machine_detection = mode;
+    provider = std::make_shared<TwilioProvider>(host, log, config);
+    auto events = std::make_shared<Events>();
+    host.rest.requests.clear();
+    auto leg = place("c1", events);
+    ASSERT_EQ(host.rest.requests.size(), 1u);
+    const auto form = parse_query(host.rest.requests[0].body);
+    EXPECT_EQ(form.at("MachineDetection"), mode);
+    EXPECT_EQ(form.at("AsyncAmd"), "true");
+    EXPECT_EQ(form.at("AsyncAmdStatusCallback"), "https://abc.ngrok.io/twilio/amd?call_id=c1");
+    EXPECT_EQ(form.at("AsyncAmdStatusCallbackMethod"), "POST");
+  }
+  const auto routes = provider->http_routes();
+  EXPECT_NE(std::find(routes.begin(), routes.end(), "/twilio/amd"), routes.end());
+}
+
 TEST_F(ProviderTest, SignatureOverTheUrlWithTheDefaultPortIsAccepted) {
   auto events = std::make_shared<Events>();
   auto leg = place("c1", events);
@@ -553,6 +584,123 @@ TEST_F(MediaStreamTest, HangUpClosesTheStream) {
   EXPECT_EQ(host.rest.requests.size(), 2u);  // create + Status=completed
   handler->on_closed("closed");         // the host reports the close afterwards: nothing more happens
   EXPECT_EQ(events->stopped.size(), 1u);
+}
+
+}  // namespace
+}  // namespace concierge::twilio
+
+namespace concierge::twilio {
+namespace {
+
+// The AsyncAmdStatusCallback's form, as Twilio posts it.
+FormFields amd_form(const std::string& answered_by, const std::string& call_sid = "CA1") {
+  return {{"AccountSid", "AC1"}, {"AnsweredBy", answered_by}, {"CallSid", call_sid},
+          {"MachineDetectionDuration", "4210"}};
+}
+
+std::vector<std::string> verdicts_of(const Events& events) {
+  std::vector<std::string> out;
+  for (const auto& update : events.statuses)
+    if (!update.answered_by.empty()) out.push_back(update.answered_by);
+  return out;
+}
+
+// The verdict on /twilio/amd reaches the host as the call's answered_by (once per new verdict), signed exactly like
+// every other webhook: forged, unsigned, malformed or mismatched callbacks change nothing.
+TEST_F(MediaStreamTest, TheSignedAnsweringMachineVerdictReachesTheHostOnce) {
+  ASSERT_EQ(events->statuses.size(), 1u);  // in-progress, from the stream's start
+  auto forged = signed_request("POST", "/twilio/amd?call_id=c1", amd_form("machine_end_beep"));
+  forged.body = form_encode(amd_form("human"));  // changed after signing
+  EXPECT_EQ(provider->handle_http(forged).status, 403);
+  auto unsigned_request = signed_request("POST", "/twilio/amd?call_id=c1", amd_form("human"));
+  unsigned_request.headers.clear();
+  EXPECT_EQ(provider->handle_http(unsigned_request).status, 403);
+  EXPECT_TRUE(log->contains("missing X-Twilio-Signature on POST /twilio/amd?call_id=c1"));
+  auto other_token = signed_request("POST", "/twilio/amd?call_id=c1", amd_form("human"));
+  other_token.headers = {{"x-twilio-signature", compute_signature("not-the-token",
+                                                                  "https://abc.ngrok.io/twilio/amd?call_id=c1",
+                                                                  amd_form("human"))}};
+  EXPECT_EQ(provider->handle_http(other_token).status, 403);
+  // Signed, but not a verdict: bytes that are no word (AnsweredBy=%FF), none at all, another call's SID.
+  HttpRequest bad_bytes = signed_request("POST", "/twilio/amd?call_id=c1", amd_form("\xFF\xFE"));
+  EXPECT_NE(bad_bytes.body.find("AnsweredBy=%FF%FE"), std::string::npos) << bad_bytes.body;
+  EXPECT_EQ(provider->handle_http(bad_bytes).status, 400);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form("Human!"))).status, 400);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1",
+                                                 {{"AccountSid", "AC1"}, {"CallSid", "CA1"}}))
+                .status,
+            400);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form("human", "CA9"))).status,
+            409);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=nope", amd_form("human"))).status, 404);
+  EXPECT_EQ(provider->handle_http(signed_request("GET", "/twilio/amd?call_id=c1", {})).status, 405);
+  EXPECT_EQ(events->statuses.size(), 1u) << "nothing refused reached the host";
+  EXPECT_TRUE(log->contains("AnsweredBy that is not a verdict"));
+
+  // Twilio's own callback.
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form("machine_end_beep"))).status,
+            204);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form("machine_end_beep"))).status,
+            204);  // a retry: no second report
+  ASSERT_EQ(events->statuses.size(), 2u);
+  EXPECT_EQ(events->statuses[1].status, CallStatus::in_progress);
+  EXPECT_EQ(events->statuses[1].answered_by, "machine_end_beep");
+  EXPECT_TRUE(log->contains("Twilio's answering-machine detection says machine_end_beep"));
+  // Twilio's final status callback carries the verdict too; the record ends with it.
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/status?call_id=c1",
+                                                 {{"CallSid", "CA1"}, {"CallStatus", "completed"}}))
+                .status,
+            204);
+  EXPECT_EQ(events->statuses.back().status, CallStatus::completed);
+  EXPECT_EQ(events->statuses.back().answered_by, "machine_end_beep");
+  // A verdict for a call that has ended here still gets its 2xx (a 404 would be error 11200 at Twilio), and no more.
+  const auto reports = events->statuses.size();
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form("human"))).status, 204);
+  EXPECT_EQ(events->statuses.size(), reports);
+}
+
+// Enable's first word, then DetectMessageEnd's last: each new verdict is reported.
+TEST_F(MediaStreamTest, EachNewVerdictIsReported) {
+  for (const char* verdict : {"machine_start", "machine_start", "machine_end_silence", "unknown"})
+    EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form(verdict))).status, 204);
+  EXPECT_EQ(verdicts_of(*events), (std::vector<std::string>{"machine_start", "machine_end_silence", "unknown"}));
+}
+
+// A verdict that comes before the media stream (Enable answers fast) waits for the stream, so that the voice
+// session it is about exists when the host tells it; the updates before the stream do not carry it.
+TEST_F(ProviderTest, AVerdictBeforeTheMediaStreamIsReportedOnceTheStreamStarts) {
+  auto events = std::make_shared<Events>();
+  auto leg = place("c1", events);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/status?call_id=c1",
+                                                 {{"CallSid", "CA1"}, {"CallStatus", "ringing"}}))
+                .status,
+            204);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/amd?call_id=c1", amd_form("human"))).status, 204);
+  EXPECT_EQ(provider->handle_http(signed_request("POST", "/twilio/status?call_id=c1",
+                                                 {{"CallSid", "CA1"}, {"CallStatus", "in-progress"}}))
+                .status,
+            204);
+  EXPECT_TRUE(verdicts_of(*events).empty()) << "held until the stream starts";
+  const std::string token = fetch_stream_token("c1");
+  auto peer = std::make_shared<Peer>();
+  auto handler = provider->open_media_stream(peer);
+  handler->on_text(start_message("c1", "CA1", token));
+  ASSERT_TRUE(events->started);
+  EXPECT_EQ(verdicts_of(*events), std::vector<std::string>{"human"});
+  EXPECT_EQ(events->statuses.back().status, CallStatus::in_progress);
+}
+
+// Twilio's `dtmf` stream message: a key reaches the host; a digit that is no key is a bad message.
+TEST_F(MediaStreamTest, OnlyKeypadDigitsReachTheHost) {
+  for (const char* digit : {"5", "#", "*", "A", "x", "\xFF", "55", ""})
+    handler->on_text(nlohmann::json{{"event", "dtmf"},
+                                    {"streamSid", "MZ1"},
+                                    {"sequenceNumber", "9"},
+                                    {"dtmf", {{"track", "inbound_track"}, {"digit", digit}}}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  EXPECT_EQ(events->dtmf, "5#*A");
+  EXPECT_TRUE(log->contains("no key"));
+  EXPECT_TRUE(peer->open);
 }
 
 }  // namespace

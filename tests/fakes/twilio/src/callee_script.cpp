@@ -22,6 +22,18 @@ SegmentScript& SegmentScript::stay_on_line() {
   return *this;
 }
 
+SegmentScript& SegmentScript::press(char key) {
+  keys_.emplace_back(audio_.size(), key);
+  return *this;
+}
+
+char SegmentScript::key_pressed(std::chrono::milliseconds media_time) {
+  const std::size_t from = static_cast<std::size_t>(media_time.count()) * 8;
+  for (const auto& [at, key] : keys_)
+    if (at >= from && at < from + 160) return key;
+  return 0;
+}
+
 bool SegmentScript::next_frame(std::chrono::milliseconds, std::span<std::uint8_t> frame) {
   if (position_ >= audio_.size() && !stay_) return false;
   const std::size_t take = std::min(frame.size(), audio_.size() - std::min(position_, audio_.size()));

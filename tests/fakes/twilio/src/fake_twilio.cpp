@@ -12,7 +12,9 @@
 #include <openssl/hmac.h>
 
 #include "concierge/base64.hpp"
+#include "concierge/dtmf.hpp"
 #include "concierge/http.hpp"
+#include "concierge/mulaw.hpp"
 #include "concierge/net/asio.hpp"
 
 namespace concierge::fake_twilio {
@@ -152,7 +154,8 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
   }
 
   // A signed form POST to the daemon, as Twilio sends webhooks. Returns the status and body (status 0: no answer).
-  awaitable<std::pair<int, std::string>> post_to_daemon(std::string url, Form form) {
+  awaitable<std::pair<int, std::string>> post_to_daemon(std::string url, Form form,
+                                                        std::optional<SignatureMode> mode = std::nullopt) {
     auto target = daemon_target(url, "https");
     if (!target) co_return std::pair<int, std::string>{0, "not the daemon's URL: " + url};
     try {
@@ -164,7 +167,7 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
       request.set(http::field::host, options.public_domain);
       request.set(http::field::user_agent, "TwilioProxy/1.1");
       request.set(http::field::content_type, "application/x-www-form-urlencoded");
-      if (auto signature = signature_for(url, form)) request.set("X-Twilio-Signature", *signature);
+      if (auto signature = signature_for(url, form, mode)) request.set("X-Twilio-Signature", *signature);
       request.body() = encode_form(form);
       request.prepare_payload();
       co_await http::async_write(stream, request, use_awaitable);
@@ -348,6 +351,7 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
     auto next = Clock::now();
     asio::steady_timer timer(io);
     std::string end_reason = "callee hung up";
+    bool amd_sent = false;
     try {
       while (true) {
         if (call->ws_closed) { end_reason = "the daemon closed the media stream"; break; }
@@ -376,6 +380,18 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
         co_await send_json(ws, std::move(message));
       }
         update_stats(*call, [](CallStats& s) { ++s.frames_sent; });
+        if (const char key = script->key_pressed(media_time)) {
+          nlohmann::json message = {{"event", "dtmf"},
+                                    {"streamSid", call->stream_sid},
+                                    {"sequenceNumber", std::to_string(++sequence)},
+                                    {"dtmf", {{"track", "inbound_track"}, {"digit", std::string(1, key)}}}};
+          co_await send_json(ws, std::move(message));
+          record(call->created.sid, "dtmf.sent", std::string(1, key));
+        }
+        if (!amd_sent && media_time >= options.amd_after && asked_for_async_amd(call->created)) {
+          amd_sent = true;
+          asio::co_spawn(io, send_amd_verdict(call, media_time), asio::detached);
+        }
         co_await play_one_frame(*call, ws, sequence);
         next += period;
         timer.expires_at(next);
@@ -395,6 +411,23 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
       end_reason = std::string("media stream error: ") + error.what();
     }
     record(call->created.sid, "ws.closed", end_reason);
+  }
+
+  static bool asked_for_async_amd(const CreatedCall& created) {
+    const std::string mode = created.field("MachineDetection");
+    const std::string method = created.field("AsyncAmdStatusCallbackMethod");
+    return (mode == "Enable" || mode == "DetectMessageEnd") && created.field("AsyncAmd") == "true" &&
+           !created.field("AsyncAmdStatusCallback").empty() && (method.empty() || method == "POST");
+  }
+
+  // The asynchronous answering-machine detection's verdict, to AsyncAmdStatusCallback, signed like every webhook.
+  awaitable<void> send_amd_verdict(std::shared_ptr<FakeCall> call, std::chrono::milliseconds took) {
+    const std::string verdict = options.amd_verdict ? options.amd_verdict(call->created) : "human";
+    const Form form{{"AccountSid", options.account_sid}, {"CallSid", call->created.sid}, {"AnsweredBy", verdict},
+                    {"MachineDetectionDuration", std::to_string(took.count())}};
+    auto [code, body] =
+        co_await post_to_daemon(call->created.field("AsyncAmdStatusCallback"), form, options.amd_signature);
+    record(call->created.sid, "amd", verdict + " -> " + std::to_string(code));
   }
 
   awaitable<void> send_json(websocket::stream<beast::tcp_stream>& ws, nlohmann::json message) {
@@ -439,6 +472,10 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
   awaitable<void> read_agent_side(std::shared_ptr<FakeCall> call) {
     auto ws = call->ws;
     beast::flat_buffer buffer;
+    // The agent's audio goes through the SDK's keypad detector, as a phone menu hears keys (in-band DTMF: Media
+    // Streams have no message for keys sent to the line).
+    dtmf::Detector keys(8000);
+    std::vector<std::int16_t> samples;
     try {
       while (true) {
         buffer.clear();
@@ -459,6 +496,17 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
           call->playback.push_back({bytes->size(), {}});
           update_stats(*call, [&](CallStats& s) { s.agent_bytes_received += bytes->size(); });
           record(call->created.sid, "media.in", std::to_string(bytes->size()));
+          const std::span<const std::uint8_t> audio(reinterpret_cast<const std::uint8_t*>(bytes->data()),
+                                                    bytes->size());
+          for (std::size_t at = 0; at < audio.size(); at += 8000) {  // the detector takes a second at most
+            const auto part = audio.subspan(at, std::min<std::size_t>(8000, audio.size() - at));
+            samples.resize(part.size());
+            mulaw::decode(part, samples);
+            for (const char key : keys.process(samples)) {
+              update_stats(*call, [&](CallStats& s) { s.keys_heard += key; });
+              record(call->created.sid, "dtmf.heard", std::string(1, key));
+            }
+          }
         } else if (event == "mark") {
           const std::string name = json["mark"].value("name", "");
           call->playback.push_back({0, name});

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "concierge/dtmf.hpp"
+#include "concierge/mulaw.hpp"
 #include "concierge/net/asio.hpp"
 #include "fake_twilio/fake_twilio.hpp"
 #include "mini_host.hpp"
@@ -687,6 +689,100 @@ TEST_F(PluginWithFakeTwilio, ACreateAnsweredAfterTheCallWasGivenUpOnIsEndedAtTwi
   EXPECT_NE(last.reason.find("the call was ended through the REST API"), std::string::npos) << last.reason;
   EXPECT_EQ(events->statuses.size(), 1u);  // nothing more through on_status: the call stayed over
   EXPECT_EQ(fake->records_of("rest.update").size(), 1u);
+}
+
+// Twilio's asynchronous answering-machine detection over real sockets: the create asks for it, the fake posts the
+// verdict to /twilio/amd signed as Twilio signs, and it reaches the host once, with the call's other events. The
+// callee's key press comes as a Media Streams `dtmf` message; the agent's keys go to the line as in-band tones,
+// which the fake hears with the SDK's detector, as a phone menu does.
+TEST_F(PluginWithFakeTwilio, TheAnsweringMachineVerdictAndKeysTravelBothWays) {
+  FakeTwilioOptions options;
+  options.amd_verdict = [](const fake_twilio::CreatedCall&) { return std::string("machine_end_beep"); };
+  options.amd_after = 200ms;
+  options.callee = [](const fake_twilio::CreatedCall&) {
+    auto script = std::make_shared<SegmentScript>();
+    script->pause(100ms).press('7').pause(900ms);
+    return script;
+  };
+  start(options, [](TwilioConfig& config) { config.machine_detection = "DetectMessageEnd"; });
+  auto events = std::make_shared<RecordingEvents>();
+  std::shared_ptr<CallLeg> leg;
+  events->when_media_started = [&] {
+    // The agent presses 1: the SDK's tones, mu-law, in 20 ms frames.
+    dtmf::Generator keys(8000);
+    keys.press("1");
+    std::vector<std::int16_t> samples(160);
+    std::vector<std::uint8_t> frame(160);
+    while (keys.busy()) {
+      std::fill(samples.begin(), samples.end(), 0);
+      keys.generate(samples);
+      mulaw::encode(samples, frame);
+      leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
+    }
+  };
+  leg = call("+12125550100", events);
+  ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+  const auto create = parse_form(fake->records_of("rest.create").at(0).detail);
+  auto value = [&](const std::string& name) {
+    for (const auto& [k, v] : create)
+      if (k == name) return v;
+    return std::string();
+  };
+  EXPECT_EQ(value("MachineDetection"), "DetectMessageEnd");
+  EXPECT_EQ(value("AsyncAmd"), "true");
+  EXPECT_EQ(value("AsyncAmdStatusCallback"), "https://concierge.test/twilio/amd?call_id=call-1");
+  const auto amd = fake->records_of("amd");
+  ASSERT_EQ(amd.size(), 1u);
+  EXPECT_EQ(amd[0].detail, "machine_end_beep -> 204");
+  const auto final = *events->final_status();
+  EXPECT_EQ(final.answered_by, "machine_end_beep");
+  ASSERT_EQ(fake->calls().size(), 1u);
+  EXPECT_EQ(fake->calls()[0].keys_heard, "1");
+  std::lock_guard lock(events->mutex);
+  std::vector<std::string> verdicts;
+  for (const auto& update : events->statuses)
+    if (!update.answered_by.empty() && !is_terminal(update.status)) verdicts.push_back(update.answered_by);
+  EXPECT_EQ(verdicts, std::vector<std::string>{"machine_end_beep"});
+  EXPECT_EQ(events->dtmf, "7");
+  EXPECT_EQ(fake->records_of("dtmf.sent").size(), 1u);
+}
+
+// A verdict that is not signed as Twilio signs (forged, or with no signature), or whose AnsweredBy is no verdict
+// (bytes %FF), is refused and reaches nothing; the call goes on.
+TEST_F(PluginWithFakeTwilio, ForgedOrMalformedVerdictsAreRefused) {
+  struct Case {
+    std::string verdict;
+    SignatureMode signature;
+    const char* answer;
+    const char* logged;
+  };
+  const Case cases[] = {
+      {"\xFF", SignatureMode::correct, "-> 400", "AnsweredBy that is not a verdict"},
+      {"machine_end_beep", SignatureMode::forged, "-> 403", "invalid X-Twilio-Signature on POST /twilio/amd?call_id=call-1"},
+      {"human", SignatureMode::missing, "-> 403", "missing X-Twilio-Signature on POST /twilio/amd?call_id=call-1"},
+  };
+  for (const Case& c : cases) {
+    FakeTwilioOptions options;
+    options.amd_verdict = [&c](const fake_twilio::CreatedCall&) { return c.verdict; };
+    options.amd_signature = c.signature;
+    options.amd_after = 100ms;
+    options.callee = [](const fake_twilio::CreatedCall&) {
+      return std::make_shared<SegmentScript>(std::move(SegmentScript().pause(600ms)));
+    };
+    TearDown();
+    start(options, [](TwilioConfig& config) { config.machine_detection = "Enable"; });
+    auto events = std::make_shared<RecordingEvents>();
+    legs.push_back(call("+12125550100", events));
+    ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
+    const auto amd = fake->records_of("amd");
+    ASSERT_EQ(amd.size(), 1u);
+    EXPECT_EQ(amd[0].detail.substr(amd[0].detail.size() - 6), c.answer) << amd[0].detail;
+    EXPECT_TRUE(log->contains(c.logged)) << c.logged;
+    EXPECT_EQ(events->final_status()->status, CallStatus::completed);
+    std::lock_guard lock(events->mutex);
+    EXPECT_TRUE(events->media_started);
+    for (const auto& update : events->statuses) EXPECT_EQ(update.answered_by, "") << update.answered_by;
+  }
 }
 
 }  // namespace

@@ -27,6 +27,12 @@ class CalleeScript {
   virtual ~CalleeScript() = default;
   // Fills `frame` (160 mu-law bytes) for the 20 ms starting at `media_time`; returns false to hang up instead.
   virtual bool next_frame(std::chrono::milliseconds media_time, std::span<std::uint8_t> frame) = 0;
+  // The key the callee presses in the 20 ms starting at `media_time` (Twilio sends it as a Media Streams `dtmf`
+  // message), or 0 for none.
+  virtual char key_pressed(std::chrono::milliseconds media_time) {
+    (void)media_time;
+    return 0;
+  }
 };
 
 // Utterances and pauses in order, then the callee hangs up (or stays on the line until the daemon hangs up).
@@ -35,10 +41,13 @@ class SegmentScript : public CalleeScript {
   SegmentScript& say(std::vector<std::uint8_t> mulaw);
   SegmentScript& pause(std::chrono::milliseconds duration);
   SegmentScript& stay_on_line();
+  SegmentScript& press(char key);  // the callee presses a key at this point of the audio (a `dtmf` message)
   bool next_frame(std::chrono::milliseconds media_time, std::span<std::uint8_t> frame) override;
+  char key_pressed(std::chrono::milliseconds media_time) override;
 
  private:
-  std::vector<std::uint8_t> audio_;  // the whole script, silence included
+  std::vector<std::uint8_t> audio_;                 // the whole script, silence included
+  std::vector<std::pair<std::size_t, char>> keys_;  // where in audio_ (bytes) each key is pressed
   std::size_t position_ = 0;
   bool stay_ = false;
 };
@@ -75,6 +84,13 @@ struct FakeTwilioOptions {
   // the call the daemon gave up on, placed all the same.
   std::function<std::chrono::milliseconds(const CreatedCall&)> placing_delay;  // default: none
   std::function<std::shared_ptr<CalleeScript>(const CreatedCall&)> callee;       // default: 1 s of silence
+  // Asynchronous answering-machine detection, for a create that asked for it (MachineDetection, AsyncAmd=true and
+  // an AsyncAmdStatusCallback): the verdict (Twilio's AnsweredBy: human, machine_start, machine_end_beep, ...; any
+  // bytes, for tests of bad input) is posted to the callback with AccountSid, CallSid and MachineDetectionDuration,
+  // signed as every webhook (`signature`), once `amd_after` of the media stream has played. Default verdict: human.
+  std::function<std::string(const CreatedCall&)> amd_verdict;
+  std::chrono::milliseconds amd_after{1000};
+  std::optional<SignatureMode> amd_signature;  // the verdict's signature; default: as `signature`
 };
 
 struct Record {
@@ -86,6 +102,8 @@ struct Record {
 // Kinds: rest.create (detail: form body), rest.answered (a create's answer written; detail: the HTTP status),
 // rest.error (code), rest.update (form body), twiml (status + body),
 // ws.refused (HTTP status), ws.open, ws.sent.start, media.in (bytes), mark.in (name), mark.echo (name), clear.in,
+// dtmf.sent (the callee's key, as a `dtmf` message), dtmf.heard (a key in the agent's audio: in-band DTMF, heard by
+// the SDK's detector as a phone menu would), amd (AnsweredBy + " -> " + HTTP status of the callback),
 // ws.unexpected (message), ws.dropped, ws.closed, status (CallStatus + " -> " + HTTP status), call.end (reason).
 
 struct CallStats {
@@ -95,6 +113,7 @@ struct CallStats {
   std::size_t agent_bytes_played = 0;
   std::size_t agent_bytes_dropped = 0;   // by clear
   std::vector<std::string> marks_echoed;
+  std::string keys_heard;                // in-band DTMF in the agent's audio, in order
   std::size_t clears = 0;
   bool media_connected = false;
   bool ended = false;
