@@ -28,6 +28,14 @@ ScriptStep wait_for(std::string event_type, int timeout_ms) {
   s.timeout_ms = timeout_ms;
   return s;
 }
+ScriptStep wait_for_note(std::string containing, int timeout_ms) {
+  ScriptStep s;
+  s.kind = ScriptStep::Kind::wait_for_note;
+  s.text = std::move(containing);
+  s.timeout_ms = timeout_ms;
+  return s;
+}
+
 ScriptStep delay(int ms) {
   ScriptStep s;
   s.kind = ScriptStep::Kind::delay;
@@ -115,6 +123,43 @@ FakeScript restaurant_script(const std::string& confirmation_number, const json&
       step::wait_for("conversation.item.create"),
   };
   return script;
+}
+
+FakeScript phone_menu_script(const std::string& confirmation_number, const json& reservation) {
+  const FakeScript booking = restaurant_script(confirmation_number, reservation);
+  FakeScript script;
+  script.steps = {
+      step::callee_says("Thank you for calling Demo Restaurant. For reservations, press 1. For our opening hours, "
+                        "press 2.",
+                        900),
+      step::function_call("press_keys", json{{"keys", "1"}}.dump()),
+      step::wait_for("conversation.item.create"),  // the tool's output: pressed
+      step::wait_for("response.create"),
+      step::delay(500),  // the tones play on the line (80 ms on, 80 ms off), then the menu connects
+  };
+  script.steps.insert(script.steps.end(), booking.steps.begin(), booking.steps.end());
+  return script;
+}
+
+FakeScript voicemail_script(const std::string& message, int note_timeout_ms) {
+  FakeScript script;
+  script.steps = {
+      step::callee_says("Hi, you've reached Demo Restaurant. We can't take your call right now. Please leave a "
+                        "message after the tone.",
+                        1500),
+      step::wait_for_note("Say voicemail_message", note_timeout_ms),
+      step::agent_says(message, 1500),
+      step::function_call("end_call", json{{"reason", "voicemail_left"}, {"summary", "Left a message."}}.dump()),
+      step::wait_for("conversation.item.create"),
+  };
+  return script;
+}
+
+FakeScript person_answers_script(const std::string& confirmation_number, const json& reservation) {
+  FakeScript booking = restaurant_script(confirmation_number, reservation);
+  // After the person's greeting: the host's note from Twilio's verdict, then the booking as usual.
+  booking.steps.insert(booking.steps.begin() + 1, step::wait_for_note("a person answered", 10000));
+  return booking;
 }
 
 namespace {
@@ -555,6 +600,20 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
     if (server_->failure.empty()) server_->failure = why;
   }
 
+  // System messages the client added (the host's notes of line events) that contain `text`.
+  std::size_t notes_containing(const std::string& text) {
+    std::lock_guard lock(server_->mutex);
+    return static_cast<std::size_t>(std::count_if(server_->events.begin(), server_->events.end(), [&](const json& e) {
+      if (e.value("type", "") != "conversation.item.create" || !e.contains("item")) return false;
+      const json& item = e["item"];
+      if (item.value("type", "") != "message" || item.value("role", "") != "system" || !item.contains("content"))
+        return false;
+      for (const auto& part : item["content"])
+        if (part.is_object() && part.value("text", "").find(text) != std::string::npos) return true;
+      return false;
+    }));
+  }
+
   std::size_t count_of(const std::string& type) {
     std::lock_guard lock(server_->mutex);
     return static_cast<std::size_t>(std::count_if(server_->events.begin(), server_->events.end(),
@@ -584,6 +643,12 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
         const std::size_t want = ++consumed_[s.text];
         co_return co_await wait_until([&] { return count_of(s.text) >= want; }, std::chrono::milliseconds(s.timeout_ms),
                                       s.text);
+      }
+      case K::wait_for_note: {
+        const std::size_t want = ++consumed_["note: " + s.text];
+        ++consumed_["conversation.item.create"];  // the note is an item too: a later wait_for does not count it
+        co_return co_await wait_until([&] { return notes_containing(s.text) >= want; },
+                                      std::chrono::milliseconds(s.timeout_ms), "a system message with \"" + s.text + "\"");
       }
       case K::delay:
         co_await sleep(s.ms);

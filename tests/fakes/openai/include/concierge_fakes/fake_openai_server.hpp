@@ -36,6 +36,7 @@ struct BargeIn {
 struct ScriptStep {
   enum class Kind {
     wait_for,         // until the client sends the next event of type `text` (each wait consumes one)
+    wait_for_note,    // until the client adds a system message (the host's note of a line event) containing `text`
     delay,            // ms
     callee_says,      // text; speech lasts ms
     agent_says,       // text is the transcript; ms of audio; optional barge_in
@@ -56,6 +57,7 @@ struct ScriptStep {
 
 namespace step {
 ScriptStep wait_for(std::string event_type, int timeout_ms = 5000);
+ScriptStep wait_for_note(std::string containing, int timeout_ms = 5000);
 ScriptStep delay(int ms);
 ScriptStep callee_says(std::string text, int speech_ms = 300);
 ScriptStep agent_says(std::string transcript, int audio_ms);
@@ -85,6 +87,21 @@ struct FakeScript {
 // `confirmation_number`, the model calls confirm_reservation with `reservation` (date, time, party_size), says
 // goodbye and calls end_call.
 FakeScript restaurant_script(const std::string& confirmation_number, const nlohmann::json& reservation);
+
+// A phone menu answers first ("For reservations, press 1. ..."): the model presses 1 with the SDK's press_keys tool
+// (answered with function_call_output, then response.create), waits while the tones play, and a person answers;
+// the booking then goes on as in restaurant_script.
+FakeScript phone_menu_script(const std::string& confirmation_number, const nlohmann::json& reservation);
+
+// Voicemail answers: its greeting, then the model stays silent until the host's note (a system message) tells it
+// the greeting has ended ("Say voicemail_message ..."; the agent's note after a beep or Twilio's machine_end_*, and
+// a response.create when the note asks for an answer now); then it says `message` and calls end_call with
+// voicemail_left. A model that is never told stays silent: the script fails at its wait (`note_timeout_ms`).
+FakeScript voicemail_script(const std::string& message, int note_timeout_ms = 10000);
+
+// A person answers a call with Twilio's answering-machine detection on: the model hears the host's note that a person
+// answered, and books as in restaurant_script; it is never told to leave a message.
+FakeScript person_answers_script(const std::string& confirmation_number, const nlohmann::json& reservation);
 
 struct FakeOpenAIOptions {
   std::string api_key = "sk-test-key";
