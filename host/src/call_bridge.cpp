@@ -259,7 +259,10 @@ void CallBridge::line_media_started(AudioFormat line_format) {
     return;
   }
   // The beep detector, when the agent listens for a voicemail's beep (or the operator wants it on every call).
-  const bool listen = services_.beep_detection_always || (agent_has_line_events_ && agent_->listens_for_beep());
+  // The agent is asked even when the detector runs anyway (calls.beep_detection: always): asking is how it learns
+  // that this host reports beeps and verdicts, and so holds voicemail_left to them.
+  const bool asked = agent_has_line_events_ && agent_->listens_for_beep();
+  const bool listen = services_.beep_detection_always || asked;
   if (listen && line_format.sample_rate >= 8000 && line_format.sample_rate <= 48000) {
     beep_.emplace(line_format.sample_rate);
     services_.log->info("call " + record_->call_id + ": listening for a voicemail beep on the callee's audio");
