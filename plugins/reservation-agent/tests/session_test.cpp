@@ -286,6 +286,27 @@ TEST_F(SessionTest, AVoicemailMessageIsAcceptedOnlyAfterTheBeepOrTheGreetingsEnd
   EXPECT_EQ(session_->on_line_event(line(line_event::beep, "", 1000.0)), "");
 }
 
+// Twilio's other verdicts: machine_start (Enable's first word) and unknown open nothing (a message still waits for
+// a beep or machine_end_*); fax ends the call without a word, as nobody answered.
+TEST_F(SessionTest, MachineStartAndUnknownOpenNothingAndAFaxEndsTheCall) {
+  ReservationConfig config = testing::directory_config();
+  config.leave_voicemail = true;
+  const ReservationAgent agent(config);
+  const TaskPlan plan = agent.plan({"Book Demo Restaurant for 2 tomorrow at 7pm", {}});
+  const nlohmann::json left = nlohmann::json::parse(R"({"reason": "voicemail_left", "summary": "left"})");
+  auto session = agent.open_session(plan);
+  EXPECT_TRUE(session->listens_for_beep());
+  EXPECT_EQ(session->on_line_event(line(line_event::answered_by, "machine_start")), "");
+  EXPECT_EQ(session->on_line_event(line(line_event::answered_by, "unknown")), "");
+  EXPECT_FALSE(session->on_tool_call(ToolCall{"c", "end_call", left}).end_call) << "no beep, no machine_end_*";
+  const std::string fax = session->on_line_event(line(line_event::answered_by, "fax"));
+  EXPECT_NE(fax.find("A fax machine answered. Call end_call with reason \"no_answer\""), std::string::npos) << fax;
+  EXPECT_TRUE(session->on_tool_call(ToolCall{"c", "end_call", nlohmann::json::parse(R"({"reason": "no_answer"})")})
+                  .end_call);
+  EXPECT_EQ(session->outcome().details["outcome"], "no_answer");
+  EXPECT_EQ(session->outcome().failure_reason, "Nobody at Demo Restaurant answered the call");
+}
+
 TEST_F(SessionTest, FullyBookedFromTheTranscriptAlone) {
   callee("Sorry, we have no tables left tomorrow.");
   EXPECT_EQ(session_->outcome().failure_reason, "Demo Restaurant is fully booked at that time");

@@ -147,7 +147,7 @@ FakeScript voicemail_script(const std::string& message, int note_timeout_ms) {
       step::callee_says("Hi, you've reached Demo Restaurant. We can't take your call right now. Please leave a "
                         "message after the tone.",
                         1500),
-      step::wait_for_note("Say voicemail_message", note_timeout_ms),
+      step::wait_for_note("voicemail_message from the data now", note_timeout_ms),
       step::agent_says(message, 1500),
       step::function_call("end_call", json{{"reason", "voicemail_left"}, {"summary", "Left a message."}}.dump()),
       step::wait_for("conversation.item.create"),

@@ -425,6 +425,7 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
     const std::string verdict = options.amd_verdict ? options.amd_verdict(call->created) : "human";
     const Form form{{"AccountSid", options.account_sid}, {"CallSid", call->created.sid}, {"AnsweredBy", verdict},
                     {"MachineDetectionDuration", std::to_string(took.count())}};
+    record(call->created.sid, "amd.sent", verdict);
     auto [code, body] =
         co_await post_to_daemon(call->created.field("AsyncAmdStatusCallback"), form, options.amd_signature);
     record(call->created.sid, "amd", verdict + " -> " + std::to_string(code));

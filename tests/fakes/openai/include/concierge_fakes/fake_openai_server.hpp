@@ -94,9 +94,9 @@ FakeScript restaurant_script(const std::string& confirmation_number, const nlohm
 FakeScript phone_menu_script(const std::string& confirmation_number, const nlohmann::json& reservation);
 
 // Voicemail answers: its greeting, then the model stays silent until the host's note (a system message) tells it
-// the greeting has ended ("Say voicemail_message ..."; the agent's note after a beep or Twilio's machine_end_*, and
-// a response.create when the note asks for an answer now); then it says `message` and calls end_call with
-// voicemail_left. A model that is never told stays silent: the script fails at its wait (`note_timeout_ms`).
+// the greeting has ended ("... voicemail_message from the data now": the agent's note after a beep or Twilio's
+// machine_end_*, with a response.create); then it says `message` and calls end_call with voicemail_left. A model
+// that is never told stays silent: the script fails at its wait (`note_timeout_ms`).
 FakeScript voicemail_script(const std::string& message, int note_timeout_ms = 10000);
 
 // A person answers a call with Twilio's answering-machine detection on: the model hears the host's note that a person

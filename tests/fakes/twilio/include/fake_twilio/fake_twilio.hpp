@@ -103,7 +103,8 @@ struct Record {
 // rest.error (code), rest.update (form body), twiml (status + body),
 // ws.refused (HTTP status), ws.open, ws.sent.start, media.in (bytes), mark.in (name), mark.echo (name), clear.in,
 // dtmf.sent (the callee's key, as a `dtmf` message), dtmf.heard (a key in the agent's audio: in-band DTMF, heard by
-// the SDK's detector as a phone menu would), amd (AnsweredBy + " -> " + HTTP status of the callback),
+// the SDK's detector as a phone menu would), amd.sent (AnsweredBy, as the callback
+// is sent), amd (AnsweredBy + " -> " + HTTP status of the callback),
 // ws.unexpected (message), ws.dropped, ws.closed, status (CallStatus + " -> " + HTTP status), call.end (reason).
 
 struct CallStats {
