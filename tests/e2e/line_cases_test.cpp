@@ -77,6 +77,40 @@ TEST(E2EPhoneMenu, TheMenuIsNavigatedWithAKeyPlayedInBandAndThenTheTableIsBooked
   EXPECT_TRUE(rig.openai().script_finished()) << rig.openai().script_failure();
 }
 
+// A menu whose options never reach a person: the model presses 1 (hours), hears the menu again and hangs up rather
+// than talk to a machine; the CLI says so in its own words.
+TEST(E2EPhoneMenu, AMenuThatNeverReachesAPersonEndsWithThatOutcome) {
+  fo::FakeScript script;
+  const std::string menu = "Thank you for calling Demo Restaurant. For our opening hours, press 1. For our address, "
+                           "press 2.";
+  script.steps = {
+      fo::step::callee_says(menu, 900),
+      fo::step::function_call("press_keys", json{{"keys", "1"}}.dump()),
+      fo::step::wait_for("conversation.item.create"),
+      fo::step::wait_for("response.create"),
+      fo::step::delay(500),
+      fo::step::callee_says("We are open daily from 5 PM to 10 PM. " + menu, 1200),
+      fo::step::function_call("end_call", json{{"reason", "menu_dead_end"},
+                                               {"summary", "The menu only has hours and the address."}}
+                                              .dump()),
+      fo::step::wait_for("conversation.item.create"),
+  };
+  Rig rig(line_cases_rig(script));
+  const auto cli = rig.book(kBooking);
+  EXPECT_EQ(cli.status, 1) << cli.output << "\n--- daemon ---\n" << rig.daemon().output();
+  EXPECT_TRUE(contains(cli.output, "Booking failed: An automated phone menu answered at Demo Restaurant, and none of "
+                                   "its options reached reservations or a person"))
+      << cli.output;
+  EXPECT_TRUE(contains(cli.output, "  Outcome: a phone menu answered and none of its options reached a person"))
+      << cli.output;
+  const json record = rig.record(rig.only_call_id());
+  EXPECT_EQ(record["result"]["outcome"], "menu_dead_end") << record.dump(2);
+  const auto calls = rig.twilio().calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].keys_heard, "1");
+  EXPECT_TRUE(rig.openai().script_finished()) << rig.openai().script_failure();
+}
+
 // ---- Twilio's answering-machine detection -------------------------------------------------------------------------
 
 // An AnsweredBy that is no verdict (the bytes %FF), signed: refused with 400, nothing recorded, the call goes on.
@@ -238,6 +272,33 @@ TEST(E2EVoicemail, TheDaemonsBeepDetectorOpensTheWayOnALineWithoutMachineDetecti
   EXPECT_FALSE(contains(rig.twilio().records_of("rest.create").at(0).detail, "AsyncAmd"));
   EXPECT_TRUE(rig.twilio().records_of("amd").empty());
   EXPECT_GE(line_cases_into_call(rig.twilio(), "media.in"), 2700ms);
+  EXPECT_TRUE(rig.openai().script_finished()) << rig.openai().script_failure();
+}
+
+// The hang-up policy (the default) with Twilio's detection: machine_end_silence says a machine answered; the agent's
+// note tells the model to end the call without a message, and the record says voicemail, no message.
+TEST(E2EMachineDetection, UnderTheHangUpPolicyAMachinesVerdictEndsTheCallWithoutAMessage) {
+  fo::FakeScript script;
+  script.steps = {
+      fo::step::callee_says("Hi, you've reached Demo Restaurant. Please leave a message after the tone.", 1500),
+      fo::step::wait_for_note("Do not leave a message", 10000),
+      fo::step::function_call("end_call", json{{"reason", "voicemail"}, {"summary", "Voicemail."}}.dump()),
+      fo::step::wait_for("conversation.item.create"),
+  };
+  RigOptions options = line_cases_rig(script);
+  options.env["TWILIO_MACHINE_DETECTION"] = "DetectMessageEnd";
+  options.twilio.amd_verdict = [](const ft::CreatedCall&) { return std::string("machine_end_silence"); };
+  options.twilio.amd_after = 2000ms;
+  Rig rig(options);
+  const auto cli = rig.book(kBooking);
+  EXPECT_EQ(cli.status, 1) << cli.output << "\n--- daemon ---\n" << rig.daemon().output();
+  EXPECT_TRUE(contains(cli.output, "Booking failed: Voicemail answered at Demo Restaurant; no message was left"))
+      << cli.output;
+  EXPECT_TRUE(contains(cli.output, "  Outcome: voicemail answered, no message left")) << cli.output;
+  const json record = rig.record(rig.only_call_id());
+  EXPECT_EQ(record["answered_by"], "machine_end_silence") << record.dump(2);
+  EXPECT_EQ(record["result"]["outcome"], "voicemail");
+  EXPECT_FALSE(record["result"]["details"].contains("voicemail_message")) << record.dump(2);
   EXPECT_TRUE(rig.openai().script_finished()) << rig.openai().script_failure();
 }
 
