@@ -272,9 +272,9 @@ TEST(MediaPathAllocations, TheBeepDetectorAllocatesNothingPerFrame) {
 }
 
 #ifdef CONCIERGE_TEST_PLUGIN_DIR
-// The C telephony boundary's per-frame path, both ways: agent audio through the host's leg adapter into a C plugin's
+// The C telephony boundary's per-frame path, both ways: agent audio through the host's leg adapter into a plugin's
 // leg_send_audio, and that plugin's callee audio and playback reports back through the host's concierge_call_events
-// (fixtures/c_telephony_fixture.c hands each frame straight back). Nothing is allocated per frame.
+// (host/tests' telephony fixtures hand each frame straight back). Nothing is allocated per frame.
 struct CountingCallEvents final : CallEvents {
   void on_provider_call_id(std::string_view) override {}
   void on_status(const CallStatusUpdate&) override {}
@@ -288,12 +288,12 @@ struct CountingCallEvents final : CallEvents {
   std::size_t bytes = 0, progress = 0;
 };
 
-TEST(MediaPathAllocations, TheCTelephonyBoundaryAllocatesNothingPerFrame) {
+void expect_no_allocations_through(const std::string& telephony_plugin) {
   asio::io_context io;
   Services services(io);
   auto log = std::make_shared<QuietLog>();
   auto plugin = PluginLoader(std::filesystem::path(CONCIERGE_TEST_PLUGIN_DIR))
-                    .load("fixture-c-telephony", PluginKind::telephony, PluginContext{services, log, "."},
+                    .load(telephony_plugin, PluginKind::telephony, PluginContext{services, log, "."},
                           YAML::Load("{}"));
   auto events = std::make_shared<CountingCallEvents>();
   auto leg = plugin.instance.telephony->place_call({"call_1", "+1555000001", "Fixture", std::chrono::seconds(30)},
@@ -313,6 +313,15 @@ TEST(MediaPathAllocations, TheCTelephonyBoundaryAllocatesNothingPerFrame) {
   EXPECT_EQ(allocations.load(), 0) << "allocations over " << kFrames << " frames each way";
   EXPECT_EQ(events->bytes, kFrames * bytes.size());
   EXPECT_EQ(events->progress, kFrames);
+}
+
+TEST(MediaPathAllocations, TheCTelephonyBoundaryAllocatesNothingPerFrame) {
+  expect_no_allocations_through("fixture-c-telephony");
+}
+
+// The same through the SDK's C++ layer (fixture-cxx-telephony: CallLeg, CallEvents over the host's handle).
+TEST(MediaPathAllocations, TheCxxLayersTelephonyAllocatesNothingPerFrame) {
+  expect_no_allocations_through("fixture-cxx-telephony");
 }
 #endif
 

@@ -426,12 +426,14 @@ class InboundHost final : public concierge::HostServices {
   boost::asio::io_context io_;
 };
 
-struct TelephonyFixture : ::testing::Test {
+// Each test runs against the provider in plain C (fixture-c-telephony) and the same provider in C++ on the SDK's
+// C++ layer (fixture-cxx-telephony, fixtures/cxx_telephony_fixture.cpp): the layer must behave as the C plugin does.
+struct TelephonyFixture : ::testing::TestWithParam<std::string> {
   InboundHost host;
   std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
   PluginLoader loader{kDir};
   LoadedPlugin load() {
-    return loader.load("fixture-c-telephony", PluginKind::telephony, concierge::PluginContext{host, log, kDir},
+    return loader.load(GetParam(), PluginKind::telephony, concierge::PluginContext{host, log, kDir},
                        YAML::Load("{}"), "plugins.telephony.config", "/etc/concierge.yaml");
   }
   template <class F>
@@ -450,7 +452,7 @@ struct TelephonyFixture : ::testing::Test {
 // A call placed through a C telephony plugin: its statuses, media and the callee's audio come back through the
 // host's concierge_call_events, the agent's audio and the barge-in and hang-up go to its leg; frames are borrowed
 // both ways, never copied.
-TEST_F(TelephonyFixture, ACallPlacedThroughCCarriesStatusAudioAndHangsUp) {
+TEST_P(TelephonyFixture, ACallPlacedThroughCCarriesStatusAudioAndHangsUp) {
   const LoadedPlugin plugin = load();
   EXPECT_TRUE(plugin.c_abi);
   EXPECT_EQ(plugin.kind, PluginKind::telephony);
@@ -495,7 +497,7 @@ TEST_F(TelephonyFixture, ACallPlacedThroughCCarriesStatusAudioAndHangsUp) {
 
 // C ABI 1.1's late status: the plugin retains the call's events past its leg and, after the host destroyed the leg,
 // corrects the finished call (a late provider id, then the status it really had). Then the library unloads.
-TEST_F(TelephonyFixture, ALateStatusFromACPluginReachesTheHostAfterItsLegIsGone) {
+TEST_P(TelephonyFixture, ALateStatusFromACPluginReachesTheHostAfterItsLegIsGone) {
   std::shared_ptr<concierge::TelephonyProvider> provider;
   auto events = std::make_shared<RecordingCallEvents>();
   {
@@ -518,12 +520,12 @@ TEST_F(TelephonyFixture, ALateStatusFromACPluginReachesTheHostAfterItsLegIsGone)
   host.io().restart();
   host.io().poll();
   EXPECT_EQ(c_abi::pending_callbacks(), 0u);
-  EXPECT_FALSE(mapped(file("fixture-c-telephony")));
+  EXPECT_FALSE(mapped(file(GetParam())));
 }
 
 // A C provider's HTTP routes and media streams: requests and responses through abi.h's structs and writer, an
 // upgrade refused or accepted, messages both ways on the host's peer, and an inbound call handed to the host.
-TEST_F(TelephonyFixture, RoutesMediaStreamsAndInboundCallsCrossTheCBoundary) {
+TEST_P(TelephonyFixture, RoutesMediaStreamsAndInboundCallsCrossTheCBoundary) {
   const LoadedPlugin plugin = load();
   auto& provider = *plugin.instance.telephony;
   EXPECT_EQ(provider.http_routes(), std::vector<std::string>{"/fixture/hook"});
@@ -572,6 +574,11 @@ TEST_F(TelephonyFixture, RoutesMediaStreamsAndInboundCallsCrossTheCBoundary) {
   EXPECT_EQ(log->count("stream closed: normal"), 1);
   handler.reset();
 }
+
+INSTANTIATE_TEST_SUITE_P(CAndCxx, TelephonyFixture, ::testing::Values("fixture-c-telephony", "fixture-cxx-telephony"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "fixture-c-telephony" ? std::string("C") : std::string("CxxLayer");
+                         });
 
 // ---- the host's HTTP and WebSocket clients through the C table (http_start/http_cancel, ws_client_*) ----
 
