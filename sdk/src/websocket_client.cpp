@@ -5,6 +5,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <array>
+#include <cstddef>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <type_traits>
@@ -45,6 +48,95 @@ std::string default_host_header(const WebSocketClientOptions& o) {
   return default_port ? h : h + ":" + o.port;
 }
 
+// Memory for the client's own asynchronous operations (the read loop's and the write queue's, through Beast's and
+// Asio's composed operations down to the socket's), recycled per client. Without it they would share Asio's
+// per-thread cache, which keeps ONE freed block for everything run on the thread: a write's operation and any other
+// post on the host's loop evict each other, and every frame sent cost a fresh `new`. A handler says where its
+// operations' memory comes from through its associated allocator (HandlerAllocator below). Each slot keeps the
+// largest block it was asked for, so the first frames size the slots (about 1.1 KB for a write with Boost 1.74) and
+// later ones reuse them; with every slot in use, operator new serves. Single-threaded, like everything of the client.
+class HandlerMemory {
+ public:
+  HandlerMemory() = default;
+  HandlerMemory(const HandlerMemory&) = delete;
+  HandlerMemory& operator=(const HandlerMemory&) = delete;
+  ~HandlerMemory() {
+    for (auto& slot : slots_) ::operator delete(slot.memory);
+  }
+
+  void* allocate(std::size_t size) {
+    Slot* free_slot = nullptr;
+    for (auto& slot : slots_) {
+      if (slot.in_use) continue;
+      if (slot.capacity >= size) {
+        slot.in_use = true;
+        return slot.memory;
+      }
+      if (!free_slot) free_slot = &slot;
+    }
+    if (!free_slot) return ::operator new(size);  // more operations at once than slots: rare (close, pings)
+    void* memory = ::operator new(size);  // grows this slot once; the old block was too small to keep
+    ::operator delete(free_slot->memory);
+    *free_slot = Slot{memory, size, true};
+    return memory;
+  }
+  void deallocate(void* pointer) noexcept {
+    for (auto& slot : slots_)
+      if (slot.in_use && pointer == slot.memory) {
+        slot.in_use = false;
+        return;
+      }
+    ::operator delete(pointer);
+  }
+
+ private:
+  struct Slot {
+    void* memory = nullptr;
+    std::size_t capacity = 0;
+    bool in_use = false;
+  };
+  // A read, a write, a control frame's and a paused operation may be alive at once.
+  std::array<Slot, 6> slots_{};
+};
+
+template <class T>
+class HandlerAllocator {
+ public:
+  using value_type = T;
+  explicit HandlerAllocator(HandlerMemory& memory) noexcept : memory_(&memory) {}
+  template <class U>
+  HandlerAllocator(const HandlerAllocator<U>& other) noexcept : memory_(other.memory_) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
+  void deallocate(T* pointer, std::size_t) noexcept { memory_->deallocate(pointer); }
+  friend bool operator==(const HandlerAllocator& a, const HandlerAllocator& b) noexcept {
+    return a.memory_ == b.memory_;
+  }
+  friend bool operator!=(const HandlerAllocator& a, const HandlerAllocator& b) noexcept { return !(a == b); }
+
+ private:
+  template <class>
+  friend class HandlerAllocator;
+  HandlerMemory* memory_;
+};
+
+// A completion handler whose operations take their memory from `memory` (the handler's function holds the client,
+// and with it the memory, until the operation's memory has been given back: Asio frees it before the upcall).
+template <class Function>
+class MemoryHandler {
+ public:
+  using allocator_type = HandlerAllocator<void>;
+  MemoryHandler(HandlerMemory& memory, Function function) : memory_(&memory), function_(std::move(function)) {}
+  allocator_type get_allocator() const noexcept { return allocator_type(*memory_); }
+  template <class... Args>
+  void operator()(Args&&... args) {
+    function_(std::forward<Args>(args)...);
+  }
+
+ private:
+  HandlerMemory* memory_;
+  Function function_;
+};
+
 template <class Ws>
 class WsClient final : public WebSocketClient, public std::enable_shared_from_this<WsClient<Ws>> {
   static constexpr bool kTls = std::is_same_v<Ws, TlsWs>;
@@ -55,6 +147,7 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
         ws_(make_stream(io, tls_.get())),
         resolver_(io),
         deadline_(io),
+        keepalive_(io),
         options_(std::move(options)),
         slots_(64) {
     if (options_.host_header.empty()) options_.host_header = default_host_header(options_);
@@ -89,6 +182,7 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
     if (closing_) return;
     closing_ = true;
     deadline_.cancel();
+    keepalive_.cancel();
     resolver_.cancel();
     if (!open_ || done_) {
       beast::error_code ignored;
@@ -111,6 +205,7 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
     if (done_) return;
     done_ = true;
     deadline_.cancel();
+    keepalive_.cancel();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
     if (auto* l = listener_) {
@@ -145,6 +240,10 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
       // SNI (a name, never an address: RFC 6066), then the certificate must name the host we dialled.
       if (!is_ip_address(options_.host) && !SSL_set_tlsext_host_name(tls.native_handle(), options_.host.c_str()))
         return fail("could not set the TLS server name for " + options_.host);
+      // Asio asks OpenSSL to free a connection's record buffers whenever they drain (SSL_MODE_RELEASE_BUFFERS), so
+      // every record written or read mallocs them again; a call's socket is never idle long enough for that to
+      // save anything.
+      SSL_clear_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
       tls.set_verify_mode(ssl::verify_peer);
       tls.set_verify_callback(ssl::host_name_verification(options_.host));
       tls.async_handshake(ssl::stream_base::client,
@@ -168,11 +267,14 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
   }
 
   void upgrade() {
+    // The handshake's (and the close's) timeout is Beast's; the idle timeout is the client's own (keep_alive()):
+    // Beast's re-arms a timer at every message read, an allocation per message received.
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = options_.connect_timeout;
-    timeouts.idle_timeout = options_.idle_timeout;
-    timeouts.keep_alive_pings = true;
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
     ws_.set_option(timeouts);
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { heard_ = true; });  // ping, pong, close
     ws_.set_option(websocket::stream_base::decorator([headers = options_.headers](websocket::request_type& request) {
       for (const auto& [name, value] : headers) request.set(name, value);
     }));
@@ -189,6 +291,7 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
     deadline_.cancel();
     ws_.text(true);
     do_read();
+    arm_keep_alive();
     if (auto* l = listener_) l->on_websocket_open();
   }
 
@@ -201,15 +304,16 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
   }
 
   void do_read() {
-    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    ws_.async_read(read_buffer_, with_memory([self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->on_read(ec);
+                   }));
   }
 
   void on_read(beast::error_code ec) {
     if (closing_ || done_) return;
     if (ec) return lost(ec);
     const auto data = read_buffer_.cdata();
+    heard_ = true;
     const std::string_view text(static_cast<const char*>(data.data()), data.size());
     if (auto* l = listener_) l->on_websocket_message(text);
     read_buffer_.consume(read_buffer_.size());
@@ -223,17 +327,43 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
       if (!reason.reason.empty()) text += ": " + std::string(reason.reason.c_str());
       return fail(text + ")");
     }
-    if (ec == beast::error::timeout)
+    fail("the connection to " + options_.peer_name + " was lost (" + ec.message() + ")");
+  }
+
+  // Once per idle_timeout: after a period without a byte from the peer, a ping; after a second one, the connection
+  // is dead. One timer per period, whatever the traffic.
+  void arm_keep_alive() {
+    keepalive_.expires_after(options_.idle_timeout);
+    keepalive_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_keep_alive();
+    });
+  }
+
+  void on_keep_alive() {
+    if (done_ || closing_) return;
+    if (heard_) {
+      heard_ = false;
+      pinged_ = false;
+    } else if (pinged_) {
       return fail("the " + options_.peer_name + " connection stopped answering (no data for " +
                   std::to_string(2 * options_.idle_timeout.count()) + " s)");
-    fail("the connection to " + options_.peer_name + " was lost (" + ec.message() + ")");
+    } else {
+      pinged_ = true;
+      if (!ping_in_flight_) {
+        ping_in_flight_ = true;
+        ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
+      }
+    }
+    arm_keep_alive();
   }
 
   void do_write() {
     writing_ = true;
     const std::string& front = slots_[head_];
     ws_.async_write(asio::buffer(front.data(), front.size()),
-                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+                    with_memory([self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->on_write(ec);
+                    }));
   }
 
   void on_write(beast::error_code ec) {
@@ -257,6 +387,11 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
     });
   }
 
+  template <class Function>
+  MemoryHandler<Function> with_memory(Function function) {
+    return MemoryHandler<Function>(handler_memory_, std::move(function));
+  }
+
   // A full ring doubles, keeping the order; the strings move, so their buffers survive.
   void grow() {
     std::vector<std::string> bigger(slots_.size() * 2);
@@ -266,9 +401,11 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
   }
 
   std::shared_ptr<ssl::context> tls_;
+  HandlerMemory handler_memory_;  // before ws_: operations still in the stream give their memory back to it
   Ws ws_;
   tcp::resolver resolver_;
   asio::steady_timer deadline_;
+  asio::steady_timer keepalive_;
   WebSocketClientOptions options_;
   websocket::response_type upgrade_response_;
   beast::flat_buffer read_buffer_;
@@ -280,6 +417,9 @@ class WsClient final : public WebSocketClient, public std::enable_shared_from_th
   bool writing_ = false;
   bool closing_ = false;
   bool done_ = false;
+  bool heard_ = false;           // the peer sent something since the last keep-alive check
+  bool pinged_ = false;          // the last check found silence and pinged
+  bool ping_in_flight_ = false;  // Beast allows one ping at a time
 };
 
 }  // namespace

@@ -1,8 +1,11 @@
 #pragma once
 // A WebSocket client (ws:// and wss://) for plugins that talk to a remote service, compiled once in the SDK so that
 // no plugin instantiates Beast itself: connect (resolve, TCP, TLS with certificate and host-name verification), the
-// HTTP upgrade with the caller's headers, a read loop, a bounded-by-use write queue whose buffers are reused (a steady
-// stream of messages allocates nothing once warm), keep-alive pings with a dead-peer timeout, and a polite close.
+// HTTP upgrade with the caller's headers, a read loop, a bounded-by-use write queue whose buffers are reused, keep-alive
+// pings with a dead-peer timeout, and a polite close. A steady stream of messages allocates nothing once warm: the
+// client's asynchronous operations take their memory from the client, and OpenSSL keeps its record buffers (counted
+// over a real socket by sdk/tests/allocation_test.cpp; OpenSSL 3.0's record writer itself still mallocs three small
+// blocks per TLS record inside SSL_write).
 //
 // Threads: everything happens on the io_context given to create(). start(), send(), queued_messages() and close()
 // must be called on that loop's thread, and every listener callback runs on it, never inside start()/send()/close().
