@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "concierge/net/asio.hpp"
+#include "concierge/net/websocket_url.hpp"
 #include "concierge/text.hpp"
 
 namespace concierge::net {
@@ -42,10 +43,7 @@ bool is_ip_address(const std::string& host) {
 }
 
 std::string default_host_header(const WebSocketClientOptions& o) {
-  const bool default_port = (o.tls && o.port == "443") || (!o.tls && o.port == "80");
-  const bool ipv6 = o.host.find(':') != std::string::npos;
-  const std::string h = ipv6 ? "[" + o.host + "]" : o.host;
-  return default_port ? h : h + ":" + o.port;
+  return WebSocketUrl{o.tls, o.host, o.port, o.target}.host_header();
 }
 
 // Memory for the client's own asynchronous operations (the read loop's and the write queue's, through Beast's and

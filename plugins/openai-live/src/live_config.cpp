@@ -28,51 +28,12 @@ std::string joined(const std::array<std::string_view, N>& list) {
 
 std::span<const std::string_view> live_voices() { return kVoices; }
 
-std::string Endpoint::host_header() const {
-  const bool default_port = (tls && port == "443") || (!tls && port == "80");
-  const bool ipv6 = host.find(':') != std::string::npos;
-  const std::string h = ipv6 ? "[" + host + "]" : host;
-  return default_port ? h : h + ":" + port;
-}
-
 std::optional<Endpoint> parse_ws_url(std::string_view url, std::string* why) {
-  auto fail = [&](std::string reason) -> std::optional<Endpoint> {
-    if (why) *why = std::move(reason);
+  auto e = net::parse_websocket_url(url, why);
+  if (e && e->target.find('?') != std::string::npos) {
+    if (why) *why = "GPT-Live takes no query parameters (the model goes in session.start)";
     return std::nullopt;
-  };
-  Endpoint e;
-  if (url.starts_with("wss://")) {
-    url.remove_prefix(6);
-  } else if (url.starts_with("ws://")) {
-    e.tls = false;
-    url.remove_prefix(5);
-  } else {
-    return fail("expected a wss:// (or, for local tests, ws://) URL");
   }
-  const auto slash = url.find_first_of("/?");
-  std::string_view authority = url.substr(0, slash);
-  std::string path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  if (path.find('?') != std::string::npos)
-    return fail("GPT-Live takes no query parameters (the model goes in session.start)");
-  if (authority.empty()) return fail("the URL has no host");
-  if (authority.find('@') != std::string_view::npos) return fail("credentials in the URL are not supported");
-  if (authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated IPv6 address");
-    e.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() == ':') e.port = std::string(authority.substr(1));
-    else if (!authority.empty()) return fail("unexpected text after the IPv6 address");
-  } else {
-    const auto colon = authority.rfind(':');
-    e.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) e.port = std::string(authority.substr(colon + 1));
-  }
-  if (e.host.empty()) return fail("the URL has no host");
-  if (e.port.empty()) e.port = e.tls ? "443" : "80";
-  if (!std::all_of(e.port.begin(), e.port.end(), [](char c) { return c >= '0' && c <= '9'; }) || e.port.size() > 5)
-    return fail("the port is not a number");
-  e.target = std::move(path);
   return e;
 }
 

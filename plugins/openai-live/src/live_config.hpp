@@ -9,6 +9,7 @@
 
 #include "concierge/audio_frame.hpp"
 #include "concierge/config.hpp"
+#include "concierge/net/websocket_url.hpp"
 
 namespace concierge::openai_live {
 
@@ -22,13 +23,9 @@ enum class AudioMode {
   pcm24k,     // 16-bit PCM at 24 kHz; the host resamples from the line
 };
 
-struct Endpoint {
-  bool tls = true;
-  std::string host;
-  std::string port;    // always set ("443" by default for wss)
-  std::string target;  // path as configured; GPT-Live takes no query parameters (the model goes in session.start)
-  std::string host_header() const;
-};
+// Where the plugin connects (concierge/net/websocket_url.hpp); its target is the path as configured: GPT-Live takes
+// no query parameters (the model goes in session.start).
+using Endpoint = net::WebSocketUrl;
 
 struct LiveConfig {
   std::string api_key;
@@ -56,7 +53,8 @@ struct LiveConfig {
 // Throws ConfigError naming the key path. `config_dir` resolves a relative ca_file.
 LiveConfig parse_live_config(const ConfigNode& node, const std::string& config_dir);
 
-// Splits ws:// / wss:// URLs; nullopt (with a reason) when the URL is not one.
+// Splits ws:// / wss:// URLs (net::parse_websocket_url) and refuses a query; nullopt (with a reason) when the URL
+// is not one.
 std::optional<Endpoint> parse_ws_url(std::string_view url, std::string* why);
 
 }  // namespace concierge::openai_live

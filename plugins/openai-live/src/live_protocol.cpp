@@ -1,8 +1,8 @@
 #include "live_protocol.hpp"
 
-#include <cstring>
+#include <array>
 
-#include "concierge/base64.hpp"
+#include "concierge/text.hpp"
 
 namespace concierge::openai_live {
 
@@ -49,98 +49,23 @@ json make_session_close(std::string_view event_id) {
   return json{{"type", "session.close"}, {"event_id", std::string(event_id)}};
 }
 
-std::string_view AppendEventWriter::write(std::span<const std::uint8_t> audio) {
-  static constexpr std::string_view kHead = R"({"type":"session.input_audio.append","audio":")";
-  static constexpr std::string_view kTail = R"("})";
-  const std::size_t size = kHead.size() + base64::encoded_size(audio.size()) + kTail.size();
-  if (text_.size() < size) text_.resize(size);  // grows once to the frame size, then reused
-  std::memcpy(text_.data(), kHead.data(), kHead.size());
-  const std::size_t n =
-      base64::encode(audio, std::span<char>(text_.data() + kHead.size(), text_.size() - kHead.size()));
-  std::memcpy(text_.data() + kHead.size() + n, kTail.data(), kTail.size());
-  return std::string_view(text_.data(), kHead.size() + n + kTail.size());
+json make_context_append(ContextKind kind, std::string_view content, std::string_view event_id) {
+  return json{{"type", kind == ContextKind::commentary ? "session.commentary.append" : "session.thinking.append"},
+              {"content", truncate_utf8(content, 1500)},
+              {"delegation_id", nullptr},
+              {"event_id", std::string(event_id)}};
 }
 
-namespace {
-
-struct Cursor {
-  std::string_view s;
-  std::size_t i = 0;
-  void skip_ws() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) ++i;
-  }
-  bool eat(char c) {
-    skip_ws();
-    if (i < s.size() && s[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  }
-  // A string without escapes, returned in place. `escaped` is set (and the string skipped) when it has escapes.
-  bool string(std::string_view& out, bool& escaped) {
-    skip_ws();
-    if (i >= s.size() || s[i] != '"') return false;
-    const std::size_t start = ++i;
-    escaped = false;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\') {
-        escaped = true;
-        ++i;
-      }
-      ++i;
-    }
-    if (i >= s.size()) return false;
-    out = s.substr(start, i - start);
-    ++i;
-    return true;
-  }
-  bool scalar() {  // number, true, false, null
-    skip_ws();
-    const std::size_t start = i;
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ' ' && s[i] != '\n' && s[i] != '\r' &&
-           s[i] != '\t')
-      ++i;
-    if (i == start) return false;
-    const char c = s[start];
-    return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-  }
-};
-
-}  // namespace
+std::string_view AppendEventWriter::write(std::span<const std::uint8_t> audio) { return writer_.write(audio); }
 
 bool scan_flat_event(std::string_view text, FlatEvent& out) {
+  static constexpr std::array<std::string_view, 2> kKeys{"type", "delta"};
+  std::array<std::string_view, 2> values;
   out = FlatEvent{};
-  Cursor c{text};
-  if (!c.eat('{')) return false;
-  if (c.eat('}')) return false;
-  for (;;) {
-    std::string_view key;
-    bool key_escaped = false;
-    if (!c.string(key, key_escaped) || key_escaped) return false;
-    if (!c.eat(':')) return false;
-    c.skip_ws();
-    if (c.i >= text.size()) return false;
-    if (text[c.i] == '"') {
-      std::string_view value;
-      bool escaped = false;
-      if (!c.string(value, escaped)) return false;
-      std::string_view* field = key == "type" ? &out.type : key == "delta" ? &out.delta : nullptr;
-      if (field) {
-        if (escaped) return false;
-        *field = value;
-      }
-    } else if (text[c.i] == '{' || text[c.i] == '[') {
-      return false;
-    } else if (!c.scalar()) {
-      return false;
-    }
-    if (c.eat(',')) continue;
-    if (c.eat('}')) break;
-    return false;
-  }
-  c.skip_ws();
-  return c.i == text.size();
+  if (!openai_common::scan_flat_object(text, kKeys, values)) return false;
+  out.type = values[0];
+  out.delta = values[1];
+  return true;
 }
 
 }  // namespace concierge::openai_live

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "concierge/openai/flat_event.hpp"
 #include "concierge/voice_model.hpp"
 #include "live_config.hpp"
 
@@ -24,6 +25,13 @@ nlohmann::json make_function_call_output(std::string_view call_id, std::string_v
 nlohmann::json make_response_create(std::string_view event_id);
 nlohmann::json make_session_close(std::string_view event_id);
 
+// Context for the model in the session timeline, general to the session (delegation_id null: a Responses
+// delegation takes no other): session.commentary.append is speakable (the model says something about it),
+// session.thinking.append silent. The types limit `content` to 500 tokens; it is cut at 1,500 bytes (a character
+// boundary), which no note of an agent comes near.
+enum class ContextKind { commentary, thinking };
+nlohmann::json make_context_append(ContextKind kind, std::string_view content, std::string_view event_id);
+
 // {"type":"session.input_audio.append","audio":"<base64>"} built into a buffer that keeps its capacity, so a 20 ms
 // frame costs no allocation once the first one has sized it.
 class AppendEventWriter {
@@ -31,7 +39,7 @@ class AppendEventWriter {
   std::string_view write(std::span<const std::uint8_t> audio);
 
  private:
-  std::string text_;
+  openai_common::AudioAppendWriter writer_{"session.input_audio.append"};
 };
 
 // The string fields of a flat JSON object, read in place. false when the text is not one flat object of scalars (a

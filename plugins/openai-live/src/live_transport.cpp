@@ -1,39 +1,20 @@
 #include "live_transport.hpp"
 
+#include "concierge/openai/websocket.hpp"
+
 namespace concierge::openai_live {
 
 net::WebSocketClientOptions live_transport_options(const Endpoint& endpoint, const std::string& api_key,
-                                                    std::chrono::seconds connect_timeout) {
-  net::WebSocketClientOptions o;
-  o.tls = endpoint.tls;
-  o.host = endpoint.host;
-  o.port = endpoint.port;
-  o.target = endpoint.target;
-  o.host_header = endpoint.host_header();
-  // GPT-Live: the bearer token; the model and everything else travel in session.start, not in the URL.
-  o.headers = {{"Authorization", "Bearer " + api_key}, {"User-Agent", "concierge-openai-live/1.0"}};
-  o.connect_timeout = connect_timeout;
-  o.idle_timeout = std::chrono::seconds(20);
-  o.max_message_bytes = 16 * 1024 * 1024;  // one audio delta can carry seconds of audio
-  o.peer_name = "GPT-Live";
-  o.describe_refusal = [](unsigned status, const std::string& detail) -> std::string {
-    const std::string suffix = detail.empty() ? "" : ": " + detail;
-    switch (status) {
-      case 401:
-        return "OpenAI refused the API key (HTTP 401" + suffix + "); check OPENAI_API_KEY";
-      case 403:
-        return "OpenAI refused access to GPT-Live (HTTP 403" + suffix + "); the key's project needs GPT-Live access "
-               "(or use the openai-realtime plugin)";
-      case 404:
-        return "OpenAI has no GPT-Live endpoint there (HTTP 404" + suffix + "); check url "
-               "(wss://api.openai.com/v1/live/sessions)";
-      case 429:
-        return "OpenAI rate-limited the connection (HTTP 429" + suffix + ")";
-      default:
-        return "OpenAI refused the WebSocket upgrade (HTTP " + std::to_string(status) + suffix + ")";
-    }
+                                                   std::chrono::seconds connect_timeout) {
+  static const openai_common::OpenAiService kLive{
+      .peer_name = "GPT-Live",
+      .user_agent = "concierge-openai-live/1.0",
+      .forbidden = "access to GPT-Live",
+      .forbidden_advice = "the key's project needs GPT-Live access (or use the openai-realtime plugin)",
+      .not_found = "GPT-Live endpoint",
+      .not_found_advice = "check url (wss://api.openai.com/v1/live/sessions)",
   };
-  return o;
+  return openai_common::openai_websocket_options(kLive, endpoint, api_key, connect_timeout);
 }
 
 }  // namespace concierge::openai_live

@@ -1,7 +1,8 @@
 #pragma once
 // The WebSocket to the GPT-Live API: the SDK's client (concierge/net/websocket_client.hpp: connect, TLS with
-// verification, upgrade, read loop, reused write buffers, keep-alive) given GPT-Live's upgrade headers and the wording
-// of its refusals. The session owns the client and is its listener; everything runs on the host's event loop.
+// verification, upgrade, read loop, reused write buffers, keep-alive) given OpenAI's upgrade headers and the wording of
+// its refusals (concierge/openai/websocket.hpp, shared with openai-realtime). The session owns the client and is its
+// listener; everything runs on the host's event loop.
 #include <chrono>
 #include <string>
 

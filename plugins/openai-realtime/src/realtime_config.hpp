@@ -9,6 +9,7 @@
 
 #include "concierge/audio_frame.hpp"
 #include "concierge/config.hpp"
+#include "concierge/net/websocket_url.hpp"
 
 namespace concierge::openai {
 
@@ -32,13 +33,9 @@ struct TurnDetectionConfig {
   bool interrupt_response = true;
 };
 
-struct Endpoint {
-  bool tls = true;
-  std::string host;
-  std::string port;    // always set ("443" by default for wss)
-  std::string target;  // path and query, model included: "/v1/realtime?model=gpt-realtime"
-  std::string host_header() const;  // "host" or "host:port" when the port is not the scheme's default
-};
+// Where the plugin connects (concierge/net/websocket_url.hpp); its target is the path and query, model included:
+// "/v1/realtime?model=gpt-realtime".
+using Endpoint = net::WebSocketUrl;
 
 struct RealtimeConfig {
   std::string api_key;
@@ -64,7 +61,8 @@ struct RealtimeConfig {
 // Throws ConfigError naming the key path. `config_dir` resolves a relative ca_file.
 RealtimeConfig parse_realtime_config(const ConfigNode& node, const std::string& config_dir);
 
-// Splits ws:// / wss:// URLs; nullopt (with a reason) when the URL is not one.
+// Splits ws:// / wss:// URLs (net::parse_websocket_url) and adds model=<model> to the query unless it names one;
+// nullopt (with a reason) when the URL is not one.
 std::optional<Endpoint> parse_ws_url(std::string_view url, std::string_view model, std::string* why);
 
 }  // namespace concierge::openai

@@ -1,8 +1,7 @@
 #include "realtime_protocol.hpp"
 
-#include <cstring>
+#include <array>
 
-#include "concierge/base64.hpp"
 
 namespace concierge::openai {
 
@@ -50,102 +49,19 @@ nlohmann::json make_session_update(const RealtimeConfig& config, const VoiceSess
   return json{{"type", "session.update"}, {"event_id", std::string(event_id)}, {"session", std::move(s)}};
 }
 
-std::string_view AppendEventWriter::write(std::span<const std::uint8_t> audio) {
-  static constexpr std::string_view kHead = R"({"type":"input_audio_buffer.append","audio":")";
-  static constexpr std::string_view kTail = R"("})";
-  const std::size_t size = kHead.size() + base64::encoded_size(audio.size()) + kTail.size();
-  if (text_.size() < size) text_.resize(size);  // grows once to the frame size, then reused
-  std::memcpy(text_.data(), kHead.data(), kHead.size());
-  const std::size_t n =
-      base64::encode(audio, std::span<char>(text_.data() + kHead.size(), text_.size() - kHead.size()));
-  std::memcpy(text_.data() + kHead.size() + n, kTail.data(), kTail.size());
-  return std::string_view(text_.data(), kHead.size() + n + kTail.size());
-}
-
-namespace {
-
-struct Cursor {
-  std::string_view s;
-  std::size_t i = 0;
-  void skip_ws() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) ++i;
-  }
-  bool eat(char c) {
-    skip_ws();
-    if (i < s.size() && s[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  }
-  // A string without escapes, returned in place. `escaped` is set (and the string skipped) when it has escapes.
-  bool string(std::string_view& out, bool& escaped) {
-    skip_ws();
-    if (i >= s.size() || s[i] != '"') return false;
-    const std::size_t start = ++i;
-    escaped = false;
-    while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\') {
-        escaped = true;
-        ++i;
-      }
-      ++i;
-    }
-    if (i >= s.size()) return false;
-    out = s.substr(start, i - start);
-    ++i;
-    return true;
-  }
-  bool scalar() {  // number, true, false, null
-    skip_ws();
-    const std::size_t start = i;
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ' ' && s[i] != '\n' && s[i] != '\r' &&
-           s[i] != '\t')
-      ++i;
-    if (i == start) return false;
-    const char c = s[start];
-    return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-  }
-};
-
-}  // namespace
+std::string_view AppendEventWriter::write(std::span<const std::uint8_t> audio) { return writer_.write(audio); }
 
 bool scan_flat_event(std::string_view text, FlatEvent& out) {
+  static constexpr std::array<std::string_view, 4> kKeys{"type", "response_id", "item_id", "delta"};
+  std::array<std::string_view, 4> values;
   out = FlatEvent{};
-  Cursor c{text};
-  if (!c.eat('{')) return false;
-  if (c.eat('}')) return false;
-  for (;;) {
-    std::string_view key;
-    bool key_escaped = false;
-    if (!c.string(key, key_escaped) || key_escaped) return false;
-    if (!c.eat(':')) return false;
-    c.skip_ws();
-    if (c.i >= text.size()) return false;
-    if (text[c.i] == '"') {
-      std::string_view value;
-      bool escaped = false;
-      if (!c.string(value, escaped)) return false;
-      std::string_view* field = key == "type"          ? &out.type
-                                : key == "response_id" ? &out.response_id
-                                : key == "item_id"     ? &out.item_id
-                                : key == "delta"       ? &out.delta
-                                                       : nullptr;
-      if (field) {
-        if (escaped) return false;
-        *field = value;
-      }
-    } else if (text[c.i] == '{' || text[c.i] == '[') {
-      return false;
-    } else if (!c.scalar()) {
-      return false;
-    }
-    if (c.eat(',')) continue;
-    if (c.eat('}')) break;
-    return false;
+  out.parsed = openai_common::scan_flat_object(text, kKeys, values);
+  if (out.parsed) {
+    out.type = values[0];
+    out.response_id = values[1];
+    out.item_id = values[2];
+    out.delta = values[3];
   }
-  c.skip_ws();
-  out.parsed = c.i == text.size();
   return out.parsed;
 }
 

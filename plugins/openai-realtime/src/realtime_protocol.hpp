@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "concierge/openai/flat_event.hpp"
 #include "concierge/voice_model.hpp"
 #include "realtime_config.hpp"
 
@@ -24,7 +25,7 @@ class AppendEventWriter {
   std::string_view write(std::span<const std::uint8_t> audio);
 
  private:
-  std::string text_;
+  openai_common::AudioAppendWriter writer_{"input_audio_buffer.append"};
 };
 
 // The string fields of a flat JSON object, read in place. ok() is false when the text is not one flat object of

@@ -43,6 +43,8 @@
 //        callee's audio) and on_line_event() (returns a note for the voice model); at the end of VoiceSession:
 //        on_line_event(). Plugin-implemented: the host calls them only on plugins of 1.5 or later.
 //        beep::Detector::in_beep() (a new member function; the class's layout is unchanged).
+//   (Header-only additions need no minor: they ask nothing of the host's libraries. concierge/net/websocket_url.hpp,
+//   net::parse_websocket_url and net::WebSocketUrl: a configured ws:// or wss:// URL into the client's options.)
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1

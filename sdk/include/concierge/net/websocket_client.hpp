@@ -5,7 +5,7 @@
 // pings with a dead-peer timeout, and a polite close. A steady stream of messages allocates nothing once warm: the
 // client's asynchronous operations take their memory from the client, and OpenSSL keeps its record buffers (counted
 // over a real socket by sdk/tests/allocation_test.cpp; OpenSSL 3.0's record writer itself still mallocs three small
-// blocks per TLS record inside SSL_write).
+// blocks per TLS record inside SSL_write). A configured URL becomes options through concierge/net/websocket_url.hpp.
 //
 // Threads: everything happens on the io_context given to create(). start(), send(), queued_messages() and close()
 // must be called on that loop's thread, and every listener callback runs on it, never inside start()/send()/close().
