@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "concierge/base64.hpp"
 #include "concierge/text.hpp"
@@ -149,6 +150,23 @@ void LiveSession::on_simulated_callee_text(std::string_view) {
   // GPT-Live hears the audio itself; the simulation side-channel is for offline voice models only.
 }
 
+void LiveSession::on_line_event(const LineEvent& event) {
+  if (state_ == State::closed || event.note.empty()) return;
+  if (state_ != State::ready) {
+    // Before session.started (an early answering-machine verdict): nothing may precede it, so told once it is.
+    if (pending_notes_.size() < 8) pending_notes_.emplace_back(std::string(event.note), event.respond_now);
+    return;
+  }
+  send_note(event.note, event.respond_now);
+  log_->info("call " + session_.call_id + ": told GPT-Live of a line event (" + std::string(event.kind) +
+             (event.detail.empty() ? "" : " " + std::string(event.detail)) + ")");
+}
+
+void LiveSession::send_note(std::string_view note, bool respond_now) {
+  send_json(make_context_append(respond_now ? ContextKind::commentary : ContextKind::thinking, note,
+                                next_event_id()));
+}
+
 void LiveSession::close() {
   if (state_ == State::closed) return;
   const bool started = state_ == State::ready;
@@ -231,6 +249,8 @@ void LiveSession::handle_event(const json& event) {
     const json& d = object_field(event, "delegation");
     log_->info("call " + session_.call_id + ": GPT-Live delegated to " + string_field(d, "target") + " (" +
                string_field(d, "id") + ")");
+  } else if (type == "session.commentary.appended" || type == "session.thinking.appended") {
+    log_->debug("call " + session_.call_id + ": GPT-Live took the note (" + type + ")");
   } else if (type == "info") {
     log_->debug("call " + session_.call_id + ": GPT-Live info " + shorten(event.dump()));
   } else {
@@ -250,6 +270,7 @@ void LiveSession::on_session_started() {
     input_sent_ += std::chrono::microseconds(n / format_.bytes_per_sample() * 1'000'000ull / format_.sample_rate);
   }
   std::vector<std::uint8_t>().swap(early_audio_);  // a thousand calls must not each keep seconds of audio
+  for (const auto& [note, respond_now] : std::exchange(pending_notes_, {})) send_note(note, respond_now);
   if (auto events = events_) events->on_ready();
 }
 

@@ -40,6 +40,11 @@ class LiveSession final : public VoiceSession, public TransportListener, public 
   void on_playback_progress(std::chrono::microseconds played) override;
   void on_simulated_callee_text(std::string_view text) override;
   void close() override;
+  // SDK 1.5: the agent's note on a line event (a voicemail beep has ended, Twilio's answering-machine verdict, a key
+  // pressed) goes into the session timeline: as speakable context (session.commentary.append) when the agent's turn
+  // is now (respond_now, e.g. after the beep), else as silent context (session.thinking.append). An event without a
+  // note sends nothing; notes that come before session.started wait for it (at most 8).
+  void on_line_event(const LineEvent& event) override;
 
   // TransportListener
   void on_websocket_open() override;
@@ -74,6 +79,7 @@ class LiveSession final : public VoiceSession, public TransportListener, public 
   void continue_after_tools();
   void arm_turn_timer();
   void fatal(std::string_view message);
+  void send_note(std::string_view note, bool respond_now);
 
   std::string next_event_id();
   void send_json(const nlohmann::json& event);
@@ -119,6 +125,7 @@ class LiveSession final : public VoiceSession, public TransportListener, public 
   bool tools_response_done_ = true;
   std::string tools_delegation_;
   bool end_call_requested_ = false;
+  std::vector<std::pair<std::string, bool>> pending_notes_;  // line-event notes from before session.started
 
   bool warned_format_ = false;
   bool warned_backlog_ = false;

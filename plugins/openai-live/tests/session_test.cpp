@@ -211,6 +211,42 @@ TEST_F(LiveSessionTest, TheCalleeTalkingAfterTheReplyPlayedIsATurnNotABargeIn) {
   EXPECT_EQ(events->speech_stopped, 2);
 }
 
+// SDK 1.5: the agent's note on a line event goes into the session timeline as openai-realtime tells its model: a
+// note that only informs (an answering machine answered) as silent context, a beep's end (respond_now) as speakable
+// context, an event without a note not at all; a note from before session.started waits for it. The fake checks the
+// events' fields (content, delegation_id null) and acknowledges each on the timeline.
+TEST_F(LiveSessionTest, ALineEventsNoteGoesIntoTheTimelineSpeakableAfterABeep) {
+  FakeLiveServer fake(with_script({step::wait_for("session.thinking.append"),
+                                   step::wait_for("session.commentary.append")}));
+  open(config_for(fake));
+  session->on_line_event({line_event::answered_by, "machine_start", 0, "(An answering machine answered.)", false});
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  session->on_line_event({line_event::dtmf, "5", 0, "", false});  // no note: nothing to say
+  session->on_line_event({line_event::beep, "", 1000, "(A beep has just sounded: leave the message now.)", true});
+  ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }));
+  EXPECT_EQ(fake.script_failure(), "");
+  const auto types = fake.client_event_types();
+  ASSERT_GE(types.size(), 3u);
+  EXPECT_EQ(types[0], "session.start");  // the early note waited for session.started
+  const auto silent = fake.client_events("session.thinking.append");
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_EQ(silent[0]["content"], "(An answering machine answered.)");
+  EXPECT_TRUE(silent[0].contains("delegation_id") && silent[0]["delegation_id"].is_null());
+  const auto spoken = fake.client_events("session.commentary.append");
+  ASSERT_EQ(spoken.size(), 1u);
+  EXPECT_EQ(spoken[0]["content"], "(A beep has just sounded: leave the message now.)");
+  EXPECT_TRUE(fake.client_events("session.instructions.append").empty());
+  ASSERT_TRUE(host.run_until([&] {
+    int acks = 0;
+    for (const auto& e : fake.server_events())
+      acks += e["type"] == "session.thinking.appended" || e["type"] == "session.commentary.appended";
+    return acks == 2;
+  }));
+  EXPECT_TRUE(fake.errors_sent().empty());
+  EXPECT_TRUE(events->errors.empty()) << events->all_errors();
+  EXPECT_TRUE(log->contains("told GPT-Live of a line event (beep)"));
+}
+
 TEST_F(LiveSessionTest, AnErrorEventIsReportedAndTheCallGoesOn) {
   FakeLiveServer fake(with_script({
       step::send_error("rate_limit_exceeded", "Slow down"),

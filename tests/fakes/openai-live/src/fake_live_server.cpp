@@ -391,6 +391,9 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
     if (!started_)
       return send_error({"session_not_started", "Send session.start and wait for session.started first.", ""}, event_id);
     if (type == "response.item.create") return on_item_create(event, event_id);
+    if (type == "session.instructions.append" || type == "session.thinking.append" ||
+        type == "session.commentary.append")
+      return on_context_append(event, type, event_id);
     if (type == "response.create") return;  // the script continues the delegated response
     if (type == "session.close") return close_with("close_requested");
   }
@@ -435,6 +438,28 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
       if (!item.contains("output") || !item["output"].is_string())
         return send_error({"invalid_type", "Invalid type for 'item.output': expected a string.", "item.output"}, event_id);
     }
+  }
+
+  // InstructionsAppendEvent, ThinkingAppendEvent, CommentaryAppendEvent: content (a plain string, at most 500
+  // tokens: ~4 bytes a token here) and delegation_id (required, nullable; null only with a Responses delegation),
+  // acknowledged on the session timeline by the matching *.appended event.
+  void on_context_append(const json& event, const std::string& type, const std::string& event_id) {
+    static const std::set<std::string> kKeys{"type", "content", "delegation_id", "event_id"};
+    if (auto e = unknown_key(event, kKeys, type)) return send_error(*e, event_id);
+    if (!event.contains("content") || !event["content"].is_string())
+      return send_error({"invalid_type", "Invalid type for 'content': expected a string.", "content"}, event_id);
+    if (event["content"].get_ref<const std::string&>().size() > 2000)
+      return send_error({"string_above_max_length", "'content' is limited to 500 tokens.", "content"}, event_id);
+    if (!event.contains("delegation_id"))
+      return send_error({"missing_required_parameter", "Missing required parameter: 'delegation_id'.",
+                         "delegation_id"}, event_id);
+    if (!event["delegation_id"].is_null())
+      return send_error({"invalid_value", "Non-null delegation_id is not accepted with Responses delegation.",
+                         "delegation_id"}, event_id);
+    const std::string appended = type.substr(0, type.size() - std::string("append").size()) + "appended";
+    json ack{{"type", appended}, {"start_ms", input_ms()}, {"end_ms", input_ms()}};
+    if (!event_id.empty()) ack["client_event_id"] = event_id;
+    send(std::move(ack));
   }
 
   void close_with(const std::string& reason) {
