@@ -1,25 +1,30 @@
 // The per-frame paths allocate nothing once warm: callee audio out (input_audio_buffer.append) and agent audio in
-// (response.output_audio.delta). Counted with a replaced global operator new, through a transport that only records.
+// (response.output_audio.delta). Counted with a replaced global operator new, on the thread that counts (a fake server
+// on its own thread may allocate): through a transport that only records, and through the SDK's real WebSocket client
+// to the fake Realtime server in echo mode over loopback, plain and TLS.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 #include "concierge/base64.hpp"
+#include "concierge_fakes/fake_openai_server.hpp"
 #include "harness.hpp"
+#include "realtime_model.hpp"
 #include "realtime_session.hpp"
 
 // GCC sees malloc in the replaced operator new and free in operator delete and warns at every inlined pair.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace {
-std::atomic<bool> g_counting{false};
+thread_local bool g_counting = false;  // per thread: only the counting thread's allocations are counted
 std::atomic<long> g_allocations{0};
 }  // namespace
 
 void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
@@ -97,6 +102,80 @@ TEST(HotPath, NoAllocationPerFrameEitherWay) {
   EXPECT_EQ(transport->sent_, 1 + 501);  // session.update and the appends
   session->close();
 }
+
+// The whole round trip as the daemon runs it, on one io_context run() (Asio recycles operation memory per thread
+// while it runs): a 20 ms frame goes out through the SDK's client to the fake, which echoes it at once as a delta of
+// its open response, read by the client and handed to the host; the next frame goes when the echo is back. 100 round
+// trips warm up, 1,000 are counted. Over TLS, OpenSSL 3.0's record writer mallocs inside SSL_write
+// (sdk/tests/allocation_test.cpp counts that apart); operator new, which this test counts, is never called.
+void realtime_round_trips_through_the_client(bool tls) {
+  fakes::FakeOpenAIOptions options;
+  options.script.echo_audio = true;
+  if (tls) options.tls = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  fakes::FakeOpenAIServer fake(options);
+  testing::TestHost host;
+  RealtimeConfig config;
+  config.api_key = "sk-test-key";
+  config.url = fake.url();
+  if (tls) config.ca_file = fakes::write_temp_file("realtime-alloc-ca.pem", options.tls->ca_pem);
+  auto model = std::make_shared<RealtimeModel>(host, std::make_shared<testing::TestLogger>(), config);
+  auto events = std::make_shared<CountingEvents>();
+  VoiceSessionConfig session_config;
+  session_config.call_id = "alloc-e2e";
+  session_config.line_format = AudioFormat::mulaw_8k();
+  auto session = model->open_session(session_config, events);
+  ASSERT_TRUE(host.run_until([&] { return events->ready > 0 || events->errors > 0; }));
+  ASSERT_EQ(events->errors, 0);
+
+  const std::vector<std::uint8_t> frame(160, 0x55);
+  constexpr int kWarmUp = 100, kCounted = 1000;
+  int round_trips = 0;
+  std::size_t expected_bytes = 0;
+  bool done = false;
+  auto& io = host.io();
+  std::function<void()> step = [&] {
+    if (events->errors > 0) {
+      g_counting = false;
+      io.stop();
+      return;
+    }
+    if (events->bytes == expected_bytes) {  // the last frame's echo is back (or none was sent yet)
+      if (round_trips == kWarmUp) {
+        g_allocations = 0;
+        g_counting = true;
+      }
+      if (round_trips == kWarmUp + kCounted) {
+        g_counting = false;
+        done = true;
+        io.stop();
+        return;
+      }
+      session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
+      expected_bytes += frame.size();
+      ++round_trips;
+    }
+    boost::asio::post(io, [&step] { step(); });
+  };
+  boost::asio::steady_timer too_late(io, std::chrono::seconds(20));
+  too_late.async_wait([&io](boost::system::error_code ec) {
+    if (!ec) io.stop();
+  });
+  boost::asio::post(io, [&step] { step(); });
+  io.restart();
+  io.run();
+  g_counting = false;
+  too_late.cancel();
+  const long counted = g_allocations.load();
+  ASSERT_TRUE(done) << "the round trips did not finish in time";
+  EXPECT_EQ(counted, 0) << (tls ? "wss" : "ws");
+  EXPECT_EQ(events->errors, 0);
+  EXPECT_EQ(events->bytes, std::size_t(kWarmUp + kCounted) * frame.size());
+  session->close();
+  host.run_for(std::chrono::milliseconds(20));
+}
+
+TEST(HotPath, NoAllocationPerRoundTripThroughTheClientPlain) { realtime_round_trips_through_the_client(false); }
+TEST(HotPath, NoAllocationPerRoundTripThroughTheClientTls) { realtime_round_trips_through_the_client(true); }
 
 }  // namespace
 }  // namespace concierge::openai
