@@ -12,6 +12,13 @@
 # Usage: OPENAI_API_KEY=sk-... scripts/openai-live-smoke.sh ["request"]
 #   OPENAI_LIVE_URL, OPENAI_LIVE_MODEL, LIVE_VOICE as in the plugin's config block (plugins/openai-live/README.md);
 #   SMOKE_TIMEOUT_SECONDS (default 240) bounds the whole call. Build first: bash scripts/build.sh
+#
+# Rehearsal without a key or the network, against the fake GPT-Live server (its scripted restaurant books a table
+# for 4 on 2026-11-25, so the agent rightly refuses it and the CLI exits 1; the script still PASSES, as the call got
+# through the voice model and usage came back):
+#   build/bin/fake-live-server --port 0 --api-key sk-rehearsal &     # prints ws://127.0.0.1:PORT/v1/live/sessions
+#   OPENAI_API_KEY=sk-rehearsal OPENAI_LIVE_URL=ws://127.0.0.1:PORT/v1/live/sessions scripts/openai-live-smoke.sh
+# Rehearsed so on 2026-12-01: PASSED, 12.4 audio seconds, both tool calls through the delegation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
