@@ -11,6 +11,7 @@
 
 #include "concierge/base64.hpp"
 #include "concierge_fakes/fake_openai_server.hpp"
+#include "echo_round_trips.hpp"
 #include "harness.hpp"
 #include "realtime_model.hpp"
 #include "realtime_session.hpp"
@@ -128,48 +129,19 @@ void realtime_round_trips_through_the_client(bool tls) {
   ASSERT_EQ(events->errors, 0);
 
   const std::vector<std::uint8_t> frame(160, 0x55);
-  constexpr int kWarmUp = 100, kCounted = 1000;
-  int round_trips = 0;
-  std::size_t expected_bytes = 0;
-  bool done = false;
-  auto& io = host.io();
-  std::function<void()> step = [&] {
-    if (events->errors > 0) {
-      g_counting = false;
-      io.stop();
-      return;
-    }
-    if (events->bytes == expected_bytes) {  // the last frame's echo is back (or none was sent yet)
-      if (round_trips == kWarmUp) {
-        g_allocations = 0;
-        g_counting = true;
-      }
-      if (round_trips == kWarmUp + kCounted) {
-        g_counting = false;
-        done = true;
-        io.stop();
-        return;
-      }
-      session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
-      expected_bytes += frame.size();
-      ++round_trips;
-    }
-    boost::asio::post(io, [&step] { step(); });
-  };
-  boost::asio::steady_timer too_late(io, std::chrono::seconds(20));
-  too_late.async_wait([&io](boost::system::error_code ec) {
-    if (!ec) io.stop();
-  });
-  boost::asio::post(io, [&step] { step(); });
-  io.restart();
-  io.run();
-  g_counting = false;
-  too_late.cancel();
+  const concierge::testing::EchoRoundTrips plan;
+  const bool done = concierge::testing::pump_echo_round_trips(
+      host.io(), plan, frame.size(), [&] { session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0}); },
+      [&] { return events->bytes; }, [&] { return events->errors > 0; },
+      [](bool on) {
+        if (on) g_allocations = 0;
+        g_counting = on;
+      });
   const long counted = g_allocations.load();
   ASSERT_TRUE(done) << "the round trips did not finish in time";
   EXPECT_EQ(counted, 0) << (tls ? "wss" : "ws");
   EXPECT_EQ(events->errors, 0);
-  EXPECT_EQ(events->bytes, std::size_t(kWarmUp + kCounted) * frame.size());
+  EXPECT_EQ(events->bytes, std::size_t(plan.warm_up + plan.counted) * frame.size());
   session->close();
   host.run_for(std::chrono::milliseconds(20));
 }
