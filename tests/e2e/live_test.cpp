@@ -152,5 +152,32 @@ TEST(E2ELive, AWrongKeyFailsTheCallWithAClearReason) {
   EXPECT_TRUE(contains(failure_reason(record), "check OPENAI_API_KEY"));
 }
 
+// SDK 1.5 line events through the whole daemon: Twilio's answering-machine detection says a person answered, the
+// reservation agent's note goes to GPT-Live as silent context (session.thinking.append; the conformance test types
+// it), the fake acknowledges it, and the booking goes on to its confirmation.
+TEST(E2ELive, TwiliosVerdictReachesGptLiveAsANoteAndTheBookingGoesOn) {
+  LiveRigOptions options;
+  options.env["TWILIO_MACHINE_DETECTION"] = "Enable";
+  options.twilio.amd_verdict = [](const ft::CreatedCall&) { return std::string("human"); };
+  options.twilio.amd_after = 300ms;
+  LiveRig rig(options);
+  const auto cli = rig.book("Book a table at Demo Restaurant for 4 people tomorrow at 7pm");
+  EXPECT_EQ(cli.status, 0) << cli.output << "\n--- daemon ---\n" << rig.daemon().output();
+  EXPECT_TRUE(contains(cli.output, "Reservation confirmed!")) << cli.output;
+  const json record = rig.record(rig.only_call_id());
+  EXPECT_EQ(record["answered_by"], "human") << record.dump(2);
+  auto& live = rig.live();
+  const auto notes = live.client_events("session.thinking.append");
+  ASSERT_EQ(notes.size(), 1u) << rig.daemon().output();
+  EXPECT_TRUE(contains(notes[0].value("content", ""), "a person answered")) << notes[0].dump();
+  EXPECT_TRUE(notes[0]["delegation_id"].is_null());
+  EXPECT_TRUE(live.client_events("session.commentary.append").empty());  // a person, not the agent's turn
+  int acknowledged = 0;
+  for (const auto& e : live.server_events()) acknowledged += e.value("type", "") == "session.thinking.appended";
+  EXPECT_EQ(acknowledged, 1);
+  EXPECT_TRUE(live.errors_sent().empty()) << live.errors_sent().front().dump();
+  EXPECT_TRUE(live.script_finished()) << live.script_failure();
+}
+
 }  // namespace
 }  // namespace concierge::e2e
