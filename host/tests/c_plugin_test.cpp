@@ -635,31 +635,47 @@ struct ClientFixture : ::testing::Test {
 
 }  // namespace
 
-// A C plugin's request goes out through the host's HTTP client to a loopback server and its response comes back on
-// the loop; a cancelled request's completion never runs.
-TEST_F(ClientFixture, ACPluginsHttpRequestReachesALoopbackServerAndACancelledOneNeverCompletes) {
+// A plugin's request goes out through the host's HTTP client to a loopback server and its response comes back on the
+// loop; a cancelled request's completion never runs; a refused connection completes with the client's words. Run for
+// the C fixture (http_start/http_cancel by hand) and the C++ layer's fixture (cxx::Host::http(), a
+// concierge::HttpClient over the same entries).
+void expect_http_through(ClientFixture& t, const std::string& plugin, PluginKind kind, const std::string& header) {
+  const auto load = [&](const std::string& yaml) {
+    return t.loader.load(plugin, kind, concierge::PluginContext{t.host, t.log, kDir}, YAML::Load(yaml),
+                         "plugins.x.config", "/etc/concierge.yaml");
+  };
   concierge::testing::CannedHttpServer server(200, R"({"pong":true})");
   {
-    const LoadedPlugin plugin = load("http_url: \"" + server.base_url() + "/hook\"");
-    ASSERT_TRUE(run_until([&] { return log->count(R"(http 200 {"pong":true})") == 1; }));
+    const LoadedPlugin loaded = load("http_url: \"" + server.base_url() + "/hook\"");
+    ASSERT_TRUE(t.run_until([&] { return t.log->count(R"(http 200 {"pong":true})") == 1; }));
     ASSERT_EQ(server.received().size(), 1u);
     const std::string request = server.received()[0];
     EXPECT_EQ(request.rfind("POST /hook HTTP/1.1\r\n", 0), 0u) << request;
-    EXPECT_NE(request.find("\r\nx-fixture: c\r\n"), std::string::npos) << request;
+    EXPECT_NE(request.find("\r\nx-fixture: " + header + "\r\n"), std::string::npos) << request;
     EXPECT_EQ(request.substr(request.size() - 4), "ping") << request;
   }
-  log = std::make_shared<RecordingLogger>();
-  const LoadedPlugin plugin = load("http_url: \"" + server.base_url() + "/again\"\nhttp_cancel: true");
-  EXPECT_EQ(log->count("http cancelled"), 1);
-  // The second request's completion comes after anything the cancelled one could have done: only one ran.
-  ASSERT_TRUE(run_until([&] { return log->count(R"(http 200 {"pong":true})") == 1; }));
-  host.io().restart();
-  host.io().poll();
-  EXPECT_EQ(log->count(R"(http 200 {"pong":true})"), 1);
-  // A refused connection is a completion too, with the client's words.
-  log = std::make_shared<RecordingLogger>();
+  t.log = std::make_shared<RecordingLogger>();
+  {
+    const LoadedPlugin loaded = load("http_url: \"" + server.base_url() + "/again\"\nhttp_cancel: true");
+    EXPECT_EQ(t.log->count("http cancelled"), 1);
+    // The second request's completion comes after anything the cancelled one could have done: only one ran.
+    ASSERT_TRUE(t.run_until([&] { return t.log->count(R"(http 200 {"pong":true})") == 1; }));
+    t.host.io().restart();
+    t.host.io().poll();
+    EXPECT_EQ(t.log->count(R"(http 200 {"pong":true})"), 1);
+    EXPECT_EQ(t.log->count("the cancelled request completed"), 0);
+  }
+  t.log = std::make_shared<RecordingLogger>();
   const LoadedPlugin refused = load("http_url: \"http://127.0.0.1:1/\"");
-  EXPECT_TRUE(run_until([&] { return log->starting("http error ") == 1; }));
+  EXPECT_TRUE(t.run_until([&] { return t.log->starting("http error ") == 1; }));
+}
+
+TEST_F(ClientFixture, ACPluginsHttpRequestReachesALoopbackServerAndACancelledOneNeverCompletes) {
+  expect_http_through(*this, "fixture-c-voice", PluginKind::voice_model, "c");
+}
+
+TEST_F(ClientFixture, TheCxxLayersHttpClientReachesALoopbackServerAndACancelledOneNeverCompletes) {
+  expect_http_through(*this, "fixture-cxx-telephony", PluginKind::telephony, "cxx");
 }
 
 // A C plugin's WebSocket through the host's client: the upgrade carries its headers and target, a message goes each

@@ -39,6 +39,7 @@
 #include "concierge/config.hpp"
 #include "concierge/event_loop.hpp"
 #include "concierge/http.hpp"
+#include "concierge/http_client.hpp"
 #include "concierge/log.hpp"
 #include "concierge/telephony.hpp"
 #include "concierge/voice_model.hpp"
@@ -61,12 +62,88 @@ struct InboundCall {
 inline std::string_view view(concierge_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
 inline concierge_str str(std::string_view s) { return concierge_str{s.data(), s.size()}; }
 
+// The host's HTTP client (concierge_host_api.http_start / http_cancel) as the SDK's concierge::HttpClient, so C++
+// code written against HostServices::http() (a provider's REST calls) reads the same on this layer. Loop thread only.
+// OWNERSHIP: keeps each completion until it has run or been cancelled; the host drops what is still pending when the
+// instance is destroyed (never calling it), and this object, destroyed with the instance's Host, frees it.
+class HttpClientOverC final : public HttpClient {
+ public:
+  HttpClientOverC(const concierge_host_api* api, concierge_host* host) : api_(api), host_(host) {}
+  HttpClientOverC(const HttpClientOverC&) = delete;
+  HttpClientOverC& operator=(const HttpClientOverC&) = delete;
+  HttpRequestId start(HttpClientRequest request, Completion done) override {
+    const std::vector<concierge_header> headers = [&] {
+      std::vector<concierge_header> out;
+      for (const auto& [name, value] : request.headers)
+        out.push_back({concierge_str{name.data(), name.size()}, concierge_str{value.data(), value.size()}});
+      return out;
+    }();
+    const auto text = [](const std::string& s) { return concierge_str{s.data(), s.size()}; };
+    const concierge_http_client_request c{sizeof(concierge_http_client_request),
+                                          text(request.method),
+                                          text(request.url),
+                                          headers.data(),
+                                          headers.size(),
+                                          text(request.body),
+                                          text(request.username),
+                                          text(request.password),
+                                          static_cast<std::uint32_t>(request.timeout.count()),
+                                          static_cast<std::uint32_t>(request.connect_timeout.count()),
+                                          request.max_response_bytes,
+                                          text(request.ca_file)};
+    auto pending = std::make_unique<Pending>(Pending{this, 0, std::move(done)});
+    Pending* raw = pending.get();
+    raw->id = api_->http_start(host_, &c, &HttpClientOverC::completed, raw);
+    if (!raw->id) return 0;  // the instance is going away: nothing will run
+    pending_.emplace(raw->id, std::move(pending));
+    return raw->id;
+  }
+  void cancel(HttpRequestId id) override {
+    if (pending_.erase(id)) api_->http_cancel(host_, id);
+  }
+  std::size_t in_flight() const override { return pending_.size(); }
+
+ private:
+  struct Pending {
+    HttpClientOverC* owner;
+    HttpRequestId id;
+    Completion done;
+  };
+  static void completed(void* user, const concierge_http_client_response* r) {
+    auto* pending = static_cast<Pending*>(user);
+    auto& map = pending->owner->pending_;
+    const auto it = map.find(pending->id);
+    if (it == map.end()) return;
+    std::unique_ptr<Pending> owned = std::move(it->second);
+    map.erase(it);
+    concierge_http_client_response c{};
+    std::memcpy(&c, r, std::min<std::size_t>(sizeof c, r->struct_size));
+    HttpClientResponse response;
+    response.status = c.status;
+    response.body.assign(c.body.ptr ? c.body.ptr : "", c.body.len);
+    response.content_type.assign(c.content_type.ptr ? c.content_type.ptr : "", c.content_type.len);
+    response.error.assign(c.error.ptr ? c.error.ptr : "", c.error.len);
+    response.timed_out = c.timed_out != 0;
+    response.elapsed = std::chrono::milliseconds(c.elapsed_ms);
+    try {
+      if (owned->done) owned->done(response);
+    } catch (...) {
+      // A completion that throws has no one to tell here but the host's log.
+      const char line[] = "an HTTP completion threw";
+      owned->owner->api_->log(owned->owner->host_, CONCIERGE_LOG_ERROR, concierge_str{line, sizeof line - 1});
+    }
+  }
+  const concierge_host_api* api_;
+  concierge_host* host_;
+  std::map<HttpRequestId, std::unique_ptr<Pending>> pending_;
+};
+
 // The host's services for one plugin instance, over concierge_host_api. Owned by the layer; valid from create until
 // the instance is destroyed.
 class Host final : public EventLoop {
  public:
 
-  Host(const concierge_host_api* api, concierge_host* host) : api_(api), host_(host) {}
+  Host(const concierge_host_api* api, concierge_host* host) : api_(api), host_(host), http_(api, host) {}
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
@@ -108,6 +185,8 @@ class Host final : public EventLoop {
     return false;
   }
   std::string public_domain() const { return std::string(view(api_->public_domain(host_))); }
+  // The host's HTTP client (libcurl on its loop): REST calls with no Asio or thread of the plugin's own.
+  HttpClient& http() { return http_; }
   // An inbound call (telephony): on acceptance the host takes `call.leg` and returns the events to report through;
   // nullptr when the host refuses inbound calls (the leg stays the plugin's).
   std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall& call);
@@ -191,6 +270,7 @@ class Host final : public EventLoop {
   const concierge_host_api* api_;
   concierge_host* host_;
   detail::InstanceBox* box_ = nullptr;  // the instance this host serves (set by the layer's create)
+  HttpClientOverC http_;
   std::mutex mutex_;  // post may be called from any thread
   std::map<Pending*, std::unique_ptr<Pending>> pending_;     // dropped unrun with the instance
   std::map<Blocking*, std::unique_ptr<Blocking>> blocking_;
