@@ -23,6 +23,10 @@ namespace concierge {
 
 HttpClient::~HttpClient() = default;
 
+HttpRequestId HttpClient::start_teardown(HttpClientRequest request, Completion done) {
+  return start(std::move(request), std::move(done));
+}
+
 namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -61,14 +65,42 @@ class CurlHttpClient final : public HttpClient {
   }
 
   HttpRequestId start(HttpClientRequest request, Completion done) override {
+    return begin(std::move(request), std::move(done), false);
+  }
+
+  HttpRequestId start_teardown(HttpClientRequest request, Completion done) override {
+    return begin(std::move(request), std::move(done), true);
+  }
+
+  void cancel(HttpRequestId id) override {
+    early_.erase(id);
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) return;
+    auto transfer = std::move(it->second);
+    transfers_.erase(it);
+    release(*transfer);
+  }
+
+  std::size_t in_flight() const override { return transfers_.size() + early_.size(); }
+
+ private:
+  // Ordinary requests get the cap less the teardown reserve; a teardown may take any place under the cap. Only
+  // transfers count: a refusal waiting to be reported holds no connection, and a burst of refused creates must not
+  // crowd out a hang-up in the same turn of the loop.
+  HttpRequestId begin(HttpClientRequest request, Completion done, bool teardown) {
     const HttpRequestId id = next_id_++;
+    const std::size_t ordinary_cap = limits_.max_in_flight - std::min(limits_.teardown_reserve, limits_.max_in_flight);
+    const std::size_t running = transfers_.size();
     std::string refusal;
     if (request.url.rfind("http://", 0) != 0 && request.url.rfind("https://", 0) != 0)
       refusal = "not an http:// or https:// URL: " + request.url.substr(0, 200);
     else if (!known_method(request.method))
       refusal = "unsupported HTTP method " + request.method.substr(0, 20);
-    else if (in_flight() >= limits_.max_in_flight)
-      refusal = "too many HTTP requests in flight (" + std::to_string(limits_.max_in_flight) + ")";
+    else if (!teardown && running >= ordinary_cap)
+      refusal = "too many HTTP requests in flight (" + std::to_string(ordinary_cap) + "; " +
+                std::to_string(limits_.max_in_flight - ordinary_cap) + " more kept for teardown requests)";
+    else if (running >= limits_.max_in_flight)
+      refusal = "too many HTTP requests in flight (" + std::to_string(limits_.max_in_flight) + ", teardowns included)";
     if (!multi_) refusal = "libcurl could not start";
     CURL* easy = refusal.empty() ? curl_easy_init() : nullptr;
     if (refusal.empty() && !easy) refusal = "libcurl could not start a request";
@@ -129,18 +161,6 @@ class CurlHttpClient final : public HttpClient {
     return id;
   }
 
-  void cancel(HttpRequestId id) override {
-    early_.erase(id);
-    auto it = transfers_.find(id);
-    if (it == transfers_.end()) return;
-    auto transfer = std::move(it->second);
-    transfers_.erase(it);
-    release(*transfer);
-  }
-
-  std::size_t in_flight() const override { return transfers_.size() + early_.size(); }
-
- private:
   struct Transfer {
     HttpRequestId id = 0;
     CURL* easy = nullptr;

@@ -349,36 +349,51 @@ TEST_F(HttpClientTest, HttpsRefusesAnUnknownCaAndAWrongName) {
   std::remove(ca_file.c_str());
 }
 
-// The in-flight cap: the 513th request is refused (on the loop, in words) while 512 wait on a server that never
-// answers; a cancelled one frees its place at once.
-TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
-  // Connections complete in the kernel's backlog and are never accepted: every request waits for its answer.
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 1024), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
-  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/wait";
+// A loopback listener whose connections complete in the kernel's backlog and are never accepted: every request to
+// it waits for an answer that never comes (a provider in a brownout).
+class NeverAnsweringListener {
+ public:
+  NeverAnsweringListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(fd_, 1024);
+    socklen_t size = sizeof address;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/wait";
+  }
+  ~NeverAnsweringListener() { ::close(fd_); }
+  const std::string& url() const { return url_; }
 
-  const std::size_t cap = HttpClientLimits{}.max_in_flight;
-  ASSERT_EQ(cap, 512u);
+ private:
+  int fd_ = -1;
+  std::string url_;
+};
+
+// The in-flight cap for ordinary requests: with 448 (512 less the 64 kept for teardowns) waiting on a server that
+// never answers, the next one is refused (on the loop, in words), not queued; a cancelled one frees its place at once.
+TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
+  const NeverAnsweringListener silent;
+  const HttpClientLimits limits;
+  ASSERT_EQ(limits.max_in_flight, 512u);
+  ASSERT_EQ(limits.teardown_reserve, 64u);
+  const std::size_t cap = limits.max_in_flight - limits.teardown_reserve;
   std::vector<HttpRequestId> ids;
   int completed = 0;
   for (std::size_t i = 0; i < cap; ++i) {
-    HttpClientRequest request = get(url);
+    HttpClientRequest request = get(silent.url());
     request.timeout = 30000ms;
     ids.push_back(client->start(request, [&](const HttpClientResponse&) { ++completed; }));
   }
   EXPECT_EQ(client->in_flight(), cap);
   std::optional<HttpClientResponse> refused;
-  client->start(get(url), [&](const HttpClientResponse& r) { refused = r; });
+  client->start(get(silent.url()), [&](const HttpClientResponse& r) { refused = r; });
   EXPECT_FALSE(refused);  // reported on the loop, never inside start()
   ASSERT_TRUE(run_until(refused));
   EXPECT_EQ(refused->status, 0);
-  EXPECT_EQ(refused->error, "too many HTTP requests in flight (512)");
+  EXPECT_EQ(refused->error, "too many HTTP requests in flight (448; 64 more kept for teardown requests)");
   EXPECT_EQ(client->in_flight(), cap);
   EXPECT_EQ(completed, 0);
 
@@ -386,7 +401,7 @@ TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
   ids.pop_back();
   EXPECT_EQ(client->in_flight(), cap - 1);
   std::optional<HttpClientResponse> admitted;
-  const auto admitted_id = client->start(get(url), [&](const HttpClientResponse& r) { admitted = r; });
+  const auto admitted_id = client->start(get(silent.url()), [&](const HttpClientResponse& r) { admitted = r; });
   EXPECT_EQ(client->in_flight(), cap);
   io.restart();
   io.run_for(50ms);
@@ -395,7 +410,87 @@ TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
   for (const auto id : ids) client->cancel(id);
   EXPECT_EQ(client->in_flight(), 0u);
   EXPECT_EQ(completed, 0);
-  ::close(listener);
+}
+
+// A provider brownout: creates the plugin gave up on still wait for their answers and fill the ordinary share of the
+// cap (plus a burst of refused ones in the same turn). A hang-up started as a teardown still goes out and is
+// answered: eventually, and never refused. The teardown share is bounded too: past the whole cap a teardown is
+// refused in words, and a completed or cancelled request frees a place for the next.
+TEST_F(HttpClientTest, AHangUpGoesOutWhileHangingCreatesFillTheOrdinaryShare) {
+  const NeverAnsweringListener brownout;
+  CannedHttpServer provider(200, R"({"status":"completed"})");
+  const HttpClientLimits limits;
+  const std::size_t ordinary_cap = limits.max_in_flight - limits.teardown_reserve;
+  std::vector<HttpRequestId> creates;
+  int creates_completed = 0, creates_refused = 0;
+  for (std::size_t i = 0; i < ordinary_cap + 20; ++i) {
+    HttpClientRequest create = get(brownout.url());
+    create.method = "POST";
+    create.body = "To=%2B12125550100";
+    create.timeout = 30000ms;
+    creates.push_back(client->start(create, [&](const HttpClientResponse& r) {
+      if (r.error.find("too many HTTP requests in flight") == 0) ++creates_refused;
+      else ++creates_completed;
+    }));
+  }
+  // The hang-up, in the same turn of the loop as the refused creates.
+  HttpClientRequest hang_up = get(provider.base_url() + "/Calls/CA1.json");
+  hang_up.method = "POST";
+  hang_up.body = "Status=completed";
+  std::optional<HttpClientResponse> hung_up;
+  client->start_teardown(hang_up, [&](const HttpClientResponse& r) { hung_up = r; });
+  ASSERT_TRUE(run_until(hung_up, 10000ms));
+  EXPECT_EQ(hung_up->error, "");
+  EXPECT_EQ(hung_up->status, 200);
+  ASSERT_EQ(provider.received().size(), 1u);
+  EXPECT_EQ(provider.received()[0].rfind("POST /Calls/CA1.json HTTP/1.1\r\n", 0), 0u);
+  EXPECT_EQ(creates_refused, 20);
+  EXPECT_EQ(creates_completed, 0);  // the creates are all still waiting
+  EXPECT_EQ(client->in_flight(), ordinary_cap);
+
+  // Teardowns that hang too fill the reserve; past the whole cap even a teardown is refused.
+  std::vector<HttpRequestId> hanging_teardowns;
+  for (std::size_t i = 0; i < limits.teardown_reserve; ++i)
+    hanging_teardowns.push_back(client->start_teardown(get(brownout.url()), [](const HttpClientResponse&) {}));
+  EXPECT_EQ(client->in_flight(), limits.max_in_flight);
+  std::optional<HttpClientResponse> refused;
+  client->start_teardown(hang_up, [&](const HttpClientResponse& r) { refused = r; });
+  ASSERT_TRUE(run_until(refused));
+  EXPECT_EQ(refused->error, "too many HTTP requests in flight (512, teardowns included)");
+  EXPECT_EQ(provider.received().size(), 1u);
+  // A create given up on at last (cancelled) frees a place a teardown can use, but not an ordinary request, since
+  // the ordinary share is still full.
+  client->cancel(creates.front());
+  std::optional<HttpClientResponse> ordinary_refused;
+  client->start(get(provider.base_url() + "/x"), [&](const HttpClientResponse& r) { ordinary_refused = r; });
+  hung_up.reset();
+  client->start_teardown(hang_up, [&](const HttpClientResponse& r) { hung_up = r; });
+  ASSERT_TRUE(run_until(hung_up, 10000ms));
+  EXPECT_EQ(hung_up->status, 200) << hung_up->error;
+  ASSERT_TRUE(run_until(ordinary_refused));
+  EXPECT_EQ(ordinary_refused->status, 0);
+  EXPECT_EQ(provider.received().size(), 2u);
+  for (const auto id : creates) client->cancel(id);
+  for (const auto id : hanging_teardowns) client->cancel(id);
+  EXPECT_EQ(client->in_flight(), 0u);
+}
+
+// A plugin's own HttpClient (a test double) that knows no teardowns starts them as ordinary requests.
+TEST_F(HttpClientTest, AClientWithoutAReserveStartsATeardownAsAnOrdinaryRequest) {
+  class CountingClient final : public HttpClient {
+   public:
+    HttpRequestId start(HttpClientRequest request, Completion) override {
+      last_url = request.url;
+      return ++started;
+    }
+    void cancel(HttpRequestId) override {}
+    std::size_t in_flight() const override { return 0; }
+    std::uint64_t started = 0;
+    std::string last_url;
+  } counting;
+  HttpClient& any = counting;
+  EXPECT_EQ(any.start_teardown(get("http://127.0.0.1:1/hang-up"), [](const HttpClientResponse&) {}), 1u);
+  EXPECT_EQ(counting.last_url, "http://127.0.0.1:1/hang-up");
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ struct TwilioConfig {
   std::chrono::seconds request_timeout{15};
   // A create Twilio has not answered within request_timeout fails here, but its request waits this much longer for
   // the answer: Twilio may have placed the call all the same, and the SID in a late answer lets the plugin end it
-  // there and correct the record. Each such request holds one of the host's HTTP requests in flight meanwhile.
+  // there and correct the record. Each such request holds one of the host's HTTP requests in flight meanwhile (of its
+  // ordinary share: hang-ups go out as teardowns, from a share the creates cannot take).
   std::chrono::seconds late_answer_wait{30};
   // How long the one-time stream token of a call's TwiML stays valid (stream_token.hpp). Twilio opens the stream
   // within a second or two of fetching the TwiML.

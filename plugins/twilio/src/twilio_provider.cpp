@@ -258,10 +258,11 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   void send_hangup() {
     if (hangup_sent_) return;  // once: the SID may come from a callback first and from the create's answer later
     hangup_sent_ = true;
-    provider_->post_to_twilio("Calls/" + url_encode(provider_sid_) + ".json", form_encode({{"Status", "completed"}}),
-                              [weak = weak_from_this()](const HttpClientResponse& response) {
-                                if (auto self = weak.lock()) self->on_hung_up(response);
-                              });
+    provider_->post_teardown_to_twilio("Calls/" + url_encode(provider_sid_) + ".json",
+                                       form_encode({{"Status", "completed"}}),
+                                       [weak = weak_from_this()](const HttpClientResponse& response) {
+                                         if (auto self = weak.lock()) self->on_hung_up(response);
+                                       });
   }
 
   void on_hung_up(const HttpClientResponse& response) {
@@ -818,10 +819,11 @@ void TwilioProvider::end_at_twilio(const std::string& call_id, const std::string
   log_->warning("call " + call_id + " ended here but Twilio reports it " + std::string(twilio_status) + " as " + sid +
                 ": ending it there");
   const CallStatus asked = answered ? CallStatus::completed : CallStatus::canceled;
-  post_to_twilio("Calls/" + url_encode(sid) + ".json", form_encode({{"Status", answered ? "completed" : "canceled"}}),
-                 [weak = weak_from_this(), call_id, sid, asked](const HttpClientResponse& response) {
-                   if (auto self = weak.lock()) self->on_ended_at_twilio(call_id, sid, response, asked);
-                 });
+  post_teardown_to_twilio("Calls/" + url_encode(sid) + ".json",
+                          form_encode({{"Status", answered ? "completed" : "canceled"}}),
+                          [weak = weak_from_this(), call_id, sid, asked](const HttpClientResponse& response) {
+                            if (auto self = weak.lock()) self->on_ended_at_twilio(call_id, sid, response, asked);
+                          });
 }
 
 void TwilioProvider::on_ended_at_twilio(const std::string& call_id, const std::string& sid,
@@ -880,6 +882,12 @@ void TwilioProvider::post_to_twilio(std::string path, std::string form_body,
   // hang-up of another call.
   host_.http().start(twilio_form_post(config_, path, std::move(form_body), timeout.value_or(config_.request_timeout)),
                      std::move(done));
+}
+
+void TwilioProvider::post_teardown_to_twilio(std::string path, std::string form_body,
+                                             std::function<void(const HttpClientResponse&)> done) {
+  host_.http().start_teardown(twilio_form_post(config_, path, std::move(form_body), config_.request_timeout),
+                              std::move(done));
 }
 
 void TwilioProvider::on_late_create_answer(const std::string& call_id, const std::string& sid,

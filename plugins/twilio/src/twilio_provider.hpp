@@ -60,6 +60,11 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   void post_to_twilio(std::string path, std::string form_body,
                       std::function<void(const HttpClientResponse&)> done,
                       std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // The same for a request that ends a call at Twilio (a hang-up, ending a call given up on here): started as a
+  // teardown (HttpClient::start_teardown), so it goes out even while creates Twilio is slow to answer fill the
+  // host's ordinary share of HTTP requests.
+  void post_teardown_to_twilio(std::string path, std::string form_body,
+                               std::function<void(const HttpClientResponse&)> done);
   // The answer to a create the call had given up on came after all, with the call's SID: end the call at Twilio
   // and correct its record (as for a late status callback).
   void on_late_create_answer(const std::string& call_id, const std::string& sid, std::string_view twilio_status);

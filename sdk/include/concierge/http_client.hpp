@@ -8,6 +8,17 @@
 // OWNERSHIP: the client keeps a request's completion until the completion has run or the request was cancelled.
 // Whoever owns the client (the host) destroys it, and with it every completion that has not run (without calling
 // them), before it unloads the plugin whose code they are.
+//
+// CAPACITY, AND WHAT TO SEND AS A TEARDOWN (SDK 1.6)
+// The client holds at most HttpClientLimits::max_in_flight requests (512 in the host) and refuses more rather than
+// queue without bound. Part of that cap (teardown_reserve, 64 in the host) is kept for TEARDOWN requests: a request
+// that ends or releases something the provider holds for a call (a hang-up, a cancel of a ringing call, ending at
+// the provider a call given up on here). Start those with start_teardown(); start everything else (creates,
+// queries, anything that begins or looks up something) with start(). Why: during a provider brownout, creates that
+// were given up on may wait for their answer for many seconds each and fill the ordinary share, and a hang-up refused
+// then would leave a callee's phone ringing, or a call running and billed, with nobody on our side. Ordinary
+// requests are refused once max_in_flight - teardown_reserve requests of any kind are in flight; a teardown only when
+// max_in_flight are. Marking an ordinary request as a teardown takes the reserve away from real hang-ups: don't.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -64,10 +75,19 @@ class HttpClient {
   virtual void cancel(HttpRequestId id) = 0;
   // Requests started and not yet completed or cancelled.
   virtual std::size_t in_flight() const = 0;
+  // SDK 1.6: like start(), for a TEARDOWN request (see CAPACITY above): it may use the share of the cap kept for
+  // teardowns, so it goes out even while ordinary requests fill theirs. Same threads, ownership and completion rules
+  // as start(). The default (a client with no reserve, e.g. a plugin's own test double) starts it as start() does.
+  // At the END of the class (a 1.2-1.5 plugin's calls use the slots before it).
+  virtual HttpRequestId start_teardown(HttpClientRequest request, Completion done);
 };
 
 struct HttpClientLimits {
-  std::size_t max_in_flight = 512;  // past it start() reports an error instead of queueing without bound
+  // Requests of any kind in flight at once; past it start_teardown() reports an error instead of queueing.
+  std::size_t max_in_flight = 512;
+  // Of max_in_flight, kept for start_teardown(): start() reports an error once max_in_flight - teardown_reserve
+  // requests are in flight. At most max_in_flight (then only teardowns are ever admitted).
+  std::size_t teardown_reserve = 64;
 };
 
 // The SDK's client: libcurl's multi interface driven by `io` through its socket API (CURLMOPT_SOCKETFUNCTION and

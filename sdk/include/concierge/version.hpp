@@ -45,10 +45,13 @@
 //        beep::Detector::in_beep() (a new member function; the class's layout is unchanged).
 //   (Header-only additions need no minor: they ask nothing of the host's libraries. concierge/net/websocket_url.hpp,
 //   net::parse_websocket_url and net::WebSocketUrl: a configured ws:// or wss:// URL into the client's options.)
+//   1.6  HttpClient::start_teardown (http_client.hpp): a request that ends a call at the provider (a hang-up) may
+//        use a share of the host's HTTP request cap that ordinary requests cannot fill. Host-implemented, at the end
+//        of HttpClient: an older plugin never calls it.
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
-#define CONCIERGE_SDK_VERSION_MINOR 5
+#define CONCIERGE_SDK_VERSION_MINOR 6
 
 namespace concierge {
 inline constexpr std::uint32_t kSdkVersionMajor = CONCIERGE_SDK_VERSION_MAJOR;
