@@ -319,15 +319,36 @@ CallManager::Reply CallManager::hang_up(const std::string& call_id) {
 void CallManager::amend_finished(const std::string& call_id, std::string_view provider_call_id,
                                  const CallStatusUpdate* late) {
   if (active_.count(call_id)) return;  // in progress: its statuses go through its bridge, never through here
-  auto it = records_.find(call_id);
-  if (it == records_.end()) {
-    services_.log->warning("call " + call_id + ": its provider reported it after its end" +
-                           (late ? " as " + std::string(to_string(late->status)) : std::string()) +
-                           ", but its record is no longer in memory (calls.history_limit): left as stored");
+  if (auto it = records_.find(call_id); it != records_.end()) {
+    if (amend(*it->second, provider_call_id, late)) persist(*it->second);
     return;
   }
-  CallRecord& record = *it->second;
-  if (!is_terminal(record.status)) return;
+  // Past calls.history_limit only the call store has the record: it is corrected there (one row read and written
+  // by its primary key), so the listing after a restart and anything else that reads the store tells the truth.
+  const std::string what = late ? " as " + std::string(to_string(late->status)) : std::string();
+  std::optional<CallRecord> stored;
+  try {
+    stored = store_->load(call_id);
+  } catch (const std::exception& e) {
+    ++services_.metrics.errors;
+    services_.log->error("call " + call_id + ": its provider reported it after its end" + what +
+                         ", but its record could not be read from the call store: " + e.what());
+    return;
+  }
+  if (!stored) {
+    services_.log->warning("call " + call_id + ": its provider reported it after its end" + what +
+                           ", but no record of it is kept (past calls.history_limit, and " + store_->describe() +
+                           " has none)");
+    return;
+  }
+  if (!amend(*stored, provider_call_id, late)) return;
+  persist(*stored);
+  services_.log->info("call " + call_id + ": the record amended was past calls.history_limit: corrected in the "
+                      "call store");
+}
+
+bool CallManager::amend(CallRecord& record, std::string_view provider_call_id, const CallStatusUpdate* late) const {
+  if (!is_terminal(record.status)) return false;  // never made live again; a stored live record is one interrupted
   const auto now = Clock::now();
   bool changed = false;
   if (!provider_call_id.empty() && record.provider_call_id.empty()) {
@@ -349,13 +370,12 @@ void CallManager::amend_finished(const std::string& call_id, std::string_view pr
     // What the user reads as the outcome says the same as the record (a call that had failed here stays a task
     // not done; only its words change).
     if (record.result && !record.result->success && !reason.empty()) record.result->failure_reason = reason;
-    services_.log->info("call " + call_id + ": record amended after its end: " + std::string(to_string(record.status)) +
-                        (reason.empty() ? std::string() : ", " + reason));
+    services_.log->info("call " + record.call_id + ": record amended after its end: " +
+                        std::string(to_string(record.status)) + (reason.empty() ? std::string() : ", " + reason));
     changed = true;
   }
-  if (!changed) return;
-  record.updated_at = now;
-  persist(record);
+  if (changed) record.updated_at = now;
+  return changed;
 }
 
 void CallManager::shutdown(const std::string& reason) {

@@ -54,7 +54,8 @@ class CallManager {
   // What a call's provider learnt after the call had finished here (CallEvents::on_late_status, a provider id
   // learnt late): amends the finished record and saves it. A late final status replaces the status, its reason and
   // ended_at; any late status is appended to the history. Never touches a call in progress and never makes a record
-  // live again. A record no longer in memory (past calls.history_limit) is left as stored, and the log says so.
+  // live again. A record no longer in memory (past calls.history_limit) is amended in the call store (read by its
+  // id, saved back; it does not come back into memory); without a record there, the log says so.
   void amend_finished(const std::string& call_id, std::string_view provider_call_id, const CallStatusUpdate* late);
 
   std::size_t active_calls() const { return active_.size(); }
@@ -70,6 +71,8 @@ class CallManager {
   void remember(std::shared_ptr<CallRecord> record);
   void persist(const CallRecord& record);
   static std::string list_entry(const CallRecord& record);  // one record as GET /calls lists it
+  // amend_finished's change to one finished record (in memory or read from the store); false: nothing changed.
+  bool amend(CallRecord& record, std::string_view provider_call_id, const CallStatusUpdate* late) const;
 
   CallServices services_;
   std::shared_ptr<Agent> agent_;

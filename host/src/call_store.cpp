@@ -11,6 +11,7 @@ class MemoryCallStore final : public CallStore {
  public:
   void save(const CallRecord&) override {}
   std::vector<CallRecord> load_all() override { return {}; }
+  std::optional<CallRecord> load(const std::string&) override { return std::nullopt; }
   std::string describe() const override { return "memory only (calls.database not set)"; }
 };
 
@@ -32,8 +33,11 @@ class SqliteCallStore final : public CallStore {
                            "updated_at=excluded.updated_at, record=excluded.record",
                            -1, &upsert_, nullptr) != SQLITE_OK)
       fail("prepare");
+    if (sqlite3_prepare_v2(db_, "SELECT record FROM calls WHERE call_id = ?", -1, &select_one_, nullptr) != SQLITE_OK)
+      fail("prepare");
   }
   ~SqliteCallStore() override {
+    sqlite3_finalize(select_one_);
     sqlite3_finalize(upsert_);
     sqlite3_close(db_);
   }
@@ -72,6 +76,23 @@ class SqliteCallStore final : public CallStore {
     return out;
   }
 
+  std::optional<CallRecord> load(const std::string& call_id) override {
+    sqlite3_reset(select_one_);
+    sqlite3_bind_text(select_one_, 1, call_id.c_str(), -1, SQLITE_TRANSIENT);
+    const int step = sqlite3_step(select_one_);
+    if (step == SQLITE_DONE) return std::nullopt;
+    if (step != SQLITE_ROW) fail("reading call " + call_id);
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(select_one_, 0));
+    std::optional<CallRecord> record;
+    try {
+      record = CallRecord::from_json(nlohmann::json::parse(text ? text : ""));
+    } catch (const std::exception&) {
+      // A damaged row is no record (load_all skips it too); an amendment must not replace it with a guess.
+    }
+    sqlite3_reset(select_one_);
+    return record;
+  }
+
   std::string describe() const override {
     std::string d = "sqlite " + file_.string();
     if (!skipped_.empty()) d += " (" + std::to_string(skipped_.size()) + " unreadable records skipped)";
@@ -94,6 +115,7 @@ class SqliteCallStore final : public CallStore {
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* upsert_ = nullptr;
+  sqlite3_stmt* select_one_ = nullptr;
   std::vector<std::string> skipped_;
 };
 

@@ -4,6 +4,7 @@
 // balancer would implement.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ class CallStore {
   virtual ~CallStore() = default;
   virtual void save(const CallRecord& record) = 0;  // insert or replace; throws std::runtime_error on failure
   virtual std::vector<CallRecord> load_all() = 0;   // oldest first
+  // One record by its id (a record past calls.history_limit, amended after its end); nullopt when the store has
+  // none or it cannot be read as a record. Throws std::runtime_error when the store fails.
+  virtual std::optional<CallRecord> load(const std::string& call_id) = 0;
   virtual std::string describe() const = 0;         // for the startup line
 };
 

@@ -102,6 +102,32 @@ TEST(SqliteCallStore, ADamagedRowIsSkippedNotFatal) {
   std::filesystem::remove(db);
 }
 
+// One record by its id (an amendment of a record past calls.history_limit reads it so): the row as saved last, none
+// for an id never saved, none for a damaged row (never a guess an amendment would write back).
+TEST(SqliteCallStore, LoadsOneRecordByItsId) {
+  const auto db = temp_db("one");
+  auto store = make_sqlite_call_store(db);
+  auto record = sample_record("call_one", CallStatus::failed);
+  store->save(record);
+  store->save(sample_record("call_other", CallStatus::completed));
+  record.status = CallStatus::canceled;
+  record.provider_call_id = "CA0123";
+  store->save(record);
+  const auto loaded = store->load("call_one");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->to_json(true), record.to_json(true));
+  EXPECT_FALSE(store->load("call_never"));
+  EXPECT_FALSE(make_memory_call_store()->load("call_one"));
+  store.reset();
+  const std::string sql =
+      "sqlite3 '" + db.string() + "' \"UPDATE calls SET record='{not json' WHERE call_id='call_other'\"";
+  if (std::system(sql.c_str()) != 0) GTEST_SKIP() << "sqlite3 command-line tool not available";
+  store = make_sqlite_call_store(db);
+  EXPECT_FALSE(store->load("call_other"));
+  EXPECT_TRUE(store->load("call_one"));
+  std::filesystem::remove(db);
+}
+
 TEST(SqliteCallStore, UnwritableLocationIsAClearError) {
   try {
     make_sqlite_call_store("/nonexistent-folder/for/sure/calls.db");

@@ -225,3 +225,105 @@ TEST(DaemonWithFakeTwilio, ACreateThatTimedOutButWentThroughIsCorrectedByTwilioL
 
 }  // namespace
 }  // namespace concierge::fake_twilio
+
+namespace concierge::fake_twilio {
+namespace {
+
+std::string reservation_body_to(const std::string& phone_number) {
+  std::string body = reservation_body();
+  const std::string usual = "+12125550100";
+  body.replace(body.find(usual), usual.size(), phone_number);
+  return body;
+}
+
+// As above, but the record has left the daemon's memory (calls.history_limit: 1, and a second call came) before
+// Twilio's late callbacks: the correction goes to the call store, and the listing after a restart shows it.
+TEST(DaemonWithFakeTwilio, ALateReportCorrectsARecordPastTheHistoryLimitInTheCallStore) {
+  constexpr const char* kLate = "+12125550100";
+  constexpr const char* kNext = "+12125550101";
+  FakeTwilioOptions options;
+  options.public_domain = "concierge.test";
+  // Only the first call's create is slow, and Twilio places that call well after the plugin gave up on it.
+  options.create_answer_delay = [kLate](const CreatedCall& created) {
+    return created.field("To") == kLate ? std::chrono::milliseconds(6000) : std::chrono::milliseconds(0);
+  };
+  options.placing_delay = [kLate](const CreatedCall& created) {
+    return created.field("To") == kLate ? std::chrono::milliseconds(3000) : std::chrono::milliseconds(20);
+  };
+  options.scenario = [kLate](const CreatedCall& created) {
+    return created.field("To") == kLate ? Scenario::answer : Scenario::no_answer;
+  };
+  options.ring_time = 900ms;
+  FakeTwilio fake(options);
+  const auto database =
+      std::filesystem::temp_directory_path() / ("twilio-late-past-" + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(database);
+  const std::string store = "  database: \"" + database.string() + "\"\n";
+  const auto config = write_config("twilio-late-past", fake, "      request_timeout_seconds: 1\n",
+                                   "calls:\n  history_limit: 1\n" + store);
+  const auto config_after = write_config("twilio-late-past-after", fake, "", "calls:\n  history_limit: 10\n" + store);
+  std::string late_id, next_id, sid;
+  {
+    testing::Daemon daemon(config.string(), kTwilioEnv);
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
+    const auto created = testing::http_post(daemon.url() + "/calls", reservation_body_to(kLate));
+    ASSERT_EQ(created.status, 201) << created.body;
+    late_id = nlohmann::json::parse(created.body)["call_id"];
+    ASSERT_TRUE(fake.wait_for([&](const FakeTwilio&) {
+      const auto status = testing::http_get(daemon.url() + "/calls/" + late_id + "/status");
+      return status.status == 200 && nlohmann::json::parse(status.body).value("status", "") == "failed";
+    }, 10s)) << daemon.output();
+    // The next call pushes the failed one out of memory (the store keeps it).
+    const auto next = testing::http_post(daemon.url() + "/calls", reservation_body_to(kNext));
+    ASSERT_EQ(next.status, 201) << next.body;
+    next_id = nlohmann::json::parse(next.body)["call_id"];
+    EXPECT_EQ(testing::http_get(daemon.url() + "/calls/" + late_id + "/status").status, 404);
+    sid = fake.records_of("rest.create").at(0).call_sid;  // the late call's: created first
+    for (const auto& status : fake.records_of("status"))
+      ASSERT_NE(status.call_sid, sid) << "Twilio placed the late call before it left the daemon's memory";
+
+    // Twilio places the late call; the plugin ends it through the REST API; Twilio's final callback reports it.
+    ASSERT_TRUE(fake.wait_for([&](const FakeTwilio&) {
+      return contains(daemon.output(), "corrected in the call store") &&
+             contains(daemon.output(), "record amended after its end: canceled");
+    }, 20s)) << daemon.output();
+    EXPECT_FALSE(contains(daemon.output(), "left as stored")) << daemon.output();
+    // Still not in memory, and never active again.
+    EXPECT_EQ(testing::http_get(daemon.url() + "/calls/" + late_id + "/status").status, 404);
+    const auto listing = nlohmann::json::parse(testing::http_get(daemon.url() + "/calls").body);
+    EXPECT_EQ(listing["total"], 1) << listing.dump();
+  }
+  // A restart with a longer history reads the corrected record from the store, in the listing and by its id.
+  {
+    testing::Daemon daemon(config_after.string(), kTwilioEnv);
+    ASSERT_TRUE(daemon.started()) << daemon.output();
+    const auto listing = nlohmann::json::parse(testing::http_get(daemon.url() + "/calls").body);
+    nlohmann::json listed;
+    for (const auto& entry : listing["calls"])
+      if (entry["call_id"] == late_id) listed = entry;
+    ASSERT_TRUE(listed.is_object()) << listing.dump();
+    EXPECT_EQ(listed["status"], "canceled") << listed.dump();
+    EXPECT_EQ(listed["provider_call_id"], sid) << listed.dump();
+    EXPECT_TRUE(contains(listed.value("status_reason", ""), "Twilio placed the call after the create had failed here"))
+        << listed.dump();
+    const auto status = testing::http_get(daemon.url() + "/calls/" + late_id + "/status");
+    ASSERT_EQ(status.status, 200) << status.body;
+    const auto stored = nlohmann::json::parse(status.body);
+    EXPECT_EQ(stored["status"], "canceled");
+    std::vector<std::string> history;
+    for (const auto& entry : stored["status_history"]) history.push_back(entry["status"]);
+    const auto failed_at = std::find(history.begin(), history.end(), "failed");
+    ASSERT_NE(failed_at, history.end()) << stored.dump();
+    EXPECT_EQ(history.back(), "canceled") << stored.dump();
+    EXPECT_EQ(stored["result"].value("failure_reason", ""), stored["status_reason"]);
+  }
+  std::filesystem::remove(config);
+  std::filesystem::remove(config_after);
+  std::filesystem::remove(database);
+  std::filesystem::remove(database.string() + "-wal");
+  std::filesystem::remove(database.string() + "-shm");
+}
+
+}  // namespace
+}  // namespace concierge::fake_twilio
