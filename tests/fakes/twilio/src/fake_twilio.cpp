@@ -113,6 +113,9 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
   mutable std::mutex mutex;  // records and call stats (read by the test thread)
   std::vector<Record> records;
   std::map<std::string, std::shared_ptr<FakeCall>> calls;  // io thread only
+  // FakeTwilioOptions::hold_final_callbacks: a timer that never expires by itself, cancelled to wake the waiters.
+  asio::steady_timer final_callbacks_gate{io, asio::steady_timer::time_point::max()};
+  bool final_callbacks_released = false;  // io thread only
 
   void record(const std::string& sid, std::string kind, std::string detail) {
     std::lock_guard lock(mutex);
@@ -211,6 +214,10 @@ struct FakeTwilio::State : std::enable_shared_from_this<FakeTwilio::State> {
     record(call->created.sid, "call.end", reason);
     Form extra;
     if (final_status == "completed") extra.emplace_back("CallDuration", std::to_string(media_seconds(*call)));
+    while (options.hold_final_callbacks && !final_callbacks_released) {
+      beast::error_code woken;
+      co_await final_callbacks_gate.async_wait(asio::redirect_error(use_awaitable, woken));
+    }
     co_await status_callback(*call, "completed", final_status, std::move(extra));
   }
 
@@ -702,6 +709,13 @@ void FakeTwilio::stop() {
     state->io.stop();
   });
   state_->thread.join();
+}
+
+void FakeTwilio::release_final_callbacks() {
+  asio::post(state_->io, [state = state_] {
+    state->final_callbacks_released = true;
+    state->final_callbacks_gate.cancel();
+  });
 }
 
 std::string FakeTwilio::base_url() const { return "http://127.0.0.1:" + std::to_string(port()); }

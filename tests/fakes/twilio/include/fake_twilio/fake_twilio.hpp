@@ -91,6 +91,10 @@ struct FakeTwilioOptions {
   std::function<std::string(const CreatedCall&)> amd_verdict;
   std::chrono::milliseconds amd_after{1000};
   std::optional<SignatureMode> amd_signature;  // the verdict's signature; default: as `signature`
+  // true: each call's final status callback ("completed", "no-answer", ...) waits until the test calls
+  // release_final_callbacks(), so a test decides that the daemon sees the end of the media stream first (Twilio
+  // gives no order between its stream and its callbacks; the daemon must handle both).
+  bool hold_final_callbacks = false;
 };
 
 struct Record {
@@ -143,6 +147,8 @@ class FakeTwilio {
   std::string call_in(const std::string& from, const std::string& to, bool fetch_twiml = true);
   // Waits (polling) until `done` holds or the timeout passes; returns whether it held.
   bool wait_for(const std::function<bool(const FakeTwilio&)>& done, std::chrono::milliseconds timeout) const;
+  // Lets the final status callbacks held by FakeTwilioOptions::hold_final_callbacks go (and every later one).
+  void release_final_callbacks();
   void stop();
 
   // The signature Twilio puts on a request to `url` with these POST parameters.
