@@ -16,7 +16,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +37,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "call_database.hpp"
 #include "daemon_metrics.hpp"
 
 namespace {
@@ -159,61 +159,6 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-// ---- the call store -----------------------------------------------------------------------------------------------
-
-// `n` finished calls, each with a twelve-line transcript, oldest first (the same shape as the daemon's records).
-void write_call_database(const std::string& file, int n) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) usage_error("cannot create " + file);
-  sqlite3_exec(db,
-               "CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT "
-               "NULL, updated_at TEXT NOT NULL, record TEXT NOT NULL)",
-               nullptr, nullptr, nullptr);
-  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-  sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO calls VALUES (?,?,?,?,?)", -1, &insert, nullptr);
-  for (int i = 0; i < n; ++i) {
-    char id[32], at[32];
-    std::snprintf(id, sizeof id, "call_%016x", i);
-    std::snprintf(at, sizeof at, "2026-11-%02dT%02d:%02d:%02d.000Z", 1 + i / 86400 % 28, i / 3600 % 24, i / 60 % 60,
-                  i % 60);
-    json transcript = json::array();
-    for (int t = 0; t < 12; ++t)
-      transcript.push_back({{"speaker", t % 2 ? "agent" : "callee"},
-                            {"text", "A line of the conversation, about as long as people speak, number " +
-                                         std::to_string(t)},
-                            {"at", at}});
-    const json record{{"call_id", id},
-                      {"status", "completed"},
-                      {"status_reason", "hung up"},
-                      {"direction", "outbound"},
-                      {"created_at", at},
-                      {"updated_at", at},
-                      {"ended_at", at},
-                      {"callee_name", "Demo Restaurant"},
-                      {"phone_number", "+12125550100"},
-                      {"summary", "Book a table at Demo Restaurant for 4 people on 2026-11-25 at 19:00"},
-                      {"details", {{"restaurant", "Demo Restaurant"}, {"party_size", 4}, {"time", "19:00"}}},
-                      {"provider_call_id", std::string("SIM") + id},
-                      {"status_history", {{{"status", "queued"}, {"at", at}}, {{"status", "completed"}, {"at", at}}}},
-                      {"transcript", transcript},
-                      {"result", {{"success", true}, {"confirmation_number", "DR-1234"}, {"failure_reason", ""},
-                                  {"details", json::object()}}},
-                      {"metrics", {{"frames_from_line", 1500}, {"frames_to_line", 1400}}}};
-    const std::string text = record.dump();
-    sqlite3_reset(insert);
-    sqlite3_bind_text(insert, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 2, "completed", -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert, 3, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 4, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 5, text.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(insert) != SQLITE_DONE) usage_error("cannot write " + file);
-  }
-  sqlite3_finalize(insert);
-  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-}
-
 // ---- child processes ------------------------------------------------------------------------------------------------
 
 pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
@@ -311,7 +256,8 @@ int main(int argc, char** argv) {
   const std::string database = (work / "calls.db").string();
   std::printf("writing %d finished calls into %s...\n", records, database.c_str());
   std::fflush(stdout);
-  write_call_database(database, records);
+  if (const std::string error = concierge::bench::write_finished_calls(database, records); !error.empty())
+    usage_error(error);
 
   const int port = free_port();
   const pid_t daemon = spawn({daemon_path, "--config", config},

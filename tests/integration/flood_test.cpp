@@ -4,7 +4,6 @@
 //
 // Timing: the assertions are generous "eventually"s and "never early"s (the machine may be slow and shared); the
 // exact figures (/health p50/p99/max, the loop's lag) are printed for the record, not asserted.
-#include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "call_database.hpp"
 #include "integration.hpp"
 #include "raw_socket.hpp"
 
@@ -25,59 +25,6 @@ namespace {
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
 
-// `n` finished calls written straight into a call database, shaped like the daemon's own records (a transcript of
-// twelve lines each), oldest first.
-void write_call_database(const std::string& file, int n) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  sqlite3_exec(db,
-               "CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT "
-               "NULL, updated_at TEXT NOT NULL, record TEXT NOT NULL)",
-               nullptr, nullptr, nullptr);
-  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-  sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO calls VALUES (?,?,?,?,?)", -1, &insert, nullptr);
-  for (int i = 0; i < n; ++i) {
-    char id[32], at[32];
-    std::snprintf(id, sizeof id, "call_%016x", i);
-    std::snprintf(at, sizeof at, "2026-11-%02dT%02d:%02d:%02d.000Z", 1 + i / 86400 % 28, i / 3600 % 24, i / 60 % 60,
-                  i % 60);
-    json transcript = json::array();
-    for (int t = 0; t < 12; ++t)
-      transcript.push_back({{"speaker", t % 2 ? "agent" : "callee"},
-                            {"text", "A line of the conversation, about as long as people speak, number " +
-                                         std::to_string(t)},
-                            {"at", at}});
-    const json record{{"call_id", id},
-                      {"status", "completed"},
-                      {"status_reason", "hung up"},
-                      {"direction", "outbound"},
-                      {"created_at", at},
-                      {"updated_at", at},
-                      {"ended_at", at},
-                      {"callee_name", "Demo Restaurant"},
-                      {"phone_number", "+1234567890"},
-                      {"summary", "Book a table at Demo Restaurant for 4 people on 2026-11-25 at 19:00"},
-                      {"details", {{"restaurant", "Demo Restaurant"}, {"party_size", 4}, {"time", "19:00"}}},
-                      {"provider_call_id", std::string("SIM") + id},
-                      {"status_history", {{{"status", "queued"}, {"at", at}}, {{"status", "completed"}, {"at", at}}}},
-                      {"transcript", transcript},
-                      {"result", {{"success", true}, {"confirmation_number", "DR-1234"}, {"failure_reason", ""},
-                                  {"details", json::object()}}},
-                      {"metrics", {{"frames_from_line", 1500}, {"frames_to_line", 1400}}}};
-    const std::string text = record.dump();
-    sqlite3_reset(insert);
-    sqlite3_bind_text(insert, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 2, "completed", -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert, 3, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 4, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert, 5, text.c_str(), -1, SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
-  }
-  sqlite3_finalize(insert);
-  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-}
 
 void remove_database(const std::string& file) {
   std::error_code ignored;
@@ -126,7 +73,7 @@ double timed_get(int port, const std::string& path, std::chrono::milliseconds li
 
 TEST(DaemonFloods, ListingFloodsFromReadersAndNonReadersLeaveHealthResponsive) {
   const std::string db = temp_path("flood.db").string();
-  write_call_database(db, 10'000);
+  ASSERT_EQ(concierge::bench::write_finished_calls(db, 10'000), "");
   Daemon daemon(config_path("fast.yaml"), {{"CALL_DATABASE", db}, {"HISTORY_LIMIT", "10000"}});
   ASSERT_TRUE(daemon.started()) << daemon.output();
   const int port = daemon.port();
