@@ -204,7 +204,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   server.allow_only({"host", "port", "public_domain", "public_port", "public_host", "max_concurrent_calls", "max_message_bytes", "overload_lag_ms",
                      "overload_busy_ratio", "nice", "max_connections", "max_connections_per_client",
                      "idle_timeout_seconds", "trusted_proxies", "api_token", "api_token_file",
-                     "metrics_public", "listing_entries_per_second"});
+                     "metrics_public", "listing_entries_per_second",
+                     "listing_entries_per_second_total"});
   config.server_host = server.get_string("host", "");
   if (config.server_host.empty()) server.fail("host", "must not be empty (0.0.0.0 listens on every interface)");
   config.server_port = static_cast<std::uint16_t>(server.get_int("port", 8080, 0, 65535));
@@ -240,6 +241,8 @@ HostConfig validate(const YAML::Node& root_yaml, const std::filesystem::path& fi
   config.metrics_public = server.get_bool("metrics_public", false);
   config.listing_entries_per_second =
       static_cast<std::size_t>(server.get_int("listing_entries_per_second", 10'000, 0, 100'000'000));
+  config.listing_entries_per_second_total =
+      static_cast<std::size_t>(server.get_int("listing_entries_per_second_total", 40'000, 0, 100'000'000));
 
   const std::string level = root.get_string("log_level", "INFO");
   const auto parsed_level = parse_log_level(level);

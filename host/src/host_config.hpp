@@ -44,6 +44,8 @@
 //     metrics_public: false                    true serves GET /metrics without the token (a Prometheus scraper)
 //     listing_entries_per_second: 10000        GET /calls entries one client address may ask for per second (twice
 //                                              that in a burst); past it 429 with Retry-After; 0: no budget
+//     listing_entries_per_second_total: 40000  the same for all clients together (many addresses, or many clients
+//                                              behind a trusted proxy, cannot add up to more); 0: no budget
 //   log_level: "${LOG_LEVEL:-INFO}"            DEBUG INFO WARNING ERROR, any case (WARN, CRITICAL accepted)
 //   plugin_dir: ""                             one folder or a list of folders, searched in order for
 //                                              <name>.so; "" (alone or in the list) = the daemon's own folder,
@@ -125,6 +127,7 @@ struct HostConfig {
   std::filesystem::path api_token_file;  // "" = default_api_token_file()
   bool metrics_public = false;
   std::size_t listing_entries_per_second = 10'000;  // server.listing_entries_per_second (0: no budget)
+  std::size_t listing_entries_per_second_total = 40'000;  // server.listing_entries_per_second_total (0: none)
   LogLevel log_level = LogLevel::info;
   // Searched in order; each absolute or relative to the working directory; never empty.
   std::vector<std::filesystem::path> plugin_dirs;

@@ -58,9 +58,48 @@ HttpApi::HttpApi(CallManager& calls, std::shared_ptr<TelephonyProvider> telephon
       auth_(std::move(auth)),
       metrics_public_(metrics_public) {}
 
-std::optional<std::uint64_t> HttpApi::refuse_listing(const std::string& client, std::size_t entries) {
-  if (listing_rate_ == 0) return std::nullopt;
+namespace {
+// A token bucket holding two seconds' worth of `rate`, brought up to `now`.
+void refill(double& tokens, std::chrono::steady_clock::time_point& at, std::size_t rate, bool fresh,
+            std::chrono::steady_clock::time_point now) {
+  const double capacity = 2.0 * static_cast<double>(rate);
+  tokens = fresh ? capacity
+                 : std::min(capacity, tokens + std::chrono::duration<double>(now - at).count() *
+                                                   static_cast<double>(rate));
+  at = now;
+}
+// Whole seconds until `tokens` cover `cost` at `rate`.
+std::uint64_t seconds_until(double tokens, double cost, std::size_t rate) {
+  return static_cast<std::uint64_t>(std::ceil((cost - tokens) / static_cast<double>(rate)));
+}
+}  // namespace
+
+std::optional<HttpApi::ListingRefusal> HttpApi::refuse_listing(const std::string& client, std::size_t entries) {
+  if (listing_rate_ == 0 && total_listing_rate_ == 0) return std::nullopt;
   const auto now = std::chrono::steady_clock::now();
+  // Both budgets are checked before either is spent: a listing refused by one costs the other nothing.
+  ListingBucket* own = nullptr;
+  double own_cost = 0;
+  if (listing_rate_ > 0) {
+    own = &client_listing_bucket(client, now);
+    own_cost = static_cast<double>(std::min<std::size_t>(entries, listing_rate_));
+    if (own->tokens < own_cost) return ListingRefusal{seconds_until(own->tokens, own_cost, listing_rate_), false};
+  }
+  if (total_listing_rate_ > 0) {
+    refill(total_listing_bucket_.tokens, total_listing_bucket_.at, total_listing_rate_, !total_listing_bucket_filled_,
+           now);
+    total_listing_bucket_filled_ = true;
+    const double cost = static_cast<double>(std::min<std::size_t>(entries, total_listing_rate_));
+    if (total_listing_bucket_.tokens < cost)
+      return ListingRefusal{seconds_until(total_listing_bucket_.tokens, cost, total_listing_rate_), true};
+    total_listing_bucket_.tokens -= cost;
+  }
+  if (own) own->tokens -= own_cost;
+  return std::nullopt;
+}
+
+HttpApi::ListingBucket& HttpApi::client_listing_bucket(const std::string& client,
+                                                       std::chrono::steady_clock::time_point now) {
   const double capacity = 2.0 * static_cast<double>(listing_rate_);
   if (listing_buckets_.size() > 10'000) {
     // Bounded: buckets that have refilled are as good as new ones.
@@ -70,18 +109,8 @@ std::optional<std::uint64_t> HttpApi::refuse_listing(const std::string& client, 
     });
   }
   auto [it, fresh] = listing_buckets_.try_emplace(client);
-  ListingBucket& bucket = it->second;
-  if (fresh) bucket.tokens = capacity;
-  else
-    bucket.tokens = std::min(capacity, bucket.tokens + std::chrono::duration<double>(now - bucket.at).count() *
-                                                           static_cast<double>(listing_rate_));
-  bucket.at = now;
-  const double cost = static_cast<double>(std::min<std::size_t>(entries, listing_rate_));
-  if (bucket.tokens >= cost) {
-    bucket.tokens -= cost;
-    return std::nullopt;
-  }
-  return static_cast<std::uint64_t>(std::ceil((cost - bucket.tokens) / static_cast<double>(listing_rate_)));
+  refill(it->second.tokens, it->second.at, listing_rate_, fresh, now);
+  return it->second;
 }
 
 std::optional<HttpResponse> HttpApi::refuse_upgrade(const HttpRequest& request, Face face) {
@@ -133,12 +162,15 @@ HttpResponse HttpApi::handle(const HttpRequest& request, Face face) {
         return HttpResponse::json_error(400, "\"cursor\" must be the next_cursor of a previous page");
       const std::size_t entries = limit.value.value_or(CallManager::kDefaultPageSize);
       const std::string client = client_address(request.remote_address);
-      if (const auto wait = refuse_listing(client, entries)) {
-        HttpResponse refused = reply(429, {{"error", "too many listings from " + client + ": at most " +
-                                                         std::to_string(listing_rate_) +
-                                                         " entries a second; try again shortly"},
-                                           {"retry_after_seconds", *wait}});
-        refused.headers.emplace_back("Retry-After", std::to_string(*wait));
+      if (const auto refusal = refuse_listing(client, entries)) {
+        const std::string why =
+            refusal->total ? "too many listings from all clients together: at most " +
+                                 std::to_string(total_listing_rate_) + " entries a second in all"
+                           : "too many listings from " + client + ": at most " + std::to_string(listing_rate_) +
+                                 " entries a second";
+        HttpResponse refused =
+            reply(429, {{"error", why + "; try again shortly"}, {"retry_after_seconds", refusal->retry_after_seconds}});
+        refused.headers.emplace_back("Retry-After", std::to_string(refusal->retry_after_seconds));
         return refused;
       }
       return HttpResponse::json(200, calls_.list_page(limit.value.value_or(CallManager::kDefaultPageSize),

@@ -40,19 +40,32 @@ class HttpApi {
   static std::optional<HttpResponse> refuse_upgrade(const HttpRequest& request, Face face);
   // GET /calls costs the loop in proportion to the entries listed: each client address may ask for this many per
   // second (a token bucket holding two seconds' worth); past it the answer is 429 with Retry-After, which costs
-  // next to nothing. Keeps a listing flood from starving calls and /health (issue 10). 0: no budget.
-  void set_listing_budget(std::size_t entries_per_second) { listing_rate_ = entries_per_second; }
+  // next to nothing. Keeps a listing flood from starving calls and /health (issue 10). `total_per_second` is the
+  // same budget for all clients together, so that many addresses (or many clients behind a trusted proxy) cannot
+  // add up to a flood either. A listing is served only when both budgets have room, and spends both. 0: no budget.
+  void set_listing_budget(std::size_t entries_per_second, std::size_t total_per_second = 0) {
+    listing_rate_ = entries_per_second;
+    total_listing_rate_ = total_per_second;
+  }
 
  private:
   HttpResponse create_call(const HttpRequest& request);
-  // nullopt when `client` may list `entries` now (they are spent), otherwise how long to wait, in whole seconds.
-  std::optional<std::uint64_t> refuse_listing(const std::string& client, std::size_t entries);
+  struct ListingRefusal {
+    std::uint64_t retry_after_seconds;
+    bool total;  // the budget of all clients together ran out, not the client's own
+  };
+  // nullopt when `client` may list `entries` now (they are spent), otherwise why not and how long to wait.
+  std::optional<ListingRefusal> refuse_listing(const std::string& client, std::size_t entries);
   struct ListingBucket {
     double tokens = 0;
     std::chrono::steady_clock::time_point at{};
   };
+  ListingBucket& client_listing_bucket(const std::string& client, std::chrono::steady_clock::time_point now);
   std::size_t listing_rate_ = 10'000;
+  std::size_t total_listing_rate_ = 0;
   std::unordered_map<std::string, ListingBucket> listing_buckets_;
+  ListingBucket total_listing_bucket_;
+  bool total_listing_bucket_filled_ = false;
   CallManager& calls_;
   std::shared_ptr<TelephonyProvider> telephony_;
   std::vector<std::string> telephony_routes_;

@@ -234,7 +234,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
       }
     }
     HttpApi api(calls, telephony.instance.telephony, ApiAuth(api_token), config.metrics_public);
-    api.set_listing_budget(config.listing_entries_per_second);
+    api.set_listing_budget(config.listing_entries_per_second, config.listing_entries_per_second_total);
     auto telephony_provider = telephony.instance.telephony;
 
     // One listener, or two faces (server.public_port): the control API on one, the provider's public routes on the

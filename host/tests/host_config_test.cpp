@@ -258,7 +258,7 @@ TEST(HostConfigErrors, UnknownServerKey) {
             "/etc/concierge/test.yaml: server.prot (line 3): unknown key (known keys here: host, port, "
             "public_domain, public_port, public_host, max_concurrent_calls, max_message_bytes, overload_lag_ms, overload_busy_ratio, nice, "
             "max_connections, max_connections_per_client, idle_timeout_seconds, trusted_proxies, api_token, "
-            "api_token_file, metrics_public, listing_entries_per_second)");
+            "api_token_file, metrics_public, listing_entries_per_second, listing_entries_per_second_total)");
 }
 
 TEST(HostConfigErrors, UnknownPluginChoiceKey) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -180,6 +181,41 @@ TEST(DaemonFloods, ListingsPastAClientsBudgetAre429WithRetryAfter) {
   while (Clock::now() < deadline && (status = http_get(daemon.url() + "/calls?limit=500").status) != 200)
     std::this_thread::sleep_for(20ms);
   EXPECT_EQ(status, 200);
+}
+
+// Many clients, each well within its own budget, cannot add up to a flood: all of them together have one
+// (server.listing_entries_per_second_total). Here 10 entries a second in all (twice that in a burst) and a page of
+// 10 each, from ten addresses behind a trusted proxy: two pages from the burst, at most one more per second since,
+// and the rest 429 with the reason and Retry-After.
+TEST(DaemonFloods, ListingsFromManyClientsShareOneBudget) {
+  Daemon daemon(config_path("fast.yaml"), {{"TRUSTED_PROXY", "127.0.0.1"}, {"LISTING_TOTAL", "10"}});
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  int served = 0, refused = 0;
+  std::string refusal;
+  const auto started = Clock::now();
+  for (int i = 1; i <= 10; ++i) {
+    RawConnection c(daemon.port());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send_all(
+        http_get_request("/calls?limit=10", "X-Forwarded-For: 198.51.100." + std::to_string(i) + "\r\n")));
+    const std::string answer = c.read_http_response(10s);
+    if (answer.rfind("HTTP/1.1 200", 0) == 0) ++served;
+    if (answer.rfind("HTTP/1.1 429", 0) == 0) {
+      ++refused;
+      refusal = answer;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  EXPECT_GE(served, 2);                                                        // the burst
+  EXPECT_LE(served, 2 + static_cast<int>(std::ceil(seconds)));                 // never more than the budget allows
+  EXPECT_EQ(served + refused, 10);
+  ASSERT_GE(refused, 1) << served << " served in " << seconds << " s";
+  EXPECT_NE(refusal.find("Retry-After: 1\r\n"), std::string::npos) << refusal;
+  const json body = json::parse(refusal.substr(refusal.find("\r\n\r\n") + 4), nullptr, false);
+  EXPECT_NE(body.value("error", "").find("too many listings from all clients together: at most 10 entries a second"),
+            std::string::npos)
+      << refusal;
+  EXPECT_EQ(http_get(daemon.url() + "/health").status, 200);
 }
 
 TEST(DaemonFloods, ConnectionsPastThePerClientLimitAreClosedAndLoggedBriefly) {
