@@ -39,6 +39,7 @@
 
 #include "call_database.hpp"
 #include "daemon_metrics.hpp"
+#include "process_stats.hpp"
 
 namespace {
 
@@ -55,6 +56,7 @@ constexpr const char* kHelp = R"(concierge-bench-flood: GET /calls floods agains
   --calls N              concurrent calls concierge-bench plays (default 500; 0 = none)
   --flood-seconds S      how long the two clients flood (default 10)
   --no-flood             the same run without the flood (a baseline for the figures)
+  --only WHICH           flood with only the "reader" or only the "non-reader" (what each costs the daemon)
   --page-limit N         the flooders' ?limit= (default 500, the largest page)
   --echo-format F        ECHO_FORMAT for the daemon (default mulaw/8000)
   --nice N               BENCH_NICE for the daemon (server.nice; -10 puts its loop ahead of other work: needs root)
@@ -214,6 +216,7 @@ int main(int argc, char** argv) {
   int records = 10'000, calls = 500, page_limit = 500;
   double flood_seconds = 10;
   bool flood = true;
+  std::string only;  // "": both flooders
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     auto value = [&]() -> std::string {
@@ -236,6 +239,10 @@ int main(int argc, char** argv) {
     else if (flag == "--calls") calls = count(value());
     else if (flag == "--flood-seconds") flood_seconds = std::max(1, count(value()));
     else if (flag == "--no-flood") flood = false;
+    else if (flag == "--only") {
+      only = value();
+      if (only != "reader" && only != "non-reader") usage_error("--only takes reader or non-reader");
+    }
     else if (flag == "--page-limit") page_limit = std::max(1, count(value()));
     else if (flag == "--echo-format") echo_format = value();
     else if (flag == "--nice") nice = value();
@@ -307,11 +314,13 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   const auto metrics_before = concierge::bench::fetch_metrics("127.0.0.1", std::to_string(port));
+  const auto cpu_before = concierge::bench::sample_process(daemon);
   std::atomic<bool> stop{false};
   std::atomic<long> pages_read{0}, reader_errors{0}, reader_refused{0}, requests_abandoned{0}, reader_bytes{0};
+  std::atomic<long> non_reader_connections{0};
   std::vector<std::thread> flooders;
   const std::string page_path = "/calls?limit=" + std::to_string(page_limit);
-  if (flood) {
+  if (flood && only != "non-reader") {
     // The reader: the biggest page, again and again, on one keep-alive connection, every byte read.
     flooders.emplace_back([&] {
       int fd = connect_loopback(port);
@@ -338,6 +347,8 @@ int main(int argc, char** argv) {
       }
       if (fd >= 0) ::close(fd);
     });
+  }
+  if (flood && only != "reader") {
     // The non-reader: ten pipelined requests on a socket with a 4 KiB receive buffer, never read; at most 20 such
     // connections open at once, the oldest hung up on as each new one opens.
     flooders.emplace_back([&] {
@@ -347,6 +358,7 @@ int main(int argc, char** argv) {
       while (!stop) {
         const int fd = connect_loopback(port, 4096);
         if (fd >= 0) {
+          ++non_reader_connections;
           // Non-blocking: a daemon that stops reading must not stall the flooder.
           ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
           if (::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL) > 0) requests_abandoned += 10;
@@ -375,7 +387,11 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& thread : flooders) thread.join();
   const double window_s = ms_since(window_start) / 1000;
+  const auto cpu_after = concierge::bench::sample_process(daemon);
   const auto metrics_after = concierge::bench::fetch_metrics("127.0.0.1", std::to_string(port));
+  // The daemon's CPU over the window (all its threads), in ms per second of the window.
+  const double daemon_cpu_ms_per_s =
+      cpu_before && cpu_after ? (cpu_after->cpu_seconds - cpu_before->cpu_seconds) * 1000 / window_s : -1;
 
   // The loop's lag over the window: the histogram's difference, its p99 bucket bound, its mean and its worst bucket.
   json lag = nullptr;
@@ -422,15 +438,16 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(work);
 
   const double p50 = percentile(health_ms, 0.5), p99 = percentile(health_ms, 0.99), max = percentile(health_ms, 1.0);
-  const std::string what =
-      flood ? "flood: one reader + one non-reader on GET " + page_path : std::string("no flood (baseline)");
+  const std::string who = only.empty() ? "one reader + one non-reader" : "only the " + only;
+  const std::string what = flood ? "flood: " + who + " on GET " + page_path : std::string("no flood (baseline)");
   std::printf("\n%s, %d stored calls, %d concurrent calls, %.1f s window, daemon nice %s\n", what.c_str(), records,
               calls, window_s, nice.c_str());
   if (flood)
     std::printf("  reader: %ld pages (%.1f MB) read, %ld answered 429, %ld errors; non-reader: %ld requests sent and "
-                "abandoned\n",
+                "abandoned on %ld connections\n",
                 pages_read.load(), static_cast<double>(reader_bytes.load()) / 1e6, reader_refused.load(),
-                reader_errors.load(), requests_abandoned.load());
+                reader_errors.load(), requests_abandoned.load(), non_reader_connections.load());
+  std::printf("  daemon CPU over the window: %.0f ms per second (all threads; 1000 = one core)\n", daemon_cpu_ms_per_s);
   std::printf("  /health: %zu probes, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d failed   (target p99 < 20 ms)\n",
               health_ms.size(), p50, p99, max, health_failures);
   if (lag.is_object())
@@ -455,6 +472,9 @@ int main(int argc, char** argv) {
                  {"reader", {{"pages", pages_read.load()}, {"bytes", reader_bytes.load()}, {"refused_429", reader_refused.load()},
                              {"errors", reader_errors.load()}}},
                  {"non_reader_requests_abandoned", requests_abandoned.load()},
+                 {"only", only.empty() ? json() : json(only)},
+                 {"non_reader_connections", non_reader_connections.load()},
+                 {"daemon_cpu_ms_per_second", daemon_cpu_ms_per_s},
                  {"health_ms", {{"probes", health_ms.size()}, {"p50", p50}, {"p99", p99}, {"max", max},
                                 {"failed", health_failures}}},
                  {"event_loop_lag", lag},
