@@ -454,6 +454,14 @@ std::string CallManager::prometheus_metrics() const {
         std::to_string(m.overload.busy_threshold));
   m.loop_lag_ms.render(out, "concierge_event_loop_lag_milliseconds",
                        "How late the event loop ran its 10 ms timer: how long work waits on a busy loop.");
+  {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.6f", m.loop_run_delay_seconds);
+    out += std::string("# HELP concierge_event_loop_run_delay_seconds_total Time the event loop's thread waited for a "
+                       "CPU while it had work (the machine's other load, not the loop's own).\n"
+                       "# TYPE concierge_event_loop_run_delay_seconds_total counter\n"
+                       "concierge_event_loop_run_delay_seconds_total ") + seconds + "\n";
+  }
   counter("concierge_interruptions_total", "Barge-ins: the callee spoke over the agent.", m.interruptions);
   counter("concierge_input_tokens_total", "Voice model input tokens.", m.input_tokens);
   counter("concierge_output_tokens_total", "Voice model output tokens.", m.output_tokens);

@@ -1,5 +1,7 @@
 // concierge-host: loads the configured plugins and bridges them, serving the HTTP API and the media streams.
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -318,6 +320,18 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
         return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
       };
       double last_cpu = thread_cpu_seconds();
+      // How long the loop's thread waited for a CPU while it was runnable (the kernel's schedstat run_delay, in
+      // ns): lag that is the machine's, not the loop's own work. Opened on the loop's thread (thread-self).
+      const int schedstat = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+      auto run_delay_ns = [schedstat]() -> std::uint64_t {
+        char text[96];
+        const ssize_t n = schedstat < 0 ? -1 : ::pread(schedstat, text, sizeof text - 1, 0);
+        if (n <= 0) return 0;
+        text[n] = 0;
+        unsigned long long on_cpu = 0, waited = 0;
+        return std::sscanf(text, "%llu %llu", &on_cpu, &waited) == 2 ? waited : 0;
+      };
+      const std::uint64_t first_run_delay = run_delay_ns();
       auto last_tick = std::chrono::steady_clock::now();
       asio::steady_timer lag_timer(io);
       constexpr auto kLagPeriod = std::chrono::milliseconds(10);
@@ -327,6 +341,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
           const auto now = std::chrono::steady_clock::now();
           const double lag_ms = std::chrono::duration<double, std::milli>(now - lag_timer.expiry()).count();
           metrics.loop_lag_ms.observe(lag_ms);
+          if (schedstat >= 0) metrics.loop_run_delay_seconds = double(run_delay_ns() - first_run_delay) * 1e-9;
           metrics.connections_open =
               server.open_connections() + (public_server ? public_server->open_connections() : 0);
           metrics.connections_refused =
@@ -380,6 +395,7 @@ int serve(const HostConfig& config, const Options& options, const std::shared_pt
         }
       }
       log->info("Stopped.");
+      if (schedstat >= 0) ::close(schedstat);
     }
     services.calls = nullptr;
     server.stop();

@@ -52,7 +52,12 @@ TEST_F(DaemonApi, MetricsArePrometheusText) {
                              "concierge_active_calls ", "concierge_frames_in_total ", "concierge_frames_out_total ",
                              "concierge_errors_total ", "concierge_frame_processing_microseconds_bucket{direction=\"in\"",
                              "concierge_voice_to_voice_milliseconds_count",
-                             "concierge_voice_response_latency_milliseconds_count"})
+                             "concierge_voice_response_latency_milliseconds_count",
+                             // Fine enough below 10 ms to tell a lag p99 against the 5 ms target (issue 10).
+                             "concierge_event_loop_lag_milliseconds_bucket{le=\"4\"}",
+                             "concierge_event_loop_lag_milliseconds_bucket{le=\"5\"}",
+                             "concierge_event_loop_lag_milliseconds_bucket{le=\"7.5\"}",
+                             "# TYPE concierge_event_loop_run_delay_seconds_total counter"})
     EXPECT_NE(r.body.find(family), std::string::npos) << family;
   // Every sample line is "name{labels} number" or "name number".
   std::istringstream lines(r.body);
