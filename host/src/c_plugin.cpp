@@ -442,8 +442,12 @@ void voice_error(concierge_voice_events* e, concierge_str message, std::int32_t 
 std::uint64_t host_http_start(concierge_host* h, const concierge_http_client_request* r, concierge_http_done done,
                               void* user) {
   if (!h || !r || !done || !h->open.load()) return 0;
+  // Only what the plugin's struct_size covers: a 1.0/1.1 plugin's request ends before `flags` (C ABI 1.2), which
+  // stays 0 here, so its requests are ordinary ones as they always were.
   concierge_http_client_request c{};
   std::memcpy(&c, r, std::min<std::size_t>(sizeof c, r->struct_size));
+  const bool teardown = r->struct_size >= offsetof(concierge_http_client_request, flags) + sizeof c.flags &&
+                        (c.flags & CONCIERGE_HTTP_TEARDOWN) != 0;
   HttpClientRequest request;
   if (c.method.len) request.method = std::string(view(c.method));
   request.url = std::string(view(c.url));
@@ -457,20 +461,22 @@ std::uint64_t host_http_start(concierge_host* h, const concierge_http_client_req
   if (c.max_response_bytes) request.max_response_bytes = c.max_response_bytes;
   request.ca_file = std::string(view(c.ca_file));
   auto id = std::make_shared<HttpRequestId>(0);
-  *id = h->services.http().start(
-      std::move(request), [self = h->self.lock(), id, done, user, token = std::make_shared<PendingToken>()](
-                              const HttpClientResponse& response) {
-        self->http_requests.erase(*id);
-        if (!self->open.load()) return;
-        const concierge_http_client_response out{sizeof(concierge_http_client_response),
-                                                 static_cast<std::int32_t>(response.status),
-                                                 str(response.body),
-                                                 str(response.content_type),
-                                                 str(response.error),
-                                                 response.timed_out ? 1 : 0,
-                                                 static_cast<std::uint64_t>(response.elapsed.count())};
-        done(user, &out);
-      });
+  auto completion = [self = h->self.lock(), id, done, user, token = std::make_shared<PendingToken>()](
+                        const HttpClientResponse& response) {
+    self->http_requests.erase(*id);
+    if (!self->open.load()) return;
+    const concierge_http_client_response out{sizeof(concierge_http_client_response),
+                                             static_cast<std::int32_t>(response.status),
+                                             str(response.body),
+                                             str(response.content_type),
+                                             str(response.error),
+                                             response.timed_out ? 1 : 0,
+                                             static_cast<std::uint64_t>(response.elapsed.count())};
+    done(user, &out);
+  };
+  // A teardown may use the share of the client's cap kept for hang-ups (HttpClient::start_teardown, SDK 1.6).
+  *id = teardown ? h->services.http().start_teardown(std::move(request), std::move(completion))
+                 : h->services.http().start(std::move(request), std::move(completion));
   h->http_requests.insert(*id);
   return *id;
 }
@@ -1067,7 +1073,8 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
   if (d->abi_minor > CONCIERGE_ABI_MINOR)
     return "built for C ABI " + theirs + ", this host has C ABI " + ours +
            "; upgrade the host or rebuild the plugin against C ABI " + ours;
-  // Every minor so far (1.0, 1.1) defines the whole descriptor; 1.1 grew the voice model and agent tables only.
+  // Every minor so far (1.0-1.2) defines the whole descriptor; 1.1 grew the voice model and agent tables only, 1.2
+  // the HTTP client's request (read by its size, host_http_start).
   if (d->struct_size < sizeof(concierge_plugin))
     return "its descriptor is " + std::to_string(d->struct_size) + " bytes, C ABI " + theirs + " defines " +
            std::to_string(sizeof(concierge_plugin)) + "; rebuild the plugin";

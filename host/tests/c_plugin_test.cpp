@@ -710,3 +710,154 @@ TEST_F(ClientFixture, ACPluginsWebSocketTalksToALoopbackPeerAndAnAbsentPeerFails
   EXPECT_TRUE(run_until([&] { return log->starting("ws failed ") == 1; }));
   EXPECT_EQ(log->count("ws open"), 1);  // only the first one's
 }
+
+// ---- C ABI 1.2: teardown requests (concierge_http_client_request.flags, CONCIERGE_HTTP_TEARDOWN) ----
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+// Accepts connections into its backlog and never reads or answers: each request sent there stays in flight.
+class NeverAnsweringListener {
+ public:
+  NeverAnsweringListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd_, 64) != 0)
+      throw std::runtime_error("cannot listen on loopback");
+    socklen_t size = sizeof address;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/wait";
+  }
+  ~NeverAnsweringListener() { ::close(fd_); }
+  const std::string& url() const { return url_; }
+
+ private:
+  int fd_ = -1;
+  std::string url_;
+};
+
+// The daemon's HTTP client (the SDK's, libcurl on the loop) with a small cap: 4 in flight, 1 kept for teardowns (the
+// daemon's are 512 and 64; the rule is the same).
+class CappedClientHost final : public concierge::HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { work(); }
+  std::string public_domain() const override { return ""; }
+  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override {
+    return nullptr;
+  }
+  concierge::HttpClient& http() override { return *http_; }
+
+ private:
+  boost::asio::io_context io_;
+  std::unique_ptr<concierge::HttpClient> http_ =
+      concierge::make_http_client(io_, concierge::HttpClientLimits{4, 1});
+};
+
+struct TeardownCase {
+  std::string plugin;
+  PluginKind kind;
+  std::string header;  // its x-fixture header when it sends a teardown
+  bool can_say_teardown;
+};
+void PrintTo(const TeardownCase& c, std::ostream* out) { *out << c.plugin; }  // ctest's names, not the bytes
+
+struct TeardownFixture : ::testing::TestWithParam<TeardownCase> {
+  CappedClientHost host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  PluginLoader loader{kDir};
+  NeverAnsweringListener silent;
+  std::vector<concierge::HttpRequestId> ordinary;
+  int ordinary_completed = 0;
+  LoadedPlugin load(const std::string& url) {
+    return loader.load(GetParam().plugin, GetParam().kind, concierge::PluginContext{host, log, kDir},
+                       YAML::Load("http_url: \"" + url + "\"\nhttp_teardown: true"), "plugins.x.config",
+                       "/etc/concierge.yaml");
+  }
+  // Fills the ordinary share (3 of 4) with requests the listener never answers.
+  void fill_ordinary_share() {
+    for (int i = 0; i < 3; ++i) {
+      concierge::HttpClientRequest request;
+      request.url = silent.url();
+      request.timeout = std::chrono::seconds(60);
+      ordinary.push_back(host.http().start(request, [this](const concierge::HttpClientResponse&) {
+        ++ordinary_completed;
+      }));
+    }
+    ASSERT_EQ(host.http().in_flight(), 3u);
+  }
+  template <class F>
+  bool run_until(F done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
+      host.io().restart();
+      host.io().run_one_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+};
+
+}  // namespace
+
+// With the ordinary share of the host's client full of requests to a listener that never answers, a plugin's hang-up
+// sent as a teardown (C: flags = CONCIERGE_HTTP_TEARDOWN; C++ layer: HttpClient::start_teardown) still goes out over
+// a real socket and gets its response; a plugin that cannot say "teardown" (built against the frozen 1.1 header, or
+// a request whose struct_size ends before `flags` although the flag is set past it) is refused as an ordinary
+// request is, and served as one once there is room.
+TEST_P(TeardownFixture, ATeardownGetsItsResponseWhileOrdinaryRequestsFillTheirShare) {
+  concierge::testing::CannedHttpServer server(200, R"({"hung_up":true})");
+  fill_ordinary_share();
+  {
+    const LoadedPlugin loaded = load(server.base_url() + "/hang-up");
+    if (GetParam().can_say_teardown) {
+      ASSERT_TRUE(run_until([&] { return log->count(R"(http 200 {"hung_up":true})") == 1; }));
+      ASSERT_EQ(server.received().size(), 1u);
+      EXPECT_EQ(server.received()[0].rfind("POST /hang-up HTTP/1.1\r\n", 0), 0u) << server.received()[0];
+      EXPECT_NE(server.received()[0].find("\r\nx-fixture: " + GetParam().header + "\r\n"), std::string::npos)
+          << server.received()[0];
+    } else {
+      ASSERT_TRUE(run_until([&] { return log->starting("http error ") == 1; }));
+      EXPECT_EQ(log->count("http error too many HTTP requests in flight (3; 1 more kept for teardown requests)"), 1);
+      EXPECT_EQ(server.requests(), 0);
+    }
+  }
+  EXPECT_EQ(ordinary_completed, 0);  // the listener never answered; the plugin's request did not wait behind them
+  // Room again: every plugin's request is served, a teardown or an ordinary one.
+  for (const auto id : ordinary) host.http().cancel(id);
+  log = std::make_shared<RecordingLogger>();
+  const LoadedPlugin again = load(server.base_url() + "/hang-up");
+  ASSERT_TRUE(run_until([&] { return log->count(R"(http 200 {"hung_up":true})") == 1; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    CAbi12, TeardownFixture,
+    ::testing::Values(TeardownCase{"fixture-c-voice", PluginKind::voice_model, "c-teardown", true},
+                      TeardownCase{"fixture-c-snapshot-1-2", PluginKind::voice_model, "c-teardown", true},
+                      TeardownCase{"fixture-cxx-telephony", PluginKind::telephony, "cxx-teardown", true},
+                      TeardownCase{"fixture-c-snapshot-1-1", PluginKind::voice_model, "", false},
+                      TeardownCase{"fixture-c-short-request", PluginKind::voice_model, "", false}),
+    [](const ::testing::TestParamInfo<TeardownCase>& info) {
+      std::string name = info.param.plugin.substr(std::string("fixture-").size());
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+// A plugin built against the frozen C ABI 1.2 header (tests/abi/1.2) loads and runs a session.
+TEST_F(Fixture, APluginBuiltAgainstTheFrozen12HeaderLoadsAndRuns) {
+  const LoadedPlugin plugin = load("fixture-c-snapshot-1-2");
+  EXPECT_TRUE(plugin.c_abi);
+  EXPECT_EQ(plugin.c_abi_major, 1u);
+  EXPECT_EQ(plugin.c_abi_minor, 2u);
+  auto events = std::make_shared<Events>();
+  auto session = plugin.instance.voice_model->open_session({}, events);
+  ASSERT_TRUE(run_until([&] { return events->ready == 1; }));
+  std::vector<std::uint8_t> bytes(160, 0x33);
+  session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
+  ASSERT_EQ(events->audio.size(), 1u);
+  EXPECT_EQ(events->audio[0], bytes);
+}

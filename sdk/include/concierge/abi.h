@@ -38,6 +38,10 @@
  *        call_late_status (a provider corrects a finished call's record, the SDK's CallEvents::on_late_status) and
  *        call_events_retain / call_events_release (a provider keeps a call's events past leg_destroy to report
  *        late statuses).
+ *   1.2  Teardown requests over the host's HTTP client: at the end of concierge_http_client_request, `flags`
+ *        (CONCIERGE_HTTP_TEARDOWN: a hang-up or cancel the host admits from the share of its in-flight cap it keeps
+ *        for teardowns, the SDK's HttpClient::start_teardown). A 1.0/1.1 plugin's request ends before `flags`
+ *        (its struct_size says so) and is served as an ordinary request, as before.
  *
  * ---- THREADS ----
  * The host has one event loop thread. Unless a comment says otherwise, every function in a plugin table is called
@@ -69,7 +73,7 @@ extern "C" {
 #endif
 
 #define CONCIERGE_ABI_MAJOR 1
-#define CONCIERGE_ABI_MINOR 1
+#define CONCIERGE_ABI_MINOR 2
 #define CONCIERGE_ABI_MAGIC 0x4943434eu /* "NCCI" little-endian: a concierge C interface descriptor */
 #define CONCIERGE_PLUGIN_ENTRY_SYMBOL "concierge_plugin_entry"
 
@@ -301,7 +305,19 @@ typedef struct concierge_http_client_request {
   uint32_t connect_timeout_ms; /* 0: 10000 */
   uint64_t max_response_bytes; /* 0: 1 MiB */
   concierge_str ca_file;       /* a PEM bundle to trust instead of the system's; verification is never off */
+
+  /* ---- C ABI 1.2 (the host reads it only when struct_size covers it: older plugins' requests are ordinary) ---- */
+  uint32_t flags; /* CONCIERGE_HTTP_*; 0: an ordinary request. Bits the host does not know are ignored. */
 } concierge_http_client_request;
+
+/* concierge_http_client_request.flags (C ABI 1.2).
+ * CONCIERGE_HTTP_TEARDOWN: the request ends or releases something the provider holds for a call (a hang-up, a
+ * cancel of a ringing call, ending at the provider a call given up on here). The host's client refuses more than a
+ * cap of requests in flight (512 in the daemon) and keeps part of it (64) for teardowns: ordinary requests are
+ * refused once the rest is in flight, a teardown only when the whole cap is, so a hang-up is not refused behind
+ * creates a slow provider has not answered. Marking an ordinary request as a teardown takes that reserve away from
+ * real hang-ups: don't. (The SDK's concierge/http_client.hpp, HttpClient::start_teardown, says the same.) */
+#define CONCIERGE_HTTP_TEARDOWN 0x1u
 
 /* OWNERSHIP: the host's, borrowed for the duration of the completion. */
 typedef struct concierge_http_client_response {
@@ -495,7 +511,8 @@ typedef struct concierge_host_api {
 
   /* -- HTTP client -- */
   /* Starts a request and returns its non-zero id at once; `done` runs exactly once (see concierge_http_done),
-   * also for a request that cannot start. */
+   * also for a request that cannot start (past the in-flight cap: status 0 and the reason in words). A request
+   * with CONCIERGE_HTTP_TEARDOWN in `flags` (C ABI 1.2) may use the places the host keeps for teardowns. */
   uint64_t (*http_start)(concierge_host* host, const concierge_http_client_request* request,
                          concierge_http_done done, void* user);
   /* The connection is dropped and `done` is never called. Unknown or completed ids are ignored. */

@@ -22,6 +22,11 @@ ABI_CHECK(agent_11_appended, offsetof(concierge_agent_api, session_listens_for_b
 ABI_CHECK(host_11_appended, offsetof(concierge_host_api, call_late_status) ==
                                 offsetof(concierge_host_api, ws_client_close) + sizeof(void (*)(void)));
 ABI_CHECK(line_event_size_first, offsetof(concierge_line_event, struct_size) == 0);
+/* C ABI 1.2 only appended: the HTTP request's flags right after its last 1.1 field; the teardown bit is bit 0. */
+ABI_CHECK(http_request_12_appended, offsetof(concierge_http_client_request, flags) ==
+                                        offsetof(concierge_http_client_request, ca_file) + sizeof(concierge_str));
+ABI_CHECK(http_request_size_first, offsetof(concierge_http_client_request, struct_size) == 0);
+ABI_CHECK(http_teardown_bit, CONCIERGE_HTTP_TEARDOWN == 1u);
 
 CONCIERGE_EXPORT const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host);
 const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host) {

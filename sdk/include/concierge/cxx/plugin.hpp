@@ -11,7 +11,8 @@
 // OWNERSHIP: the plugin's objects are held by the boxes below, which the host destroys through the tables (abi.h's
 // destroy functions); the Host object of an instance, and every callback still pending in it, lives until the
 // instance is destroyed. Versioned with the C ABI (abi.h), not the SDK; voice models, agents and telephony providers
-// (TelephonyProvider, CallLeg, CallEvents, WebSocketPeer/Handler, HttpRequest/Response). C ABI 1.1: AgentSession::listens_for_beep / on_line_event and VoiceSession::on_line_event (the SDK's line
+// (TelephonyProvider, CallLeg, CallEvents, WebSocketPeer/Handler, HttpRequest/Response; C ABI 1.2: hang-ups as
+// teardowns through HttpClientOverC::start_teardown). C ABI 1.1: AgentSession::listens_for_beep / on_line_event and VoiceSession::on_line_event (the SDK's line
 // events, concierge/line_event.hpp) are mapped, so a plugin on this layer gets them as it would over the C++
 // boundary.
 #include <algorithm>
@@ -72,6 +73,19 @@ class HttpClientOverC final : public HttpClient {
   HttpClientOverC(const HttpClientOverC&) = delete;
   HttpClientOverC& operator=(const HttpClientOverC&) = delete;
   HttpRequestId start(HttpClientRequest request, Completion done) override {
+    return begin(std::move(request), std::move(done), 0);
+  }
+  // C ABI 1.2: sent with CONCIERGE_HTTP_TEARDOWN, so the host admits it from the share it keeps for hang-ups.
+  HttpRequestId start_teardown(HttpClientRequest request, Completion done) override {
+    return begin(std::move(request), std::move(done), CONCIERGE_HTTP_TEARDOWN);
+  }
+  void cancel(HttpRequestId id) override {
+    if (pending_.erase(id)) api_->http_cancel(host_, id);
+  }
+  std::size_t in_flight() const override { return pending_.size(); }
+
+ private:
+  HttpRequestId begin(HttpClientRequest request, Completion done, std::uint32_t flags) {
     const std::vector<concierge_header> headers = [&] {
       std::vector<concierge_header> out;
       for (const auto& [name, value] : request.headers)
@@ -90,7 +104,8 @@ class HttpClientOverC final : public HttpClient {
                                           static_cast<std::uint32_t>(request.timeout.count()),
                                           static_cast<std::uint32_t>(request.connect_timeout.count()),
                                           request.max_response_bytes,
-                                          text(request.ca_file)};
+                                          text(request.ca_file),
+                                          flags};
     auto pending = std::make_unique<Pending>(Pending{this, 0, std::move(done)});
     Pending* raw = pending.get();
     raw->id = api_->http_start(host_, &c, &HttpClientOverC::completed, raw);
@@ -98,12 +113,6 @@ class HttpClientOverC final : public HttpClient {
     pending_.emplace(raw->id, std::move(pending));
     return raw->id;
   }
-  void cancel(HttpRequestId id) override {
-    if (pending_.erase(id)) api_->http_cancel(host_, id);
-  }
-  std::size_t in_flight() const override { return pending_.size(); }
-
- private:
   struct Pending {
     HttpClientOverC* owner;
     HttpRequestId id;
