@@ -323,6 +323,40 @@ TEST(MediaPathAllocations, TheCTelephonyBoundaryAllocatesNothingPerFrame) {
 TEST(MediaPathAllocations, TheCxxLayersTelephonyAllocatesNothingPerFrame) {
   expect_no_allocations_through("fixture-cxx-telephony");
 }
+
+// A plugin that paces its audio with a timer (a simulator, a text-to-speech voice) re-arms it every frame: through
+// LoopTimer's handler, the C++ layer's recycled slots and the host's recycled C timers, a wake-up allocates nothing.
+// fixture-cxx-telephony's +1555000004 sends a frame and re-arms a LoopTimer every 100 us of wall time.
+TEST(MediaPathAllocations, ATimerRearmedEveryFrameOnTheCxxLayerAllocatesNothing) {
+  asio::io_context io;
+  Services services(io);
+  auto log = std::make_shared<QuietLog>();
+  auto plugin = PluginLoader(std::filesystem::path(CONCIERGE_TEST_PLUGIN_DIR))
+                    .load("fixture-cxx-telephony", PluginKind::telephony, PluginContext{services, log, "."},
+                          YAML::Load("{}"));
+  auto events = std::make_shared<CountingCallEvents>();
+  auto leg = plugin.instance.telephony->place_call({"call_1", "+1555000004", "Fixture", std::chrono::seconds(30)},
+                                                    events);
+  ASSERT_TRUE(leg);
+  const auto frames = [&] { return events->bytes / 160; };
+  const auto run_until = [&](std::size_t wanted) {  // generous: a slow machine only takes longer
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (frames() < wanted && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(50));
+  };
+  run_until(20);  // the pools (the layer's slots, the host's timers, Asio's handler memory) reach their size
+  ASSERT_GE(frames(), 20u);
+  constexpr std::size_t kWakes = 500;
+  const std::size_t before = frames();
+  allocations = 0;
+  on_server_thread = true;
+  counting = true;
+  run_until(before + kWakes);
+  counting = false;
+  on_server_thread = false;
+  ASSERT_GE(frames(), before + kWakes);
+  EXPECT_EQ(allocations.load(), 0) << "allocations over " << frames() - before << " timer wake-ups";
+  leg->hang_up();
+}
 #endif
 
 // The counter is live on the server thread: a post that allocates is seen.

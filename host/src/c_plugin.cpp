@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -33,11 +34,30 @@ namespace {
 std::atomic<std::size_t> g_pending{0};
 
 // Held by every timer, post and blocking work item while it is outstanding (abi.h: "count them").
+// Move-only and held by value, so that a post or a timer's wait carries it without an allocation of its own.
 struct PendingToken {
   PendingToken() { ++g_pending; }
+  PendingToken(PendingToken&& other) noexcept : counted(std::exchange(other.counted, false)) {}
   PendingToken(const PendingToken&) = delete;
   PendingToken& operator=(const PendingToken&) = delete;
-  ~PendingToken() { --g_pending; }
+  PendingToken& operator=(PendingToken&&) = delete;
+  ~PendingToken() {
+    if (counted) --g_pending;
+  }
+  bool counted = true;
+};
+
+// One of a plugin instance's timers. Slots and their asio timers are recycled, never freed while the instance's
+// context lives, so a plugin that re-arms a timer every frame (a simulator's pacing) costs no allocation per arming.
+// A timer id is the slot's index + 1 and its generation, so a stale id or a wait that completed before it was
+// cancelled finds another generation and runs nothing.
+struct TimerSlot {
+  explicit TimerSlot(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+  concierge_callback fn = nullptr;
+  void* user = nullptr;
+  std::uint32_t generation = 0;
+  bool armed = false;
 };
 
 std::string_view view(concierge_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
@@ -95,7 +115,8 @@ struct concierge_host {
       open = false;
       idle.wait(lock, [&] { return running_work == 0; });
     }
-    timers.clear();  // each cancelled wait finds the context closed
+    for (auto& slot : timer_slots)  // each cancelled wait finds the context closed
+      if (std::exchange(slot->armed, false)) slot->timer.cancel();
     for (const auto id : http_requests) services.http().cancel(id);
     http_requests.clear();
     for (auto* client : std::set<concierge_ws_client*>(ws_clients)) close_ws_client(client);
@@ -116,8 +137,14 @@ struct concierge_host {
   std::atomic<bool> open{true};
   int running_work = 0;
 
-  std::uint64_t next_timer = 1;
-  std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers;
+  std::vector<std::unique_ptr<TimerSlot>> timer_slots;
+  std::vector<std::uint32_t> free_timer_slots;  // capacity kept at timer_slots' own, so freeing never allocates
+  TimerSlot* armed_timer(std::uint64_t id) {
+    const std::uint64_t low = id & 0xffffffffu;
+    if (low == 0 || low > timer_slots.size()) return nullptr;
+    TimerSlot* slot = timer_slots[low - 1].get();
+    return slot->armed && slot->generation == static_cast<std::uint32_t>(id >> 32) ? slot : nullptr;
+  }
   std::set<concierge::HttpRequestId> http_requests;
   std::set<concierge_ws_client*> ws_clients;
   // Telephony: every call's events still referenced (by a leg adapter or the plugin's retains), freed at the latest
@@ -234,7 +261,7 @@ std::int32_t host_post(concierge_host* h, concierge_callback fn, void* user) {
   if (!h->open.load()) return CONCIERGE_E_STATE;
   std::shared_ptr<concierge_host> self = h->self.lock();
   if (!self) return CONCIERGE_E_STATE;
-  asio::post(h->io, [self = std::move(self), fn, user, token = std::make_unique<PendingToken>()] {
+  asio::post(h->io, [self = std::move(self), fn, user, token = PendingToken()] {
     if (self->open.load()) fn(user);
   });
   return CONCIERGE_OK;
@@ -242,21 +269,40 @@ std::int32_t host_post(concierge_host* h, concierge_callback fn, void* user) {
 
 std::uint64_t host_timer_start(concierge_host* h, std::uint64_t delay_us, concierge_callback fn, void* user) {
   if (!h || !fn || !h->open.load()) return 0;
-  const std::uint64_t id = h->next_timer++;
-  auto& timer = h->timers[id] = std::make_unique<asio::steady_timer>(h->io, std::chrono::microseconds(delay_us));
-  timer->async_wait([self = h->self.lock(), id, fn, user, token = std::make_unique<PendingToken>()](
-                        const boost::system::error_code& error) {
+  if (h->free_timer_slots.empty()) {  // the pool grows to the plugin's peak of armed timers, then is reused
+    h->timer_slots.push_back(std::make_unique<TimerSlot>(h->io));
+    h->free_timer_slots.reserve(h->timer_slots.capacity());
+    h->free_timer_slots.push_back(static_cast<std::uint32_t>(h->timer_slots.size() - 1));
+  }
+  const std::uint32_t index = h->free_timer_slots.back();
+  h->free_timer_slots.pop_back();
+  TimerSlot& slot = *h->timer_slots[index];
+  slot.fn = fn;
+  slot.user = user;
+  slot.armed = true;
+  const std::uint32_t generation = ++slot.generation;
+  slot.timer.expires_after(std::chrono::microseconds(delay_us));
+  slot.timer.async_wait([self = h->self.lock(), index, generation, token = PendingToken()](
+                            const boost::system::error_code& error) {
     if (error || !self->open.load()) return;
-    const auto it = self->timers.find(id);
-    if (it == self->timers.end()) return;  // cancelled after it had fired, before this ran
-    self->timers.erase(it);
+    TimerSlot& fired = *self->timer_slots[index];
+    if (!fired.armed || fired.generation != generation) return;  // cancelled (perhaps re-armed) before this ran
+    fired.armed = false;
+    self->free_timer_slots.push_back(index);
+    const concierge_callback fn = fired.fn;  // read first: fn may re-arm this very slot
+    void* const user = fired.user;
     fn(user);
   });
-  return id;
+  return (static_cast<std::uint64_t>(generation) << 32) | (static_cast<std::uint64_t>(index) + 1);
 }
 
 void host_timer_cancel(concierge_host* h, std::uint64_t id) {
-  if (h) h->timers.erase(id);  // destroying the timer cancels its wait; the handler then finds no entry
+  if (!h) return;
+  TimerSlot* slot = h->armed_timer(id);
+  if (!slot) return;  // unknown, fired or cancelled: ignored (abi.h)
+  slot->armed = false;
+  slot->timer.cancel();  // a wait already completed finds the slot disarmed (or another generation) and runs nothing
+  h->free_timer_slots.push_back(static_cast<std::uint32_t>((id & 0xffffffffu) - 1));
 }
 
 std::int32_t host_run_blocking(concierge_host* h, concierge_callback work, concierge_callback done, void* user) {

@@ -575,6 +575,25 @@ TEST_P(TelephonyFixture, RoutesMediaStreamsAndInboundCallsCrossTheCBoundary) {
   handler.reset();
 }
 
+// Timers are recycled slots, in the host's C table and in the C++ layer: a fired timer's id, cancelled after its slot
+// was re-armed, must cancel nothing, and a timer cancelled at once never runs. The C fixture checks the host's table;
+// the C++ one checks cxx::Host, and the host's table again under it ("raw ...").
+TEST_P(TelephonyFixture, AStaleTimerIdCancelsNothingAndACancelledTimerNeverRuns) {
+  const LoadedPlugin plugin = load();
+  const bool cxx = GetParam() == "fixture-cxx-telephony";
+  concierge::HttpRequest request;
+  request.method = "GET";
+  request.target = "/fixture/hook?x=timers";
+  request.path = "/fixture/hook";
+  request.query = {{"x", "timers"}};
+  EXPECT_EQ(plugin.instance.telephony->handle_http(request).body, "timers armed");
+  ASSERT_TRUE(run_until([&] { return log->count("timers checked") == 1 && log->count("raw timers checked") == cxx; }));
+  EXPECT_EQ(log->count("timer B ran"), 1);
+  EXPECT_EQ(log->count("timer C ran"), 0);  // due before "checked": it would have run by now
+  EXPECT_EQ(log->count("raw timer B ran"), cxx ? 1 : 0);
+  EXPECT_EQ(log->count("raw timer C ran"), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(CAndCxx, TelephonyFixture, ::testing::Values("fixture-c-telephony", "fixture-cxx-telephony"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "fixture-c-telephony" ? std::string("C") : std::string("CxxLayer");

@@ -49,7 +49,7 @@ ScriptedVoiceSession::ScriptedVoiceSession(EventLoop& loop, std::shared_ptr<cons
       call_id_(config.call_id),
       task_json_(config.task),
       events_(std::move(events)),
-      speech_timer_(loop),
+      speech_timer_(loop, [this] { on_speech_timer(); }),
       silence_timer_(loop),
       turn_timer_(loop),
       vad_(sim::EnergyVad::Settings{settings_->vad_threshold_dbfs, milliseconds(40), milliseconds(400)}) {
@@ -232,14 +232,16 @@ void ScriptedVoiceSession::begin_say(std::string text) {
 void ScriptedVoiceSession::schedule_chunk() {
   // Chunk k is due at generation_start + k * chunk / generation_speed: scheduled from the start, so no drift.
   const auto chunk_us = duration_cast<microseconds>(settings_->chunk);
-  speech_timer_.start_at(generation_start_ +
-                             wall(microseconds(static_cast<long long>(chunks_sent_ * chunk_us.count() /
-                                                                      settings_->generation_speed))),
-                         [weak = weak_from_this()] {
-    auto self = weak.lock();
-    if (!self || self->closed_ || !self->generating_) return;
-    self->emit_chunk();
-  });
+  speech_timer_.start_at(generation_start_ + wall(microseconds(static_cast<long long>(
+                                                  chunks_sent_ * chunk_us.count() / settings_->generation_speed))));
+}
+
+// speech_timer_'s one handler (set once: re-arming it for every chunk allocates nothing). The timer is a member, so
+// a session whose timer fires is alive; `self` keeps it so while the chunk goes out.
+void ScriptedVoiceSession::on_speech_timer() {
+  if (closed_ || !generating_) return;
+  auto self = shared_from_this();
+  emit_chunk();
 }
 
 void ScriptedVoiceSession::emit_chunk() {

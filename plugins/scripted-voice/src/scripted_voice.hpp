@@ -58,6 +58,7 @@ class ScriptedVoiceSession : public VoiceSession, public std::enable_shared_from
   void begin_say(std::string text);
   void schedule_chunk();
   void emit_chunk();
+  void on_speech_timer();
   void finish_say();
   void interrupt();
   bool talking() const;
@@ -77,7 +78,7 @@ class ScriptedVoiceSession : public VoiceSession, public std::enable_shared_from
   std::optional<beep::Detector> beep_;
   bool closed_ = false;
 
-  LoopTimer speech_timer_;
+  LoopTimer speech_timer_;  // paces the reply's chunks (on_speech_timer)
   LoopTimer silence_timer_;
   LoopTimer turn_timer_;
 

@@ -68,7 +68,7 @@ SimulatedCall::SimulatedCall(EventLoop& loop, std::shared_ptr<const LineSettings
       provider_call_id_(std::move(provider_call_id)),
       scenario_(settings_->scenario_for(call_.to)),
       dialogue_(*settings_, scenario_, std::move(ledger), seed),
-      timer_(loop) {
+      timer_(loop, [this] { on_timer(); }) {
   std::array<std::int16_t, kFrameBytes> noise{};
   for (std::size_t i = 0; i < comfort_noise_.size(); ++i) {
     render_comfort_noise(seed + i, noise);
@@ -96,9 +96,16 @@ std::uint64_t SimulatedCall::frames(milliseconds simulated) const {
 }
 
 void SimulatedCall::after(milliseconds simulated, void (SimulatedCall::*step)()) {
-  timer_.start_after(wall(simulated), [weak = weak_from_this(), step] {
-    if (auto self = weak.lock(); self && !self->ended_) ((*self).*step)();
-  });
+  timer_step_ = step;
+  timer_.start_after(wall(simulated));
+}
+
+// The timer's one handler (set once: re-arming it every frame allocates nothing). The timer is a member, so a call
+// that fires is alive; `self` keeps it so while the step runs (a step may end the call).
+void SimulatedCall::on_timer() {
+  if (ended_) return;
+  auto self = shared_from_this();
+  (this->*timer_step_)();
 }
 
 void SimulatedCall::start() {
@@ -166,9 +173,8 @@ void SimulatedCall::on_answered() {
 
 void SimulatedCall::schedule_tick() {
   const auto next_due = media_start_ + wall(microseconds((frame_index_ + frames_per_wake_ - 1) * 20'000));
-  timer_.start_at(next_due, [weak = weak_from_this()] {
-    if (auto self = weak.lock(); self && !self->ended_) self->tick();
-  });
+  timer_step_ = &SimulatedCall::tick;
+  timer_.start_at(next_due);
 }
 
 void SimulatedCall::tick() {

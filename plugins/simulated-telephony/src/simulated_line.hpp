@@ -60,6 +60,7 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
   Clock::duration wall(std::chrono::microseconds simulated) const;
   std::uint64_t frames(std::chrono::milliseconds simulated) const;
   void after(std::chrono::milliseconds simulated, void (SimulatedCall::*step)());
+  void on_timer();
   void on_dialed();
   void on_ring_timeout();
   void on_answered();
@@ -80,7 +81,8 @@ class SimulatedCall : public CallLeg, public std::enable_shared_from_this<Simula
   std::string provider_call_id_;
   Scenario scenario_;
   RestaurantDialogue dialogue_;
-  LoopTimer timer_;
+  LoopTimer timer_;  // the dialling steps, then the media ticks: one at a time
+  void (SimulatedCall::*timer_step_)() = nullptr;  // what timer_ runs when it fires
 
   bool answered_ = false;
   bool ended_ = false;

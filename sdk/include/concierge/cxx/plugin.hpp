@@ -160,27 +160,33 @@ class Host final : public EventLoop {
   bool post(std::function<void()> fn) override {
     Pending* pending = add(std::move(fn));
     if (api_->post(host_, &Host::run_pending, pending) == CONCIERGE_OK) return true;
-    drop(pending);
+    release(pending);
     return false;
   }
   // Runs `fn` once on the loop after `delay` (never early). 0 when the instance is going away.
   TimerId start_timer(std::chrono::microseconds delay, std::function<void()> fn) override {
     Pending* pending = add(std::move(fn));
-    pending->timer = api_->timer_start(host_, delay.count() > 0 ? static_cast<std::uint64_t>(delay.count()) : 0,
-                                       &Host::run_pending, pending);
-    if (!pending->timer) drop(pending);
-    return pending->timer ? pending->timer : 0;
+    const std::uint64_t timer = api_->timer_start(
+        host_, delay.count() > 0 ? static_cast<std::uint64_t>(delay.count()) : 0, &Host::run_pending, pending);
+    std::lock_guard lock(mutex_);
+    if (!timer) {
+      release_locked(pending);
+      return 0;
+    }
+    pending->timer = timer;
+    return id_of(*pending);
   }
   // `fn` of that timer does not run after this returns. Unknown or fired ids are ignored.
   void cancel_timer(TimerId id) override {
-    if (!id) return;
-    api_->timer_cancel(host_, id);
-    std::lock_guard lock(mutex_);
-    for (auto it = pending_.begin(); it != pending_.end(); ++it)
-      if (it->second->timer == id) {
-        pending_.erase(it);
-        return;
-      }
+    std::uint64_t timer = 0;
+    {
+      std::lock_guard lock(mutex_);
+      Pending* pending = find_locked(id);
+      if (!pending || !pending->timer) return;
+      timer = pending->timer;
+      release_locked(pending);
+    }
+    api_->timer_cancel(host_, timer);  // abi.h: its callback is not called after this returns
   }
   // `work` on a host worker thread (it must touch only what it owns), then `done` on the loop.
   bool run_blocking(std::function<void()> work, std::function<void()> done) {
@@ -205,42 +211,80 @@ class Host final : public EventLoop {
   concierge_host* handle() const { return host_; }
 
  private:
+  // One posted function or armed timer. Slots are recycled, never freed while the Host lives, so that a post or a
+  // re-armed timer allocates nothing once the pool has grown to the plugin's peak (a simulator's 20 ms pacing, a
+  // voice model's per-frame work). A TimerId names the slot and its generation, so a stale id cancels nothing.
   struct Pending {
     std::function<void()> fn;
-    Host* owner;
-    TimerId timer = 0;
+    Host* owner = nullptr;
+    std::uint64_t timer = 0;  // the host's timer id while armed; 0 for a post
+    std::uint32_t index = 0;
+    std::uint32_t generation = 0;
+    bool in_use = false;
   };
   struct Blocking {
     std::function<void()> work, done;
     Host* owner;
   };
+  static TimerId id_of(const Pending& pending) {
+    return (static_cast<TimerId>(pending.generation) << 32) | (static_cast<TimerId>(pending.index) + 1);
+  }
+  Pending* find_locked(TimerId id) {
+    const std::uint64_t low = id & 0xffffffffu;
+    if (low == 0 || low > slots_.size()) return nullptr;
+    Pending* pending = slots_[low - 1].get();
+    return pending->in_use && pending->generation == static_cast<std::uint32_t>(id >> 32) ? pending : nullptr;
+  }
   Pending* add(std::function<void()> fn) {
-    auto pending = std::make_unique<Pending>(Pending{std::move(fn), this});
-    Pending* raw = pending.get();
     std::lock_guard lock(mutex_);
-    pending_.emplace(raw, std::move(pending));
-    return raw;
+    if (free_.empty()) {  // the pool grows (the only allocations here); release() never needs to
+      slots_.push_back(std::make_unique<Pending>());
+      slots_.back()->owner = this;
+      slots_.back()->index = static_cast<std::uint32_t>(slots_.size() - 1);
+      free_.reserve(slots_.capacity());
+      free_.push_back(slots_.back().get());
+    }
+    Pending* pending = free_.back();
+    free_.pop_back();
+    pending->fn = std::move(fn);
+    pending->timer = 0;
+    pending->in_use = true;
+    return pending;
   }
-  void drop(Pending* pending) {
-    std::lock_guard lock(mutex_);
-    pending_.erase(pending);
+  // The slot's function is destroyed outside the lock (it may hold the last reference to plugin objects).
+  void release(Pending* pending) {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(mutex_);
+      fn = std::move(pending->fn);
+      release_locked(pending);
+    }
   }
+  void release_locked(Pending* pending) {
+    pending->fn = nullptr;
+    pending->timer = 0;
+    pending->in_use = false;
+    ++pending->generation;
+    free_.push_back(pending);
+  }
+  // The host calls each posted or armed slot at most once, and never after timer_cancel returned (abi.h), so the
+  // slot is still the one armed; in_use guards the contract anyway.
   static void run_pending(void* user) {
     auto* pending = static_cast<Pending*>(user);
-    std::unique_ptr<Pending> owned;
+    Host* owner = pending->owner;
+    std::function<void()> fn;
     {
-      std::lock_guard lock(pending->owner->mutex_);
-      auto it = pending->owner->pending_.find(pending);
-      if (it == pending->owner->pending_.end()) return;
-      owned = std::move(it->second);
-      pending->owner->pending_.erase(it);
+      std::lock_guard lock(owner->mutex_);
+      if (!pending->in_use) return;
+      fn = std::move(pending->fn);
+      owner->release_locked(pending);
     }
     try {
-      owned->fn();
+      fn();
     } catch (const std::exception& e) {
-      owned->owner->log_exception(e.what());
+      owner->log_exception(e.what());
     } catch (...) {
-      owned->owner->log_exception("an exception that is not a std::exception");
+      owner->log_exception("an exception that is not a std::exception");
     }
   }
   static void run_blocking_work(void* user) {
@@ -281,7 +325,8 @@ class Host final : public EventLoop {
   detail::InstanceBox* box_ = nullptr;  // the instance this host serves (set by the layer's create)
   HttpClientOverC http_;
   std::mutex mutex_;  // post may be called from any thread
-  std::map<Pending*, std::unique_ptr<Pending>> pending_;     // dropped unrun with the instance
+  std::vector<std::unique_ptr<Pending>> slots_;  // every slot; their functions are dropped unrun with the instance
+  std::vector<Pending*> free_;
   std::map<Blocking*, std::unique_ptr<Blocking>> blocking_;
 };
 
