@@ -22,7 +22,7 @@
 
 #include "concierge/http_client.hpp"
 #include "concierge/net/websocket_client.hpp"
-#include "plugin_loader.hpp"
+#include "plugin_load_error.hpp"
 
 namespace asio = boost::asio;
 using concierge::AudioEncoding;

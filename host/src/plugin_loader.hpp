@@ -25,15 +25,11 @@
 #include <vector>
 
 #include "concierge/plugin.hpp"
+#include "plugin_load_error.hpp"
 
 namespace concierge::host {
 
 struct HostConfig;
-
-class PluginLoadError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct LoadedPlugin {
   std::string name, version, description;
