@@ -210,6 +210,26 @@ class Host final : public EventLoop {
   const concierge_host_api* api() const { return api_; }
   concierge_host* handle() const { return host_; }
 
+  // A handle of the host's that the host ends by itself when it destroys the instance (abi.h: it closes every
+  // WebSocket client still open, before the plugin's destroy runs). Such an object (cxx::WebSocketClientOverC,
+  // concierge/cxx/websocket_client.hpp) attaches while it holds one; the layer's destroy tells each, before freeing
+  // anything of the instance, to forget its handle, so a plugin object destroyed later never touches an ended one.
+  class Attachment {
+   public:
+    virtual void host_closing() noexcept = 0;
+
+   protected:
+    ~Attachment() = default;
+  };
+  void attach(Attachment* a) { attachments_.push_back(a); }
+  void detach(Attachment* a) {
+    attachments_.erase(std::remove(attachments_.begin(), attachments_.end(), a), attachments_.end());
+  }
+  // The layer's destroy: tells every attachment, once.
+  void end_attachments() noexcept {
+    for (Attachment* a : std::exchange(attachments_, {})) a->host_closing();
+  }
+
  private:
   // One posted function or armed timer. Slots are recycled, never freed while the Host lives, so that a post or a
   // re-armed timer allocates nothing once the pool has grown to the plugin's peak (a simulator's 20 ms pacing, a
@@ -328,6 +348,7 @@ class Host final : public EventLoop {
   std::vector<std::unique_ptr<Pending>> slots_;  // every slot; their functions are dropped unrun with the instance
   std::vector<Pending*> free_;
   std::map<Blocking*, std::unique_ptr<Blocking>> blocking_;
+  std::vector<Attachment*> attachments_;  // loop thread only
 };
 
 // Logging through the host (concierge_host_api.log), as the C++ boundary's Logger.
@@ -534,6 +555,7 @@ inline concierge_instance* create(concierge_host* host, const concierge_config* 
 inline void destroy(concierge_instance* instance) noexcept {
   std::unique_ptr<InstanceBox> owned(box(instance));
   guarded(owned.get(), "destroy", [&] {
+    owned->host->end_attachments();
     owned->instance = {};
     owned->host.reset();  // callbacks still pending go with it, unrun (the host dropped them)
   });

@@ -1,0 +1,186 @@
+// The C++ layer's WebSocket client (concierge/cxx/websocket_client.hpp, cxx::WebSocketClientOverC over abi.h's
+// ws_client_* entries), in a real plugin (fixtures/cxx_ws_fixture.cpp) loaded by the daemon's loader, against a
+// loopback peer (tests/fakes/ws-server), plain and TLS: the upgrade carries the target and header, messages cross
+// both ways, closing from inside the listener is safe, a refusal is worded by describe_refusal from the status and
+// detail, options the host refuses fail from the loop (never inside start), and a client still open when the
+// instance goes is forgotten, never touched again.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "concierge/net/asio.hpp"
+#include "concierge/plugin.hpp"
+#include "concierge_fakes/ws_server.hpp"
+#include "plugin_loader.hpp"
+
+namespace concierge_cxx_ws_test {
+
+using concierge::host::LoadedPlugin;
+using concierge::host::PluginLoader;
+
+class LinesLogger final : public concierge::Logger {
+ public:
+  void write(concierge::LogLevel, std::string_view message) override {
+    std::lock_guard lock(mutex_);
+    lines_.emplace_back(message);
+  }
+  bool enabled(concierge::LogLevel) const override { return true; }
+  int count(const std::string& line) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(std::count(lines_.begin(), lines_.end(), line));
+  }
+  int starting(const std::string& prefix) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(
+        std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }));
+  }
+  std::string all() const {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& l : lines_) out += l + "\n";
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+class LoopHost final : public concierge::HostServices {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void run_blocking(std::function<void()> work) override { work(); }
+  std::string public_domain() const override { return ""; }
+  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override { return nullptr; }
+
+ private:
+  boost::asio::io_context io_;
+};
+
+class HelloWorld final : public concierge::fakes::WsHandler {
+ public:
+  explicit HelloWorld(std::shared_ptr<concierge::fakes::WsConnection> connection) : connection_(std::move(connection)) {}
+  void on_text(std::string_view text) override {
+    if (text == "hello") connection_->send("world");
+  }
+  void on_closed() override {}
+
+ private:
+  std::shared_ptr<concierge::fakes::WsConnection> connection_;
+};
+
+struct CxxWebSocketClient : ::testing::Test {
+  LoopHost host;
+  std::shared_ptr<LinesLogger> log = std::make_shared<LinesLogger>();
+  PluginLoader loader{CONCIERGE_TEST_PLUGIN_DIR};
+  std::mutex mutex;
+  std::string target, authorization;
+  concierge::fakes::UpgradeVerdict verdict = concierge::fakes::UpgradeVerdict::accept();
+
+  std::unique_ptr<concierge::fakes::WsServer> serve(std::optional<concierge::fakes::TestPki> tls = std::nullopt) {
+    concierge::fakes::WsServerOptions options;
+    options.tls = std::move(tls);
+    options.judge_upgrade = [this](const concierge::fakes::UpgradeRequest& upgrade) {
+      std::lock_guard lock(mutex);
+      target = upgrade.target;
+      authorization = upgrade.header("authorization").value_or("");
+      return verdict;
+    };
+    options.accept = [](std::shared_ptr<concierge::fakes::WsConnection> connection) {
+      return std::make_shared<HelloWorld>(std::move(connection));
+    };
+    return std::make_unique<concierge::fakes::WsServer>(std::move(options));
+  }
+  LoadedPlugin load(const std::string& yaml) {
+    return loader.load("fixture-cxx-ws", concierge::PluginKind::voice_model,
+                       concierge::PluginContext{host, log, CONCIERGE_TEST_PLUGIN_DIR}, YAML::Load(yaml),
+                       "plugins.voice_model.config", "/etc/concierge.yaml");
+  }
+  template <class F>
+  bool run_until(F done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
+      host.io().restart();
+      host.io().run_one_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+  static std::string port_of(const concierge::fakes::WsServer& server) {
+    return "ws_port: \"" + std::to_string(server.port()) + "\"\n";
+  }
+};
+
+TEST_F(CxxWebSocketClient, TalksToALoopbackPeerAndClosesFromInsideItsListener) {
+  auto server = serve();
+  {
+    const LoadedPlugin plugin = load(port_of(*server));
+    EXPECT_TRUE(plugin.c_abi);
+    EXPECT_EQ(log->count("ws not open yet"), 1);  // a send while connecting queues nothing
+    ASSERT_TRUE(run_until([&] { return log->count("ws closed") == 1; })) << log->all();
+    EXPECT_EQ(log->count("ws open"), 1);
+    EXPECT_EQ(log->count("ws sent"), 1);
+    EXPECT_EQ(log->count("ws message world"), 1);
+    EXPECT_EQ(log->starting("ws failed"), 0) << log->all();
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(target, "/echo");
+    EXPECT_EQ(authorization, "Bearer cxx-fixture");
+  }
+  EXPECT_EQ(log->count("probe destroyed"), 1);
+}
+
+TEST_F(CxxWebSocketClient, SpeaksTlsTrustingTheConfiguredCaFile) {
+  const auto pki = concierge::fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  auto server = serve(pki);
+  const std::string ca = concierge::fakes::write_temp_file("cxx-ws-ca.pem", pki.ca_pem);
+  const LoadedPlugin plugin = load(port_of(*server) + "tls: true\nca_file: \"" + ca + "\"\n");
+  ASSERT_TRUE(run_until([&] { return log->count("ws closed") == 1 || log->starting("ws failed") > 0; }));
+  EXPECT_EQ(log->count("ws message world"), 1) << log->all();
+  std::filesystem::remove(ca);
+}
+
+TEST_F(CxxWebSocketClient, ARefusalIsWordedFromItsStatusAndDetail) {
+  verdict = concierge::fakes::UpgradeVerdict{401, R"({"error":{"message":"Incorrect API key provided"}})"};
+  auto server = serve();
+  {
+    const LoadedPlugin plugin = load(port_of(*server) + "refusal_words: true\n");
+    ASSERT_TRUE(run_until([&] { return log->starting("ws failed") == 1; }));
+    EXPECT_EQ(log->count("ws failed refused 401 [Incorrect API key provided]"), 1) << log->all();
+  }
+  // Without describe_refusal the host's own sentence comes through as it is.
+  const LoadedPlugin plugin = load(port_of(*server));
+  ASSERT_TRUE(run_until([&] { return log->starting("ws failed") == 2; }));
+  EXPECT_EQ(log->count("ws failed fixture-peer refused the WebSocket upgrade (HTTP 401: Incorrect API key provided)"),
+            1)
+      << log->all();
+  EXPECT_EQ(log->count("ws open"), 0);
+}
+
+TEST_F(CxxWebSocketClient, OptionsTheHostRefusesFailFromTheLoopNeverInsideStart) {
+  const LoadedPlugin plugin = load("ws_port: \"1\"\ntls: true\nca_file: /nonexistent/ca.pem\n");
+  EXPECT_EQ(log->count("ws started"), 1);
+  EXPECT_EQ(log->starting("ws failed"), 0);  // not inside start()
+  ASSERT_TRUE(run_until([&] { return log->starting("ws failed could not connect to fixture-peer: ") == 1; }))
+      << log->all();
+  EXPECT_NE(log->all().find("/nonexistent/ca.pem"), std::string::npos) << log->all();
+}
+
+TEST_F(CxxWebSocketClient, AClientStillOpenWhenTheInstanceGoesIsForgottenNotTouched) {
+  auto server = serve();
+  {
+    const LoadedPlugin plugin = load(port_of(*server) + "keep_open: true\n");
+    ASSERT_TRUE(run_until([&] { return log->count("ws message world") == 1; })) << log->all();
+  }  // the host closes the client, then the plugin's destroy frees the probe that still holds it
+  EXPECT_EQ(log->count("probe destroyed"), 1);
+  host.io().restart();
+  host.io().poll();
+  EXPECT_EQ(log->starting("ws failed"), 0) << log->all();
+}
+
+}  // namespace concierge_cxx_ws_test
