@@ -292,7 +292,7 @@ TEST(DaemonShutdown, APluginThatReallyUnloadsAndOwnsATimerExitsCleanly) {
 }
 
 // The plugins on the C boundary (the default set: simulated-telephony, scripted-voice, reservation-agent; and
-// echo-voice) are built with GCC like the rest, with -fno-gnu-unique (concierge_add_plugin's C_BOUNDARY), so the
+// echo-voice, openai-realtime) are built with GCC like the rest, with -fno-gnu-unique (concierge_add_plugin's C_BOUNDARY), so the
 // daemon really unmaps each at exit, after a booking ran through them: the way a later plugin reload will unload
 // them. (A library with one STB_GNU_UNIQUE symbol would log "stays mapped" instead.)
 TEST(DaemonShutdown, ThePluginsOnTheCBoundaryReallyUnload) {
@@ -318,6 +318,18 @@ TEST(DaemonShutdown, ThePluginsOnTheCBoundaryReallyUnload) {
   EXPECT_EQ(checked.status, 0) << checked.output;
   EXPECT_NE(checked.output.find("Plugin echo-voice unloaded"), std::string::npos) << checked.output;
   std::filesystem::remove(echo);
+  // The OpenAI voice models too (their WebSockets are the host's client; nothing of Asio's is in them).
+  for (const std::string voice : {"openai-realtime"}) {
+    const auto config = write_file("c-boundary-" + voice + ".yaml",
+                                   "plugins:\n"
+                                   "  telephony: {plugin: simulated-telephony}\n"
+                                   "  voice_model: {plugin: " + voice + ", config: {api_key: sk-test}}\n"
+                                   "  agent: {plugin: reservation-agent}\n");
+    auto r = run_daemon({"--config", config, "--check-config", "--log-level", "DEBUG"});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("Plugin " + voice + " unloaded"), std::string::npos) << r.output;
+    std::filesystem::remove(config);
+  }
 }
 
 // plugin: a path relative to the config file's folder; --list-plugins over several --plugin-dir folders lists every

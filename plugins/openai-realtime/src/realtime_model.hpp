@@ -1,9 +1,12 @@
 #pragma once
-// The openai-realtime VoiceModel: the parsed config and one TLS context for the daemon, one session per call.
+// The openai-realtime VoiceModel: the parsed config and how to connect, one session per call.
 #include <filesystem>
 #include <memory>
 
-#include "concierge/plugin.hpp"
+#include "concierge/config.hpp"
+#include "concierge/log.hpp"
+#include "concierge/openai/websocket.hpp"
+#include "concierge/voice_model.hpp"
 #include "realtime_config.hpp"
 #include "realtime_transport.hpp"
 
@@ -11,22 +14,22 @@ namespace concierge::openai {
 
 class RealtimeModel final : public VoiceModel {
  public:
-  // Throws ConfigError when ca_file cannot be loaded.
-  RealtimeModel(HostServices& host, std::shared_ptr<Logger> log, RealtimeConfig config);
+  // `connect` makes each session's WebSocket (the host's client in the plugin, the SDK's in tests).
+  RealtimeModel(openai_common::WebSocketConnector connect, std::shared_ptr<Logger> log, RealtimeConfig config);
   std::shared_ptr<VoiceSession> open_session(const VoiceSessionConfig& config,
                                              std::shared_ptr<VoiceSessionEvents> events) override;
   const RealtimeConfig& config() const { return *config_; }
 
  private:
-  HostServices& host_;
+  openai_common::WebSocketConnector connect_;
   std::shared_ptr<Logger> log_;
   std::shared_ptr<const RealtimeConfig> config_;
   Endpoint endpoint_;
-  std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
-// The plugin's factory: parses the block (concierge::plugin_config()'s, errors under its path) and builds the model.
-std::shared_ptr<RealtimeModel> make_realtime_model(HostServices& host, std::shared_ptr<Logger> log,
-    const ConfigNode& node, const std::filesystem::path& config_dir);
+// The plugin's factory: parses the block (plugin_config()'s, errors under its path) and builds the model.
+std::shared_ptr<RealtimeModel> make_realtime_model(openai_common::WebSocketConnector connect,
+                                                   std::shared_ptr<Logger> log, const ConfigNode& node,
+                                                   const std::filesystem::path& config_dir);
 
 }  // namespace concierge::openai

@@ -1,7 +1,9 @@
 // The per-frame paths allocate nothing once warm: callee audio out (input_audio_buffer.append) and agent audio in
 // (response.output_audio.delta). Counted with a replaced global operator new, on the thread that counts (a fake server
-// on its own thread may allocate): through a transport that only records, and through the SDK's real WebSocket client
-// to the fake Realtime server in echo mode over loopback, plain and TLS.
+// on its own thread may allocate): through a transport that only records, through the SDK's real WebSocket client
+// to the fake Realtime server in echo mode over loopback, plain and TLS, and through the built plugin as the daemon
+// runs it: loaded by the daemon's loader, on the C boundary, its WebSocket the host's client (the plugin's own
+// operator new is this binary's, so its allocations are counted too).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include "concierge_fakes/fake_openai_server.hpp"
 #include "echo_round_trips.hpp"
 #include "harness.hpp"
+#include "plugin_loader.hpp"
 #include "realtime_model.hpp"
 #include "realtime_session.hpp"
 
@@ -119,7 +122,7 @@ void realtime_round_trips_through_the_client(bool tls) {
   config.api_key = "sk-test-key";
   config.url = fake.url();
   if (tls) config.ca_file = fakes::write_temp_file("realtime-alloc-ca.pem", options.tls->ca_pem);
-  auto model = std::make_shared<RealtimeModel>(host, std::make_shared<testing::TestLogger>(), config);
+  auto model = std::make_shared<RealtimeModel>(host.connector(), std::make_shared<testing::TestLogger>(), config);
   auto events = std::make_shared<CountingEvents>();
   VoiceSessionConfig session_config;
   session_config.call_id = "alloc-e2e";
@@ -148,6 +151,54 @@ void realtime_round_trips_through_the_client(bool tls) {
 
 TEST(HotPath, NoAllocationPerRoundTripThroughTheClientPlain) { realtime_round_trips_through_the_client(false); }
 TEST(HotPath, NoAllocationPerRoundTripThroughTheClientTls) { realtime_round_trips_through_the_client(true); }
+
+// The same round trips through the loaded plugin: host adapter -> C table -> the plugin's session -> the C++ layer's
+// client -> ws_client_send -> the host's client, and back through the listener table and voice_audio.
+void realtime_round_trips_through_the_loaded_plugin(bool tls) {
+  fakes::FakeOpenAIOptions options;
+  options.script.echo_audio = true;
+  if (tls) options.tls = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  fakes::FakeOpenAIServer fake(options);
+  testing::TestHost host;
+  std::string block = "api_key: sk-test-key\nurl: \"" + fake.url() + "\"\n";
+  if (tls) block += "ca_file: \"" + fakes::write_temp_file("realtime-alloc-c-ca.pem", options.tls->ca_pem) + "\"\n";
+  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
+  const host::LoadedPlugin plugin =
+      loader.load("openai-realtime", PluginKind::voice_model,
+                  PluginContext{host, std::make_shared<testing::TestLogger>(), "/tmp"}, YAML::Load(block),
+                  "plugins.voice_model.config", "/etc/concierge.yaml");
+  ASSERT_TRUE(plugin.c_abi);
+  auto events = std::make_shared<CountingEvents>();
+  VoiceSessionConfig session_config;
+  session_config.call_id = "alloc-c";
+  session_config.line_format = AudioFormat::mulaw_8k();
+  auto session = plugin.instance.voice_model->open_session(session_config, events);
+  ASSERT_TRUE(host.run_until([&] { return events->ready > 0 || events->errors > 0; }));
+  ASSERT_EQ(events->errors, 0);
+
+  const std::vector<std::uint8_t> frame(160, 0x55);
+  const concierge::testing::EchoRoundTrips plan;
+  const bool done = concierge::testing::pump_echo_round_trips(
+      host.io(), plan, frame.size(), [&] { session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0}); },
+      [&] { return events->bytes; }, [&] { return events->errors > 0; },
+      [](bool on) {
+        if (on) g_allocations = 0;
+        g_counting = on;
+      });
+  const long counted = g_allocations.load();
+  ASSERT_TRUE(done) << "the round trips did not finish in time";
+  EXPECT_EQ(counted, 0) << (tls ? "wss" : "ws");
+  EXPECT_EQ(events->errors, 0);
+  EXPECT_EQ(events->bytes, std::size_t(plan.warm_up + plan.counted) * frame.size());
+  session->close();
+  session.reset();
+  host.run_for(std::chrono::milliseconds(20));
+}
+
+TEST(HotPath, NoAllocationPerRoundTripThroughTheLoadedPluginPlain) {
+  realtime_round_trips_through_the_loaded_plugin(false);
+}
+TEST(HotPath, NoAllocationPerRoundTripThroughTheLoadedPluginTls) { realtime_round_trips_through_the_loaded_plugin(true); }
 
 }  // namespace
 }  // namespace concierge::openai

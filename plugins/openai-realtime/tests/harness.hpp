@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "concierge/net/asio.hpp"
+#include "concierge/net/websocket_client.hpp"
+#include "concierge/openai/websocket.hpp"
 #include "concierge/plugin.hpp"
 
 namespace concierge::openai::testing {
@@ -51,8 +54,23 @@ class TestHost final : public HostServices {
     run_until([] { return false; }, duration);
   }
 
+  // The sessions' WebSocket in these tests: the SDK's own client on this loop, one TLS context per CA file (the
+  // plugin itself gets the host's client over the C boundary; plugin_test.cpp drives that one).
+  openai_common::WebSocketConnector connector() {
+    return [this](net::WebSocketClientOptions options, const std::string& ca_file) {
+      std::shared_ptr<boost::asio::ssl::context> tls;
+      if (options.tls) {
+        auto& cached = tls_[ca_file];
+        if (!cached) cached = net::make_tls_client_context(ca_file);
+        tls = cached;
+      }
+      return net::WebSocketClient::create(io_, tls, std::move(options));
+    };
+  }
+
  private:
   boost::asio::io_context io_;
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_;
 };
 
 class RecordingEvents final : public VoiceSessionEvents {

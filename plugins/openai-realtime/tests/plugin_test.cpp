@@ -1,65 +1,214 @@
-// The built plugin as the daemon loads it: its descriptor, and its factory's config errors across the boundary.
-#include <dlfcn.h>
-
+// The built plugin as the daemon loads it: on the C boundary (only concierge_plugin_entry of ours exported, no Asio,
+// Beast or OpenSSL inside), loaded by the daemon's own loader (concierge_host_core), and holding conversations with
+// the fake Realtime server through the host's WebSocket client: audio both ways, barge-in truncation, a refused key
+// named in words, the server dropping the connection or never answering, and the config errors across the boundary.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "concierge/config.hpp"
+#include "concierge/mulaw.hpp"
 #include "concierge/plugin.hpp"
+#include "concierge_fakes/fake_openai_server.hpp"
 #include "harness.hpp"
+#include "module_exports.hpp"
+#include "plugin_loader.hpp"
 
 namespace concierge::openai {
 namespace {
 
-class LoadedPlugin {
- public:
-  LoadedPlugin() : handle_(dlopen(CONCIERGE_PLUGIN_DIR "/openai-realtime.so", RTLD_NOW | RTLD_LOCAL)) {}
-  ~LoadedPlugin() {
-    if (handle_) dlclose(handle_);
-  }
-  void* handle() const { return handle_; }
-  template <class F>
-  F* get(const char* name) const {
-    return reinterpret_cast<F*>(dlsym(handle_, name));
-  }
+using namespace std::chrono_literals;
+namespace step = fakes::step;
 
- private:
-  void* handle_;
-};
+const std::string kModule = std::string(CONCIERGE_PLUGIN_DIR) + "/openai-realtime.so";
 
-TEST(Plugin, DescribesItself) {
-  LoadedPlugin plugin;
-  ASSERT_NE(plugin.handle(), nullptr) << dlerror();
-  auto* describe = plugin.get<PluginDescriptorFunction>("concierge_plugin_descriptor");
-  ASSERT_NE(describe, nullptr);
-  const PluginDescriptor* d = describe();
-  EXPECT_EQ(d->magic, kPluginMagic);
-  EXPECT_EQ(d->sdk_major, kSdkVersionMajor);
-  EXPECT_EQ(d->kind, PluginKind::voice_model);
-  EXPECT_STREQ(d->name, "openai-realtime");
-  // Hidden visibility: the core library's symbols stay inside.
-  EXPECT_EQ(dlsym(plugin.handle(), "_ZN9concierge6openai20parse_realtime_configERKNS_10ConfigNodeERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE"), nullptr);
+// nm's lines for `module` with `flags` (e.g. "-D --undefined-only -C"), each "<address> <type> <name>" or
+// "<type> <name>".
+std::vector<std::string> nm_lines(const std::string& flags, const std::string& module) {
+  std::vector<std::string> lines;
+  FILE* out = popen((std::string(CONCIERGE_NM) + " " + flags + " '" + module + "' 2>&1").c_str(), "r");
+  if (!out) return lines;
+  char line[8192];
+  while (fgets(line, sizeof line, out)) lines.emplace_back(line);
+  pclose(out);
+  return lines;
 }
 
-TEST(Plugin, CreatesTheModelOrExplainsTheConfig) {
-  LoadedPlugin plugin;
-  ASSERT_NE(plugin.handle(), nullptr) << dlerror();
-  auto* create = plugin.get<PluginCreateFunction>("concierge_plugin_create");
-  ASSERT_NE(create, nullptr);
-  testing::TestHost host;
-  // The host says where the block sits; the plugin names its keys under it (concierge::plugin_config).
-  PluginContext context{host, std::make_shared<testing::TestLogger>(), "/tmp", "plugins.voice_model.config"};
-  try {
-    create(context, YAML::Load("model: gpt-realtime\n"));
-    ADD_FAILURE() << "a block without api_key was accepted";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.key_path(), "plugins.voice_model.config.api_key");
-    EXPECT_NE(e.message().find("OPENAI_API_KEY not configured"), std::string::npos) << e.what();
+TEST(RealtimePlugin, ExportsOnlyTheCEntryAndCarriesNoAsioBeastOrOpenSsl) {
+  void* handle = dlopen(kModule.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  EXPECT_NE(dlsym(handle, "concierge_plugin_entry"), nullptr);
+  EXPECT_EQ(dlsym(handle, "concierge_plugin_descriptor"), nullptr);  // the C++ boundary's exports are gone
+  EXPECT_EQ(dlsym(handle, "concierge_plugin_create"), nullptr);
+  dlclose(handle);
+  EXPECT_EQ(concierge::testing::own_exports(CONCIERGE_NM, kModule), std::vector<std::string>{"concierge_plugin_entry"});
+  // Every symbol, defined (even hidden, from .symtab) or not: no Boost code was compiled in, and nothing of the SDK's
+  // Asio-based client, of libconcierge_net or of OpenSSL is called: the host's client does the networking.
+  const auto all = nm_lines("-C", kModule);
+  ASSERT_GT(all.size(), 100u);  // the module has a symbol table to read
+  const auto undefined = nm_lines("-D -C --undefined-only", kModule);
+  ASSERT_FALSE(undefined.empty());
+  for (const auto& line : all) EXPECT_EQ(line.find("boost"), std::string::npos) << line;
+  for (const auto& line : undefined) {
+    EXPECT_EQ(line.find("concierge::net::"), std::string::npos) << line;
+    EXPECT_EQ(line.find("SSL_"), std::string::npos) << line;
   }
+}
+
+class LoadedRealtime : public ::testing::Test {
+ protected:
+  host::LoadedPlugin load(const std::string& yaml) {
+    return loader.load("openai-realtime", PluginKind::voice_model, PluginContext{host, log, "/tmp"}, YAML::Load(yaml),
+                       "plugins.voice_model.config", "/etc/concierge.yaml");
+  }
+  std::string block_for(const fakes::FakeOpenAIServer& fake, const std::string& key = "sk-test-key") {
+    return "api_key: " + key + "\nurl: \"" + fake.url() + "\"\nconnect_timeout_seconds: 5\n";
+  }
+  void open(const host::LoadedPlugin& plugin) {
+    ASSERT_TRUE(plugin.c_abi);
+    ASSERT_NE(plugin.instance.voice_model, nullptr);
+    VoiceSessionConfig config;
+    config.call_id = "call-c";
+    config.instructions = "You are calling Demo Restaurant.";
+    config.line_format = AudioFormat::mulaw_8k();
+    session = plugin.instance.voice_model->open_session(config, events);
+    ASSERT_NE(session, nullptr);
+  }
+  void send_callee_frames(int count) {
+    const std::vector<std::uint8_t> bytes(160, 0x7f);
+    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
+  }
+  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
+
+  testing::TestHost host;
+  std::shared_ptr<testing::TestLogger> log = std::make_shared<testing::TestLogger>();
+  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
+  std::shared_ptr<testing::RecordingEvents> events = std::make_shared<testing::RecordingEvents>();
+  std::shared_ptr<VoiceSession> session;
+};
+
+TEST_F(LoadedRealtime, RefusesABadBlockNamingTheKeyAndTheFile) {
+  try {
+    load("model: gpt-realtime\n");
+    FAIL() << "a block without api_key was accepted";
+  } catch (const host::PluginLoadError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.voice_model.config.api_key", 0), 0u) << what;
+    EXPECT_NE(what.find("OPENAI_API_KEY not configured"), std::string::npos) << what;
+  }
+  try {
+    load("api_key: k\nvoice: nobody\n");
+    FAIL() << "an unknown voice was accepted";
+  } catch (const host::PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("/etc/concierge.yaml: plugins.voice_model.config.voice (line 2)", 0), 0u)
+        << e.what();
+  }
+}
+
+TEST_F(LoadedRealtime, AudioCrossesBothWaysThroughTheHostsClient) {
+  fakes::FakeOpenAIOptions options;
+  options.script.steps = {step::delay(100), step::agent_says("Hello, I'd like to book a table.", 1500)};
+  fakes::FakeOpenAIServer fake(options);
   {
-    PluginInstance made = create(context, YAML::Load("api_key: sk-x\nvoice: cedar\n"));
-    EXPECT_NE(made.voice_model, nullptr);
-    EXPECT_EQ(made.telephony, nullptr);
-  }  // released while the library is loaded
+    const host::LoadedPlugin plugin = load(block_for(fake));
+    EXPECT_EQ(plugin.version, "1.1.0");
+    open(plugin);
+    send_callee_frames(10);  // before the session is configured: kept, then sent
+    ASSERT_TRUE(wait_ready()) << events->all_errors();
+    EXPECT_EQ(session->input_format(), AudioFormat::mulaw_8k());
+    send_callee_frames(40);
+    ASSERT_TRUE(host.run_until([&] {
+      return fake.audio_bytes_received() == 50 * 160 && events->audio.size() == 8000u * 1500 / 1000;
+    })) << fake.audio_bytes_received() << " " << events->audio.size() << " " << events->all_errors();
+    EXPECT_EQ(events->audio, fake.agent_audio_sent());  // byte for byte through both hops
+    EXPECT_TRUE(events->errors.empty()) << events->all_errors();
+    const auto updates = fake.client_events("session.update");
+    ASSERT_EQ(updates.size(), 1u);
+    EXPECT_EQ(updates[0]["session"]["instructions"], "You are calling Demo Restaurant.");
+    session->close();
+    session.reset();
+  }
+  host.run_for(50ms);  // the unloaded plugin's client is gone: nothing of it runs
+}
+
+TEST_F(LoadedRealtime, ABargeInTruncatesAtWhatWasHeardAndDropsTheLateDeltas) {
+  fakes::FakeOpenAIOptions options;
+  fakes::BargeIn barge_in;
+  barge_in.after_audio_ms = 2000;
+  barge_in.wait_ms = 500;
+  barge_in.late_deltas = 4;
+  barge_in.callee_text = "Sorry, we are fully booked at seven.";
+  options.script.steps = {step::agent_says_interrupted("We would like a table for four at seven, please.", 4000,
+                                                       barge_in),
+                          step::delay(300), step::agent_says("I see. What about eight?", 800)};
+  fakes::FakeOpenAIServer fake(options);
+  const host::LoadedPlugin plugin = load(block_for(fake));
+  open(plugin);
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }, 15s));
+  ASSERT_TRUE(host.run_until([&] { return events->transcripts.size() == 3; }));
+  host.run_for(100ms);  // the truncate's answer
+  EXPECT_EQ(fake.script_failure(), "");
+  EXPECT_EQ(events->interruptions, 1);
+  EXPECT_EQ(events->audio_at_interruption, 8000u * 2000 / 1000);
+  EXPECT_EQ(events->audio.size(), 8000u * 2000 / 1000 + 8000u * 800 / 1000);  // the late deltas never reached the line
+  const auto truncates = fake.client_events("conversation.item.truncate");
+  ASSERT_EQ(truncates.size(), 1u);
+  const int end_ms = truncates[0]["audio_end_ms"];
+  EXPECT_GE(end_ms, 450);
+  EXPECT_LT(end_ms, 2000);
+  EXPECT_EQ(fake.client_events("response.cancel").size(), 1u);
+  EXPECT_TRUE(events->errors.empty()) << events->all_errors();
+  session->close();
+}
+
+TEST_F(LoadedRealtime, ARefusedKeyIsNamedInWords) {
+  fakes::FakeOpenAIServer fake(fakes::FakeOpenAIOptions{});
+  const host::LoadedPlugin plugin = load(block_for(fake, "sk-wrong"));
+  open(plugin);
+  ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }));
+  EXPECT_TRUE(events->errors[0].second);
+  const std::string& message = events->errors[0].first;
+  EXPECT_NE(message.find("OpenAI refused the API key (HTTP 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("Incorrect API key"), std::string::npos) << message;
+  EXPECT_NE(message.find("check OPENAI_API_KEY"), std::string::npos) << message;
+  EXPECT_EQ(message.find("sk-wrong"), std::string::npos) << "the key must not be echoed: " << message;
+  EXPECT_EQ(fake.upgrades_refused(), 1);
+}
+
+TEST_F(LoadedRealtime, TheServerDroppingTheConnectionEndsTheCallInWords) {
+  fakes::FakeOpenAIOptions options;
+  options.script.steps = {step::agent_says("Hello.", 200), step::delay(50), step::drop_connection()};
+  fakes::FakeOpenAIServer fake(options);
+  const host::LoadedPlugin plugin = load(block_for(fake));
+  open(plugin);
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  events->on_fatal = [&] { session.reset(); };  // the host lets go of the session inside the callback
+  ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }));
+  ASSERT_EQ(events->errors.size(), 1u);
+  EXPECT_TRUE(events->errors[0].second);
+  EXPECT_NE(events->errors[0].first.find("connection to OpenAI Realtime was lost"), std::string::npos)
+      << events->all_errors();
+  host.run_for(50ms);
+  EXPECT_EQ(events->errors.size(), 1u);
+}
+
+TEST_F(LoadedRealtime, AServerThatNeverAnswersTimesOut) {
+  boost::asio::io_context silent_io;  // accepts TCP (the kernel's backlog) and never answers the upgrade
+  net::tcp::acceptor acceptor(silent_io, net::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const host::LoadedPlugin plugin =
+      load("api_key: k\nurl: \"ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) +
+           "/v1/realtime\"\nconnect_timeout_seconds: 1\n");
+  open(plugin);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }, 5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+  EXPECT_TRUE(events->errors[0].second);
+  EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ class SessionTest : public ::testing::Test {
   }
 
   void open(RealtimeConfig config) {
-    model = std::make_shared<RealtimeModel>(host, log, std::move(config));
+    model = std::make_shared<RealtimeModel>(host.connector(), log, std::move(config));
     session = model->open_session(booking_session(), events);
   }
 
@@ -525,7 +525,7 @@ TEST_F(SessionTest, ManySessionsAtOnce) {
   FakeOpenAIOptions options;
   options.script.steps = {step::agent_says("Hello.", 300)};
   FakeOpenAIServer fake(options);
-  model = std::make_shared<RealtimeModel>(host, log, config_for(fake));
+  model = std::make_shared<RealtimeModel>(host.connector(), log, config_for(fake));
   std::vector<std::shared_ptr<RecordingEvents>> all;
   std::vector<std::shared_ptr<VoiceSession>> sessions;
   for (int i = 0; i < 8; ++i) {

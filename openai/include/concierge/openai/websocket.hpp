@@ -3,6 +3,8 @@
 // User-Agent, the keep-alive and message limits, and refusals worded so a person can act on them (a refused key names
 // OPENAI_API_KEY). What differs between the two services is said in OpenAiService.
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "concierge/net/websocket_client.hpp"
@@ -25,6 +27,14 @@ struct OpenAiService {
 net::WebSocketClientOptions openai_websocket_options(const OpenAiService& service, const net::WebSocketUrl& url,
                                                      const std::string& api_key,
                                                      std::chrono::seconds connect_timeout);
+
+// Makes one call's WebSocket client for `options`, trusting the PEM bundle `ca_file` ("" = the system's store) when
+// options.tls. In the plugins it is the host's client over the C boundary (cxx::WebSocketClientOverC,
+// concierge/cxx/websocket_client.hpp); in the plugins' tests, the SDK's own client on the test's io_context. The
+// sessions see only net::WebSocketClient (start, send, queued_messages, close) and are its net::WebSocketListener, so
+// the same session code runs over either. Called on the loop, once per session.
+using WebSocketConnector =
+    std::function<std::shared_ptr<net::WebSocketClient>(net::WebSocketClientOptions options, const std::string& ca_file)>;
 
 // A refused upgrade (HTTP `status`, `detail` from OpenAI's error body, maybe ""), in words for the call record.
 std::string describe_openai_refusal(const OpenAiService& service, unsigned status, const std::string& detail);
