@@ -1,8 +1,9 @@
 // The daemon's whole per-frame media path allocates nothing in steady state. This is the real code, in process:
 // the daemon's HTTP/WebSocket server on a loopback socket, the Twilio plugin's media-stream handler, the call
-// manager and CallBridge, the echo voice model (echo-voice.so as the daemon loads it, through the C boundary: the
-// host's adapter, the SDK's C++ layer and the plugin), and back out through CallBridge, the Twilio plugin and the
-// server's write. A client thread plays Twilio (connected, start, then media frames and the marks Twilio would echo), one
+// manager and CallBridge, the echo voice model, and back out through CallBridge, the Twilio plugin and the server's
+// write. Both plugins are their .so files as the daemon loads them, through the C boundary (the host's adapters,
+// the SDK's C++ layer and the plugin): twilio.so's media stream arrives through the host's concierge_ws_peer and its
+// frames through concierge_call_events, echo-voice.so's through the voice tables. A client thread plays Twilio (connected, start, then media frames and the marks Twilio would echo), one
 // frame at a time in lockstep, while this binary counts every malloc/calloc/realloc/operator new made on the
 // server's thread (the replacements below interpose on glibc's for every library, libsoxr's C allocations too).
 #include <gtest/gtest.h>
@@ -19,7 +20,6 @@
 #include "concierge/net/asio.hpp"
 #include "http_server.hpp"
 #include "plugin_loader.hpp"
-#include "twilio_provider.hpp"
 #include "twilio_wire.hpp"
 #include "ws_frames.hpp"
 
@@ -106,19 +106,19 @@ struct Services : HostServices {
   CallManager* calls = nullptr;
 };
 
-// The daemon as main.cpp assembles it, with the Twilio plugin and the echo voice model linked in.
+// The daemon as main.cpp assembles it, with the Twilio plugin and the echo voice model loaded from their .so files.
 class Daemon {
  public:
   explicit Daemon(AudioFormat voice_format, bool beep_detection = false) : services_(io_) {
-    twilio::TwilioConfig config;
-    config.account_sid = "ACbe0c4b0000000000000000000000000b";
-    config.auth_token = "alloc-test-token";
-    config.from_number = "+15550000000";
-    config.public_domain = "bench.local";
-    config.inbound_streams = true;
-    config.inbound_stream_tokens = false;  // as bench.yaml: the load generator's streams come without TwiML
     auto log = std::make_shared<QuietLog>();
-    telephony_ = std::make_shared<twilio::TwilioProvider>(services_, log, config);
+    // inbound_stream_tokens off as in bench.yaml: the load generator's streams come without TwiML.
+    twilio_ = PluginLoader(std::filesystem::path(CONCIERGE_PLUGIN_DIR))
+                  .load("twilio", PluginKind::telephony, PluginContext{services_, log, "."},
+                        YAML::Load("account_sid: ACbe0c4b0000000000000000000000000b\n"
+                                   "auth_token: alloc-test-token\nfrom_number: \"+15550000000\"\n"
+                                   "public_domain: bench.local\ninbound_streams: true\ninbound_stream_tokens: false"));
+    if (!twilio_.c_abi) throw std::runtime_error("twilio.so is not on the C boundary");
+    telephony_ = twilio_.instance.telephony;
     echo_voice_ = PluginLoader(std::filesystem::path(CONCIERGE_PLUGIN_DIR))
                       .load("echo-voice", PluginKind::voice_model, PluginContext{services_, log, "."},
                             YAML::Load("format: " + voice_format.to_string()));
@@ -162,7 +162,8 @@ class Daemon {
   asio::io_context io_;
   Services services_;
   HostMetrics metrics_;
-  std::shared_ptr<twilio::TwilioProvider> telephony_;
+  LoadedPlugin twilio_;
+  std::shared_ptr<TelephonyProvider> telephony_;
   LoadedPlugin echo_voice_;
   std::shared_ptr<VoiceModel> voice_;
   std::unique_ptr<CallManager> calls_;

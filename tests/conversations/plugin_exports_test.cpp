@@ -1,4 +1,4 @@
-// Both plugins as the daemon loads them: on the C boundary, each exports concierge_plugin_entry and nothing else of
+// The plugins as the daemon loads them: on the C boundary, each exports concierge_plugin_entry and nothing else of
 // ours, and the daemon's loader makes a working provider or voice model of it (and refuses a bad block, naming the
 // key and the line).
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "concierge/abi.h"
 #include "concierge/config.hpp"
 #include "concierge/plugin.hpp"
 #include "conversation_harness.hpp"
@@ -82,6 +83,52 @@ TEST(PluginExports, SimulatedTelephonyLoadsThroughTheCBoundary) {
   } catch (const host::PluginLoadError& e) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.telephony.config.no_such_key (line 2): unknown key", 0), 0u)
+        << what;
+  }
+}
+
+// twilio through the C boundary (the SDK's C++ layer, hang-ups as C ABI 1.2 teardowns): only concierge_plugin_entry
+// of ours, no Asio symbol exported, a provider through the daemon's loader with its routes, and a bad block refused
+// naming the key and the line. (Its calls, webhooks and media streams through the loaded plugin: tests/fakes/twilio's
+// daemon tests, tests/e2e and the media-path allocation test.)
+TEST(PluginExports, TwilioLoadsThroughTheCBoundary) {
+  testing::TestHost host;
+  auto logger = std::make_shared<testing::TestLogger>();
+  const host::PluginLoader loader(kPluginDir);
+  {
+    void* handle = dlopen((kPluginDir + "/twilio.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(handle, nullptr) << dlerror();
+    EXPECT_NE(dlsym(handle, "concierge_plugin_entry"), nullptr);
+    EXPECT_EQ(dlsym(handle, "concierge_plugin_descriptor"), nullptr);  // the C++ boundary's exports are gone
+    EXPECT_EQ(dlsym(handle, "concierge_plugin_create"), nullptr);
+    dlclose(handle);
+  }
+  EXPECT_EQ(own_exports(kPluginDir + "/twilio.so"), std::vector<std::string>{"concierge_plugin_entry"});
+  const std::string block =
+      "account_sid: AC0000000000000000000000000000000a\nauth_token: secret\nfrom_number: \"+15005550006\"\n"
+      "public_domain: abc.example\n";
+  {
+    const host::LoadedPlugin plugin = loader.load("twilio", PluginKind::telephony, PluginContext{host, logger, "."},
+                                                  YAML::Load(block), "plugins.telephony.config", "/etc/concierge.yaml");
+    EXPECT_TRUE(plugin.c_abi);
+    EXPECT_EQ(plugin.c_abi_minor, static_cast<std::uint32_t>(CONCIERGE_ABI_MINOR));
+    EXPECT_EQ(plugin.version, "1.1.0");
+    ASSERT_NE(plugin.instance.telephony, nullptr);
+    EXPECT_EQ(plugin.instance.telephony->http_routes(),
+              (std::vector<std::string>{"/twiml", "/twilio/status", "/twilio/amd"}));
+    EXPECT_NE(plugin.instance.telephony->check_destination("+4420 7946 0000"), "");  // abroad: refused by default
+    EXPECT_EQ(plugin.instance.telephony->check_destination("+12125550100"), "");
+  }
+  try {
+    loader.load("twilio", PluginKind::telephony, PluginContext{host, logger, "."},
+                YAML::Load(block + "machine_detection: sometimes"), "plugins.telephony.config", "/etc/concierge.yaml");
+    FAIL() << "no error";
+  } catch (const host::PluginLoadError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.telephony.config.machine_detection (line 5): expected off, "
+                         "Enable or DetectMessageEnd",
+                         0),
+              0u)
         << what;
   }
 }

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "concierge/base64.hpp"
-#include "concierge/net/asio.hpp"
 #include "concierge/text.hpp"
 #include "media_message.hpp"
 #include "signature.hpp"
@@ -102,7 +101,10 @@ std::string json_string_or(const nlohmann::json& object, const char* key, std::s
 class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCall> {
  public:
   TwilioCall(std::shared_ptr<TwilioProvider> provider, std::string call_id, std::shared_ptr<CallEvents> events)
-      : provider_(std::move(provider)), call_id_(std::move(call_id)), events_(std::move(events)) {
+      : provider_(std::move(provider)),
+        call_id_(std::move(call_id)),
+        events_(std::move(events)),
+        give_up_timer_(provider_->host().loop()) {
     outgoing_.reserve(4096);
   }
 
@@ -150,9 +152,9 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
                               },
                               std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout +
                                                                                     config.late_answer_wait));
-    give_up_timer_ = std::make_unique<boost::asio::steady_timer>(provider_->host().io(), config.request_timeout);
-    give_up_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-      if (auto self = weak.lock(); self && !ec) self->give_up_create();
+    // On the host's loop (EventLoop): cancelled by on_created, or with this call when it goes.
+    give_up_timer_.start_after(config.request_timeout, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->give_up_create();
     });
   }
 
@@ -190,7 +192,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
   void on_created(const HttpClientResponse& response, Clock::time_point started) {
     create_in_flight_ = false;
-    if (give_up_timer_) give_up_timer_->cancel();
+    give_up_timer_.cancel();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     const auto json = nlohmann::json::parse(response.body, nullptr, false);
     const std::string sid = json_string_or(json, "sid");
@@ -516,7 +518,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   bool create_in_flight_ = false;
   bool create_sent_ = false;
   bool gave_up_ = false;  // request_timeout passed before the create's answer
-  std::unique_ptr<boost::asio::steady_timer> give_up_timer_;
+  LoopTimer give_up_timer_;  // request_timeout after the create was sent (give_up_create)
   bool hangup_requested_ = false;
   bool hangup_sent_ = false;
 
@@ -664,8 +666,7 @@ class MediaStreamHandler : public WebSocketHandler {
                                              const TwilioProvider::InboundGrant& numbers) {
     const std::string id = !call_id.empty() ? call_id : "inbound-" + (call_sid.empty() ? stream_id() : call_sid);
     auto call = std::make_shared<TwilioCall>(provider_, id, nullptr);
-    InboundCall inbound{numbers.from, numbers.to, call_sid, call};
-    auto events = provider_->host().accept_inbound_call(inbound);
+    auto events = provider_->host().accept_inbound_call(numbers.from, numbers.to, call_sid, call);
     if (!events) return nullptr;
     call->set_events(std::move(events));
     provider_->register_call(id, call);
@@ -707,8 +708,8 @@ class MediaStreamHandler : public WebSocketHandler {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-TwilioProvider::TwilioProvider(HostServices& host, std::shared_ptr<Logger> log, TwilioConfig config)
-    : host_(host), log_(std::move(log)), config_(std::move(config)) {
+TwilioProvider::TwilioProvider(std::shared_ptr<TwilioHost> host, std::shared_ptr<Logger> log, TwilioConfig config)
+    : host_(std::move(host)), log_(std::move(log)), config_(std::move(config)) {
   if (!config_.validate_signatures)
     log_->warning("validate_signatures is off: anyone who can reach /twiml, /twilio/status and /media-stream can "
                   "pose as Twilio. Use this only on a private network.");
@@ -880,14 +881,15 @@ void TwilioProvider::post_to_twilio(std::string path, std::string form_body,
                                     std::optional<std::chrono::milliseconds> timeout) {
   // The host's client runs every request concurrently on the loop: a create Twilio is slow to answer holds up no
   // hang-up of another call.
-  host_.http().start(twilio_form_post(config_, path, std::move(form_body), timeout.value_or(config_.request_timeout)),
-                     std::move(done));
+  host_->http().start(
+      twilio_form_post(config_, path, std::move(form_body), timeout.value_or(config_.request_timeout)),
+      std::move(done));
 }
 
 void TwilioProvider::post_teardown_to_twilio(std::string path, std::string form_body,
                                              std::function<void(const HttpClientResponse&)> done) {
-  host_.http().start_teardown(twilio_form_post(config_, path, std::move(form_body), config_.request_timeout),
-                              std::move(done));
+  host_->http().start_teardown(twilio_form_post(config_, path, std::move(form_body), config_.request_timeout),
+                               std::move(done));
 }
 
 void TwilioProvider::on_late_create_answer(const std::string& call_id, const std::string& sid,
@@ -904,7 +906,7 @@ std::shared_ptr<CallLeg> TwilioProvider::place_call(const OutboundCall& call, st
     refusal = "a call with id " + call.call_id + " is already running";
   if (!refusal.empty()) {
     // Reported from the loop, after the host has the leg in hand.
-    boost::asio::post(host_.io(), [leg, refusal] {
+    host_->loop().post([leg, refusal] {
       CallStatusUpdate update;
       update.status = CallStatus::failed;
       update.reason = refusal;

@@ -1,7 +1,8 @@
 #pragma once
 // The Twilio telephony provider: places calls through the REST API, answers Twilio's webhooks (/twiml,
 // /twilio/status) and carries each call's audio over a bidirectional Media Stream. Everything runs on the host's
-// event loop, REST requests included (HostServices::http(): libcurl's multi interface on the loop, no thread).
+// event loop, REST requests included (TwilioHost::http(): the host's libcurl multi interface on the loop, no thread;
+// over the C boundary, concierge_host_api.http_start), and it needs no Asio of its own (TwilioHost::loop()).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -10,10 +11,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "concierge/plugin.hpp"
+#include "concierge/http.hpp"
+#include "concierge/log.hpp"
+#include "concierge/telephony.hpp"
 #include "rest_client.hpp"
 #include "stream_token.hpp"
 #include "twilio_config.hpp"
+#include "twilio_host.hpp"
 
 namespace concierge::twilio {
 
@@ -26,7 +30,7 @@ inline constexpr int kMaxConsecutiveBadMessages = 50;
 
 class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_this<TwilioProvider> {
  public:
-  TwilioProvider(HostServices& host, std::shared_ptr<Logger> log, TwilioConfig config);
+  TwilioProvider(std::shared_ptr<TwilioHost> host, std::shared_ptr<Logger> log, TwilioConfig config);
 
   std::shared_ptr<CallLeg> place_call(const OutboundCall& call, std::shared_ptr<CallEvents> events) override;
   std::string check_destination(std::string_view number) const override;
@@ -37,7 +41,7 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
 
   // For TwilioCall and the media stream handler.
   const TwilioConfig& config() const { return config_; }
-  HostServices& host() { return host_; }
+  TwilioHost& host() { return *host_; }
   Logger& log() { return *log_; }
   std::shared_ptr<TwilioCall> find_call(const std::string& call_id);
   void register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call);
@@ -78,7 +82,7 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   HttpResponse handle_status(const HttpRequest& request);
   HttpResponse handle_amd(const HttpRequest& request);  // AsyncAmdStatusCallback
 
-  HostServices& host_;
+  std::shared_ptr<TwilioHost> host_;
   std::shared_ptr<Logger> log_;
   TwilioConfig config_;
   // Calls by the host's call id. The host owns each leg; an entry whose leg is gone is dropped on the next sweep.

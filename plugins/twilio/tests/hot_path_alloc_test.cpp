@@ -1,6 +1,10 @@
 // The per-frame path (media in, media + mark out, marks back) must not allocate: thousands of calls at 50 frames a
-// second each. Counted with a replaced global operator new in this test binary.
+// second each. Counted with a replaced global operator new in this test binary (the plugin, dlopened, binds to it
+// too). The plugin is twilio.so as the daemon loads it: through the daemon's loader and the C boundary (the host's
+// telephony adapter, concierge_ws_peer and concierge_call_events, the SDK's C++ layer), so every frame crosses C
+// both ways, as in the daemon.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -8,7 +12,8 @@
 
 #include "concierge/base64.hpp"
 #include "concierge/net/asio.hpp"
-#include "twilio_provider.hpp"
+#include "concierge/plugin.hpp"
+#include "plugin_loader.hpp"
 
 namespace {
 std::atomic<bool> counting{false};
@@ -86,13 +91,17 @@ struct SinkPeer : WebSocketPeer {
 
 TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
   Host host;
-  TwilioConfig config;
-  config.account_sid = "AC1";
-  config.auth_token = "t";
-  config.from_number = "+15005550006";
-  config.public_domain = "abc.ngrok.io";
-  config.validate_signatures = false;  // the TwiML request below is unsigned; signatures are tested elsewhere
-  auto provider = std::make_shared<TwilioProvider>(host, std::make_shared<QuietLog>(), config);
+  // validate_signatures off: the TwiML request below is unsigned; signatures are tested elsewhere.
+  const YAML::Node config = YAML::Load(
+      "account_sid: AC1\nauth_token: t\nfrom_number: \"+15005550006\"\npublic_domain: abc.ngrok.io\n"
+      "validate_signatures: false");
+  const concierge::host::LoadedPlugin plugin =
+      concierge::host::PluginLoader(std::filesystem::path(CONCIERGE_PLUGIN_DIR))
+          .load("twilio", PluginKind::telephony, PluginContext{host, std::make_shared<QuietLog>(), "."}, config,
+                "plugins.telephony.config", "/etc/concierge.yaml");
+  ASSERT_TRUE(plugin.c_abi);
+  const std::shared_ptr<TelephonyProvider> provider = plugin.instance.telephony;
+  ASSERT_NE(provider, nullptr);
   auto events = std::make_shared<CountingEvents>();
   auto leg = provider->place_call(OutboundCall{"c1", "+12125550100", "Demo", 30s}, events);
   // Twilio fetches the TwiML (which hands the stream its one-time token), then starts the stream with it.
@@ -152,6 +161,7 @@ TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
   EXPECT_EQ(events->played, 200 * 20'000);
   EXPECT_EQ(events->bytes, 200u * 160);
   EXPECT_GT(peer->sent_bytes, 200u * 250);
+  EXPECT_EQ(host.rest.started, 1u);  // the create; nothing per frame
 }
 
 }  // namespace

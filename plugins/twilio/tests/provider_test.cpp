@@ -8,6 +8,7 @@
 #include "concierge/net/asio.hpp"
 #include "signature.hpp"
 #include "stream_token.hpp"
+#include "services_host.hpp"
 #include "twilio_provider.hpp"
 
 namespace concierge::twilio {
@@ -133,7 +134,7 @@ class ProviderTest : public ::testing::Test {
     config.public_domain = "abc.ngrok.io";
     config.inbound_streams = inbound;
     config.validate_signatures = validate;
-    provider = std::make_shared<TwilioProvider>(host, log, config);
+    provider = std::make_shared<TwilioProvider>(twilio_host_over(host), log, config);
   }
   std::shared_ptr<CallLeg> place(const std::string& id, std::shared_ptr<Events> e) {
     return provider->place_call(OutboundCall{id, "+12125550100", "Demo", 30s}, e);
@@ -262,7 +263,7 @@ TEST_F(ProviderTest, MachineDetectionAsksTwilioForTheAsynchronousVerdictOnTwilio
     config.from_number = "+15005550006";
     config.public_domain = "abc.ngrok.io";
     config.machine_detection = mode;
-    provider = std::make_shared<TwilioProvider>(host, log, config);
+    provider = std::make_shared<TwilioProvider>(twilio_host_over(host), log, config);
     auto events = std::make_shared<Events>();
     host.rest.requests.clear();
     auto leg = place("c1", events);

@@ -13,6 +13,7 @@
 #include "concierge/net/asio.hpp"
 #include "fake_twilio/fake_twilio.hpp"
 #include "mini_host.hpp"
+#include "services_host.hpp"
 #include "twilio_provider.hpp"
 
 namespace concierge::twilio {
@@ -44,7 +45,7 @@ class PluginWithFakeTwilio : public ::testing::Test {
     config.api_base_url = fake->base_url();
     config.request_timeout = 5s;
     if (adjust) adjust(config);
-    provider = std::make_shared<TwilioProvider>(*host, log, config);
+    provider = std::make_shared<TwilioProvider>(twilio_host_over(*host), log, config);
     port = host->serve(provider);
     fake->set_daemon_port(port);
   }
