@@ -28,7 +28,7 @@ std::string write_finished_calls(const std::string& file, int n) {
         SQLITE_OK, "cannot create the calls table in");
   sqlite3_stmt* insert = nullptr;
   if (error.empty() && check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK, "cannot write") &&
-      check(sqlite3_prepare_v2(db, "INSERT INTO calls VALUES (?,?,?,?,?)", -1, &insert, nullptr), SQLITE_OK,
+      check(sqlite3_prepare_v2(db, "INSERT INTO calls (call_id, status, created_at, updated_at, record) VALUES (?,?,?,?,?)", -1, &insert, nullptr), SQLITE_OK,
             "cannot write")) {
     for (int i = 0; i < n && error.empty(); ++i) {
       char id[32], at[32];

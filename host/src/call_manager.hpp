@@ -42,12 +42,19 @@ class CallManager {
   // POST /calls with "dry_run": true: the agent's plan (200) or its questions (422), and no call, no record.
   Reply plan_only(const TaskRequest& request);
   std::shared_ptr<CallEvents> accept_inbound(const InboundCall& call);
-  // GET /calls: one page of the remembered calls, newest first, as the JSON body
-  // {"calls": [...], "active": N, "total": N, "next_cursor": "..." or null}. `cursor` is a previous page's
-  // next_cursor (nullopt: the first page). A finished call's entry is serialised once and reused, so a page costs
-  // little on the event loop however often it is asked for.
+  // GET /calls: one page of the calls, newest first, as the JSON body
+  // {"calls": [...], "active": N, "total": N, "next_cursor": "..." or null}. `after` is where the previous page
+  // stopped (its next_cursor, read by parse_cursor; nullopt: the first page). The pages walk the calls in memory,
+  // then go on into the call store past calls.history_limit, so every stored call is listed. A finished call's
+  // entry is serialised once (in memory, and beside its record in the store) and copied, so a page costs little on
+  // the event loop however often it is asked for. Throws std::runtime_error when the store cannot be read.
   static constexpr std::size_t kDefaultPageSize = 50, kMaxPageSize = 500;
-  std::string list_page(std::size_t limit, std::optional<std::uint64_t> cursor) const;
+  std::string list_page(std::size_t limit, const std::optional<ListingPosition>& after) const;
+  // A next_cursor ("20261124190307123.call_0123abcd": the creation time's digits and the id) as a position;
+  // nullopt when it is not one.
+  static std::optional<ListingPosition> parse_cursor(std::string_view cursor);
+  // GET /calls/{id}: the record, from memory or (past calls.history_limit) from the call store. Throws
+  // std::runtime_error when the store cannot be read.
   std::optional<nlohmann::json> status(const std::string& call_id) const;
   Reply hang_up(const std::string& call_id);
   void shutdown(const std::string& reason);  // cancels every active call
@@ -70,7 +77,6 @@ class CallManager {
   std::shared_ptr<CallRecord> new_record(const TaskPlan& plan, bool inbound);  // queued, remembered, saved
   void remember(std::shared_ptr<CallRecord> record);
   void persist(const CallRecord& record);
-  static std::string list_entry(const CallRecord& record);  // one record as GET /calls lists it
   // amend_finished's change to one finished record (in memory or read from the store); false: nothing changed.
   bool amend(CallRecord& record, std::string_view provider_call_id, const CallStatusUpdate* late) const;
 
@@ -90,6 +96,9 @@ class CallManager {
   };
   mutable std::map<std::string, ListedEntry> listed_json_;  // listing entries, serialised (see list_page)
   std::size_t recovered_interrupted_ = 0;
+  // Records in the store (those loaded at startup and every one created since): GET /calls' total when the store
+  // keeps records. Counted, not asked of the store, so that a listing never scans it.
+  std::size_t stored_total_ = 0;
   CallQuota quota_;
   std::map<std::string, std::string> owner_of_;  // active API-placed call -> the credential it counts against
 };

@@ -157,9 +157,11 @@ HttpResponse HttpApi::handle(const HttpRequest& request, Face face) {
     if (get) {
       const auto limit = number_parameter(request, "limit", 1, CallManager::kMaxPageSize);
       if (!limit.error.empty()) return HttpResponse::json_error(400, limit.error);
-      const auto cursor = number_parameter(request, "cursor", 1, UINT64_MAX);
-      if (!cursor.error.empty())
-        return HttpResponse::json_error(400, "\"cursor\" must be the next_cursor of a previous page");
+      std::optional<ListingPosition> after;
+      if (auto cursor = request.query.find("cursor"); cursor != request.query.end()) {
+        after = CallManager::parse_cursor(cursor->second);
+        if (!after) return HttpResponse::json_error(400, "\"cursor\" must be the next_cursor of a previous page");
+      }
       const std::size_t entries = limit.value.value_or(CallManager::kDefaultPageSize);
       const std::string client = client_address(request.remote_address);
       if (const auto refusal = refuse_listing(client, entries)) {
@@ -173,8 +175,11 @@ HttpResponse HttpApi::handle(const HttpRequest& request, Face face) {
         refused.headers.emplace_back("Retry-After", std::to_string(refusal->retry_after_seconds));
         return refused;
       }
-      return HttpResponse::json(200, calls_.list_page(limit.value.value_or(CallManager::kDefaultPageSize),
-                                                      cursor.value));
+      try {
+        return HttpResponse::json(200, calls_.list_page(entries, after));
+      } catch (const std::exception& e) {
+        return HttpResponse::json_error(500, std::string("the call store could not be read: ") + e.what());
+      }
     }
     if (post) return create_call(request);
     return method_not_allowed("GET, POST");
@@ -190,7 +195,12 @@ HttpResponse HttpApi::handle(const HttpRequest& request, Face face) {
     if (rest.empty()) return HttpResponse::json_error(404, "no call id in " + path);
     if (action.empty() || action == "status") {
       if (!get) return method_not_allowed("GET");
-      auto record = calls_.status(rest);
+      std::optional<nlohmann::json> record;
+      try {
+        record = calls_.status(rest);
+      } catch (const std::exception& e) {
+        return HttpResponse::json_error(500, std::string("the call store could not be read: ") + e.what());
+      }
       if (!record) return HttpResponse::json_error(404, "no call with id " + rest);
       return reply(200, *record);
     }

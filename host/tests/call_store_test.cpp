@@ -1,5 +1,6 @@
 // Call records survive the daemon: the SQLite store keeps them, and a restart marks interrupted calls failed.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -125,6 +126,76 @@ TEST(SqliteCallStore, LoadsOneRecordByItsId) {
   store = make_sqlite_call_store(db);
   EXPECT_FALSE(store->load("call_other"));
   EXPECT_TRUE(store->load("call_one"));
+  std::filesystem::remove(db);
+}
+
+// GET /calls past the daemon's memory: the store's records older than a position, newest first (creation time, then
+// id for the same millisecond), a bounded page at a time, each entry the record's listing entry as saved last.
+TEST(SqliteCallStore, ListsOlderRecordsNewestFirstAPageAtATime) {
+  const auto db = temp_db("older");
+  auto store = make_sqlite_call_store(db);
+  EXPECT_TRUE(store->keeps_records());
+  EXPECT_FALSE(make_memory_call_store()->keeps_records());
+  const auto base = Clock::now();
+  std::vector<CallRecord> records;
+  for (int i = 0; i < 5; ++i) {
+    auto r = sample_record("call_" + std::to_string(i), CallStatus::completed);
+    r.created_at = base + std::chrono::milliseconds(10 * (i < 4 ? i : 3));  // call_3 and call_4: the same ms
+    records.push_back(r);
+  }
+  for (int i : {3, 0, 4, 1, 2}) store->save(records[i]);  // saved out of order: the listing is by creation
+  records[1].status = CallStatus::canceled;
+  store->save(records[1]);  // a correction: its entry is the new one
+  std::vector<std::string> ids;
+  std::optional<ListingPosition> at;
+  for (int page = 0; page < 4; ++page) {
+    const auto rows = store->list_older(at, 2);
+    ASSERT_LE(rows.size(), 2u);
+    for (const auto& row : rows) {
+      ids.push_back(row.position.call_id);
+      EXPECT_EQ(nlohmann::json::parse(row.entry), nlohmann::json::parse(listing_entry(records.at(
+                                                      std::stoi(row.position.call_id.substr(5))))));
+    }
+    if (rows.empty()) break;
+    at = rows.back().position;
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"call_4", "call_3", "call_2", "call_1", "call_0"}));
+  EXPECT_EQ(make_memory_call_store()->list_older(std::nullopt, 10).size(), 0u);
+  std::filesystem::remove(db);
+}
+
+// A store written before the listing entry was kept (no `entry` column, as the bench's writer and older daemons
+// wrote it) opens, lists its records, and gets every entry filled in once by load_all.
+TEST(SqliteCallStore, AStoreWithoutListingEntriesIsListedAndFilledIn) {
+  const auto db = temp_db("old-format");
+  const auto record = sample_record("call_old", CallStatus::completed);
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    const auto json = record.to_json(true);
+    const std::string sql =
+        "CREATE TABLE calls (call_id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL, record TEXT NOT NULL); INSERT INTO calls VALUES ('call_old', 'completed', '" +
+        json["created_at"].get<std::string>() + "', '" + json["updated_at"].get<std::string>() + "', '" +
+        json.dump() + "')";
+    ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  auto store = make_sqlite_call_store(db);
+  auto rows = store->list_older(std::nullopt, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].entry, listing_entry(record));
+  EXPECT_EQ(store->load_all().size(), 1u);
+  store.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* select = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT entry FROM calls", -1, &select, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(select), SQLITE_ROW);
+  const auto* entry = reinterpret_cast<const char*>(sqlite3_column_text(select, 0));
+  EXPECT_EQ(std::string(entry ? entry : "(null)"), listing_entry(record));
+  sqlite3_finalize(select);
+  sqlite3_close(raw);
   std::filesystem::remove(db);
 }
 

@@ -237,7 +237,8 @@ std::string reservation_body_to(const std::string& phone_number) {
 }
 
 // As above, but the record has left the daemon's memory (calls.history_limit: 1, and a second call came) before
-// Twilio's late callbacks: the correction goes to the call store, and the listing after a restart shows it.
+// Twilio's late callbacks: the correction goes to the call store, GET /calls/{id} and the listing's pages past the
+// memory show it at once, and so does the listing after a restart.
 TEST(DaemonWithFakeTwilio, ALateReportCorrectsARecordPastTheHistoryLimitInTheCallStore) {
   constexpr const char* kLate = "+12125550100";
   constexpr const char* kNext = "+12125550101";
@@ -278,7 +279,10 @@ TEST(DaemonWithFakeTwilio, ALateReportCorrectsARecordPastTheHistoryLimitInTheCal
     const auto next = testing::http_post(daemon.url() + "/calls", reservation_body_to(kNext));
     ASSERT_EQ(next.status, 201) << next.body;
     next_id = nlohmann::json::parse(next.body)["call_id"];
-    EXPECT_EQ(testing::http_get(daemon.url() + "/calls/" + late_id + "/status").status, 404);
+    // Out of memory, still served: GET /calls/{id} reads it from the store.
+    const auto left = testing::http_get(daemon.url() + "/calls/" + late_id + "/status");
+    ASSERT_EQ(left.status, 200) << left.body;
+    EXPECT_EQ(nlohmann::json::parse(left.body)["status"], "failed") << left.body;
     sid = fake.records_of("rest.create").at(0).call_sid;  // the late call's: created first
     for (const auto& status : fake.records_of("status"))
       ASSERT_NE(status.call_sid, sid) << "Twilio placed the late call before it left the daemon's memory";
@@ -289,10 +293,34 @@ TEST(DaemonWithFakeTwilio, ALateReportCorrectsARecordPastTheHistoryLimitInTheCal
              contains(daemon.output(), "record amended after its end: canceled");
     }, 20s)) << daemon.output();
     EXPECT_FALSE(contains(daemon.output(), "left as stored")) << daemon.output();
-    // Still not in memory, and never active again.
-    EXPECT_EQ(testing::http_get(daemon.url() + "/calls/" + late_id + "/status").status, 404);
-    const auto listing = nlohmann::json::parse(testing::http_get(daemon.url() + "/calls").body);
-    EXPECT_EQ(listing["total"], 1) << listing.dump();
+    // The correction shows at once, without a restart: by its id (from the store) ...
+    const auto corrected = testing::http_get(daemon.url() + "/calls/" + late_id);
+    ASSERT_EQ(corrected.status, 200) << corrected.body;
+    const auto record = nlohmann::json::parse(corrected.body);
+    EXPECT_EQ(record["status"], "canceled") << record.dump();
+    EXPECT_EQ(record["provider_call_id"], sid) << record.dump();
+    // ... and in the listing, whose pages go on from the memory (the next call) into the store (the late one).
+    const auto first = nlohmann::json::parse(testing::http_get(daemon.url() + "/calls?limit=1").body);
+    ASSERT_EQ(first["calls"].size(), 1u) << first.dump();
+    EXPECT_EQ(first["calls"][0]["call_id"], next_id) << first.dump();
+    EXPECT_EQ(first["total"], 2) << first.dump();
+    EXPECT_EQ(first["active"], 0) << first.dump();  // never active again
+    ASSERT_TRUE(first["next_cursor"].is_string()) << first.dump();
+    const auto second = nlohmann::json::parse(
+        testing::http_get(daemon.url() + "/calls?limit=1&cursor=" + first["next_cursor"].get<std::string>()).body);
+    ASSERT_EQ(second["calls"].size(), 1u) << second.dump();
+    EXPECT_EQ(second["calls"][0]["call_id"], late_id) << second.dump();
+    EXPECT_EQ(second["calls"][0]["status"], "canceled") << second.dump();
+    EXPECT_EQ(second["calls"][0]["provider_call_id"], sid) << second.dump();
+    EXPECT_TRUE(second["next_cursor"].is_null()) << second.dump();
+    // One page holds both, the store's after the memory's.
+    const auto whole = nlohmann::json::parse(testing::http_get(daemon.url() + "/calls").body);
+    ASSERT_EQ(whole["calls"].size(), 2u) << whole.dump();
+    EXPECT_EQ(whole["calls"][0]["call_id"], next_id);
+    EXPECT_EQ(whole["calls"][1]["call_id"], late_id);
+    EXPECT_TRUE(whole["next_cursor"].is_null()) << whole.dump();
+    // Ended, not unknown: a hang-up of it is a conflict.
+    EXPECT_EQ(testing::http_post(daemon.url() + "/calls/" + late_id + "/hangup", "").status, 409);
   }
   // A restart with a longer history reads the corrected record from the store, in the listing and by its id.
   {
