@@ -43,7 +43,8 @@ bool known_method(const std::string& method) {
 
 class CurlHttpClient final : public HttpClient {
  public:
-  CurlHttpClient(asio::io_context& io, HttpClientLimits limits) : io_(io), limits_(limits), timer_(io) {
+  CurlHttpClient(asio::io_context& io, HttpClientLimits limits)
+      : io_(io), limits_(limits), timer_(io), queue_timer_(io) {
     init_curl_once();
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlHttpClient::on_socket);
@@ -55,6 +56,8 @@ class CurlHttpClient final : public HttpClient {
   ~CurlHttpClient() override {
     alive_.reset();  // handlers still queued on the loop find the client gone
     timer_.cancel();
+    queue_timer_.cancel();
+    queued_.clear();  // queued teardowns' completions too: destroyed uncalled
     // Completions that never ran are destroyed here, uncalled (see the header's OWNERSHIP).
     for (auto& [id, transfer] : transfers_) release(*transfer);
     transfers_.clear();
@@ -74,21 +77,26 @@ class CurlHttpClient final : public HttpClient {
 
   void cancel(HttpRequestId id) override {
     early_.erase(id);
+    queued_.erase(id);  // its deadline goes with it (the queue's timer finds nothing due and re-arms)
     auto it = transfers_.find(id);
     if (it == transfers_.end()) return;
     auto transfer = std::move(it->second);
     transfers_.erase(it);
     release(*transfer);
+    start_queued();
   }
 
-  std::size_t in_flight() const override { return transfers_.size() + early_.size(); }
+  std::size_t in_flight() const override { return transfers_.size() + early_.size() + queued_.size(); }
 
  private:
   // Ordinary requests get the cap less the teardown reserve; a teardown may take any place under the cap. Only
   // transfers count: a refusal waiting to be reported holds no connection, and a burst of refused creates must not
   // crowd out a hang-up in the same turn of the loop.
+  // Past the whole cap a teardown waits in the queue (bounded by teardown_queue) for a place, first asked first
+  // started, and still ends at its own timeout counted from now; teardowns already waiting go before it.
   HttpRequestId begin(HttpClientRequest request, Completion done, bool teardown) {
     const HttpRequestId id = next_id_++;
+    const auto asked = Clock::now();
     const std::size_t ordinary_cap = limits_.max_in_flight - std::min(limits_.teardown_reserve, limits_.max_in_flight);
     const std::size_t running = transfers_.size();
     std::string refusal;
@@ -99,8 +107,25 @@ class CurlHttpClient final : public HttpClient {
     else if (!teardown && running >= ordinary_cap)
       refusal = "too many HTTP requests in flight (" + std::to_string(ordinary_cap) + "; " +
                 std::to_string(limits_.max_in_flight - ordinary_cap) + " more kept for teardown requests)";
-    else if (running >= limits_.max_in_flight)
-      refusal = "too many HTTP requests in flight (" + std::to_string(limits_.max_in_flight) + ", teardowns included)";
+    else if (teardown && (running >= limits_.max_in_flight || !queued_.empty())) {
+      if (queued_.size() < limits_.teardown_queue) {
+        const auto deadline = asked + std::max(request.timeout, std::chrono::milliseconds(1));
+        queued_.emplace(id, Queued{std::move(request), std::move(done), asked, deadline});
+        arm_queue_timer();
+        return id;
+      }
+      refusal = "too many HTTP requests in flight (" + std::to_string(limits_.max_in_flight) +
+                ", teardowns included) and " + std::to_string(queued_.size()) + " teardowns waiting for a place";
+    }
+    if (refusal.empty()) return launch(id, std::move(request), std::move(done), asked);
+    report_soon(id, std::move(done), std::move(refusal));
+    return id;
+  }
+
+  // Starts a request admitted under the cap. `asked`: when it was asked for (earlier than now for a queued
+  // teardown): its timeout and its elapsed time count from then.
+  HttpRequestId launch(HttpRequestId id, HttpClientRequest request, Completion done, Clock::time_point asked) {
+    std::string refusal;
     if (!multi_) refusal = "libcurl could not start";
     CURL* easy = refusal.empty() ? curl_easy_init() : nullptr;
     if (refusal.empty() && !easy) refusal = "libcurl could not start a request";
@@ -115,7 +140,7 @@ class CurlHttpClient final : public HttpClient {
     t.easy = easy;
     t.request = std::move(request);
     t.done = std::move(done);
-    t.started = Clock::now();
+    t.started = asked;
     const HttpClientRequest& r = t.request;
     for (const auto& [name, value] : r.headers) t.headers = curl_slist_append(t.headers, (name + ": " + value).c_str());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
@@ -129,7 +154,8 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlHttpClient::on_close_socket);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
-    const long timeout_ms = std::max<long>(1, static_cast<long>(r.timeout.count()));
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked);
+    const long timeout_ms = std::max<long>(1, static_cast<long>((r.timeout - waited).count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      std::clamp<long>(static_cast<long>(r.connect_timeout.count()), 1, timeout_ms));
@@ -183,6 +209,13 @@ class CurlHttpClient final : public HttpClient {
   struct Early {
     Completion done;
     HttpClientResponse response;
+  };
+  // A teardown asked for while the whole cap was in flight: it waits for a place until its deadline.
+  struct Queued {
+    HttpClientRequest request;
+    Completion done;
+    Clock::time_point asked;
+    Clock::time_point deadline;  // asked + its timeout
   };
 
   // ---- libcurl's callbacks (all on the loop: they run inside curl_multi_* calls made here) --------------------
@@ -304,9 +337,11 @@ class CurlHttpClient final : public HttpClient {
       finished.push_back(std::move(it->second));
       transfers_.erase(it);
     }
+    for (auto& transfer : finished) release(*transfer);
+    // Places freed: waiting teardowns take them before any completion can start something new.
+    start_queued();
     const std::weak_ptr<bool> alive = alive_;
     for (auto& transfer : finished) {
-      release(*transfer);
       Completion done = std::move(transfer->done);
       const HttpClientResponse response = std::move(transfer->response);
       transfer.reset();
@@ -347,9 +382,66 @@ class CurlHttpClient final : public HttpClient {
     }
   }
 
+  // Queued teardowns, first asked first, into the places under the cap; those whose time ran out while they waited
+  // end timed out, never sent.
+  void start_queued() {
+    while (!queued_.empty() && transfers_.size() < limits_.max_in_flight) {
+      auto node = queued_.extract(queued_.begin());
+      Queued& q = node.mapped();
+      if (Clock::now() >= q.deadline) {
+        time_out_queued(node.key(), q);
+        continue;
+      }
+      launch(node.key(), std::move(q.request), std::move(q.done), q.asked);
+    }
+    arm_queue_timer();
+  }
+
+  void time_out_queued(HttpRequestId id, Queued& q) {
+    HttpClientResponse response;
+    response.timed_out = true;
+    response.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - q.asked);
+    response.error = "timed out after " + std::to_string(q.request.timeout.count()) +
+                     " ms waiting for a place among the " + std::to_string(limits_.max_in_flight) +
+                     " HTTP requests in flight; never sent";
+    report_soon(id, std::move(q.done), std::move(response));
+  }
+
+  // One timer for the queue: at the earliest deadline of the teardowns waiting (a few hundred at most to look at).
+  void arm_queue_timer() {
+    if (queued_.empty()) {
+      queue_timer_.cancel();
+      queue_timer_armed_ = false;
+      return;
+    }
+    auto earliest = queued_.begin()->second.deadline;
+    for (const auto& [id, q] : queued_) earliest = std::min(earliest, q.deadline);
+    if (queue_timer_armed_ && queue_timer_.expiry() == earliest) return;
+    queue_timer_armed_ = true;
+    queue_timer_.expires_at(earliest);
+    queue_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+      if (ec || alive.expired()) return;
+      queue_timer_armed_ = false;
+      const auto now = Clock::now();
+      for (auto it = queued_.begin(); it != queued_.end();) {
+        if (it->second.deadline > now) {
+          ++it;
+          continue;
+        }
+        auto node = queued_.extract(it++);
+        time_out_queued(node.key(), node.mapped());
+      }
+      arm_queue_timer();
+    });
+  }
+
   void report_soon(HttpRequestId id, Completion done, std::string error) {
     HttpClientResponse response;
     response.error = std::move(error);
+    report_soon(id, std::move(done), std::move(response));
+  }
+
+  void report_soon(HttpRequestId id, Completion done, HttpClientResponse response) {
     early_.emplace(id, Early{std::move(done), std::move(response)});
     asio::post(io_, [this, id, alive = std::weak_ptr<bool>(alive_)] {
       if (alive.expired()) return;
@@ -365,9 +457,12 @@ class CurlHttpClient final : public HttpClient {
   HttpClientLimits limits_;
   CURLM* multi_ = nullptr;
   asio::steady_timer timer_;
+  asio::steady_timer queue_timer_;  // the earliest deadline among queued_
+  bool queue_timer_armed_ = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
   std::map<HttpRequestId, std::unique_ptr<Transfer>> transfers_;
   std::map<HttpRequestId, Early> early_;  // requests refused before they started, reported on the next turn
+  std::map<HttpRequestId, Queued> queued_;  // teardowns waiting for a place under the cap, first asked first
   HttpRequestId next_id_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

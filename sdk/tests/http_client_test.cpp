@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -373,7 +374,8 @@ class NeverAnsweringListener {
 };
 
 // The in-flight cap for ordinary requests: with 448 (512 less the 64 kept for teardowns) waiting on a server that
-// never answers, the next one is refused (on the loop, in words), not queued; a cancelled one frees its place at once.
+// never answers, the next one is refused (on the loop, in words), not queued (only teardowns wait); a cancelled one
+// frees its place at once.
 TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
   const NeverAnsweringListener silent;
   const HttpClientLimits limits;
@@ -414,8 +416,8 @@ TEST_F(HttpClientTest, PastTheCapOfRequestsInFlightARequestIsRefusedNotQueued) {
 
 // A provider brownout: creates the plugin gave up on still wait for their answers and fill the ordinary share of the
 // cap (plus a burst of refused ones in the same turn). A hang-up started as a teardown still goes out and is
-// answered: eventually, and never refused. The teardown share is bounded too: past the whole cap a teardown is
-// refused in words, and a completed or cancelled request frees a place for the next.
+// answered: eventually, and never refused. Past the whole cap a teardown waits, unsent, and takes the first place a
+// completed or cancelled request frees, before any ordinary request.
 TEST_F(HttpClientTest, AHangUpGoesOutWhileHangingCreatesFillTheOrdinaryShare) {
   const NeverAnsweringListener brownout;
   CannedHttpServer provider(200, R"({"status":"completed"})");
@@ -448,23 +450,23 @@ TEST_F(HttpClientTest, AHangUpGoesOutWhileHangingCreatesFillTheOrdinaryShare) {
   EXPECT_EQ(creates_completed, 0);  // the creates are all still waiting
   EXPECT_EQ(client->in_flight(), ordinary_cap);
 
-  // Teardowns that hang too fill the reserve; past the whole cap even a teardown is refused.
+  // Teardowns that hang too fill the reserve; past the whole cap a teardown waits for a place, unsent.
   std::vector<HttpRequestId> hanging_teardowns;
   for (std::size_t i = 0; i < limits.teardown_reserve; ++i)
     hanging_teardowns.push_back(client->start_teardown(get(brownout.url()), [](const HttpClientResponse&) {}));
   EXPECT_EQ(client->in_flight(), limits.max_in_flight);
-  std::optional<HttpClientResponse> refused;
-  client->start_teardown(hang_up, [&](const HttpClientResponse& r) { refused = r; });
-  ASSERT_TRUE(run_until(refused));
-  EXPECT_EQ(refused->error, "too many HTTP requests in flight (512, teardowns included)");
+  hung_up.reset();
+  client->start_teardown(hang_up, [&](const HttpClientResponse& r) { hung_up = r; });
+  EXPECT_EQ(client->in_flight(), limits.max_in_flight + 1);
+  io.restart();
+  io.run_for(50ms);
+  EXPECT_FALSE(hung_up);  // waiting, not refused
   EXPECT_EQ(provider.received().size(), 1u);
-  // A create given up on at last (cancelled) frees a place a teardown can use, but not an ordinary request, since
-  // the ordinary share is still full.
+  // A create given up on at last (cancelled) frees a place: the waiting hang-up takes it, not an ordinary request
+  // (the ordinary share is still full).
   client->cancel(creates.front());
   std::optional<HttpClientResponse> ordinary_refused;
   client->start(get(provider.base_url() + "/x"), [&](const HttpClientResponse& r) { ordinary_refused = r; });
-  hung_up.reset();
-  client->start_teardown(hang_up, [&](const HttpClientResponse& r) { hung_up = r; });
   ASSERT_TRUE(run_until(hung_up, 10000ms));
   EXPECT_EQ(hung_up->status, 200) << hung_up->error;
   ASSERT_TRUE(run_until(ordinary_refused));
@@ -472,6 +474,103 @@ TEST_F(HttpClientTest, AHangUpGoesOutWhileHangingCreatesFillTheOrdinaryShare) {
   EXPECT_EQ(provider.received().size(), 2u);
   for (const auto id : creates) client->cancel(id);
   for (const auto id : hanging_teardowns) client->cancel(id);
+  EXPECT_EQ(client->in_flight(), 0u);
+}
+
+// Names, not only addresses: "localhost" (libcurl answers it itself, as RFC 6761 allows) and this machine's own
+// host name, which libcurl resolves through the system resolver (getaddrinfo on its resolver thread: the loop never
+// waits for it). The host name is used when the system resolves it to 127.0.0.1, where the server listens.
+TEST_F(HttpClientTest, NamesAreResolvedThroughTheSystemResolver) {
+  CannedHttpServer server(200, R"({"ok":true})");
+  std::optional<HttpClientResponse> by_localhost;
+  client->start(get("http://localhost:" + std::to_string(server.port()) + "/named"),
+                [&](const HttpClientResponse& r) { by_localhost = r; });
+  ASSERT_TRUE(run_until(by_localhost));
+  EXPECT_EQ(by_localhost->status, 200) << by_localhost->error;
+
+  char name[256] = {0};
+  ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  bool loopback = false;
+  if (::getaddrinfo(name, nullptr, &hints, &found) == 0) {
+    for (const addrinfo* a = found; a; a = a->ai_next)
+      loopback = loopback || ntohl(reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr.s_addr) == INADDR_LOOPBACK;
+    ::freeaddrinfo(found);
+  }
+  if (!loopback) GTEST_SKIP() << "this machine's name (" << name << ") does not resolve to 127.0.0.1 here";
+  std::optional<HttpClientResponse> by_name;
+  client->start(get("http://" + std::string(name) + ":" + std::to_string(server.port()) + "/named"),
+                [&](const HttpClientResponse& r) { by_name = r; });
+  ASSERT_TRUE(run_until(by_name));
+  EXPECT_EQ(by_name->status, 200) << by_name->error;
+  ASSERT_EQ(server.received().size(), 2u);
+  EXPECT_NE(server.received()[1].find("Host: " + std::string(name) + ":"), std::string::npos) << server.received()[1];
+}
+
+// Past the whole cap teardowns wait in a bounded queue, first asked first started, each still bound by its own
+// timeout counted from when it was asked: one whose time runs out in the queue ends timed out and is never sent; one
+// that gets a place is sent with what is left of its time; past the queue's bound a teardown is refused in words.
+TEST_F(HttpClientTest, TeardownsPastTheCapWaitBoundedEachByItsOwnTimeout) {
+  const NeverAnsweringListener brownout;
+  CannedHttpServer provider(200, R"({"status":"completed"})");
+  HttpClientLimits limits;
+  limits.max_in_flight = 4;
+  limits.teardown_reserve = 1;
+  limits.teardown_queue = 3;
+  client = make_http_client(io, limits);
+  std::vector<HttpRequestId> hanging;
+  for (int i = 0; i < 4; ++i) {
+    HttpClientRequest request = get(brownout.url());
+    request.timeout = 30000ms;
+    hanging.push_back(client->start_teardown(request, [](const HttpClientResponse&) {}));
+  }
+  auto hang_up = [&](const std::string& url, std::chrono::milliseconds timeout) {
+    HttpClientRequest request = get(url);
+    request.method = "POST";
+    request.body = "Status=completed";
+    request.timeout = timeout;
+    return request;
+  };
+  // Waits 1 s at most, and no place comes in that time.
+  std::optional<HttpClientResponse> expired, late, sent, refused;
+  const auto asked = Clock::now();
+  client->start_teardown(hang_up(provider.base_url() + "/Calls/CA1.json", 1000ms),
+                         [&](const HttpClientResponse& r) { expired = r; });
+  // Gets a place after ~1 s and has ~1 s of its 2 s left for a provider that never answers.
+  client->start_teardown(hang_up(brownout.url(), 2000ms), [&](const HttpClientResponse& r) { late = r; });
+  // Gets a place then too, and is answered.
+  client->start_teardown(hang_up(provider.base_url() + "/Calls/CA2.json", 30000ms),
+                         [&](const HttpClientResponse& r) { sent = r; });
+  client->start_teardown(hang_up(provider.base_url() + "/Calls/CA3.json", 30000ms),
+                         [&](const HttpClientResponse& r) { refused = r; });
+  EXPECT_EQ(client->in_flight(), 4u + 3u + 1u);  // the refusal until it is reported
+  ASSERT_TRUE(run_until(refused));
+  EXPECT_EQ(refused->error, "too many HTTP requests in flight (4, teardowns included) and 3 teardowns waiting for a place");
+  ASSERT_TRUE(run_until(expired, 10000ms));
+  const auto expired_after = Clock::now() - asked;
+  EXPECT_TRUE(expired->timed_out);
+  EXPECT_EQ(expired->status, 0);
+  EXPECT_EQ(expired->error, "timed out after 1000 ms waiting for a place among the 4 HTTP requests in flight; never sent");
+  EXPECT_GE(expired->elapsed, 1000ms);  // never early
+  EXPECT_GE(expired_after, 1000ms);
+  EXPECT_TRUE(provider.received().empty());
+  // Two places free: the two still waiting take them, in the order they were asked for.
+  client->cancel(hanging[0]);
+  client->cancel(hanging[1]);
+  EXPECT_EQ(client->in_flight(), 4u);
+  ASSERT_TRUE(run_until(sent, 10000ms));
+  EXPECT_EQ(sent->status, 200) << sent->error;
+  ASSERT_EQ(provider.received().size(), 1u);
+  EXPECT_EQ(provider.received()[0].rfind("POST /Calls/CA2.json HTTP/1.1\r\n", 0), 0u);
+  ASSERT_TRUE(run_until(late, 10000ms));
+  EXPECT_TRUE(late->timed_out) << late->error;
+  EXPECT_GE(late->elapsed, 2000ms);  // never early ...
+  // ... and counted from when it was asked, not from when it got its place (that would be 3 s or more).
+  EXPECT_LT(late->elapsed, 2900ms);
+  for (const auto id : hanging) client->cancel(id);
   EXPECT_EQ(client->in_flight(), 0u);
 }
 

@@ -17,8 +17,12 @@
 // queries, anything that begins or looks up something) with start(). Why: during a provider brownout, creates that
 // were given up on may wait for their answer for many seconds each and fill the ordinary share, and a hang-up refused
 // then would leave a callee's phone ringing, or a call running and billed, with nobody on our side. Ordinary
-// requests are refused once max_in_flight - teardown_reserve requests of any kind are in flight; a teardown only when
-// max_in_flight are. Marking an ordinary request as a teardown takes the reserve away from real hang-ups: don't.
+// requests are refused once max_in_flight - teardown_reserve requests of any kind are in flight. A teardown asked for
+// while max_in_flight are in flight is QUEUED, not refused: it waits, first asked first started, for a
+// place, and still ends at its own `timeout` counted from when it was asked (timed_out, "... never sent" when no
+// place came in time), so a queued hang-up is neither lost silently nor waits forever. The queue is bounded
+// (HttpClientLimits::teardown_queue, 512 in the host); past it a teardown is refused in words. Marking an ordinary
+// request as a teardown takes the reserve away from real hang-ups: don't.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -73,7 +77,7 @@ class HttpClient {
   // Abandons a request: its connection is dropped and `done` is destroyed without being called. An id that is
   // unknown or already completed is ignored.
   virtual void cancel(HttpRequestId id) = 0;
-  // Requests started and not yet completed or cancelled.
+  // Requests started and not yet completed or cancelled (queued teardowns included).
   virtual std::size_t in_flight() const = 0;
   // SDK 1.6: like start(), for a TEARDOWN request (see CAPACITY above): it may use the share of the cap kept for
   // teardowns, so it goes out even while ordinary requests fill theirs. Same threads, ownership and completion rules
@@ -83,11 +87,14 @@ class HttpClient {
 };
 
 struct HttpClientLimits {
-  // Requests of any kind in flight at once; past it start_teardown() reports an error instead of queueing.
+  // Requests of any kind in flight at once; past it start_teardown() queues (see teardown_queue).
   std::size_t max_in_flight = 512;
   // Of max_in_flight, kept for start_teardown(): start() reports an error once max_in_flight - teardown_reserve
   // requests are in flight. At most max_in_flight (then only teardowns are ever admitted).
   std::size_t teardown_reserve = 64;
+  // Teardowns waiting for a place while max_in_flight are in flight, each until its own timeout; past
+  // this many start_teardown() reports an error. 0: none wait (a teardown past the cap is refused).
+  std::size_t teardown_queue = 512;
 };
 
 // The SDK's client: libcurl's multi interface driven by `io` through its socket API (CURLMOPT_SOCKETFUNCTION and

@@ -48,6 +48,8 @@
 //   1.6  HttpClient::start_teardown (http_client.hpp): a request that ends a call at the provider (a hang-up) may
 //        use a share of the host's HTTP request cap that ordinary requests cannot fill. Host-implemented, at the end
 //        of HttpClient: an older plugin never calls it.
+//   (Host-side, no minor: past the whole cap a teardown is queued instead of refused, until its own timeout, and
+//   HttpClientLimits::teardown_queue bounds the queue. Only hosts build the client; a plugin's calls are unchanged.)
 #include <cstdint>
 
 #define CONCIERGE_SDK_VERSION_MAJOR 1
