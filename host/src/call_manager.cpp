@@ -319,16 +319,19 @@ std::string CallManager::list_page(std::size_t limit, const std::optional<Listin
     // A finished call's entry holds until its record changes (persist() drops it). A call in progress changes with
     // every frame (its counters) but is re-serialised at most once a second: every change of its state goes
     // through persist() and shows at once; only the counters may be a second old.
-    const CallRecord& record = *records_.at(id);
     auto cached = listed_json_.find(id);
     if (cached == listed_json_.end() ||
         (active_.count(id) && now - cached->second.made_at >= std::chrono::seconds(1))) {
-      ListedEntry fresh{listing_entry(record), now};
+      ListedEntry fresh{listing_entry(*records_.at(id)), now};
       if (cached == listed_json_.end()) cached = listed_json_.emplace(id, std::move(fresh)).first;
       else cached->second = std::move(fresh);
     }
     body += cached->second.json;
-    last = ListingPosition{iso8601_utc(record.created_at), id};
+  }
+  // The last call listed from memory (its position made once per page, not per entry).
+  if (n > 0) {
+    const auto& id = it->second;
+    last = ListingPosition{iso8601_utc(records_.at(id)->created_at), id};
   }
   bool more = in_memory && it != order_.begin();
   if (!more && store_->keeps_records()) {
