@@ -292,9 +292,10 @@ TEST(DaemonShutdown, APluginThatReallyUnloadsAndOwnsATimerExitsCleanly) {
 }
 
 // The plugins on the C boundary (the default set: simulated-telephony, scripted-voice, reservation-agent; and
-// echo-voice, openai-realtime) are built with GCC like the rest, with -fno-gnu-unique (concierge_add_plugin's C_BOUNDARY), so the
-// daemon really unmaps each at exit, after a booking ran through them: the way a later plugin reload will unload
-// them. (A library with one STB_GNU_UNIQUE symbol would log "stays mapped" instead.)
+// echo-voice, openai-realtime, openai-live) are built with GCC like the rest, with -fno-gnu-unique
+// (concierge_add_plugin's C_BOUNDARY), so the daemon really unmaps each at exit, after a booking ran through them:
+// the way a later plugin reload will unload them. (A library with one STB_GNU_UNIQUE symbol would log "stays mapped"
+// instead.)
 TEST(DaemonShutdown, ThePluginsOnTheCBoundaryReallyUnload) {
   {
     Daemon daemon(config_path("fast.yaml"), {{"LOG_LEVEL", "DEBUG"}});
@@ -319,7 +320,7 @@ TEST(DaemonShutdown, ThePluginsOnTheCBoundaryReallyUnload) {
   EXPECT_NE(checked.output.find("Plugin echo-voice unloaded"), std::string::npos) << checked.output;
   std::filesystem::remove(echo);
   // The OpenAI voice models too (their WebSockets are the host's client; nothing of Asio's is in them).
-  for (const std::string voice : {"openai-realtime"}) {
+  for (const std::string voice : {"openai-realtime", "openai-live"}) {
     const auto config = write_file("c-boundary-" + voice + ".yaml",
                                    "plugins:\n"
                                    "  telephony: {plugin: simulated-telephony}\n"

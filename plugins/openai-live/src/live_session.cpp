@@ -54,10 +54,10 @@ std::string close_reason_text(const std::string& reason) {
 
 }  // namespace
 
-LiveSession::LiveSession(boost::asio::io_context& io, std::shared_ptr<const LiveConfig> config,
+LiveSession::LiveSession(EventLoop& loop, std::shared_ptr<const LiveConfig> config,
                          std::shared_ptr<LiveTransport> transport, std::shared_ptr<Logger> log,
                          VoiceSessionConfig session, std::shared_ptr<VoiceSessionEvents> events)
-    : turn_timer_(io),
+    : turn_timer_(loop, [this] { on_turn_timer(); }),
       config_(std::move(config)),
       transport_(std::move(transport)),
       log_(std::move(log)),
@@ -372,30 +372,22 @@ void LiveSession::on_input_transcript(const json& event) {
   arm_turn_timer();
 }
 
-void LiveSession::arm_turn_timer() {
-  turn_timer_.expires_after(config_->callee_turn_gap);
-  turn_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto self = weak.lock();
-    if (!self || self->state_ != State::ready || !self->callee_open_) return;
-    // Deltas that came in since the timer was armed push the end of the turn back.
-    const auto quiet = Clock::now() - self->callee_last_delta_at_;
-    if (quiet < self->config_->callee_turn_gap) {
-      self->turn_timer_.expires_after(self->config_->callee_turn_gap - quiet);
-      self->turn_timer_.async_wait([weak](const boost::system::error_code& ec2) {
-        if (ec2) return;
-        if (auto again = weak.lock(); again && again->state_ == State::ready && again->callee_open_)
-          again->finish_callee_turn();
-      });
-      return;
-    }
-    self->finish_callee_turn();
-  });
+void LiveSession::arm_turn_timer() { turn_timer_.start_after(config_->callee_turn_gap); }
+
+void LiveSession::on_turn_timer() {
+  auto self = shared_from_this();  // the host may let go of the session inside the events finish_callee_turn calls
+  if (state_ != State::ready || !callee_open_) return;
+  // Deltas that came in since the timer was armed push the end of the turn back.
+  const auto quiet = Clock::now() - callee_last_delta_at_;
+  if (quiet < config_->callee_turn_gap) {
+    turn_timer_.start_after(config_->callee_turn_gap - quiet);
+    return;
+  }
+  finish_callee_turn();
 }
 
 void LiveSession::finish_callee_turn() {
   callee_open_ = false;
-  boost::system::error_code ignored;
   turn_timer_.cancel();
   awaiting_reply_since_ = callee_stopped_at_ ? *callee_stopped_at_ : Clock::now();
   const std::string text = trimmed(callee_text_);

@@ -12,7 +12,7 @@
 
 #include "concierge/log.hpp"
 #include "concierge/playback_tracker.hpp"
-#include "concierge/net/asio.hpp"
+#include "concierge/event_loop.hpp"
 #include "concierge/voice_model.hpp"
 #include "live_config.hpp"
 #include "live_protocol.hpp"
@@ -24,8 +24,8 @@ class LiveSession final : public VoiceSession, public TransportListener, public 
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `io` runs the turn timer; it is the loop the transport runs on (the host's), and outlives the session.
-  LiveSession(boost::asio::io_context& io, std::shared_ptr<const LiveConfig> config,
+  // `loop` runs the turn timer; it is the loop the transport runs on (the host's), and outlives the session.
+  LiveSession(EventLoop& loop, std::shared_ptr<const LiveConfig> config,
               std::shared_ptr<LiveTransport> transport, std::shared_ptr<Logger> log, VoiceSessionConfig session,
               std::shared_ptr<VoiceSessionEvents> events);
   ~LiveSession() override;
@@ -78,13 +78,14 @@ class LiveSession final : public VoiceSession, public TransportListener, public 
   void on_session_closed(const nlohmann::json& event);
   void continue_after_tools();
   void arm_turn_timer();
+  void on_turn_timer();
   void fatal(std::string_view message);
   void send_note(std::string_view note, bool respond_now);
 
   std::string next_event_id();
   void send_json(const nlohmann::json& event);
 
-  boost::asio::steady_timer turn_timer_;
+  LoopTimer turn_timer_;  // its handler (on_turn_timer) is set once: re-arming it per callee delta allocates nothing
   std::shared_ptr<const LiveConfig> config_;
   std::shared_ptr<LiveTransport> transport_;
   std::shared_ptr<Logger> log_;

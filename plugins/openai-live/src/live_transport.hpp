@@ -1,8 +1,9 @@
 #pragma once
-// The WebSocket to the GPT-Live API: the SDK's client (concierge/net/websocket_client.hpp: connect, TLS with
-// verification, upgrade, read loop, reused write buffers, keep-alive) given OpenAI's upgrade headers and the wording of
-// its refusals (concierge/openai/websocket.hpp, shared with openai-realtime). The session owns the client and is its
-// listener; everything runs on the host's event loop.
+// The WebSocket to the GPT-Live API: a net::WebSocketClient (connect, TLS with verification, upgrade, read loop,
+// reused write buffers, keep-alive) given OpenAI's upgrade headers and the wording of its refusals
+// (concierge/openai/websocket.hpp, shared with openai-realtime). In the plugin it is the host's client over the C
+// boundary (cxx::WebSocketClientOverC), in tests the SDK's own (openai_common::WebSocketConnector). The session owns
+// the client and is its listener; everything runs on the host's event loop.
 #include <chrono>
 #include <string>
 

@@ -1,18 +1,27 @@
-// The openai-live plugin's two exports.
-#include "concierge/plugin.hpp"
+// The openai-live plugin's one export, through the C boundary (concierge/abi.h) by way of the SDK's C++ layer:
+// nm -D shows concierge_plugin_entry and nothing else of ours. Each call's WebSocket is the host's client
+// (concierge/cxx/websocket_client.hpp) and its turn timer the host's (cxx::Host is the EventLoop), so the plugin
+// carries no Asio, Beast or OpenSSL of its own.
+#include "concierge/cxx/plugin.hpp"
+#include "concierge/cxx/websocket_client.hpp"
 #include "live_model.hpp"
 
 namespace {
 
-concierge::PluginInstance create_openai_live(const concierge::PluginContext& context, const YAML::Node& config) {
-  concierge::PluginInstance instance;
-  instance.voice_model = concierge::openai_live::make_live_model(context.host, context.log, concierge::plugin_config(context, config),
-                                                     context.config_dir);
+concierge::cxx::Instance create(const concierge::cxx::Context& context, const YAML::Node& config) {
+  concierge::cxx::Host& host = context.host;  // lives as long as the instance, so as long as the model
+  concierge::cxx::Instance instance;
+  instance.voice_model = concierge::openai_live::make_live_model(
+      host,
+      [&host](concierge::net::WebSocketClientOptions options, const std::string& ca_file) {
+        return concierge::cxx::WebSocketClientOverC::create(host, std::move(options), ca_file);
+      },
+      context.log, concierge::cxx::plugin_config(context, config), context.config_dir);
   return instance;
 }
 
 }  // namespace
 
-CONCIERGE_PLUGIN(voice_model, "openai-live", "1.0.0",
-                 "OpenAI GPT-Live speech-to-speech over its primary WebSocket, tools through a Responses delegation",
-                 create_openai_live)
+CONCIERGE_CXX_PLUGIN(voice_model, "openai-live", "1.1.0",
+                     "OpenAI GPT-Live speech-to-speech over its primary WebSocket, tools through a Responses delegation",
+                     create)

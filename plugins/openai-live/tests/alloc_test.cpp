@@ -12,6 +12,7 @@
 #include "concierge_fakes/fake_live_server.hpp"
 #include "echo_round_trips.hpp"
 #include "harness.hpp"
+#include "plugin_loader.hpp"
 #include "live_model.hpp"
 #include "live_session.hpp"
 
@@ -75,6 +76,7 @@ class CountingEvents final : public VoiceSessionEvents {
 
 void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, std::size_t delta_bytes) {
   boost::asio::io_context io;
+  concierge::testing::AsioEventLoop loop(io);
   auto transport = std::make_shared<RecordingTransport>();
   auto events = std::make_shared<CountingEvents>();
   auto config = std::make_shared<LiveConfig>(parse_live_config(
@@ -82,7 +84,7 @@ void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, st
   VoiceSessionConfig session_config;
   session_config.call_id = "alloc";
   session_config.line_format = line;
-  auto session = std::make_shared<LiveSession>(io, config, transport, std::make_shared<testing::TestLogger>(),
+  auto session = std::make_shared<LiveSession>(loop, config, transport, std::make_shared<testing::TestLogger>(),
                                                session_config, events);
   session->start();
   transport->listener_->on_websocket_open();
@@ -125,7 +127,8 @@ void round_trips_through_the_client(bool tls) {
   config.api_key = "sk-test-key";
   config.url = fake.url();
   if (tls) config.ca_file = fakes::write_temp_file("live-alloc-ca.pem", options.tls->ca_pem);
-  auto model = std::make_shared<LiveModel>(host, std::make_shared<testing::TestLogger>(), config);
+  auto model =
+      std::make_shared<LiveModel>(host.loop(), host.connector(), std::make_shared<testing::TestLogger>(), config);
   auto events = std::make_shared<CountingEvents>();
   VoiceSessionConfig session_config;
   session_config.call_id = "alloc-e2e";
@@ -154,6 +157,52 @@ void round_trips_through_the_client(bool tls) {
 
 TEST(HotPath, NoAllocationPerRoundTripThroughTheClientPlain) { round_trips_through_the_client(false); }
 TEST(HotPath, NoAllocationPerRoundTripThroughTheClientTls) { round_trips_through_the_client(true); }
+
+// The same round trips through the built plugin as the daemon runs it: loaded by the daemon's loader, on the C
+// boundary (host adapter -> C table -> the plugin's session -> the C++ layer's client -> ws_client_send -> the host's
+// client, and back through the listener table and voice_audio). The plugin's operator new is this binary's.
+void round_trips_through_the_loaded_plugin(bool tls) {
+  fakes::live::FakeLiveOptions options;
+  options.script.echo_audio = true;
+  if (tls) options.tls = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  fakes::live::FakeLiveServer fake(options);
+  testing::TestHost host;
+  std::string block = "api_key: sk-test-key\nurl: \"" + fake.url() + "\"\n";
+  if (tls) block += "ca_file: \"" + fakes::write_temp_file("live-alloc-c-ca.pem", options.tls->ca_pem) + "\"\n";
+  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
+  const host::LoadedPlugin plugin = loader.load("openai-live", PluginKind::voice_model,
+                                                PluginContext{host, std::make_shared<testing::TestLogger>(), "/tmp"},
+                                                YAML::Load(block), "plugins.voice_model.config", "/etc/concierge.yaml");
+  ASSERT_TRUE(plugin.c_abi);
+  auto events = std::make_shared<CountingEvents>();
+  VoiceSessionConfig session_config;
+  session_config.call_id = "alloc-c";
+  session_config.line_format = AudioFormat::mulaw_8k();
+  auto session = plugin.instance.voice_model->open_session(session_config, events);
+  ASSERT_TRUE(host.run_until([&] { return events->ready > 0 || events->errors > 0; }));
+  ASSERT_EQ(events->errors, 0);
+
+  const std::vector<std::uint8_t> frame(160, 0x55);
+  const concierge::testing::EchoRoundTrips plan;
+  const bool done = concierge::testing::pump_echo_round_trips(
+      host.io(), plan, frame.size(), [&] { session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0}); },
+      [&] { return events->bytes; }, [&] { return events->errors > 0; },
+      [](bool on) {
+        if (on) g_allocations = 0;
+        g_counting = on;
+      });
+  const long counted = g_allocations.load();
+  ASSERT_TRUE(done) << "the round trips did not finish in time";
+  EXPECT_EQ(counted, 0) << (tls ? "wss" : "ws");
+  EXPECT_EQ(events->errors, 0);
+  EXPECT_EQ(events->bytes, std::size_t(plan.warm_up + plan.counted) * frame.size());
+  session->close();
+  session.reset();
+  host.run_for(std::chrono::milliseconds(20));
+}
+
+TEST(HotPath, NoAllocationPerRoundTripThroughTheLoadedPluginPlain) { round_trips_through_the_loaded_plugin(false); }
+TEST(HotPath, NoAllocationPerRoundTripThroughTheLoadedPluginTls) { round_trips_through_the_loaded_plugin(true); }
 
 TEST(HotPath, NoAllocationPerFrameOnAMuLawLine) { run(AudioFormat::mulaw_8k(), "auto", 160, 2400); }
 TEST(HotPath, NoAllocationPerFrameAtPcm24k) { run(AudioFormat::mulaw_8k(), "pcm24k", 960, 14400); }

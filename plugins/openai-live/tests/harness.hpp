@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +12,9 @@
 #include <vector>
 
 #include "concierge/net/asio.hpp"
+#include "concierge/net/websocket_client.hpp"
+#include "concierge/openai/websocket.hpp"
+#include "asio_event_loop.hpp"
 #include "concierge/plugin.hpp"
 
 namespace concierge::openai_live::testing {
@@ -51,8 +55,27 @@ class TestHost final : public HostServices {
     run_until([] { return false; }, duration);
   }
 
+  // The sessions' WebSocket in these tests: the SDK's own client on this loop, one TLS context per CA file (the
+  // plugin itself gets the host's client over the C boundary; plugin_test.cpp drives that one).
+  // The sessions' turn timers in these tests: an EventLoop over this io_context (the plugin's is cxx::Host).
+  EventLoop& loop() { return loop_; }
+
+  openai_common::WebSocketConnector connector() {
+    return [this](net::WebSocketClientOptions options, const std::string& ca_file) {
+      std::shared_ptr<boost::asio::ssl::context> tls;
+      if (options.tls) {
+        auto& cached = tls_[ca_file];
+        if (!cached) cached = net::make_tls_client_context(ca_file);
+        tls = cached;
+      }
+      return net::WebSocketClient::create(io_, tls, std::move(options));
+    };
+  }
+
  private:
   boost::asio::io_context io_;
+  concierge::testing::AsioEventLoop loop_{io_};
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_;
 };
 
 class RecordingEvents final : public VoiceSessionEvents {

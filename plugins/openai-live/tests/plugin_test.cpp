@@ -1,65 +1,211 @@
-// The built plugin as the daemon loads it: its descriptor, and its factory's config errors across the boundary.
+// The built plugin as the daemon loads it: on the C boundary (only concierge_plugin_entry of ours exported, no Asio,
+// Beast or OpenSSL inside), loaded by the daemon's own loader (concierge_host_core), and holding conversations with
+// the fake GPT-Live server through the host's WebSocket client and timers: audio both ways, a barge-in, line events'
+// notes in the timeline, a refused key named in words, the socket dropping, a server that never answers, and the
+// config errors across the boundary.
+#include <gtest/gtest.h>
+
 #include <dlfcn.h>
 
-#include <gtest/gtest.h>
+#include <string>
+#include <vector>
 
 #include "concierge/config.hpp"
 #include "concierge/plugin.hpp"
+#include "concierge_fakes/fake_live_server.hpp"
 #include "harness.hpp"
+#include "module_exports.hpp"
+#include "plugin_loader.hpp"
 
 namespace concierge::openai_live {
 namespace {
 
-class LoadedPlugin {
- public:
-  LoadedPlugin() : handle_(dlopen(CONCIERGE_PLUGIN_DIR "/openai-live.so", RTLD_NOW | RTLD_LOCAL)) {}
-  ~LoadedPlugin() {
-    if (handle_) dlclose(handle_);
-  }
-  void* handle() const { return handle_; }
-  template <class F>
-  F* get(const char* name) const {
-    return reinterpret_cast<F*>(dlsym(handle_, name));
-  }
+using namespace std::chrono_literals;
+namespace step = fakes::live::step;
 
- private:
-  void* handle_;
-};
+const std::string kLiveModule = std::string(CONCIERGE_PLUGIN_DIR) + "/openai-live.so";
 
-TEST(Plugin, DescribesItself) {
-  LoadedPlugin plugin;
-  ASSERT_NE(plugin.handle(), nullptr) << dlerror();
-  auto* describe = plugin.get<PluginDescriptorFunction>("concierge_plugin_descriptor");
-  ASSERT_NE(describe, nullptr);
-  const PluginDescriptor* d = describe();
-  EXPECT_EQ(d->magic, kPluginMagic);
-  EXPECT_EQ(d->sdk_major, kSdkVersionMajor);
-  EXPECT_EQ(d->kind, PluginKind::voice_model);
-  EXPECT_STREQ(d->name, "openai-live");
-  // Hidden visibility: the core library's symbols stay inside.
-  EXPECT_EQ(dlsym(plugin.handle(), "_ZN9concierge11openai_live17parse_live_configERKNS_10ConfigNodeERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE"), nullptr);
+std::vector<std::string> nm_output(const std::string& flags, const std::string& module) {
+  std::vector<std::string> lines;
+  FILE* out = popen((std::string(CONCIERGE_NM) + " " + flags + " '" + module + "' 2>&1").c_str(), "r");
+  if (!out) return lines;
+  char line[8192];
+  while (fgets(line, sizeof line, out)) lines.emplace_back(line);
+  pclose(out);
+  return lines;
 }
 
-TEST(Plugin, CreatesTheModelOrExplainsTheConfig) {
-  LoadedPlugin plugin;
-  ASSERT_NE(plugin.handle(), nullptr) << dlerror();
-  auto* create = plugin.get<PluginCreateFunction>("concierge_plugin_create");
-  ASSERT_NE(create, nullptr);
-  testing::TestHost host;
-  // The host says where the block sits; the plugin names its keys under it (concierge::plugin_config).
-  PluginContext context{host, std::make_shared<testing::TestLogger>(), "/tmp", "plugins.voice_model.config"};
-  try {
-    create(context, YAML::Load("model: gpt-live-1\n"));
-    ADD_FAILURE() << "a block without api_key was accepted";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.key_path(), "plugins.voice_model.config.api_key");
-    EXPECT_NE(e.message().find("OPENAI_API_KEY not configured"), std::string::npos) << e.what();
+TEST(LivePlugin, ExportsOnlyTheCEntryAndCarriesNoAsioBeastOrOpenSsl) {
+  void* handle = dlopen(kLiveModule.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  EXPECT_NE(dlsym(handle, "concierge_plugin_entry"), nullptr);
+  EXPECT_EQ(dlsym(handle, "concierge_plugin_descriptor"), nullptr);  // the C++ boundary's exports are gone
+  EXPECT_EQ(dlsym(handle, "concierge_plugin_create"), nullptr);
+  dlclose(handle);
+  EXPECT_EQ(concierge::testing::own_exports(CONCIERGE_NM, kLiveModule),
+            std::vector<std::string>{"concierge_plugin_entry"});
+  // No Boost code compiled in (the turn timer is the host's now), nothing of libconcierge_net or OpenSSL called.
+  const auto all = nm_output("-C", kLiveModule);
+  ASSERT_GT(all.size(), 100u);
+  const auto undefined = nm_output("-D -C --undefined-only", kLiveModule);
+  ASSERT_FALSE(undefined.empty());
+  for (const auto& line : all) EXPECT_EQ(line.find("boost"), std::string::npos) << line;
+  for (const auto& line : undefined) {
+    EXPECT_EQ(line.find("concierge::net::"), std::string::npos) << line;
+    EXPECT_EQ(line.find("SSL_"), std::string::npos) << line;
   }
+}
+
+class LoadedLive : public ::testing::Test {
+ protected:
+  host::LoadedPlugin load(const std::string& yaml) {
+    return loader.load("openai-live", PluginKind::voice_model, PluginContext{host, log, "/tmp"}, YAML::Load(yaml),
+                       "plugins.voice_model.config", "/etc/concierge.yaml");
+  }
+  static std::string block_for(const fakes::live::FakeLiveServer& fake) {
+    return "api_key: sk-test-key\nurl: \"" + fake.url() + "\"\nconnect_timeout_seconds: 5\n";
+  }
+  void open(const host::LoadedPlugin& plugin) {
+    ASSERT_TRUE(plugin.c_abi);
+    ASSERT_NE(plugin.instance.voice_model, nullptr);
+    VoiceSessionConfig config;
+    config.call_id = "call-c";
+    config.instructions = "You are calling Demo Restaurant.";
+    config.line_format = AudioFormat::mulaw_8k();
+    session = plugin.instance.voice_model->open_session(config, events);
+    ASSERT_NE(session, nullptr);
+  }
+  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
+
+  testing::TestHost host;
+  std::shared_ptr<testing::TestLogger> log = std::make_shared<testing::TestLogger>();
+  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
+  std::shared_ptr<testing::RecordingEvents> events = std::make_shared<testing::RecordingEvents>();
+  std::shared_ptr<VoiceSession> session;
+};
+
+TEST_F(LoadedLive, RefusesABadBlockNamingTheKeyAndTheFile) {
+  try {
+    load("model: gpt-live-1\n");
+    FAIL() << "a block without api_key was accepted";
+  } catch (const host::PluginLoadError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.voice_model.config.api_key", 0), 0u) << what;
+    EXPECT_NE(what.find("OPENAI_API_KEY not configured"), std::string::npos) << what;
+  }
+  try {
+    load("api_key: k\nno_such_key: 1\n");
+    FAIL() << "an unknown key was accepted";
+  } catch (const host::PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("/etc/concierge.yaml: plugins.voice_model.config.no_such_key (line 2)", 0),
+              0u)
+        << e.what();
+  }
+}
+
+TEST_F(LoadedLive, AudioBothWaysAndABargeInThroughTheHostsClientAndTimers) {
+  fakes::live::FakeLiveServer fake(
+      [] {
+        fakes::live::FakeLiveOptions o;
+        o.script.steps = {
+            step::callee_says("Hello?", 200),
+            step::agent_says_interrupted("Hi, I would like to book a table for four people tomorrow evening", 4000,
+                                         fakes::live::BargeIn{1000, 300, 3, "Sorry, one moment please"}),
+            step::delay(1200),
+            step::agent_says("Of course, take your time.", 1000),
+            step::delay(300),
+        };
+        return o;
+      }());
   {
-    PluginInstance made = create(context, YAML::Load("api_key: sk-x\nvoice: cedar\n"));
-    EXPECT_NE(made.voice_model, nullptr);
-    EXPECT_EQ(made.telephony, nullptr);
-  }  // released while the library is loaded
+    const host::LoadedPlugin plugin = load(block_for(fake));
+    EXPECT_EQ(plugin.version, "1.1.0");
+    open(plugin);
+    ASSERT_TRUE(wait_ready()) << events->all_errors();
+    const std::vector<std::uint8_t> frame(160, 0x7f);
+    for (int i = 0; i < 20; ++i) session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
+    ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }, 15s));
+    host.run_for(100ms);
+    EXPECT_EQ(fake.script_failure(), "");
+    EXPECT_EQ(fake.client_event_types().front(), "session.start");
+    EXPECT_GE(fake.audio_bytes_received(), 20u * 160u);
+    EXPECT_EQ(events->interruptions, 1);
+    EXPECT_EQ(events->audio.size(), fake.agent_audio_bytes_sent() - fake.late_audio_bytes_sent());
+    EXPECT_EQ(events->audio.size() - events->audio_at_interruption, 8000u);  // 1 s of mu-law: the next reply
+    // The callee's turns end on the plugin's turn timer, which is the host's timer now.
+    EXPECT_GE(events->speech_stopped, 1);
+    bool callee_heard = false;
+    for (const auto& [speaker, text] : events->transcripts)
+      if (speaker == Speaker::callee && text == "Sorry, one moment please") callee_heard = true;
+    EXPECT_TRUE(callee_heard) << ::testing::PrintToString(events->transcripts);
+    EXPECT_TRUE(events->errors.empty()) << events->all_errors();
+    session->close();
+    session.reset();
+  }
+  host.run_for(50ms);  // the unloaded plugin's client and timers are gone: nothing of it runs
+}
+
+TEST_F(LoadedLive, LineEventsNotesGoIntoTheTimeline) {
+  fakes::live::FakeLiveOptions options;
+  options.script.steps = {step::wait_for("session.thinking.append"), step::wait_for("session.commentary.append")};
+  fakes::live::FakeLiveServer fake(options);
+  const host::LoadedPlugin plugin = load(block_for(fake));
+  open(plugin);
+  session->on_line_event({line_event::answered_by, "machine_start", 0, "(An answering machine answered.)", false});
+  ASSERT_TRUE(wait_ready()) << events->all_errors();
+  session->on_line_event({line_event::beep, "", 1000, "(A beep has just sounded: leave the message now.)", true});
+  ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }));
+  EXPECT_EQ(fake.script_failure(), "");
+  const auto silent = fake.client_events("session.thinking.append");
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_EQ(silent[0]["content"], "(An answering machine answered.)");
+  const auto spoken = fake.client_events("session.commentary.append");
+  ASSERT_EQ(spoken.size(), 1u);
+  EXPECT_EQ(spoken[0]["content"], "(A beep has just sounded: leave the message now.)");
+  EXPECT_TRUE(events->errors.empty()) << events->all_errors();
+}
+
+TEST_F(LoadedLive, ARefusedKeyIsNamedInWords) {
+  fakes::live::FakeLiveOptions options;
+  options.api_key = "sk-the-right-one";
+  fakes::live::FakeLiveServer fake(options);
+  const host::LoadedPlugin plugin = load(block_for(fake));
+  open(plugin);
+  ASSERT_TRUE(host.run_until([&] { return events->has_fatal_error(); }, 10s));
+  const std::string& message = events->errors[0].first;
+  EXPECT_NE(message.find("OpenAI refused the API key (HTTP 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("check OPENAI_API_KEY"), std::string::npos) << message;
+  EXPECT_EQ(message.find("sk-test-key"), std::string::npos) << "the key must not be echoed: " << message;
+  EXPECT_EQ(events->ready, 0);
+  EXPECT_EQ(fake.upgrades_refused(), 1);
+}
+
+TEST_F(LoadedLive, TheSocketDroppingMidCallIsFatal) {
+  fakes::live::FakeLiveOptions options;
+  options.script.steps = {step::callee_says("Hello?", 100), step::drop_connection()};
+  fakes::live::FakeLiveServer fake(options);
+  const host::LoadedPlugin plugin = load(block_for(fake));
+  open(plugin);
+  events->on_fatal = [&] { session.reset(); };  // the host lets go of the session inside the callback
+  ASSERT_TRUE(host.run_until([&] { return events->has_fatal_error(); }, 10s));
+  EXPECT_NE(events->errors.back().first.find("during the call"), std::string::npos) << events->all_errors();
+  EXPECT_EQ(events->ready, 1);
+  host.run_for(50ms);
+  EXPECT_EQ(events->errors.size(), 1u);
+}
+
+TEST_F(LoadedLive, AServerThatNeverAnswersTimesOut) {
+  boost::asio::io_context silent_io;  // accepts TCP (the kernel's backlog) and never answers the upgrade
+  net::tcp::acceptor acceptor(silent_io, net::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const host::LoadedPlugin plugin =
+      load("api_key: k\nurl: \"ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) +
+           "/v1/live/sessions\"\nconnect_timeout_seconds: 1\n");
+  open(plugin);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }, 5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+  EXPECT_TRUE(events->errors[0].second);
+  EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
 }
 
 }  // namespace

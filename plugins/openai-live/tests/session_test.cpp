@@ -52,7 +52,7 @@ class LiveSessionTest : public ::testing::Test {
   }
 
   void open(LiveConfig config, VoiceSessionConfig session_config = booking_session()) {
-    model = std::make_shared<LiveModel>(host, log, std::move(config));
+    model = std::make_shared<LiveModel>(host.loop(), host.connector(), log, std::move(config));
     session = model->open_session(session_config, events);
   }
 
