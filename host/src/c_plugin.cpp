@@ -122,6 +122,23 @@ struct concierge_host {
     for (auto* client : std::set<concierge_ws_client*>(ws_clients)) close_ws_client(client);
   }
   void close_ws_client(concierge_ws_client* client);
+  // The TLS context for this instance's wss:// clients that trust `ca_file` ("" = the system's store), made once and
+  // shared by every connection (as the SDK's client allows): making one loads the CA store, ~30 ms for the system's
+  // on a 2-core machine, which must not stall the loop at every call's connect. Throws when it cannot be loaded
+  // (nothing is kept then, so a file fixed later is read again).
+  std::shared_ptr<boost::asio::ssl::context> tls_context(const std::string& ca_file) {
+    auto& context = tls_contexts[ca_file];
+    if (!context) {
+      try {
+        context = concierge::net::make_tls_client_context(ca_file);
+      } catch (...) {
+        tls_contexts.erase(ca_file);
+        throw;
+      }
+    }
+    return context;
+  }
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_contexts;  // loop thread only
 
   std::shared_ptr<const void> library;  // the .so: mapped while this context lives
   concierge::HostServices& services;
@@ -562,7 +579,7 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
   client->host = h;
   try {
     client->client = net::WebSocketClient::create(
-        h->io, options.tls ? net::make_tls_client_context(text(c.ca_file)) : nullptr, std::move(options));
+        h->io, options.tls ? h->tls_context(text(c.ca_file)) : nullptr, std::move(options));
   } catch (const std::exception& e) {
     concierge_error_set(error, CONCIERGE_E_INVALID, nullptr, e.what());
     return nullptr;
