@@ -105,6 +105,16 @@ FakeOpenAIProcess FakeOpenAIProcess::start(const std::string& path, const std::s
       const std::string first_line = output.substr(0, newline);
       if (const auto port = port_of_fake_openai_url(first_line))
         return FakeOpenAIProcess(child, first_line, *port, log_path);
+      // A fake that cannot start usually prints why and exits: its exit status says more than "not a URL", and the
+      // line can be read before the exit is seen. So it gets a moment to exit before it is called a wrong URL.
+      const auto exit_grace = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (std::chrono::steady_clock::now() < exit_grace) {
+        if (waitpid(child, &status, WNOHANG) == child)
+          throw std::runtime_error("fake-openai-server (" + path + ") exited during start-up, " +
+                                   describe_exit(status) + ", before printing its URL; its log " + log_path +
+                                   " ends:" + log_tail(log_path));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       kill_and_reap(child);
       throw std::runtime_error("fake-openai-server (" + path + ") printed \"" + first_line +
                                "\" where its ws://127.0.0.1:PORT/v1/realtime URL belongs; its log " + log_path +
