@@ -5,8 +5,10 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "concierge/abi.h"
@@ -159,6 +161,36 @@ TEST(PluginExports, ScriptedVoiceLoadsThroughTheCBoundary) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.voice_model.config.no_such_key (line 2): unknown key", 0), 0u)
         << what;
+  }
+}
+
+// Every plugin this build makes (concierge_add_plugin's list: the daemon's own folder), as the daemon loads it: each
+// exports concierge_plugin_entry and nothing else of ours, and none has any Boost code inside (nm -C of the whole
+// symbol table, hidden symbols included): their event loop, timers, HTTP and WebSocket clients are the host's.
+TEST(PluginExports, EveryPluginOfTheBuildIsOnTheCBoundaryWithNoBoostInside) {
+  std::vector<std::string> names;
+  std::string list = CONCIERGE_ALL_PLUGINS;
+  for (std::size_t at = 0; at <= list.size();) {
+    const std::size_t comma = std::min(list.find(',', at), list.size());
+    if (comma > at) names.push_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
+  ASSERT_GE(names.size(), 7u) << list;  // simulated-telephony, twilio, scripted-voice, echo-voice, reservation-agent,
+                                       // openai-realtime, openai-live
+  for (const auto& name : names) {
+    const std::string module = kPluginDir + "/" + name + ".so";
+    EXPECT_EQ(own_exports(module), std::vector<std::string>{"concierge_plugin_entry"}) << module;
+    FILE* out = popen((std::string(CONCIERGE_NM) + " -C '" + module + "' 2>&1").c_str(), "r");
+    ASSERT_NE(out, nullptr);
+    char line[8192];
+    int symbols = 0, boost = 0;
+    while (fgets(line, sizeof line, out)) {
+      ++symbols;
+      if (std::string_view(line).find("boost") != std::string_view::npos) ++boost;
+    }
+    pclose(out);
+    EXPECT_GT(symbols, 10) << module << ": no symbol table read";
+    EXPECT_EQ(boost, 0) << module;
   }
 }
 
