@@ -1,6 +1,18 @@
 #include "concierge/openai/websocket.hpp"
 
+#include <fstream>
+#include <iterator>
+
 namespace concierge::openai_common {
+
+std::string ca_file_problem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read " + path;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    return path + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+  return "";
+}
 
 std::string describe_openai_refusal(const OpenAiService& service, unsigned status, const std::string& detail) {
   const std::string suffix = detail.empty() ? "" : ": " + detail;

@@ -1,6 +1,7 @@
 // The plugin's YAML block: defaults, every key, and the errors a person sees.
 #include <gtest/gtest.h>
 
+#include "concierge_fakes/test_pki.hpp"
 #include "live_config.hpp"
 
 namespace concierge::openai_live {
@@ -73,6 +74,11 @@ TEST(LiveConfig, ErrorsNameTheKeyAndTheFix) {
   EXPECT_NE(error_of("api_key: k\nurl: wss://api.openai.com/v1/live/sessions?model=gpt-live-1\n").find("query"),
             std::string::npos);
   EXPECT_NE(error_of("api_key: k\ncallee_turn_gap_ms: 10\n").find("callee_turn_gap_ms"), std::string::npos);
+  // A CA file that is not a PEM bundle is refused here, at start-up, rather than at each call's connect.
+  const std::string junk = fakes::write_temp_file("live-junk-ca.pem", "not a certificate");
+  const std::string junk_error = error_of("api_key: k\nca_file: " + junk + "\n");
+  EXPECT_NE(junk_error.find("ca_file"), std::string::npos) << junk_error;
+  EXPECT_NE(junk_error.find("holds no PEM certificate"), std::string::npos) << junk_error;
   // An unset ${OPENAI_LIVE_MODEL:-} or ${LIVE_VOICE:-} means the default, not an error.
   EXPECT_EQ(parse("api_key: k\nmodel: \"\"\nvoice: \"\"\n").model, "gpt-live-1");
 }

@@ -4,6 +4,8 @@
 #include <array>
 #include <filesystem>
 
+#include "concierge/openai/websocket.hpp"
+
 #include "concierge/http.hpp"
 
 namespace concierge::openai {
@@ -127,6 +129,8 @@ RealtimeConfig parse_realtime_config(const ConfigNode& node, const std::string& 
     if (p.is_relative() && !config_dir.empty()) p = std::filesystem::path(config_dir) / p;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec)) node.fail("ca_file", "no such file: " + p.string());
+    if (const std::string problem = openai_common::ca_file_problem(p.string()); !problem.empty())
+      node.fail("ca_file", problem);
     c.ca_file = p.string();
   }
   c.connect_timeout = std::chrono::seconds(node.get_int("connect_timeout_seconds", 10, 1, 120));

@@ -144,7 +144,10 @@ TEST(RealtimeConfig, Urls) {
 
 TEST(RealtimeConfig, CaFileIsResolvedAndChecked) {
   EXPECT_NE(error_of("api_key: k\nca_file: /nonexistent/ca.pem\n").find("no such file"), std::string::npos);
-  const std::string path = fakes::write_temp_file("ca.pem", "x");
+  // A file that is not a PEM bundle is refused at start-up, not at each call's connect (the host loads it then).
+  const std::string junk = fakes::write_temp_file("junk-ca.pem", "x");
+  EXPECT_NE(error_of("api_key: k\nca_file: " + junk + "\n").find("holds no PEM certificate"), std::string::npos);
+  const std::string path = fakes::write_temp_file("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
   const auto slash = path.rfind('/');
   const auto c = parse("api_key: k\nca_file: " + path.substr(slash + 1) + "\n", path.substr(0, slash));
   EXPECT_EQ(c.ca_file, path);

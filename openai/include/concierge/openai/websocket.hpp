@@ -36,6 +36,11 @@ net::WebSocketClientOptions openai_websocket_options(const OpenAiService& servic
 using WebSocketConnector =
     std::function<std::shared_ptr<net::WebSocketClient>(net::WebSocketClientOptions options, const std::string& ca_file)>;
 
+// What is wrong with `ca_file` as a CA bundle for the host's TLS client, in words ("" when it is readable and holds a
+// PEM certificate). The host loads the bundle only when a call connects, so the config check at start-up catches a
+// wrong file (a key, an empty file) there, naming the key, instead of at every call.
+std::string ca_file_problem(const std::string& path);
+
 // A refused upgrade (HTTP `status`, `detail` from OpenAI's error body, maybe ""), in words for the call record.
 std::string describe_openai_refusal(const OpenAiService& service, unsigned status, const std::string& detail);
 
