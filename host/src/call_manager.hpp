@@ -49,6 +49,7 @@ class CallManager {
   // entry is serialised once (in memory, and beside its record in the store) and copied, so a page costs little on
   // the event loop however often it is asked for. Throws std::runtime_error when the store cannot be read.
   static constexpr std::size_t kDefaultPageSize = 50, kMaxPageSize = 500;
+  static constexpr std::size_t kRefreshesPerPage = 25;  // calls in progress whose entries a page re-makes, at most
   std::string list_page(std::size_t limit, const std::optional<ListingPosition>& after) const;
   // A next_cursor ("20261124190307123.call_0123abcd": the creation time's digits and the id) as a position;
   // nullopt when it is not one.

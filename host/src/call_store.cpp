@@ -14,7 +14,7 @@ class MemoryCallStore final : public CallStore {
   std::vector<StoredListingEntry> list_older(const std::optional<ListingPosition>&, std::size_t) override {
     return {};
   }
-  void save(const CallRecord&) override {}
+  void save(const CallRecord&, const std::string&) override {}
   std::vector<CallRecord> load_all() override { return {}; }
   std::optional<CallRecord> load(const std::string&) override { return std::nullopt; }
   std::string describe() const override { return "memory only (calls.database not set)"; }
@@ -66,12 +66,11 @@ class SqliteCallStore final : public CallStore {
     sqlite3_close(db_);
   }
 
-  void save(const CallRecord& record) override {
+  void save(const CallRecord& record, const std::string& entry) override {
     const auto json = record.to_json(true);
     const std::string text = json.dump();
     const std::string status(to_string(record.status));
     const std::string created = json["created_at"], updated = json["updated_at"];
-    const std::string entry = listing_entry(record);
     sqlite3_reset(upsert_);
     sqlite3_bind_text(upsert_, 1, record.call_id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(upsert_, 2, status.c_str(), -1, SQLITE_TRANSIENT);

@@ -39,7 +39,10 @@ class CallStore {
   // Throws std::runtime_error when the store fails.
   virtual std::vector<StoredListingEntry> list_older(const std::optional<ListingPosition>& before,
                                                      std::size_t limit) = 0;
-  virtual void save(const CallRecord& record) = 0;  // insert or replace; throws std::runtime_error on failure
+  // Insert or replace, with the record's listing entry (listing_entry(record), made once by the caller, which keeps
+  // it too); throws std::runtime_error on failure.
+  virtual void save(const CallRecord& record, const std::string& entry) = 0;
+  void save(const CallRecord& record) { save(record, listing_entry(record)); }
   virtual std::vector<CallRecord> load_all() = 0;   // oldest first
   // One record by its id (a record past calls.history_limit, amended after its end); nullopt when the store has
   // none or it cannot be read as a record. Throws std::runtime_error when the store fails.
