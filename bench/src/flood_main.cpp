@@ -410,10 +410,11 @@ int main(int argc, char** argv) {
         // Ticks later than the 5 ms target, and the p99 as Prometheus' histogram_quantile() estimates it (linear
         // within its bucket): the bucket bound alone only says "at most".
         double within_5ms = 0, p99_estimate = delta->p99_upper_bound;
+        for (std::size_t i = 0; i < after->buckets.size(); ++i)
+          if (after->buckets[i].first <= 5) within_5ms = after->buckets[i].second - before->buckets[i].second;
         for (std::size_t i = 0; i < after->buckets.size(); ++i) {
           const double bound = after->buckets[i].first;
           const double cumulative = after->buckets[i].second - before->buckets[i].second;
-          if (bound <= 5) within_5ms = cumulative;
           if (cumulative >= 0.99 * delta->count && !std::isinf(bound)) {
             const double lower = i ? after->buckets[i - 1].first : 0;
             const double below = i ? after->buckets[i - 1].second - before->buckets[i - 1].second : 0;
