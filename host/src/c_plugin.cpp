@@ -122,22 +122,15 @@ struct concierge_host {
     for (auto* client : std::set<concierge_ws_client*>(ws_clients)) close_ws_client(client);
   }
   void close_ws_client(concierge_ws_client* client);
-  // The TLS context for this instance's wss:// clients that trust `ca_file` ("" = the system's store), made once and
-  // shared by every connection (as the SDK's client allows): making one loads the CA store, ~30 ms for the system's
-  // on a 2-core machine, which must not stall the loop at every call's connect. Throws when it cannot be loaded
-  // (nothing is kept then, so a file fixed later is read again).
-  std::shared_ptr<boost::asio::ssl::context> tls_context(const std::string& ca_file) {
-    auto& context = tls_contexts[ca_file];
-    if (!context) {
-      try {
-        context = concierge::net::make_tls_client_context(ca_file);
-      } catch (...) {
-        tls_contexts.erase(ca_file);
-        throw;
-      }
-    }
-    return context;
-  }
+  // The TLS contexts of this instance's wss:// clients, one per CA file ("" = the system's store), shared by every
+  // connection (as the SDK's client allows). Making one loads the CA store, 28-59 ms for the system's on a 2-core
+  // machine: far too long for the loop, at every call's connect or even once. So the first client of a CA file waits
+  // (in tls_waiting) while a blocking worker loads it; its SDK client is made on the loop once the context is there,
+  // or it fails through its listener. A file that fails to load is not kept, so a fixed file is read again.
+  void load_tls_context(const std::string& ca_file);
+  void tls_context_loaded(const std::string& ca_file, std::shared_ptr<boost::asio::ssl::context> context,
+                          const std::string& error);
+  std::map<std::string, std::vector<concierge_ws_client*>> tls_waiting;  // loop thread only
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_contexts;  // loop thread only
 
   std::shared_ptr<const void> library;  // the .so: mapped while this context lives
@@ -225,6 +218,9 @@ struct concierge_ws_client final : concierge::net::WebSocketListener {
   void* user = nullptr;
   concierge_host* host = nullptr;
   bool failed = false;
+  // Set while the client waits for its CA file's TLS context (concierge_host::tls_waiting): `client` is made then.
+  std::unique_ptr<concierge::net::WebSocketClientOptions> waiting;
+  std::string ca_file;
   void on_websocket_open() override {
     if (host->open && listener.on_open) listener.on_open(user);
   }
@@ -244,10 +240,53 @@ void concierge_host::drop_call_events() {
 
 void concierge_host::close_ws_client(concierge_ws_client* client) {
   if (!ws_clients.erase(client)) return;
-  client->client->close();
+  if (client->waiting) {
+    auto& waiting = tls_waiting[client->ca_file];
+    waiting.erase(std::remove(waiting.begin(), waiting.end(), client), waiting.end());
+  }
+  if (client->client) client->client->close();
   // The SDK client holds only a plain pointer to its listener and calls nothing after close(); operations still in
   // flight hold the client, not the listener.
   delete client;
+}
+
+void concierge_host::load_tls_context(const std::string& ca_file) {
+  services.run_blocking([self = this->self.lock(), ca_file] {
+    std::shared_ptr<boost::asio::ssl::context> context;
+    std::string error;
+    try {
+      context = concierge::net::make_tls_client_context(ca_file);  // on a worker: touches only its own data
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    asio::post(self->io, [self, ca_file, context = std::move(context), error = std::move(error)] {
+      self->tls_context_loaded(ca_file, context, error);
+    });
+  });
+}
+
+void concierge_host::tls_context_loaded(const std::string& ca_file,
+                                        std::shared_ptr<boost::asio::ssl::context> context, const std::string& error) {
+  if (!open) return;  // close() has ended every client, the waiting ones too
+  if (context) tls_contexts[ca_file] = context;
+  // One client at a time, each taken off the list first: a listener may close or open clients while it is told.
+  for (;;) {
+    const auto it = tls_waiting.find(ca_file);
+    if (it == tls_waiting.end()) return;
+    if (it->second.empty()) {
+      tls_waiting.erase(it);
+      return;
+    }
+    concierge_ws_client* client = it->second.front();
+    it->second.erase(it->second.begin());
+    const std::unique_ptr<concierge::net::WebSocketClientOptions> options = std::move(client->waiting);
+    if (context) {
+      client->client = concierge::net::WebSocketClient::create(io, context, std::move(*options));
+      client->client->start(client);
+    } else {
+      client->on_websocket_failed("could not connect to " + options->peer_name + ": " + error);
+    }
+  }
 }
 
 namespace concierge::host::c_abi {
@@ -577,9 +616,23 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
   std::memcpy(&client->listener, listener, std::min<std::size_t>(sizeof client->listener, listener->struct_size));
   client->user = user;
   client->host = h;
+  if (options.tls) {
+    const std::string ca_file = text(c.ca_file);
+    const auto known = h->tls_contexts.find(ca_file);
+    if (known == h->tls_contexts.end()) {  // the CA file is loaded off the loop first (concierge_host::tls_waiting)
+      client->waiting = std::make_unique<net::WebSocketClientOptions>(std::move(options));
+      client->ca_file = ca_file;
+      auto& waiting = h->tls_waiting[ca_file];
+      waiting.push_back(client.get());
+      if (waiting.size() == 1) h->load_tls_context(ca_file);
+      h->ws_clients.insert(client.get());
+      return client.release();
+    }
+  }
   try {
-    client->client = net::WebSocketClient::create(
-        h->io, options.tls ? h->tls_context(text(c.ca_file)) : nullptr, std::move(options));
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (options.tls) tls = h->tls_contexts.at(text(c.ca_file));
+    client->client = net::WebSocketClient::create(h->io, std::move(tls), std::move(options));
   } catch (const std::exception& e) {
     concierge_error_set(error, CONCIERGE_E_INVALID, nullptr, e.what());
     return nullptr;
@@ -590,9 +643,9 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
 }
 
 std::int32_t host_ws_client_send(concierge_ws_client* c, concierge_str message) {
-  return c && c->client->send(view(message)) ? 1 : 0;
+  return c && c->client && c->client->send(view(message)) ? 1 : 0;  // no client yet: still loading its CA file
 }
-std::size_t host_ws_client_queued(concierge_ws_client* c) { return c ? c->client->queued_messages() : 0; }
+std::size_t host_ws_client_queued(concierge_ws_client* c) { return c && c->client ? c->client->queued_messages() : 0; }
 void host_ws_client_close(concierge_ws_client* c) {
   if (c) c->host->close_ws_client(c);
 }

@@ -56,7 +56,15 @@ class LinesLogger final : public concierge::Logger {
 class LoopHost final : public concierge::HostServices {
  public:
   boost::asio::io_context& io() override { return io_; }
-  void run_blocking(std::function<void()> work) override { work(); }
+  // Inline, or kept for the test to run (the daemon's run on a worker thread).
+  void run_blocking(std::function<void()> work) override {
+    if (defer_blocking)
+      deferred.push_back(std::move(work));
+    else
+      work();
+  }
+  bool defer_blocking = false;
+  std::vector<std::function<void()>> deferred;
   std::string public_domain() const override { return ""; }
   std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override { return nullptr; }
 
@@ -135,18 +143,60 @@ TEST_F(CxxWebSocketClient, TalksToALoopbackPeerAndClosesFromInsideItsListener) {
   EXPECT_EQ(log->count("probe destroyed"), 1);
 }
 
-// The host reads the CA file once per instance (loading a CA store costs ~30 ms, too long for the loop at every
-// call's connect): the second client connects after the file is gone.
+// The host reads the CA file once per instance (loading a CA store costs ~30 ms): the second client connects after
+// the file is gone.
 TEST_F(CxxWebSocketClient, SpeaksTlsTrustingTheConfiguredCaFileReadOnce) {
   const auto pki = concierge::fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
   auto server = serve(pki);
   const std::string ca = concierge::fakes::write_temp_file("cxx-ws-ca.pem", pki.ca_pem);
   const LoadedPlugin plugin = load(port_of(*server) + "tls: true\nreconnect: true\nca_file: \"" + ca + "\"\n");
-  std::filesystem::remove(ca);  // the first client has its TLS context already (ws_client_open, inside create)
+  std::filesystem::remove(ca);  // read already: this test's host runs blocking work inline, inside ws_client_open
   ASSERT_TRUE(run_until([&] { return log->count("ws closed") == 2 || log->starting("ws failed") > 0; }))
       << log->all();
   EXPECT_EQ(log->count("ws message world"), 2) << log->all();
   EXPECT_EQ(log->starting("ws failed"), 0) << log->all();
+}
+
+// The first wss:// client of a CA file does not load it on the loop (tens of milliseconds for a CA store): the host
+// hands the load to a blocking worker and makes the connection once it is back. Until then send queues nothing.
+TEST_F(CxxWebSocketClient, TheCaFileIsLoadedByABlockingWorkerNotOnTheLoop) {
+  const auto pki = concierge::fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  auto server = serve(pki);
+  const std::string ca = concierge::fakes::write_temp_file("cxx-ws-deferred-ca.pem", pki.ca_pem);
+  host.defer_blocking = true;
+  const LoadedPlugin plugin = load(port_of(*server) + "tls: true\nca_file: \"" + ca + "\"\n");
+  ASSERT_EQ(host.deferred.size(), 1u);  // the CA file's load, handed to a worker
+  EXPECT_EQ(log->count("ws not open yet"), 1);
+  host.io().restart();
+  host.io().poll();
+  EXPECT_EQ(log->count("ws open"), 0);  // nothing connects before the context is there
+  EXPECT_EQ(log->starting("ws failed"), 0) << log->all();
+  host.deferred.front()();
+  ASSERT_TRUE(run_until([&] { return log->count("ws closed") == 1 || log->starting("ws failed") > 0; }))
+      << log->all();
+  EXPECT_EQ(log->count("ws message world"), 1) << log->all();
+  std::filesystem::remove(ca);
+}
+
+// The instance goes while its CA file is still being loaded: the load's completion finds the instance closed and
+// touches nothing of it (the waiting client was ended with the instance).
+TEST_F(CxxWebSocketClient, AnInstanceThatGoesWhileItsCaFileLoadsIsLeftAlone) {
+  const auto pki = concierge::fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  auto server = serve(pki);
+  const std::string ca = concierge::fakes::write_temp_file("cxx-ws-gone-ca.pem", pki.ca_pem);
+  host.defer_blocking = true;
+  {
+    const LoadedPlugin plugin = load(port_of(*server) + "tls: true\nkeep_open: true\nca_file: \"" + ca + "\"\n");
+    ASSERT_EQ(host.deferred.size(), 1u);
+  }
+  EXPECT_EQ(log->count("probe destroyed"), 1);
+  host.deferred.front()();
+  host.deferred.clear();
+  host.io().restart();
+  host.io().poll();
+  EXPECT_EQ(log->count("ws open"), 0) << log->all();
+  EXPECT_EQ(log->starting("ws failed"), 0) << log->all();
+  std::filesystem::remove(ca);
 }
 
 TEST_F(CxxWebSocketClient, ARefusalIsWordedFromItsStatusAndDetail) {
