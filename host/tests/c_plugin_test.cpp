@@ -19,6 +19,8 @@
 #include "concierge/net/asio.hpp"
 #include "plugin_loader.hpp"
 #include "raw_socket.hpp"
+#include "asio_event_loop.hpp"  // sdk/testing: run_io_until
+#include "recording_logger.hpp"
 
 using concierge::AudioFormat;
 using concierge::AudioFrame;
@@ -58,27 +60,7 @@ class Host final : public concierge::HostServices {
   std::atomic<int> worker_runs_{0};
 };
 
-class RecordingLogger final : public concierge::Logger {
- public:
-  void write(concierge::LogLevel, std::string_view message) override {
-    std::lock_guard lock(mutex_);
-    lines_.emplace_back(message);
-  }
-  bool enabled(concierge::LogLevel) const override { return true; }
-  int count(const std::string& line) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(std::count(lines_.begin(), lines_.end(), line));
-  }
-  int starting(const std::string& prefix) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(
-        std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }));
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
+using concierge::testing::RecordingLogger;
 
 struct Events final : concierge::VoiceSessionEvents {
   int ready = 0;
@@ -123,15 +105,9 @@ struct Fixture : ::testing::Test {
     }
     return "no error";
   }
-  // Runs the loop until `done` or 5 s: event-driven, never a fixed sleep.
   template <class F>
-  bool run_until(F done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < give_up) {
-      host.io().restart();
-      host.io().run_one_for(std::chrono::milliseconds(50));
-    }
-    return done();
+  bool run_until(F done) {  // event-driven, never a fixed sleep
+    return concierge::testing::run_io_until(host.io(), done, std::chrono::seconds(5));
   }
 };
 
@@ -437,13 +413,8 @@ struct TelephonyFixture : ::testing::TestWithParam<std::string> {
                        YAML::Load("{}"), "plugins.telephony.config", "/etc/concierge.yaml");
   }
   template <class F>
-  bool run_until(F done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < give_up) {
-      host.io().restart();
-      host.io().run_one_for(std::chrono::milliseconds(50));
-    }
-    return done();
+  bool run_until(F done) {  // event-driven, never a fixed sleep
+    return concierge::testing::run_io_until(host.io(), done, std::chrono::seconds(5));
   }
 };
 
@@ -642,13 +613,8 @@ struct ClientFixture : ::testing::Test {
                        YAML::Load(yaml), "plugins.voice_model.config", "/etc/concierge.yaml");
   }
   template <class F>
-  bool run_until(F done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < give_up) {
-      host.io().restart();
-      host.io().run_one_for(std::chrono::milliseconds(50));
-    }
-    return done();
+  bool run_until(F done) {  // event-driven, never a fixed sleep
+    return concierge::testing::run_io_until(host.io(), done, std::chrono::seconds(10));
   }
 };
 
@@ -811,13 +777,8 @@ struct TeardownFixture : ::testing::TestWithParam<TeardownCase> {
     ASSERT_EQ(host.http().in_flight(), 3u);
   }
   template <class F>
-  bool run_until(F done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < give_up) {
-      host.io().restart();
-      host.io().run_one_for(std::chrono::milliseconds(50));
-    }
-    return done();
+  bool run_until(F done) {  // event-driven, never a fixed sleep
+    return concierge::testing::run_io_until(host.io(), done, std::chrono::seconds(10));
   }
 };
 

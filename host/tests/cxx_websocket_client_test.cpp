@@ -19,39 +19,15 @@
 #include "concierge/plugin.hpp"
 #include "concierge_fakes/ws_server.hpp"
 #include "plugin_loader.hpp"
+#include "asio_event_loop.hpp"  // sdk/testing: run_io_until
+#include "recording_logger.hpp"
 
 namespace concierge_cxx_ws_test {
 
 using concierge::host::LoadedPlugin;
 using concierge::host::PluginLoader;
 
-class LinesLogger final : public concierge::Logger {
- public:
-  void write(concierge::LogLevel, std::string_view message) override {
-    std::lock_guard lock(mutex_);
-    lines_.emplace_back(message);
-  }
-  bool enabled(concierge::LogLevel) const override { return true; }
-  int count(const std::string& line) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(std::count(lines_.begin(), lines_.end(), line));
-  }
-  int starting(const std::string& prefix) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(
-        std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }));
-  }
-  std::string all() const {
-    std::lock_guard lock(mutex_);
-    std::string out;
-    for (const auto& l : lines_) out += l + "\n";
-    return out;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
+using concierge::testing::RecordingLogger;
 
 class LoopHost final : public concierge::HostServices {
  public:
@@ -86,7 +62,7 @@ class HelloWorld final : public concierge::fakes::WsHandler {
 
 struct CxxWebSocketClient : ::testing::Test {
   LoopHost host;
-  std::shared_ptr<LinesLogger> log = std::make_shared<LinesLogger>();
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
   PluginLoader loader{CONCIERGE_TEST_PLUGIN_DIR};
   std::mutex mutex;
   std::string target, authorization;
@@ -112,13 +88,8 @@ struct CxxWebSocketClient : ::testing::Test {
                        "plugins.voice_model.config", "/etc/concierge.yaml");
   }
   template <class F>
-  bool run_until(F done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < give_up) {
-      host.io().restart();
-      host.io().run_one_for(std::chrono::milliseconds(50));
-    }
-    return done();
+  bool run_until(F done) {  // event-driven, never a fixed sleep
+    return concierge::testing::run_io_until(host.io(), done, std::chrono::seconds(10));
   }
   static std::string port_of(const concierge::fakes::WsServer& server) {
     return "ws_port: \"" + std::to_string(server.port()) + "\"\n";

@@ -40,4 +40,16 @@ class AsioEventLoop final : public EventLoop {
   std::map<TimerId, std::unique_ptr<boost::asio::steady_timer>> timers_;
 };
 
+// Runs `io` until `done()` or `limit` has passed: event-driven (it returns as soon as done() holds), never a fixed
+// sleep, so a slow machine only takes longer. Returns done().
+template <class Done>
+bool run_io_until(boost::asio::io_context& io, Done done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < give_up) {
+    io.restart();
+    io.run_one_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
 }  // namespace concierge::testing
