@@ -356,6 +356,9 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     }
     peer_ = std::move(peer);
     stream_sid_ = std::move(stream_sid);
+    // What every media and mark message of this stream starts with, built once: a frame then appends its payload.
+    media_prefix_ = R"({"event":"media","streamSid":")" + stream_sid_ + R"(","media":{"payload":")";
+    mark_prefix_ = R"({"event":"mark","streamSid":")" + stream_sid_ + R"(","mark":{"name":")";
     pending_marks_.clear();
     sent_us_ = heard_us_ = 0;
     // A media stream means the callee answered, whether or not the status callback has arrived yet (Twilio's test
@@ -411,6 +414,9 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
   void send_audio(const AudioFrame& frame) override {
     if (!peer_ || terminal_ || frame.bytes.empty()) return;
+    // The peer (over the C boundary, the SDK's layer object) is touched only after the payload is encoded: start
+    // fetching it now (measured: its cache miss was most of what the C boundary added to a frame on a busy machine).
+    __builtin_prefetch(peer_.get());
     if (frame.format != AudioFormat::mulaw_8k()) {
       if (format_errors_.should_log())
         provider_->log().error("call " + call_id_ + ": dropped agent audio in " + frame.format.to_string() +
@@ -418,27 +424,22 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
       return;
     }
     // {"event":"media","streamSid":"...","media":{"payload":"<base64>"}}, built in a buffer reused for every frame.
-    outgoing_.clear();
-    outgoing_ += R"({"event":"media","streamSid":")";
-    outgoing_ += stream_sid_;
-    outgoing_ += R"(","media":{"payload":")";
+    static constexpr std::string_view kClose = R"("}})";
+    outgoing_.assign(media_prefix_);
     const std::size_t at = outgoing_.size();
     outgoing_.resize(at + base64::encoded_size(frame.bytes.size()));
     base64::encode(frame.bytes, std::span<char>(outgoing_.data() + at, outgoing_.size() - at));
-    outgoing_ += R"("}})";
+    outgoing_.append(kClose);
     peer_->send_text(outgoing_);
 
     // One mark per chunk: when Twilio echoes it, the callee has heard everything up to its end.
     sent_us_ += static_cast<std::uint64_t>(frame.duration().count());
     const std::uint64_t id = ++last_mark_id_;
-    outgoing_.clear();
-    outgoing_ += R"({"event":"mark","streamSid":")";
-    outgoing_ += stream_sid_;
-    outgoing_ += R"(","mark":{"name":")";
+    outgoing_.assign(mark_prefix_);
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
     outgoing_.append(digits, end);
-    outgoing_ += R"("}})";
+    outgoing_.append(kClose);
     peer_->send_text(outgoing_);
     pending_marks_.push({id, sent_us_});
   }
@@ -524,6 +525,7 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
 
   std::shared_ptr<WebSocketPeer> peer_;
   std::string stream_sid_;
+  std::string media_prefix_, mark_prefix_;  // of every media and mark message of the stream (attach_media)
   std::array<std::uint8_t, kMaxInboundPayloadBytes + 3> inbound_{};
   std::string outgoing_;
   PendingMarks pending_marks_;

@@ -936,10 +936,11 @@ inline void write_response(concierge_http_response_writer* writer, const HttpRes
 class WebSocketPeerOverC final : public WebSocketPeer {
  public:
   WebSocketPeerOverC(const concierge_host_api* api, concierge_ws_peer* peer)
-      : peer_(peer), api_(api), request_(from_c(*api->ws_peer_upgrade_request(peer))) {}
+      : peer_(peer), send_text_(api->ws_peer_send_text), api_(api),
+        request_(from_c(*api->ws_peer_upgrade_request(peer))) {}
   void detach() { peer_ = nullptr; }
-  void send_text(std::string_view message) override {
-    if (peer_) api_->ws_peer_send_text(peer_, str(message));
+  void send_text(std::string_view message) override {  // per frame, twice (a provider's media and mark)
+    if (peer_) send_text_(peer_, str(message));
   }
   void close(std::string_view reason) override {
     if (peer_) api_->ws_peer_close(peer_, str(reason));
@@ -948,17 +949,38 @@ class WebSocketPeerOverC final : public WebSocketPeer {
   const HttpRequest& upgrade_request() const override { return request_; }
 
  private:
+  // The per-frame path's fields first, beside the vtable pointer.
   concierge_ws_peer* peer_;
+  std::int32_t (*send_text_)(concierge_ws_peer*, concierge_str);
   const concierge_host_api* api_;
   HttpRequest request_;
 };
 
+// One accepted stream. As for legs, the host's handle is the plugin's WebSocketHandler itself (a message, twice per
+// frame, touches no object of this layer's); this box, found from the handle in ws_handlers(), holds it.
 struct WsHandlerBox {
   InstanceBox* instance;
   std::shared_ptr<WebSocketPeerOverC> peer;
   std::shared_ptr<WebSocketHandler> handler;
 };
-inline WsHandlerBox* box(concierge_ws_handler* h) { return reinterpret_cast<WsHandlerBox*>(h); }
+inline std::map<const void*, std::unique_ptr<WsHandlerBox>>& ws_handlers() {
+  static std::map<const void*, std::unique_ptr<WsHandlerBox>> open;  // loop thread only
+  return open;
+}
+inline WsHandlerBox* box(concierge_ws_handler* h) {
+  const auto it = ws_handlers().find(h);
+  return it == ws_handlers().end() ? nullptr : it->second.get();
+}
+// Calls `body` with the plugin's handler (the handle); an exception is logged through the stream's instance.
+template <class F>
+void with_ws_handler(concierge_ws_handler* h, const char* what, F&& body) noexcept {
+  try {
+    body(*reinterpret_cast<WebSocketHandler*>(h));
+  } catch (...) {
+    WsHandlerBox* owner = box(h);
+    guarded(owner ? owner->instance : nullptr, what, [] { throw; });
+  }
+}
 
 inline TelephonyProvider& provider(concierge_instance* instance) { return *box(instance)->instance.telephony; }
 
@@ -1050,11 +1072,13 @@ inline concierge_ws_handler* telephony_open_media_stream(concierge_instance* ins
     handler->instance = box(instance);
     handler->peer = std::make_shared<WebSocketPeerOverC>(host_api(), peer);
     handler->handler = provider(instance).open_media_stream(handler->peer);
-    if (!handler->handler) {
+    const void* handle = handler->handler.get();
+    if (!handle || ws_handlers().count(handle)) {  // none, or one already serving another stream
       handler->peer->detach();
       return nullptr;
     }
-    return reinterpret_cast<concierge_ws_handler*>(handler.release());
+    ws_handlers().emplace(handle, std::move(handler));
+    return reinterpret_cast<concierge_ws_handler*>(const_cast<void*>(handle));
   } catch (const std::exception& e) {
     box(instance)->log->error(std::string("open_media_stream threw: ") + e.what());
   } catch (...) {
@@ -1062,14 +1086,18 @@ inline concierge_ws_handler* telephony_open_media_stream(concierge_instance* ins
   }
   return nullptr;
 }
+// The per-message path: nothing of this layer's touched.
 inline void ws_handler_on_text(concierge_ws_handler* h, concierge_str message) noexcept {
-  guarded(box(h)->instance, "on_text", [&] { box(h)->handler->on_text(view(message)); });
+  with_ws_handler(h, "on_text", [&](WebSocketHandler& handler) { handler.on_text(view(message)); });
 }
 inline void ws_handler_on_closed(concierge_ws_handler* h, concierge_str reason) noexcept {
-  guarded(box(h)->instance, "on_closed", [&] { box(h)->handler->on_closed(view(reason)); });
+  with_ws_handler(h, "on_closed", [&](WebSocketHandler& handler) { handler.on_closed(view(reason)); });
 }
 inline void ws_handler_destroy(concierge_ws_handler* h) noexcept {
-  std::unique_ptr<WsHandlerBox> owned(box(h));
+  const auto it = ws_handlers().find(h);
+  if (it == ws_handlers().end()) return;
+  std::unique_ptr<WsHandlerBox> owned = std::move(it->second);
+  ws_handlers().erase(it);
   owned->peer->detach();  // the peer handle is invalid once this returns (abi.h)
   guarded(owned->instance, "destroy", [&] { owned->handler.reset(); });
 }
