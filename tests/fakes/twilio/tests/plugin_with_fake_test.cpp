@@ -386,12 +386,16 @@ TEST_F(PluginWithFakeTwilio, ReplayedOrForgedStreamStartsAreRefusedAndHearNothin
   host->on_loop([&] { second->hang_up(); return 0; });
 }
 
+// The clear crosses marks on the wire: Twilio echoes the marks of audio it played before the clear reached it, then
+// those of the audio the clear dropped, and the two cannot be told apart, so the plugin counts only what a mark it
+// processed before the clear said was heard. Progress after the clear therefore starts from that (never past what was
+// played); the audio played while the clear was in flight is not counted.
 TEST_F(PluginWithFakeTwilio, ClearDropsUnplayedAudioAndPlaybackCountsOnlyWhatWasHeard) {
   FakeTwilioOptions options;
   options.speed = 1.0 + 1e-9;  // real time: the clear must land while audio is still queued
   options.callee = [](const fake_twilio::CreatedCall&) {
     auto script = std::make_shared<SegmentScript>();
-    script->pause(1500ms);
+    script->pause(100ms).stay_on_line();  // the test hangs up once it has seen what it waits for
     return script;
   };
   start(options);
@@ -399,28 +403,38 @@ TEST_F(PluginWithFakeTwilio, ClearDropsUnplayedAudioAndPlaybackCountsOnlyWhatWas
   std::shared_ptr<CallLeg> leg;
   std::vector<std::uint8_t> frame(160, 0x55);
   events->when_media_started = [&] {
-    for (int i = 0; i < 50; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});  // 1 s queued at once
+    // 10 s queued at once: the clear lands while most of it is unplayed however late the test gets to send it.
+    for (int i = 0; i < 500; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
   };
   leg = call("+12125550100", events);
   ASSERT_TRUE(wait_until([&] { return events->last_playback_us() >= 200'000; }, 10s));
-  host->on_loop([&] { leg->clear_audio(); });
-  const std::int64_t heard_at_clear = host->on_loop([&] { return events->last_playback_us(); });
+  const std::int64_t heard_at_clear = host->on_loop([&] {
+    leg->clear_audio();
+    return events->last_playback_us();  // the plugin ignores every mark from here until new audio
+  });
   ASSERT_TRUE(fake->wait_for([](const FakeTwilio& f) { return !f.records_of("clear.in").empty(); }, 5s));
+  const std::size_t played_at_clear = fake->calls().at(0).agent_bytes_played;
   // After the clear, 5 more frames: progress continues from what was heard, not from what was sent.
   host->on_loop([&] {
     for (int i = 0; i < 5; ++i) leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
   });
+  ASSERT_TRUE(wait_until([&] { return events->last_playback_us() >= heard_at_clear + 100'000; }, 10s))
+      << "the 5 frames sent after the clear are heard; progress is " << events->last_playback_us();
+  host->on_loop([&] { leg->hang_up(); return 0; });
   ASSERT_TRUE(wait_until([&] { return events->final_status().has_value(); }, 10s));
   const auto calls = fake->calls();
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].clears, 1u);
   EXPECT_GT(calls[0].agent_bytes_dropped, 0u);
   EXPECT_EQ(calls[0].agent_bytes_played + calls[0].agent_bytes_dropped, calls[0].agent_bytes_received);
-  // Marks the clear dropped came back (as Twilio does) and were ignored: progress never went past what was played.
+  EXPECT_EQ(calls[0].agent_bytes_played, played_at_clear + 5 * 160) << "all of the new audio, nothing of the cleared";
+  // Marks the clear dropped came back (as Twilio does) and were ignored: progress never went past what was played,
+  // and counts exactly the new audio on top of what was heard at the clear.
   std::lock_guard lock(events->mutex);
   ASSERT_FALSE(events->playback_us.empty());
-  EXPECT_EQ(events->playback_us.back(), static_cast<std::int64_t>(calls[0].agent_bytes_played) * 125);
-  EXPECT_GE(events->playback_us.back(), heard_at_clear + 100'000);
+  EXPECT_EQ(events->playback_us.back(), heard_at_clear + 100'000);
+  EXPECT_LE(events->playback_us.back(), static_cast<std::int64_t>(calls[0].agent_bytes_played) * 125);
+  EXPECT_GE(heard_at_clear, 200'000);
   for (std::size_t i = 1; i < events->playback_us.size(); ++i) EXPECT_GT(events->playback_us[i], events->playback_us[i - 1]);
   const auto clear = fake->records_of("clear.in");
   ASSERT_EQ(clear.size(), 1u);
