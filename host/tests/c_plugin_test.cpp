@@ -565,6 +565,31 @@ TEST_P(TelephonyFixture, AStaleTimerIdCancelsNothingAndACancelledTimerNeverRuns)
   EXPECT_EQ(log->count("raw timer C ran"), 0);
 }
 
+// A C++ plugin's work still pending when its instance goes (a posted function, a timer due in an hour) is destroyed
+// unrun with the layer's Host, while the Host is whole: a destructor in its captures that cancels a timer, posts or
+// arms one (as a plugin object's does) is refused cleanly, and nothing of it runs.
+TEST(CxxLayerHost, WorkPendingAtExitIsDroppedUnrunWhileTheHostIsWhole) {
+  InboundHost host;
+  auto log = std::make_shared<RecordingLogger>();
+  PluginLoader loader{kDir};
+  {
+    LoadedPlugin plugin = loader.load("fixture-cxx-telephony", PluginKind::telephony,
+                                      concierge::PluginContext{host, log, kDir}, YAML::Load("{}"),
+                                      "plugins.telephony.config", "/etc/concierge.yaml");
+    concierge::HttpRequest request;
+    request.method = "GET";
+    request.target = "/fixture/hook?x=pending-at-exit";
+    request.path = "/fixture/hook";
+    request.query = {{"x", "pending-at-exit"}};
+    EXPECT_EQ(plugin.instance.telephony->handle_http(request).body, "left pending");
+  }  // the instance goes with its post and timer pending: the loop never ran
+  EXPECT_EQ(log->count("post dropped: post refused, timer refused"), 1) << log->all();
+  EXPECT_EQ(log->count("timer dropped: post refused, timer refused"), 1) << log->all();
+  host.io().restart();
+  host.io().poll();  // what the host had queued for the instance finds it closed
+  EXPECT_EQ(concierge::host::c_abi::pending_callbacks(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(CAndCxx, TelephonyFixture, ::testing::Values("fixture-c-telephony", "fixture-cxx-telephony"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "fixture-c-telephony" ? std::string("C") : std::string("CxxLayer");

@@ -83,6 +83,12 @@ class HttpClientOverC final : public HttpClient {
     if (pending_.erase(id)) api_->http_cancel(host_, id);
   }
   std::size_t in_flight() const override { return pending_.size(); }
+  // The instance is going: every completion still pending is destroyed unrun, here, while the Host is whole (a
+  // completion's captures may hold plugin objects whose destructors cancel requests or timers; they find none).
+  void drop_pending() noexcept {
+    auto dropped = std::move(pending_);
+    pending_.clear();
+  }
 
  private:
   HttpRequestId begin(HttpClientRequest request, Completion done, std::uint32_t flags) {
@@ -155,10 +161,33 @@ class Host final : public EventLoop {
   Host(const concierge_host_api* api, concierge_host* host) : api_(api), host_(host), http_(api, host) {}
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
+  // Destroyed by the layer after the plugin's objects, with the host's context already closed (nothing more of it
+  // runs). What is still pending (HTTP completions, posted functions, armed timers, blocking jobs) is destroyed unrun
+  // HERE, while every member is alive: its captures may hold plugin objects whose destructors cancel a timer, post or
+  // cancel a request; those calls find nothing pending and refuse new work (closing_).
+  ~Host() {
+    std::vector<std::function<void()>> dropped;
+    std::vector<std::unique_ptr<Blocking>> jobs;
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+      for (auto& slot : slots_)
+        if (slot->in_use) {
+          dropped.push_back(std::move(slot->fn));
+          release_locked(slot.get());
+        }
+      for (auto& [raw, job] : blocking_) jobs.push_back(std::move(job));
+      blocking_.clear();
+    }
+    http_.drop_pending();
+    dropped.clear();
+    jobs.clear();
+  }
 
   // Runs `fn` on the event loop, soon, never inside post. Any thread. False once the instance is going away.
   bool post(std::function<void()> fn) override {
     Pending* pending = add(std::move(fn));
+    if (!pending) return false;
     if (api_->post(host_, &Host::run_pending, pending) == CONCIERGE_OK) return true;
     release(pending);
     return false;
@@ -166,6 +195,7 @@ class Host final : public EventLoop {
   // Runs `fn` once on the loop after `delay` (never early). 0 when the instance is going away.
   TimerId start_timer(std::chrono::microseconds delay, std::function<void()> fn) override {
     Pending* pending = add(std::move(fn));
+    if (!pending) return 0;
     const std::uint64_t timer = api_->timer_start(
         host_, delay.count() > 0 ? static_cast<std::uint64_t>(delay.count()) : 0, &Host::run_pending, pending);
     std::lock_guard lock(mutex_);
@@ -190,6 +220,7 @@ class Host final : public EventLoop {
   }
   // `work` on a host worker thread (it must touch only what it owns), then `done` on the loop.
   bool run_blocking(std::function<void()> work, std::function<void()> done) {
+    if (closing()) return false;
     auto* job = new Blocking{std::move(work), std::move(done), this};
     if (api_->run_blocking(host_, &Host::run_blocking_work, &Host::run_blocking_done, job) == CONCIERGE_OK) {
       std::lock_guard lock(mutex_);
@@ -246,6 +277,10 @@ class Host final : public EventLoop {
     std::function<void()> work, done;
     Host* owner;
   };
+  bool closing() {
+    std::lock_guard lock(mutex_);
+    return closing_;
+  }
   static TimerId id_of(const Pending& pending) {
     return (static_cast<TimerId>(pending.generation) << 32) | (static_cast<TimerId>(pending.index) + 1);
   }
@@ -255,8 +290,13 @@ class Host final : public EventLoop {
     Pending* pending = slots_[low - 1].get();
     return pending->in_use && pending->generation == static_cast<std::uint32_t>(id >> 32) ? pending : nullptr;
   }
+  // A free slot holding `fn`; nullptr (and `fn` destroyed, outside the lock) once the Host is closing.
   Pending* add(std::function<void()> fn) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (closing_) {
+      lock.unlock();
+      return nullptr;
+    }
     if (free_.empty()) {  // the pool grows (the only allocations here); release() never needs to
       slots_.push_back(std::make_unique<Pending>());
       slots_.back()->owner = this;
@@ -348,6 +388,7 @@ class Host final : public EventLoop {
   std::vector<std::unique_ptr<Pending>> slots_;  // every slot; their functions are dropped unrun with the instance
   std::vector<Pending*> free_;
   std::map<Blocking*, std::unique_ptr<Blocking>> blocking_;
+  bool closing_ = false;  // set by the destructor (under mutex_): no new work
   std::vector<Attachment*> attachments_;  // loop thread only
 };
 
