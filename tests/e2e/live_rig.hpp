@@ -72,6 +72,15 @@ class LiveRig {
     live.api_key = kApiKey;
     live.script = options_.script;
     live.tls = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});  // wss:// as in production, with a test CA
+    // The callee answers what they heard: every agent byte sent (less the late deltas of a reply talked over, which
+    // the plugin drops) has been played or cleared on the Twilio line. Called on the fake's thread; the script plays
+    // only once the daemon connects, after both fakes exist, and is over before the rig destroys them.
+    live.callee_heard_the_agent = [this] {
+      if (!live_ || !twilio_) return false;
+      std::size_t done = 0;
+      for (const auto& c : twilio_->calls()) done += c.agent_bytes_played + c.agent_bytes_dropped;
+      return done >= live_->agent_audio_bytes_sent() - live_->late_audio_bytes_sent();
+    };
     ca_file_ = fakes::write_temp_file("live-ca.pem", live.tls->ca_pem);
     live_ = std::make_unique<fl::FakeLiveServer>(live);
     database_ = Rig::temp_file("live-calls", ".db");

@@ -536,8 +536,7 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
         co_await sleep(s.ms);
         co_return open_;
       case K::callee_says:
-        co_await callee_says(s.text, s.ms);
-        co_return open_;
+        co_return co_await callee_says(s.text, s.ms) && open_;
       case K::agent_says:
         co_return co_await agent_says(s);
       case K::function_call:
@@ -563,18 +562,24 @@ class Connection final : public WsHandler, public std::enable_shared_from_this<C
 
   // The callee's words, one delta per word spread over the speech, placed on the session timeline where the audio
   // received so far says "now" is.
-  awaitable<void> callee_says(const std::string& text, int speech_ms) {
+  awaitable<bool> callee_says(const std::string& text, int speech_ms) {
+    if (const auto& heard = server_->options.callee_heard_the_agent) {
+      // Client events (the callee audio's appends every 20 ms) wake the wait to look again.
+      if (!co_await wait_until([&] { return heard(); }, std::chrono::seconds(10), "the callee to hear the agent"))
+        co_return false;
+    }
     const auto words = words_of(text);
     const int per_word = std::max(1, speech_ms / std::max<int>(1, static_cast<int>(words.size())));
     int start = std::max(input_ms(), last_end_ms_);
     for (const auto& w : words) {
       co_await sleep(per_word);
-      if (!open_) co_return;
+      if (!open_) co_return false;
       const int end = std::max(start + per_word, input_ms());
       send({{"type", "session.input_transcript.delta"}, {"delta", w}, {"start_ms", start}, {"end_ms", end}});
       start = end;
       last_end_ms_ = end;
     }
+    co_return true;
   }
 
   void send_delta(int ms, bool late) {

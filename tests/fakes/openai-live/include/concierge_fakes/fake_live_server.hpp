@@ -13,6 +13,7 @@
 // Responses delegation (response.event carrying the nested Responses stream), errors, session.closed with each
 // reason, and a dropped socket. It records every client event for assertions.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,11 @@ struct FakeLiveOptions {
   std::optional<TestPki> tls;  // wss when set
   FakeScript script;
   std::uint16_t port = 0;
+  // Set by a rig that has the line too (tests/e2e/live_rig.hpp): whether the callee has heard, or the line dropped,
+  // all the agent audio sent so far. A callee_says step first waits for it (up to 10 s, else the script fails), as a
+  // person answers what they heard: the script's delays run from when a reply was sent, and under load the line can
+  // still be playing it then, which the plugin rightly takes for a barge-in. Called on the fake's thread, often.
+  std::function<bool()> callee_heard_the_agent;
 };
 
 class FakeLiveServer {
