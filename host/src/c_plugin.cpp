@@ -149,11 +149,13 @@ struct concierge_host {
 
   std::vector<std::unique_ptr<TimerSlot>> timer_slots;
   std::vector<std::uint32_t> free_timer_slots;  // capacity kept at timer_slots' own, so freeing never allocates
-  TimerSlot* armed_timer(std::uint64_t id) {
+  // The index of the slot that timer `id` names, if that slot is still armed for it; -1 otherwise.
+  std::int64_t armed_timer(std::uint64_t id) const {
     const std::uint64_t low = id & 0xffffffffu;
-    if (low == 0 || low > timer_slots.size()) return nullptr;
-    TimerSlot* slot = timer_slots[low - 1].get();
-    return slot->armed && slot->generation == static_cast<std::uint32_t>(id >> 32) ? slot : nullptr;
+    if (low == 0 || low > timer_slots.size()) return -1;
+    const TimerSlot& slot = *timer_slots[low - 1];
+    return slot.armed && slot.generation == static_cast<std::uint32_t>(id >> 32) ? static_cast<std::int64_t>(low - 1)
+                                                                                   : -1;
   }
   std::set<concierge::HttpRequestId> http_requests;
   std::set<concierge_ws_client*> ws_clients;
@@ -365,11 +367,12 @@ std::uint64_t host_timer_start(concierge_host* h, std::uint64_t delay_us, concie
 
 void host_timer_cancel(concierge_host* h, std::uint64_t id) {
   if (!h) return;
-  TimerSlot* slot = h->armed_timer(id);
-  if (!slot) return;  // unknown, fired or cancelled: ignored (abi.h)
-  slot->armed = false;
-  slot->timer.cancel();  // a wait already completed finds the slot disarmed (or another generation) and runs nothing
-  h->free_timer_slots.push_back(static_cast<std::uint32_t>((id & 0xffffffffu) - 1));
+  const std::int64_t index = h->armed_timer(id);
+  if (index < 0) return;  // unknown, fired or cancelled: ignored (abi.h)
+  TimerSlot& slot = *h->timer_slots[static_cast<std::size_t>(index)];
+  slot.armed = false;
+  slot.timer.cancel();  // a wait already completed finds the slot disarmed (or another generation) and runs nothing
+  h->free_timer_slots.push_back(static_cast<std::uint32_t>(index));
 }
 
 std::int32_t host_run_blocking(concierge_host* h, concierge_callback work, concierge_callback done, void* user) {
@@ -631,10 +634,13 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
   std::memcpy(&client->listener, listener, std::min<std::size_t>(sizeof client->listener, listener->struct_size));
   client->user = user;
   client->host = h;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // the CA file's context, once loaded
   if (options.tls) {
     const std::string ca_file = text(c.ca_file);
     const auto known = h->tls_contexts.find(ca_file);
-    if (known == h->tls_contexts.end()) {  // the CA file is loaded off the loop first (concierge_host::tls_waiting)
+    if (known != h->tls_contexts.end()) {
+      tls = known->second;
+    } else {  // the CA file is loaded off the loop first (concierge_host::tls_waiting)
       client->waiting = std::make_unique<net::WebSocketClientOptions>(std::move(options));
       client->ca_file = ca_file;
       auto& waiting = h->tls_waiting[ca_file];
@@ -645,8 +651,6 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
     }
   }
   try {
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    if (options.tls) tls = h->tls_contexts.at(text(c.ca_file));
     client->client = net::WebSocketClient::create(h->io, std::move(tls), std::move(options));
   } catch (const std::exception& e) {
     concierge_error_set(error, CONCIERGE_E_INVALID, nullptr, e.what());

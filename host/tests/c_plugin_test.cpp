@@ -599,9 +599,11 @@ INSTANTIATE_TEST_SUITE_P(CAndCxx, TelephonyFixture, ::testing::Values("fixture-c
 
 namespace {
 
-// The daemon's services with its real HTTP client (libcurl on the loop), as main.cpp gives them.
+// The daemon's services with its real HTTP client (libcurl on the loop), as main.cpp gives them; `limits` are the
+// daemon's own unless a test asks for a small cap.
 class ClientHost final : public concierge::HostServices {
  public:
+  explicit ClientHost(concierge::HttpClientLimits limits = {}) : http_(concierge::make_http_client(io_, limits)) {}
   boost::asio::io_context& io() override { return io_; }
   void run_blocking(std::function<void()> work) override { work(); }
   std::string public_domain() const override { return ""; }
@@ -612,7 +614,7 @@ class ClientHost final : public concierge::HostServices {
 
  private:
   boost::asio::io_context io_;
-  std::unique_ptr<concierge::HttpClient> http_ = concierge::make_http_client(io_);
+  std::unique_ptr<concierge::HttpClient> http_;
 };
 
 // A WebSocket peer on loopback (tests/fakes/ws-server) that answers "hello" with "world" and notes each upgrade.
@@ -751,24 +753,6 @@ class NeverAnsweringListener {
   std::string url_;
 };
 
-// The daemon's HTTP client (the SDK's, libcurl on the loop) with a small cap: 4 in flight, 1 kept for teardowns (the
-// daemon's are 512 and 64; the rule is the same).
-class CappedClientHost final : public concierge::HostServices {
- public:
-  boost::asio::io_context& io() override { return io_; }
-  void run_blocking(std::function<void()> work) override { work(); }
-  std::string public_domain() const override { return ""; }
-  std::shared_ptr<concierge::CallEvents> accept_inbound_call(const concierge::InboundCall&) override {
-    return nullptr;
-  }
-  concierge::HttpClient& http() override { return *http_; }
-
- private:
-  boost::asio::io_context io_;
-  std::unique_ptr<concierge::HttpClient> http_ =
-      concierge::make_http_client(io_, concierge::HttpClientLimits{4, 1});
-};
-
 struct TeardownCase {
   std::string plugin;
   PluginKind kind;
@@ -778,7 +762,8 @@ struct TeardownCase {
 void PrintTo(const TeardownCase& c, std::ostream* out) { *out << c.plugin; }  // ctest's names, not the bytes
 
 struct TeardownFixture : ::testing::TestWithParam<TeardownCase> {
-  CappedClientHost host;
+  // 4 in flight, 1 kept for teardowns (the daemon's are 512 and 64; the rule is the same).
+  ClientHost host{concierge::HttpClientLimits{4, 1}};
   std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
   PluginLoader loader{kDir};
   NeverAnsweringListener silent;
