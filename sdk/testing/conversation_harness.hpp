@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "asio_event_loop.hpp"
+#include "test_host.hpp"
 #include "concierge/audio_frame.hpp"
 #include "concierge/call.hpp"
 #include "concierge/net/asio.hpp"
@@ -29,20 +30,6 @@
 #include "concierge/voice_model.hpp"
 
 namespace concierge::testing {
-
-class TestHost : public HostServices {
- public:
-  boost::asio::io_context& io() override { return io_; }
-  // The same loop as an EventLoop, for plugin code written against it (the C boundary's plugins).
-  EventLoop& loop() { return loop_; }
-  void run_blocking(std::function<void()> work) override { work(); }
-  std::string public_domain() const override { return ""; }
-  std::shared_ptr<CallEvents> accept_inbound_call(const InboundCall&) override { return nullptr; }
-
- private:
-  boost::asio::io_context io_;
-  AsioEventLoop loop_{io_};
-};
 
 // Collects what plugins log; prints warnings and errors so a failing test shows them.
 class TestLogger : public Logger {

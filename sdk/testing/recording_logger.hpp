@@ -29,6 +29,12 @@ class RecordingLogger final : public Logger {
     return static_cast<int>(
         std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }));
   }
+  // Whether any line holds `text`.
+  bool contains(std::string_view text) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(lines_.begin(), lines_.end(),
+                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  }
   // Every line, one a line: for a failure's message.
   std::string all() const {
     std::lock_guard lock(mutex_);

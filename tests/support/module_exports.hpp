@@ -1,6 +1,8 @@
 #pragma once
 // What a plugin module exports of its own, read with binutils' nm: the check behind "a plugin shows our entry point
-// and nothing else of ours" (the C boundary's rule). Header-only; a test passes its CMAKE_NM.
+// and nothing else of ours" (the C boundary's rule). Header-only; a test passes its CMAKE_NM (and links libdl).
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -32,6 +34,49 @@ inline std::vector<std::string> own_exports(const std::string& nm, const std::st
   }
   pclose(out);
   return names;
+}
+
+// nm's lines for `module` with `flags` (e.g. "-D -C --undefined-only"), each "<address> <type> <name>" or
+// "<type> <name>".
+inline std::vector<std::string> nm_lines(const std::string& nm, const std::string& flags, const std::string& module) {
+  std::vector<std::string> lines;
+  FILE* out = popen((nm + " " + flags + " '" + module + "' 2>&1").c_str(), "r");
+  if (!out) return lines;
+  char line[8192];
+  while (fgets(line, sizeof line, out)) lines.emplace_back(line);
+  pclose(out);
+  return lines;
+}
+
+// What keeps `module` from being a plugin on the C boundary, one problem a line (none: it is one). It must load
+// (dlopen), export concierge_plugin_entry and nothing else of ours (not the C++ boundary's concierge_plugin_descriptor
+// or concierge_plugin_create), have no Boost code inside (every symbol, hidden ones of .symtab too), and call nothing
+// of the SDK's Asio-based libconcierge_net or of OpenSSL's TLS (SSL_*): its event loop, timers, HTTP and WebSocket
+// clients are the host's. (libcrypto for a signature, as Twilio's HMAC, is allowed.)
+inline std::vector<std::string> c_boundary_problems(const std::string& nm, const std::string& module) {
+  std::vector<std::string> problems;
+  if (void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+    if (!dlsym(handle, "concierge_plugin_entry")) problems.push_back("no concierge_plugin_entry");
+    for (const char* old : {"concierge_plugin_descriptor", "concierge_plugin_create"})
+      if (dlsym(handle, old)) problems.push_back(std::string("the C++ boundary's ") + old + " is still exported");
+    dlclose(handle);
+  } else {
+    problems.push_back(std::string("dlopen: ") + dlerror());
+  }
+  for (const auto& name : own_exports(nm, module))
+    if (name != "concierge_plugin_entry") problems.push_back("exports " + name);
+  const auto all = nm_lines(nm, "-C", module);
+  if (all.size() < 100) problems.push_back("no symbol table read: " + std::to_string(all.size()) + " lines");
+  for (const auto& line : all)
+    if (line.find("boost") != std::string::npos) problems.push_back("Boost inside: " + line);
+  const auto undefined = nm_lines(nm, "-D -C --undefined-only", module);
+  if (undefined.empty()) problems.push_back("no undefined symbol read");
+  for (const auto& line : undefined) {
+    const auto name = line.substr(line.find_last_of(' ') + 1);
+    if (line.find("concierge::net::") != std::string::npos || name.rfind("SSL_", 0) == 0)
+      problems.push_back("calls " + line);
+  }
+  return problems;
 }
 
 }  // namespace concierge::testing

@@ -4,43 +4,19 @@
 // to the fake GPT-Live server in echo mode over loopback, plain and TLS.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "concierge/base64.hpp"
 #include "concierge_fakes/fake_live_server.hpp"
-#include "echo_round_trips.hpp"
-#include "harness.hpp"
-#include "plugin_loader.hpp"
+#include "counting_operator_new.hpp"
 #include "live_model.hpp"
 #include "live_session.hpp"
-
-// GCC sees malloc in the replaced operator new and free in operator delete and warns at every inlined pair.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-thread_local bool g_counting = false;  // per thread: only the counting thread's allocations are counted
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  if (g_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "loaded_voice_model.hpp"
 
 namespace concierge::openai_live {
 namespace {
+
+using concierge::testing::CountingVoiceEvents;
+namespace counting_new = concierge::testing::counting_new;
+const concierge::testing::AllocationCounter kCounter{counting_new::count, counting_new::counted};
 
 class RecordingTransport final : public LiveTransport {
  public:
@@ -58,34 +34,19 @@ class RecordingTransport final : public LiveTransport {
   long sent_ = 0;
 };
 
-class CountingEvents final : public VoiceSessionEvents {
- public:
-  void on_ready() override { ++ready; }
-  void on_audio(const AudioFrame& frame) override { bytes += frame.bytes.size(); }
-  void on_callee_speech_started() override {}
-  void on_callee_speech_stopped() override {}
-  void on_interruption() override {}
-  void on_transcript(Speaker, std::string_view) override {}
-  void on_tool_call(const ToolCall&) override {}
-  void on_metrics(const VoiceMetrics&) override {}
-  void on_error(std::string_view, bool) override { ++errors; }
-  int ready = 0;
-  std::size_t bytes = 0;
-  int errors = 0;
-};
-
 void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, std::size_t delta_bytes) {
   boost::asio::io_context io;
   concierge::testing::AsioEventLoop loop(io);
   auto transport = std::make_shared<RecordingTransport>();
-  auto events = std::make_shared<CountingEvents>();
+  auto events = std::make_shared<CountingVoiceEvents>();
   auto config = std::make_shared<LiveConfig>(parse_live_config(
       ConfigNode(YAML::Load(std::string("api_key: k\naudio_format: ") + audio_format + "\n"), "c"), ""));
   VoiceSessionConfig session_config;
   session_config.call_id = "alloc";
   session_config.line_format = line;
-  auto session = std::make_shared<LiveSession>(loop, config, transport, std::make_shared<testing::TestLogger>(),
-                                               session_config, events);
+  auto session = std::make_shared<LiveSession>(loop, config, transport,
+                                               std::make_shared<concierge::testing::RecordingLogger>(), session_config,
+                                               events);
   session->start();
   transport->listener_->on_websocket_open();
   transport->listener_->on_websocket_message(R"({"type":"session.started","event_id":"e1","session":{"id":"s"}})");
@@ -98,14 +59,13 @@ void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, st
   session->send_audio(AudioFrame{format, frame, 0});  // warm up: buffers reach their working size
   transport->listener_->on_websocket_message(delta);
 
-  g_allocations = 0;
-  g_counting = true;
+  counting_new::count(true);
   for (int i = 0; i < 500; ++i) {
     session->send_audio(AudioFrame{format, frame, 0});
     transport->listener_->on_websocket_message(delta);
   }
-  g_counting = false;
-  EXPECT_EQ(g_allocations.load(), 0) << audio_format;
+  counting_new::count(false);
+  EXPECT_EQ(counting_new::counted(), 0) << audio_format;
   EXPECT_EQ(events->bytes, 501u * delta_bytes);
   EXPECT_EQ(events->errors, 0);
   EXPECT_EQ(transport->sent_, 1 + 501);  // session.start and the appends
@@ -122,37 +82,13 @@ void round_trips_through_the_client(bool tls) {
   options.script.echo_audio = true;
   if (tls) options.tls = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
   fakes::live::FakeLiveServer fake(options);
-  testing::TestHost host;
+  concierge::testing::WebSocketTestHost host;
   LiveConfig config;
   config.api_key = "sk-test-key";
   config.url = fake.url();
   if (tls) config.ca_file = fakes::write_temp_file("live-alloc-ca.pem", options.tls->ca_pem);
-  auto model =
-      std::make_shared<LiveModel>(host.loop(), host.connector(), std::make_shared<testing::TestLogger>(), config);
-  auto events = std::make_shared<CountingEvents>();
-  VoiceSessionConfig session_config;
-  session_config.call_id = "alloc-e2e";
-  session_config.line_format = AudioFormat::mulaw_8k();
-  auto session = model->open_session(session_config, events);
-  ASSERT_TRUE(host.run_until([&] { return events->ready > 0 || events->errors > 0; }));
-  ASSERT_EQ(events->errors, 0);
-
-  const std::vector<std::uint8_t> frame(160, 0x55);
-  const concierge::testing::EchoRoundTrips plan;
-  const bool done = concierge::testing::pump_echo_round_trips(
-      host.io(), plan, frame.size(), [&] { session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0}); },
-      [&] { return events->bytes; }, [&] { return events->errors > 0; },
-      [](bool on) {
-        if (on) g_allocations = 0;
-        g_counting = on;
-      });
-  const long counted = g_allocations.load();
-  ASSERT_TRUE(done) << "the round trips did not finish in time";
-  EXPECT_EQ(counted, 0) << (tls ? "wss" : "ws");
-  EXPECT_EQ(events->errors, 0);
-  EXPECT_EQ(events->bytes, std::size_t(plan.warm_up + plan.counted) * frame.size());
-  session->close();
-  host.run_for(std::chrono::milliseconds(20));
+  LiveModel model(host.loop(), host.connector(), std::make_shared<concierge::testing::RecordingLogger>(), config);
+  concierge::testing::expect_no_allocation_per_echo_round_trip(host, model, kCounter, tls ? "wss" : "ws");
 }
 
 TEST(HotPath, NoAllocationPerRoundTripThroughTheClientPlain) { round_trips_through_the_client(false); }
@@ -166,39 +102,9 @@ void round_trips_through_the_loaded_plugin(bool tls) {
   options.script.echo_audio = true;
   if (tls) options.tls = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
   fakes::live::FakeLiveServer fake(options);
-  testing::TestHost host;
-  std::string block = "api_key: sk-test-key\nurl: \"" + fake.url() + "\"\n";
-  if (tls) block += "ca_file: \"" + fakes::write_temp_file("live-alloc-c-ca.pem", options.tls->ca_pem) + "\"\n";
-  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
-  const host::LoadedPlugin plugin = loader.load("openai-live", PluginKind::voice_model,
-                                                PluginContext{host, std::make_shared<testing::TestLogger>(), "/tmp"},
-                                                YAML::Load(block), "plugins.voice_model.config", "/etc/concierge.yaml");
-  ASSERT_TRUE(plugin.c_abi);
-  auto events = std::make_shared<CountingEvents>();
-  VoiceSessionConfig session_config;
-  session_config.call_id = "alloc-c";
-  session_config.line_format = AudioFormat::mulaw_8k();
-  auto session = plugin.instance.voice_model->open_session(session_config, events);
-  ASSERT_TRUE(host.run_until([&] { return events->ready > 0 || events->errors > 0; }));
-  ASSERT_EQ(events->errors, 0);
-
-  const std::vector<std::uint8_t> frame(160, 0x55);
-  const concierge::testing::EchoRoundTrips plan;
-  const bool done = concierge::testing::pump_echo_round_trips(
-      host.io(), plan, frame.size(), [&] { session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0}); },
-      [&] { return events->bytes; }, [&] { return events->errors > 0; },
-      [](bool on) {
-        if (on) g_allocations = 0;
-        g_counting = on;
-      });
-  const long counted = g_allocations.load();
-  ASSERT_TRUE(done) << "the round trips did not finish in time";
-  EXPECT_EQ(counted, 0) << (tls ? "wss" : "ws");
-  EXPECT_EQ(events->errors, 0);
-  EXPECT_EQ(events->bytes, std::size_t(plan.warm_up + plan.counted) * frame.size());
-  session->close();
-  session.reset();
-  host.run_for(std::chrono::milliseconds(20));
+  concierge::testing::expect_no_allocation_per_echo_round_trip_through_the_loaded_plugin(
+      "openai-live", fake.url(), tls ? fakes::write_temp_file("live-alloc-c-ca.pem", options.tls->ca_pem) : "",
+      kCounter);
 }
 
 TEST(HotPath, NoAllocationPerRoundTripThroughTheLoadedPluginPlain) { round_trips_through_the_loaded_plugin(false); }

@@ -5,17 +5,12 @@
 // config errors across the boundary.
 #include <gtest/gtest.h>
 
-#include <dlfcn.h>
-
 #include <string>
 #include <vector>
 
-#include "concierge/config.hpp"
-#include "concierge/plugin.hpp"
 #include "concierge_fakes/fake_live_server.hpp"
-#include "harness.hpp"
+#include "loaded_voice_model.hpp"
 #include "module_exports.hpp"
-#include "plugin_loader.hpp"
 
 namespace concierge::openai_live {
 namespace {
@@ -23,65 +18,14 @@ namespace {
 using namespace std::chrono_literals;
 namespace step = fakes::live::step;
 
-const std::string kLiveModule = std::string(CONCIERGE_PLUGIN_DIR) + "/openai-live.so";
-
-std::vector<std::string> nm_output(const std::string& flags, const std::string& module) {
-  std::vector<std::string> lines;
-  FILE* out = popen((std::string(CONCIERGE_NM) + " " + flags + " '" + module + "' 2>&1").c_str(), "r");
-  if (!out) return lines;
-  char line[8192];
-  while (fgets(line, sizeof line, out)) lines.emplace_back(line);
-  pclose(out);
-  return lines;
-}
-
 TEST(LivePlugin, ExportsOnlyTheCEntryAndCarriesNoAsioBeastOrOpenSsl) {
-  void* handle = dlopen(kLiveModule.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
-  EXPECT_NE(dlsym(handle, "concierge_plugin_entry"), nullptr);
-  EXPECT_EQ(dlsym(handle, "concierge_plugin_descriptor"), nullptr);  // the C++ boundary's exports are gone
-  EXPECT_EQ(dlsym(handle, "concierge_plugin_create"), nullptr);
-  dlclose(handle);
-  EXPECT_EQ(concierge::testing::own_exports(CONCIERGE_NM, kLiveModule),
-            std::vector<std::string>{"concierge_plugin_entry"});
-  // No Boost code compiled in (the turn timer is the host's now), nothing of libconcierge_net or OpenSSL called.
-  const auto all = nm_output("-C", kLiveModule);
-  ASSERT_GT(all.size(), 100u);
-  const auto undefined = nm_output("-D -C --undefined-only", kLiveModule);
-  ASSERT_FALSE(undefined.empty());
-  for (const auto& line : all) EXPECT_EQ(line.find("boost"), std::string::npos) << line;
-  for (const auto& line : undefined) {
-    EXPECT_EQ(line.find("concierge::net::"), std::string::npos) << line;
-    EXPECT_EQ(line.find("SSL_"), std::string::npos) << line;
-  }
+  const std::string module = std::string(CONCIERGE_PLUGIN_DIR) + "/openai-live.so";
+  EXPECT_EQ(concierge::testing::c_boundary_problems(CONCIERGE_NM, module), std::vector<std::string>{});
 }
 
-class LoadedLive : public ::testing::Test {
+class LoadedLive : public concierge::testing::LoadedVoiceModelTest {
  protected:
-  host::LoadedPlugin load(const std::string& yaml) {
-    return loader.load("openai-live", PluginKind::voice_model, PluginContext{host, log, "/tmp"}, YAML::Load(yaml),
-                       "plugins.voice_model.config", "/etc/concierge.yaml");
-  }
-  static std::string block_for(const fakes::live::FakeLiveServer& fake) {
-    return "api_key: sk-test-key\nurl: \"" + fake.url() + "\"\nconnect_timeout_seconds: 5\n";
-  }
-  void open(const host::LoadedPlugin& plugin) {
-    ASSERT_TRUE(plugin.c_abi);
-    ASSERT_NE(plugin.instance.voice_model, nullptr);
-    VoiceSessionConfig config;
-    config.call_id = "call-c";
-    config.instructions = "You are calling Demo Restaurant.";
-    config.line_format = AudioFormat::mulaw_8k();
-    session = plugin.instance.voice_model->open_session(config, events);
-    ASSERT_NE(session, nullptr);
-  }
-  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
-
-  testing::TestHost host;
-  std::shared_ptr<testing::TestLogger> log = std::make_shared<testing::TestLogger>();
-  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
-  std::shared_ptr<testing::RecordingEvents> events = std::make_shared<testing::RecordingEvents>();
-  std::shared_ptr<VoiceSession> session;
+  LoadedLive() : LoadedVoiceModelTest("openai-live") {}
 };
 
 TEST_F(LoadedLive, RefusesABadBlockNamingTheKeyAndTheFile) {
@@ -118,12 +62,11 @@ TEST_F(LoadedLive, AudioBothWaysAndABargeInThroughTheHostsClientAndTimers) {
         return o;
       }());
   {
-    const host::LoadedPlugin plugin = load(block_for(fake));
+    const host::LoadedPlugin plugin = load(block_for(fake.url()));
     EXPECT_EQ(plugin.version, "1.1.0");
     open(plugin);
     ASSERT_TRUE(wait_ready()) << events->all_errors();
-    const std::vector<std::uint8_t> frame(160, 0x7f);
-    for (int i = 0; i < 20; ++i) session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
+    send_callee_frames(20);
     ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }, 15s));
     host.run_for(100ms);
     EXPECT_EQ(fake.script_failure(), "");
@@ -149,7 +92,7 @@ TEST_F(LoadedLive, LineEventsNotesGoIntoTheTimeline) {
   fakes::live::FakeLiveOptions options;
   options.script.steps = {step::wait_for("session.thinking.append"), step::wait_for("session.commentary.append")};
   fakes::live::FakeLiveServer fake(options);
-  const host::LoadedPlugin plugin = load(block_for(fake));
+  const host::LoadedPlugin plugin = load(block_for(fake.url()));
   open(plugin);
   session->on_line_event({line_event::answered_by, "machine_start", 0, "(An answering machine answered.)", false});
   ASSERT_TRUE(wait_ready()) << events->all_errors();
@@ -169,7 +112,7 @@ TEST_F(LoadedLive, ARefusedKeyIsNamedInWords) {
   fakes::live::FakeLiveOptions options;
   options.api_key = "sk-the-right-one";
   fakes::live::FakeLiveServer fake(options);
-  const host::LoadedPlugin plugin = load(block_for(fake));
+  const host::LoadedPlugin plugin = load(block_for(fake.url()));
   open(plugin);
   ASSERT_TRUE(host.run_until([&] { return events->has_fatal_error(); }, 10s));
   const std::string& message = events->errors[0].first;
@@ -184,7 +127,7 @@ TEST_F(LoadedLive, TheSocketDroppingMidCallIsFatal) {
   fakes::live::FakeLiveOptions options;
   options.script.steps = {step::callee_says("Hello?", 100), step::drop_connection()};
   fakes::live::FakeLiveServer fake(options);
-  const host::LoadedPlugin plugin = load(block_for(fake));
+  const host::LoadedPlugin plugin = load(block_for(fake.url()));
   open(plugin);
   events->on_fatal = [&] { session.reset(); };  // the host lets go of the session inside the callback
   ASSERT_TRUE(host.run_until([&] { return events->has_fatal_error(); }, 10s));
@@ -195,17 +138,7 @@ TEST_F(LoadedLive, TheSocketDroppingMidCallIsFatal) {
 }
 
 TEST_F(LoadedLive, AServerThatNeverAnswersTimesOut) {
-  boost::asio::io_context silent_io;  // accepts TCP (the kernel's backlog) and never answers the upgrade
-  net::tcp::acceptor acceptor(silent_io, net::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  const host::LoadedPlugin plugin =
-      load("api_key: k\nurl: \"ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) +
-           "/v1/live/sessions\"\nconnect_timeout_seconds: 1\n");
-  open(plugin);
-  const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }, 5s));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
-  EXPECT_TRUE(events->errors[0].second);
-  EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
+  expect_a_server_that_never_answers_to_time_out("/v1/live/sessions");
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "concierge_fakes/fake_live_server.hpp"
-#include "harness.hpp"
 #include "live_model.hpp"
 #include "live_session.hpp"
+#include "voice_model_harness.hpp"
 
 namespace concierge::openai_live {
 namespace {
@@ -16,9 +16,9 @@ using fakes::live::FakeLiveOptions;
 using fakes::live::FakeLiveServer;
 using fakes::live::FakeScript;
 using nlohmann::json;
-using testing::RecordingEvents;
-using testing::TestHost;
-using testing::TestLogger;
+using RecordingEvents = concierge::testing::RecordingVoiceEvents;
+using TestHost = concierge::testing::WebSocketTestHost;
+using TestLogger = concierge::testing::RecordingLogger;
 namespace step = fakes::live::step;
 
 VoiceSessionConfig booking_session(AudioFormat line = AudioFormat::mulaw_8k()) {

@@ -3,8 +3,8 @@
 // tests/fuzz/realtime_events_fuzz.
 #include <gtest/gtest.h>
 
-#include "harness.hpp"
 #include "realtime_session.hpp"
+#include "voice_model_harness.hpp"
 
 namespace concierge::openai {
 namespace {
@@ -29,8 +29,8 @@ TEST(RealtimeEvents, EventsWithoutTheirNestedObjectsAreSurvived) {
   auto config = std::make_shared<RealtimeConfig>();
   config->api_key = "sk-test";
   auto transport = std::make_shared<MemoryTransport>();
-  auto events = std::make_shared<testing::RecordingEvents>();
-  auto log = std::make_shared<testing::TestLogger>();
+  auto events = std::make_shared<concierge::testing::RecordingVoiceEvents>();
+  auto log = std::make_shared<concierge::testing::RecordingLogger>();
   VoiceSessionConfig session_config;
   session_config.call_id = "call-1";
   auto session = std::make_shared<RealtimeSession>(config, transport, log, session_config, events);

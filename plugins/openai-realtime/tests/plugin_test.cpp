@@ -4,19 +4,12 @@
 // named in words, the server dropping the connection or never answering, and the config errors across the boundary.
 #include <gtest/gtest.h>
 
-#include <dlfcn.h>
-
-#include <algorithm>
 #include <string>
 #include <vector>
 
-#include "concierge/config.hpp"
-#include "concierge/mulaw.hpp"
-#include "concierge/plugin.hpp"
 #include "concierge_fakes/fake_openai_server.hpp"
-#include "harness.hpp"
+#include "loaded_voice_model.hpp"
 #include "module_exports.hpp"
-#include "plugin_loader.hpp"
 
 namespace concierge::openai {
 namespace {
@@ -24,71 +17,14 @@ namespace {
 using namespace std::chrono_literals;
 namespace step = fakes::step;
 
-const std::string kModule = std::string(CONCIERGE_PLUGIN_DIR) + "/openai-realtime.so";
-
-// nm's lines for `module` with `flags` (e.g. "-D --undefined-only -C"), each "<address> <type> <name>" or
-// "<type> <name>".
-std::vector<std::string> nm_lines(const std::string& flags, const std::string& module) {
-  std::vector<std::string> lines;
-  FILE* out = popen((std::string(CONCIERGE_NM) + " " + flags + " '" + module + "' 2>&1").c_str(), "r");
-  if (!out) return lines;
-  char line[8192];
-  while (fgets(line, sizeof line, out)) lines.emplace_back(line);
-  pclose(out);
-  return lines;
-}
-
 TEST(RealtimePlugin, ExportsOnlyTheCEntryAndCarriesNoAsioBeastOrOpenSsl) {
-  void* handle = dlopen(kModule.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
-  EXPECT_NE(dlsym(handle, "concierge_plugin_entry"), nullptr);
-  EXPECT_EQ(dlsym(handle, "concierge_plugin_descriptor"), nullptr);  // the C++ boundary's exports are gone
-  EXPECT_EQ(dlsym(handle, "concierge_plugin_create"), nullptr);
-  dlclose(handle);
-  EXPECT_EQ(concierge::testing::own_exports(CONCIERGE_NM, kModule), std::vector<std::string>{"concierge_plugin_entry"});
-  // Every symbol, defined (even hidden, from .symtab) or not: no Boost code was compiled in, and nothing of the SDK's
-  // Asio-based client, of libconcierge_net or of OpenSSL is called: the host's client does the networking.
-  const auto all = nm_lines("-C", kModule);
-  ASSERT_GT(all.size(), 100u);  // the module has a symbol table to read
-  const auto undefined = nm_lines("-D -C --undefined-only", kModule);
-  ASSERT_FALSE(undefined.empty());
-  for (const auto& line : all) EXPECT_EQ(line.find("boost"), std::string::npos) << line;
-  for (const auto& line : undefined) {
-    EXPECT_EQ(line.find("concierge::net::"), std::string::npos) << line;
-    EXPECT_EQ(line.find("SSL_"), std::string::npos) << line;
-  }
+  const std::string module = std::string(CONCIERGE_PLUGIN_DIR) + "/openai-realtime.so";
+  EXPECT_EQ(concierge::testing::c_boundary_problems(CONCIERGE_NM, module), std::vector<std::string>{});
 }
 
-class LoadedRealtime : public ::testing::Test {
+class LoadedRealtime : public concierge::testing::LoadedVoiceModelTest {
  protected:
-  host::LoadedPlugin load(const std::string& yaml) {
-    return loader.load("openai-realtime", PluginKind::voice_model, PluginContext{host, log, "/tmp"}, YAML::Load(yaml),
-                       "plugins.voice_model.config", "/etc/concierge.yaml");
-  }
-  std::string block_for(const fakes::FakeOpenAIServer& fake, const std::string& key = "sk-test-key") {
-    return "api_key: " + key + "\nurl: \"" + fake.url() + "\"\nconnect_timeout_seconds: 5\n";
-  }
-  void open(const host::LoadedPlugin& plugin) {
-    ASSERT_TRUE(plugin.c_abi);
-    ASSERT_NE(plugin.instance.voice_model, nullptr);
-    VoiceSessionConfig config;
-    config.call_id = "call-c";
-    config.instructions = "You are calling Demo Restaurant.";
-    config.line_format = AudioFormat::mulaw_8k();
-    session = plugin.instance.voice_model->open_session(config, events);
-    ASSERT_NE(session, nullptr);
-  }
-  void send_callee_frames(int count) {
-    const std::vector<std::uint8_t> bytes(160, 0x7f);
-    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
-  }
-  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
-
-  testing::TestHost host;
-  std::shared_ptr<testing::TestLogger> log = std::make_shared<testing::TestLogger>();
-  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
-  std::shared_ptr<testing::RecordingEvents> events = std::make_shared<testing::RecordingEvents>();
-  std::shared_ptr<VoiceSession> session;
+  LoadedRealtime() : LoadedVoiceModelTest("openai-realtime") {}
 };
 
 TEST_F(LoadedRealtime, RefusesABadBlockNamingTheKeyAndTheFile) {
@@ -114,7 +50,7 @@ TEST_F(LoadedRealtime, AudioCrossesBothWaysThroughTheHostsClient) {
   options.script.steps = {step::delay(100), step::agent_says("Hello, I'd like to book a table.", 1500)};
   fakes::FakeOpenAIServer fake(options);
   {
-    const host::LoadedPlugin plugin = load(block_for(fake));
+    const host::LoadedPlugin plugin = load(block_for(fake.url()));
     EXPECT_EQ(plugin.version, "1.1.0");
     open(plugin);
     send_callee_frames(10);  // before the session is configured: kept, then sent
@@ -146,7 +82,7 @@ TEST_F(LoadedRealtime, ABargeInTruncatesAtWhatWasHeardAndDropsTheLateDeltas) {
                                                        barge_in),
                           step::delay(300), step::agent_says("I see. What about eight?", 800)};
   fakes::FakeOpenAIServer fake(options);
-  const host::LoadedPlugin plugin = load(block_for(fake));
+  const host::LoadedPlugin plugin = load(block_for(fake.url()));
   open(plugin);
   ASSERT_TRUE(wait_ready()) << events->all_errors();
   ASSERT_TRUE(host.run_until([&] { return fake.script_finished() || !fake.script_failure().empty(); }, 15s));
@@ -168,7 +104,7 @@ TEST_F(LoadedRealtime, ABargeInTruncatesAtWhatWasHeardAndDropsTheLateDeltas) {
 
 TEST_F(LoadedRealtime, ARefusedKeyIsNamedInWords) {
   fakes::FakeOpenAIServer fake(fakes::FakeOpenAIOptions{});
-  const host::LoadedPlugin plugin = load(block_for(fake, "sk-wrong"));
+  const host::LoadedPlugin plugin = load(block_for(fake.url(), "sk-wrong"));
   open(plugin);
   ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }));
   EXPECT_TRUE(events->errors[0].second);
@@ -184,7 +120,7 @@ TEST_F(LoadedRealtime, TheServerDroppingTheConnectionEndsTheCallInWords) {
   fakes::FakeOpenAIOptions options;
   options.script.steps = {step::agent_says("Hello.", 200), step::delay(50), step::drop_connection()};
   fakes::FakeOpenAIServer fake(options);
-  const host::LoadedPlugin plugin = load(block_for(fake));
+  const host::LoadedPlugin plugin = load(block_for(fake.url()));
   open(plugin);
   ASSERT_TRUE(wait_ready()) << events->all_errors();
   events->on_fatal = [&] { session.reset(); };  // the host lets go of the session inside the callback
@@ -198,17 +134,7 @@ TEST_F(LoadedRealtime, TheServerDroppingTheConnectionEndsTheCallInWords) {
 }
 
 TEST_F(LoadedRealtime, AServerThatNeverAnswersTimesOut) {
-  boost::asio::io_context silent_io;  // accepts TCP (the kernel's backlog) and never answers the upgrade
-  net::tcp::acceptor acceptor(silent_io, net::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  const host::LoadedPlugin plugin =
-      load("api_key: k\nurl: \"ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) +
-           "/v1/realtime\"\nconnect_timeout_seconds: 1\n");
-  open(plugin);
-  const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }, 5s));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
-  EXPECT_TRUE(events->errors[0].second);
-  EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
+  expect_a_server_that_never_answers_to_time_out("/v1/realtime");
 }
 
 }  // namespace

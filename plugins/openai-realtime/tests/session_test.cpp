@@ -4,9 +4,9 @@
 
 #include "concierge/mulaw.hpp"
 #include "concierge_fakes/fake_openai_server.hpp"
-#include "harness.hpp"
 #include "realtime_model.hpp"
 #include "realtime_session.hpp"
+#include "voice_model_harness.hpp"
 
 namespace concierge::openai {
 namespace {
@@ -16,9 +16,9 @@ using fakes::FakeOpenAIOptions;
 using fakes::FakeOpenAIServer;
 using fakes::FakeScript;
 using nlohmann::json;
-using testing::RecordingEvents;
-using testing::TestHost;
-using testing::TestLogger;
+using RecordingEvents = concierge::testing::RecordingVoiceEvents;
+using TestHost = concierge::testing::WebSocketTestHost;
+using TestLogger = concierge::testing::RecordingLogger;
 namespace step = fakes::step;
 
 VoiceSessionConfig booking_session() {

@@ -6,47 +6,16 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "concierge/base64.hpp"
 #include "concierge/net/asio.hpp"
 #include "concierge/plugin.hpp"
+#include "counting_operator_new.hpp"  // the whole family, so every new of this binary pairs with its deletes
 #include "plugin_loader.hpp"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-// The whole family, so that every new in this binary (std::stable_sort's nothrow buffer too) pairs with these
-// deletes: replacing only some let AddressSanitizer see a library nothrow new freed here (alloc-dealloc-mismatch).
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size ? size : 1);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-// GCC 12 cannot see that these pair with the malloc-based operator new above (-Wmismatched-new-delete).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace concierge::twilio {
 namespace {
 using namespace std::chrono_literals;
+namespace counting_new = concierge::testing::counting_new;
 
 // The create request is started and never answered: this test is about the media path only.
 struct UnansweredHttp : HttpClient {
@@ -134,10 +103,10 @@ TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
                     R"("}})");
   }
   // The counter itself works: one allocation is seen.
-  counting = true;
+  counting_new::count(true);
   auto probe = std::make_unique<int>(1);
-  counting = false;
-  ASSERT_EQ(allocations.exchange(0), 1u);
+  counting_new::count(false);
+  ASSERT_EQ(counting_new::counted(), 1);
 
   // Warm-up: buffers reach their working size.
   for (int i = 0; i < 10; ++i) {
@@ -145,14 +114,14 @@ TEST(HotPath, MediaInMediaAndMarksOutAllocateNothing) {
     leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
     handler->on_text(marks[i]);
   }
-  counting = true;
+  counting_new::count(true);
   for (int i = 10; i < 200; ++i) {
     handler->on_text(media[i]);
     leg->send_audio({AudioFormat::mulaw_8k(), frame, 0});
     handler->on_text(marks[i]);
   }
-  counting = false;
-  EXPECT_EQ(allocations.load(), 0u);
+  counting_new::count(false);
+  EXPECT_EQ(counting_new::counted(), 0);
 
   // Everything went through: every mark echoed back counts as heard, every frame reached the host, and media and a
   // mark went out per frame. (What a frame costs is measured by concierge-bench, whose spawned daemon runs this

@@ -1,0 +1,96 @@
+#pragma once
+// A voice-model plugin's built module as the daemon loads it, for that plugin's tests: the daemon's own loader
+// (host/src/plugin_loader.hpp: a test that includes this links concierge_host_core), the config block as YAML text
+// with the daemon's key path and file, a session opened through the loaded instance on a WebSocketTestHost (the
+// plugin's WebSockets and timers are the host's, over the C boundary), and what the session hands the host recorded.
+// Header-only. The fixture is destroyed session first, then the loader's instance (in each test), then the host.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "concierge/config.hpp"
+#include "plugin_loader.hpp"
+#include "voice_model_harness.hpp"
+
+namespace concierge::testing {
+
+class LoadedVoiceModelTest : public ::testing::Test {
+ protected:
+  explicit LoadedVoiceModelTest(std::string plugin) : plugin_(std::move(plugin)) {}
+
+  // The module loaded with `yaml` as its plugins.voice_model.config block of /etc/concierge.yaml.
+  host::LoadedPlugin load(const std::string& yaml) {
+    return loader.load(plugin_, PluginKind::voice_model, PluginContext{host, log, "/tmp"}, YAML::Load(yaml),
+                       "plugins.voice_model.config", "/etc/concierge.yaml");
+  }
+  // An OpenAI-style block: the key, the (fake's) URL and a 5 s connect timeout.
+  static std::string block_for(const std::string& url, const std::string& key = "sk-test-key") {
+    return "api_key: " + key + "\nurl: \"" + url + "\"\nconnect_timeout_seconds: 5\n";
+  }
+  // Opens `session` through the loaded instance, on a mu-law line.
+  void open(const host::LoadedPlugin& plugin) {
+    ASSERT_TRUE(plugin.c_abi);
+    ASSERT_NE(plugin.instance.voice_model, nullptr);
+    VoiceSessionConfig config;
+    config.call_id = "call-c";
+    config.instructions = "You are calling Demo Restaurant.";
+    config.line_format = AudioFormat::mulaw_8k();
+    session = plugin.instance.voice_model->open_session(config, events);
+    ASSERT_NE(session, nullptr);
+  }
+  // `count` frames of 20 ms mu-law callee audio.
+  void send_callee_frames(int count) {
+    const std::vector<std::uint8_t> bytes(160, 0x7f);
+    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
+  }
+  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
+
+  // A server that never answers the upgrade at `path`, with connect_timeout_seconds: 1: the session gives up, fatally,
+  // never early (>= 0.9 s) and eventually (within 5 s), saying "within 1 s".
+  void expect_a_server_that_never_answers_to_time_out(const std::string& path) {
+    const SilentServer silent;
+    const host::LoadedPlugin plugin =
+        load("api_key: k\nurl: \"" + silent.ws_url(path) + "\"\nconnect_timeout_seconds: 1\n");
+    open(plugin);
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(host.run_until([&] { return !events->errors.empty(); }, std::chrono::seconds(5)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+    EXPECT_TRUE(events->errors[0].second);
+    EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
+  }
+
+  WebSocketTestHost host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
+  std::shared_ptr<RecordingVoiceEvents> events = std::make_shared<RecordingVoiceEvents>();
+  std::shared_ptr<VoiceSession> session;
+
+ private:
+  std::string plugin_;
+};
+
+// expect_no_allocation_per_echo_round_trip through `plugin`'s built module, loaded by the daemon's loader with its
+// `url` (an echoing fake's) and `ca_file` ("" for ws://): host adapter -> C table -> the plugin's session -> the C++
+// layer's client -> ws_client_send -> the host's client, and back through the listener table and voice_audio.
+inline void expect_no_allocation_per_echo_round_trip_through_the_loaded_plugin(const std::string& plugin,
+                                                                             const std::string& url,
+                                                                             const std::string& ca_file,
+                                                                             const AllocationCounter& counter) {
+  WebSocketTestHost host;
+  std::string block = "api_key: sk-test-key\nurl: \"" + url + "\"\n";
+  if (!ca_file.empty()) block += "ca_file: \"" + ca_file + "\"\n";
+  const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
+  const host::LoadedPlugin loaded =
+      loader.load(plugin, PluginKind::voice_model, PluginContext{host, std::make_shared<RecordingLogger>(), "/tmp"},
+                  YAML::Load(block), "plugins.voice_model.config", "/etc/concierge.yaml");
+  ASSERT_TRUE(loaded.c_abi);
+  ASSERT_NE(loaded.instance.voice_model, nullptr);
+  expect_no_allocation_per_echo_round_trip(host, *loaded.instance.voice_model, counter,
+                                           plugin + (ca_file.empty() ? "-ws" : "-wss"));
+}
+
+}  // namespace concierge::testing
