@@ -285,12 +285,12 @@ void CallBridge::line_audio(const AudioFrame& frame) {
     listen_for_beep(frame);
     if (!voice_ || finished_) return;  // what the agent made of a beep may have ended the call
   }
-  const AudioFrame converted = to_voice_->convert(frame);
-  if (converted.bytes.empty()) return;  // the resampler is still filling its filter
+  const AudioConverter::Output converted = to_voice_->convert(frame);
+  if (converted.frame().bytes.empty()) return;  // the resampler is still filling its filter
   // A voice model may answer inside send_audio (the echo model does): that answer's trip through voice_audio() is
   // the other direction's work, measured there, and is taken out of this one's.
   const double nested_before = voice_audio_us_on_this_thread;
-  voice_->send_audio(converted);
+  voice_->send_audio(converted.frame());
   ++record_->metrics.frames_to_voice;
   ++services_.metrics.frames_to_voice;
   services_.metrics.line_to_voice_us.observe(micros_since(started) - (voice_audio_us_on_this_thread - nested_before));
@@ -391,12 +391,12 @@ void CallBridge::voice_audio(const AudioFrame& frame) {
   ++record_->metrics.frames_from_voice;
   ++services_.metrics.frames_from_voice;
   if (!leg_ || finished_) return;
-  const AudioFrame converted = to_line_->convert(frame);
-  if (converted.bytes.empty()) return;
-  leg_->send_audio(converted);
+  const AudioConverter::Output converted = to_line_->convert(frame);
+  if (converted.frame().bytes.empty()) return;
+  leg_->send_audio(converted.frame());
   ++record_->metrics.frames_to_line;
   ++services_.metrics.frames_to_line;
-  agent_audio_sent_ += converted.duration();
+  agent_audio_sent_ += converted.frame().duration();
   last_agent_audio_ = started;
   if (callee_stopped_at_) {
     // Voice-to-voice latency: the callee stopped speaking -> the first audio of the answer reaches the line.
