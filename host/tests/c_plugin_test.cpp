@@ -15,6 +15,7 @@
 
 #include "c_plugin.hpp"
 #include "concierge/http_client.hpp"
+#include "concierge_fakes/hello_world_handler.hpp"
 #include "concierge_fakes/ws_server.hpp"
 #include "concierge/net/asio.hpp"
 #include "plugin_loader.hpp"
@@ -617,20 +618,7 @@ class ClientHost final : public concierge::HostServices {
   std::unique_ptr<concierge::HttpClient> http_;
 };
 
-// A WebSocket peer on loopback (tests/fakes/ws-server) that answers "hello" with "world" and notes each upgrade.
-class WorldHandler final : public concierge::fakes::WsHandler {
- public:
-  explicit WorldHandler(std::shared_ptr<concierge::fakes::WsConnection> connection)
-      : connection_(std::move(connection)) {}
-  void on_text(std::string_view text) override {
-    if (text == "hello") connection_->send("world");
-  }
-  void on_closed() override {}
-
- private:
-  std::shared_ptr<concierge::fakes::WsConnection> connection_;
-};
-
+// The WebSocket peer on loopback (tests/fakes/ws-server) answers "hello" with "world"; the judge notes each upgrade.
 struct ClientFixture : ::testing::Test {
   ClientHost host;
   std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
@@ -703,7 +691,7 @@ TEST_F(ClientFixture, ACPluginsWebSocketTalksToALoopbackPeerAndAnAbsentPeerFails
     return concierge::fakes::UpgradeVerdict::accept();
   };
   options.accept = [](std::shared_ptr<concierge::fakes::WsConnection> connection) {
-    return std::make_shared<WorldHandler>(std::move(connection));
+    return std::make_shared<concierge::fakes::HelloWorldHandler>(std::move(connection));
   };
   concierge::fakes::WsServer server(std::move(options));
   {

@@ -17,6 +17,7 @@
 
 #include "concierge/net/asio.hpp"
 #include "concierge/plugin.hpp"
+#include "concierge_fakes/hello_world_handler.hpp"
 #include "concierge_fakes/ws_server.hpp"
 #include "plugin_loader.hpp"
 #include "asio_event_loop.hpp"  // sdk/testing: run_io_until
@@ -48,18 +49,6 @@ class LoopHost final : public concierge::HostServices {
   boost::asio::io_context io_;
 };
 
-class HelloWorld final : public concierge::fakes::WsHandler {
- public:
-  explicit HelloWorld(std::shared_ptr<concierge::fakes::WsConnection> connection) : connection_(std::move(connection)) {}
-  void on_text(std::string_view text) override {
-    if (text == "hello") connection_->send("world");
-  }
-  void on_closed() override {}
-
- private:
-  std::shared_ptr<concierge::fakes::WsConnection> connection_;
-};
-
 struct CxxWebSocketClient : ::testing::Test {
   LoopHost host;
   std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
@@ -78,7 +67,7 @@ struct CxxWebSocketClient : ::testing::Test {
       return verdict;
     };
     options.accept = [](std::shared_ptr<concierge::fakes::WsConnection> connection) {
-      return std::make_shared<HelloWorld>(std::move(connection));
+      return std::make_shared<concierge::fakes::HelloWorldHandler>(std::move(connection));
     };
     return std::make_unique<concierge::fakes::WsServer>(std::move(options));
   }

@@ -3,7 +3,8 @@
 // (host/src/plugin_loader.hpp: a test that includes this links concierge_host_core), the config block as YAML text
 // with the daemon's key path and file, a session opened through the loaded instance on a WebSocketTestHost (the
 // plugin's WebSockets and timers are the host's, over the C boundary), and what the session hands the host recorded.
-// Header-only. The fixture is destroyed session first, then the loader's instance (in each test), then the host.
+// Header-only. A test's LoadedPlugin goes at the end of its body; the session it opened goes with the fixture (the
+// library stays mapped until then).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -18,7 +19,7 @@
 
 namespace concierge::testing {
 
-class LoadedVoiceModelTest : public ::testing::Test {
+class LoadedVoiceModelTest : public VoiceSessionTest {
  protected:
   explicit LoadedVoiceModelTest(std::string plugin) : plugin_(std::move(plugin)) {}
 
@@ -42,13 +43,6 @@ class LoadedVoiceModelTest : public ::testing::Test {
     session = plugin.instance.voice_model->open_session(config, events);
     ASSERT_NE(session, nullptr);
   }
-  // `count` frames of 20 ms mu-law callee audio.
-  void send_callee_frames(int count) {
-    const std::vector<std::uint8_t> bytes(160, 0x7f);
-    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
-  }
-  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
-
   // A server that never answers the upgrade at `path`, with connect_timeout_seconds: 1: the session gives up, fatally,
   // never early (>= 0.9 s) and eventually (within 5 s), saying "within 1 s".
   void expect_a_server_that_never_answers_to_time_out(const std::string& path) {
@@ -63,11 +57,7 @@ class LoadedVoiceModelTest : public ::testing::Test {
     EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
   }
 
-  WebSocketTestHost host;
-  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
   const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};
-  std::shared_ptr<RecordingVoiceEvents> events = std::make_shared<RecordingVoiceEvents>();
-  std::shared_ptr<VoiceSession> session;
 
  private:
   std::string plugin_;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "concierge/audio_frame.hpp"
 #include "concierge/net/asio.hpp"
 #include "concierge/net/websocket_client.hpp"
 #include "concierge/plugin.hpp"
@@ -102,6 +103,34 @@ class RecordingVoiceEvents final : public VoiceSessionEvents {
   std::vector<std::pair<std::string, bool>> errors;
   std::function<void(const ToolCall&)> answer_tool;
   std::function<void()> on_fatal;  // e.g. drop the session from inside the callback, as a host may
+};
+
+// What a voice model's session tests hold (the host, a logger, the recorded events, the model and its one session),
+// and the waits on them. Destroyed session first, then the model, the events, the logger and the host.
+class VoiceSessionTest : public ::testing::Test {
+ protected:
+  // An OpenAI-style config for the (fake's) `url`: the test key and a 5 s connect timeout.
+  template <class Config>
+  static Config openai_config_for(const std::string& url) {
+    Config c;
+    c.api_key = "sk-test-key";
+    c.url = url;
+    c.connect_timeout = std::chrono::seconds(5);
+    return c;
+  }
+  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
+  // `count` frames of 20 ms callee audio in the session's input format.
+  void send_callee_frames(int count) {
+    const AudioFormat f = session->input_format();
+    const std::vector<std::uint8_t> bytes(samples_per_frame(f.sample_rate) * f.bytes_per_sample(), 0x7f);
+    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{f, bytes, 0});
+  }
+
+  WebSocketTestHost host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  std::shared_ptr<RecordingVoiceEvents> events = std::make_shared<RecordingVoiceEvents>();
+  std::shared_ptr<VoiceModel> model;
+  std::shared_ptr<VoiceSession> session;
 };
 
 // Only counts, allocating nothing itself: for the allocation tests.

@@ -17,8 +17,6 @@ using fakes::live::FakeLiveServer;
 using fakes::live::FakeScript;
 using nlohmann::json;
 using RecordingEvents = concierge::testing::RecordingVoiceEvents;
-using TestHost = concierge::testing::WebSocketTestHost;
-using TestLogger = concierge::testing::RecordingLogger;
 namespace step = fakes::live::step;
 
 VoiceSessionConfig booking_session(AudioFormat line = AudioFormat::mulaw_8k()) {
@@ -41,36 +39,16 @@ FakeLiveOptions with_script(std::vector<fakes::live::ScriptStep> steps) {
   return o;
 }
 
-class LiveSessionTest : public ::testing::Test {
+class LiveSessionTest : public concierge::testing::VoiceSessionTest {
  protected:
-  LiveConfig config_for(const FakeLiveServer& fake) {
-    LiveConfig c;
-    c.api_key = "sk-test-key";
-    c.url = fake.url();
-    c.connect_timeout = 5s;
-    return c;
-  }
+  static LiveConfig config_for(const FakeLiveServer& fake) { return openai_config_for<LiveConfig>(fake.url()); }
 
   void open(LiveConfig config, VoiceSessionConfig session_config = booking_session()) {
     model = std::make_shared<LiveModel>(host.loop(), host.connector(), log, std::move(config));
     session = model->open_session(session_config, events);
   }
 
-  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
-
-  void send_callee_frames(int count) {
-    const AudioFormat f = session->input_format();
-    std::vector<std::uint8_t> bytes(samples_per_frame(f.sample_rate) * f.bytes_per_sample(), 0x7f);
-    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{f, bytes, 0});
-  }
-
   LiveSession& live() { return static_cast<LiveSession&>(*session); }
-
-  TestHost host;
-  std::shared_ptr<TestLogger> log = std::make_shared<TestLogger>();
-  std::shared_ptr<RecordingEvents> events = std::make_shared<RecordingEvents>();
-  std::shared_ptr<LiveModel> model;
-  std::shared_ptr<VoiceSession> session;
 };
 
 TEST_F(LiveSessionTest, SessionStartComesFirstWithOnlyTheTypedFields) {

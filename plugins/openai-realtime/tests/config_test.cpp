@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "concierge_fakes/test_pki.hpp"
+#include "config_error.hpp"
 #include "realtime_config.hpp"
 
 namespace concierge::openai {
@@ -12,12 +13,7 @@ RealtimeConfig parse(const std::string& yaml, const std::string& dir = "") {
 }
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return concierge::testing::config_error_of([&] { parse(yaml); });
 }
 
 TEST(RealtimeConfig, DefaultsNeedOnlyTheKey) {

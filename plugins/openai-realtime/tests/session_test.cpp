@@ -17,8 +17,6 @@ using fakes::FakeOpenAIServer;
 using fakes::FakeScript;
 using nlohmann::json;
 using RecordingEvents = concierge::testing::RecordingVoiceEvents;
-using TestHost = concierge::testing::WebSocketTestHost;
-using TestLogger = concierge::testing::RecordingLogger;
 namespace step = fakes::step;
 
 VoiceSessionConfig booking_session() {
@@ -38,14 +36,10 @@ VoiceSessionConfig booking_session() {
   return s;
 }
 
-class SessionTest : public ::testing::Test {
+class SessionTest : public concierge::testing::VoiceSessionTest {
  protected:
-  RealtimeConfig config_for(const FakeOpenAIServer& fake) {
-    RealtimeConfig c;
-    c.api_key = "sk-test-key";
-    c.url = fake.url();
-    c.connect_timeout = 5s;
-    return c;
+  static RealtimeConfig config_for(const FakeOpenAIServer& fake) {
+    return openai_config_for<RealtimeConfig>(fake.url());
   }
 
   void open(RealtimeConfig config) {
@@ -53,22 +47,7 @@ class SessionTest : public ::testing::Test {
     session = model->open_session(booking_session(), events);
   }
 
-  bool wait_ready() { return host.run_until([&] { return events->ready > 0 || !events->errors.empty(); }); }
-
-  // 20 ms of callee audio in the session's format.
-  void send_callee_frames(int count) {
-    const AudioFormat f = session->input_format();
-    std::vector<std::uint8_t> bytes(samples_per_frame(f.sample_rate) * f.bytes_per_sample(), 0x7f);
-    for (int i = 0; i < count; ++i) session->send_audio(AudioFrame{f, bytes, 0});
-  }
-
   RealtimeSession& realtime() { return static_cast<RealtimeSession&>(*session); }
-
-  TestHost host;
-  std::shared_ptr<TestLogger> log = std::make_shared<TestLogger>();
-  std::shared_ptr<RecordingEvents> events = std::make_shared<RecordingEvents>();
-  std::shared_ptr<RealtimeModel> model;
-  std::shared_ptr<VoiceSession> session;
 };
 
 TEST_F(SessionTest, ConfiguresTheSessionInTheGaShape) {

@@ -2,6 +2,7 @@
 // each one.
 #include <gtest/gtest.h>
 
+#include "config_error.hpp"
 #include "destination_policy.hpp"
 #include "twilio_config.hpp"
 
@@ -15,12 +16,7 @@ DestinationPolicy policy_of(const std::string& destinations_yaml, const std::str
 }
 
 std::string config_error(const std::string& destinations_yaml) {
-  try {
-    policy_of(destinations_yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return concierge::testing::config_error_of([&] { policy_of(destinations_yaml); });
 }
 
 TEST(DestinationPolicy, DefaultsRefuseWhatCostsOrCannotBeRight) {
