@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -351,6 +352,34 @@ TEST(DaemonWithFakeTwilio, ALateReportCorrectsARecordPastTheHistoryLimitInTheCal
   std::filesystem::remove(database);
   std::filesystem::remove(database.string() + "-wal");
   std::filesystem::remove(database.string() + "-shm");
+}
+
+// A call whose create Twilio has not answered yet when the daemon is told to stop: the daemon ends the call, stops
+// and unloads the plugins with the create still in flight (the call is then held only by the host's HTTP completion,
+// which the plugin's cxx::Host destroys unrun, while it is whole; the call's destructor cancels its give-up timer
+// through it), and exits cleanly. Twilio's answer never comes while the daemon lives.
+TEST(DaemonWithFakeTwilio, ACreateStillInFlightWhenTheDaemonStopsLetsItExitCleanly) {
+  FakeTwilioOptions options;
+  options.public_domain = "concierge.test";
+  options.create_answer_delay = [](const CreatedCall&) { return 60s; };
+  options.placing_delay = [](const CreatedCall&) { return 60s; };  // nor is the call placed meanwhile
+  FakeTwilio fake(options);
+  const auto config = write_config("twilio-daemon-exit-test", fake);
+  testing::Daemon daemon(config.string(), kTwilioEnv);
+  ASSERT_TRUE(daemon.started()) << daemon.output();
+  fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
+  const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_TRUE(fake.wait_for([](const FakeTwilio& f) { return !f.records_of("rest.create").empty(); }, 10s))
+      << daemon.output();
+  daemon.process().signal(SIGTERM);
+  const auto status = daemon.process().wait(20s);
+  std::filesystem::remove(config);
+  ASSERT_TRUE(status.has_value()) << "the daemon did not exit\n" << daemon.output();
+  EXPECT_EQ(*status, 0) << daemon.output();
+  EXPECT_TRUE(daemon.output().find("Stopped.") != std::string::npos) << daemon.output();
+  EXPECT_TRUE(fake.records_of("rest.answered").empty());  // the create was still in flight when the daemon went
+  EXPECT_TRUE(fake.records_of("twiml").empty());
 }
 
 }  // namespace
