@@ -127,10 +127,13 @@ struct concierge_host {
   // machine: far too long for the loop, at every call's connect or even once. So the first client of a CA file waits
   // (in tls_waiting) while a blocking worker loads it; its SDK client is made on the loop once the context is there,
   // or it fails through its listener. A file that fails to load is not kept, so a fixed file is read again.
+  // ws_client_prepare_tls (C ABI 1.3) starts the same load ahead of the first client (the system's store) or does it
+  // at once (a plugin's PEM bundle, from create()).
   void load_tls_context(const std::string& ca_file);
   void tls_context_loaded(const std::string& ca_file, std::shared_ptr<boost::asio::ssl::context> context,
                           const std::string& error);
   std::map<std::string, std::vector<concierge_ws_client*>> tls_waiting;  // loop thread only
+  std::set<std::string> tls_loading;  // CA files a worker is loading (at most one load each); loop thread only
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_contexts;  // loop thread only
 
   std::shared_ptr<const void> library;  // the .so: mapped while this context lives
@@ -224,16 +227,28 @@ concierge::WebSocketPeer* peer_of(concierge_ws_peer* p) { return reinterpret_cas
 concierge_ws_peer* handle_of(PeerBox& box) { return reinterpret_cast<concierge_ws_peer*>(box.peer.get()); }
 }  // namespace
 
+// A refused upgrade as the SDK's client saw it (its describe_refusal hook fills it in just before it fails), for
+// abi.h's on_refused (C ABI 1.3). Shared with that hook, which the SDK client keeps as long as it lives.
+struct WsRefusal {
+  unsigned status = 0;  // 0: no refusal
+  std::string detail;
+};
+
 // abi.h's concierge_ws_client: the SDK's WebSocket client run for the plugin on the host's loop.
 struct concierge_ws_client final : concierge::net::WebSocketListener {
   std::shared_ptr<concierge::net::WebSocketClient> client;
-  concierge_ws_client_listener listener{};
+  concierge_ws_client_listener listener{};  // only what the plugin's struct_size covers; the rest NULL
   void* user = nullptr;
   concierge_host* host = nullptr;
   bool failed = false;
   // Set while the client waits for its CA file's TLS context (concierge_host::tls_waiting): `client` is made then.
   std::unique_ptr<concierge::net::WebSocketClientOptions> waiting;
   std::string ca_file;
+  std::shared_ptr<WsRefusal> refusal;  // when the listener has on_refused
+  // While the plugin's on_refused runs, ws_client_close only marks the client closed; on_websocket_failed frees it
+  // once on_refused has returned (and tells on_failed nothing).
+  bool in_on_refused = false;
+  bool closed_in_on_refused = false;
   void on_websocket_open() override {
     if (host->open && listener.on_open) listener.on_open(user);
   }
@@ -242,7 +257,17 @@ struct concierge_ws_client final : concierge::net::WebSocketListener {
   }
   void on_websocket_failed(std::string_view message) override {
     failed = true;
-    if (host->open && listener.on_failed) listener.on_failed(user, str(message));
+    if (!host->open) return;
+    if (refusal && refusal->status != 0) {  // a refused upgrade: first as data (the listener has on_refused)
+      in_on_refused = true;
+      listener.on_refused(user, static_cast<std::int32_t>(refusal->status), str(refusal->detail));
+      in_on_refused = false;
+      if (closed_in_on_refused) {
+        delete this;  // closed by the plugin from inside on_refused (concierge_host::close_ws_client)
+        return;
+      }
+    }
+    if (listener.on_failed) listener.on_failed(user, str(message));  // the plugin may close (and free) it in here
   }
 };
 
@@ -260,10 +285,15 @@ void concierge_host::close_ws_client(concierge_ws_client* client) {
   if (client->client) client->client->close();
   // The SDK client holds only a plain pointer to its listener and calls nothing after close(); operations still in
   // flight hold the client, not the listener.
+  if (client->in_on_refused) {
+    client->closed_in_on_refused = true;  // freed by on_websocket_failed once the plugin's on_refused returns
+    return;
+  }
   delete client;
 }
 
 void concierge_host::load_tls_context(const std::string& ca_file) {
+  if (!tls_loading.insert(ca_file).second) return;  // a worker is loading it already
   services.run_blocking([self = this->self.lock(), ca_file] {
     std::shared_ptr<boost::asio::ssl::context> context;
     std::string error;
@@ -281,7 +311,10 @@ void concierge_host::load_tls_context(const std::string& ca_file) {
 void concierge_host::tls_context_loaded(const std::string& ca_file,
                                         std::shared_ptr<boost::asio::ssl::context> context, const std::string& error) {
   if (!open) return;  // close() has ended every client, the waiting ones too
-  if (context) tls_contexts[ca_file] = context;
+  tls_loading.erase(ca_file);
+  if (context) tls_contexts.emplace(ca_file, context);
+  // ws_client_prepare_tls may have loaded the file on the loop meanwhile: the waiting clients take that one.
+  if (const auto known = tls_contexts.find(ca_file); known != tls_contexts.end()) context = known->second;
   // One client at a time, each taken off the list first: a listener may close or open clients while it is told.
   for (;;) {
     const auto it = tls_waiting.find(ca_file);
@@ -631,9 +664,24 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
   if (c.max_message_bytes) options.max_message_bytes = c.max_message_bytes;
   options.peer_name = text(c.peer_name, options.peer_name);
   auto client = std::make_unique<concierge_ws_client>();
+  // Only what the plugin's struct_size covers: a 1.0-1.2 listener ends before on_refused (C ABI 1.3), which stays
+  // NULL here, so its refusals come as the SDK's default sentence alone, as they always did.
   std::memcpy(&client->listener, listener, std::min<std::size_t>(sizeof client->listener, listener->struct_size));
   client->user = user;
   client->host = h;
+  if (client->listener.on_refused) {
+    // The SDK's client words a refusal through this hook, just before it fails: keep the status and detail for
+    // on_refused, and word the sentence exactly as the SDK's default does (net::WebSocketClientOptions), which is
+    // what on_failed has always said and what a 1.0-1.2 C++ layer reads the status back from.
+    client->refusal = std::make_shared<WsRefusal>();
+    options.describe_refusal = [refusal = client->refusal, peer = options.peer_name](unsigned status,
+                                                                                     const std::string& detail) {
+      refusal->status = status;
+      refusal->detail = detail;
+      return peer + " refused the WebSocket upgrade (HTTP " + std::to_string(status) +
+             (detail.empty() ? "" : ": " + detail) + ")";
+    };
+  }
   std::shared_ptr<boost::asio::ssl::context> tls;  // the CA file's context, once loaded
   if (options.tls) {
     const std::string ca_file = text(c.ca_file);
@@ -643,9 +691,8 @@ concierge_ws_client* host_ws_client_open(concierge_host* h, const concierge_ws_c
     } else {  // the CA file is loaded off the loop first (concierge_host::tls_waiting)
       client->waiting = std::make_unique<net::WebSocketClientOptions>(std::move(options));
       client->ca_file = ca_file;
-      auto& waiting = h->tls_waiting[ca_file];
-      waiting.push_back(client.get());
-      if (waiting.size() == 1) h->load_tls_context(ca_file);
+      h->tls_waiting[ca_file].push_back(client.get());
+      h->load_tls_context(ca_file);  // unless a worker is loading it already
       h->ws_clients.insert(client.get());
       return client.release();
     }
@@ -667,6 +714,28 @@ std::int32_t host_ws_client_send(concierge_ws_client* c, concierge_str message) 
 std::size_t host_ws_client_queued(concierge_ws_client* c) { return c && c->client ? c->client->queued_messages() : 0; }
 void host_ws_client_close(concierge_ws_client* c) {
   if (c) c->host->close_ws_client(c);
+}
+
+// C ABI 1.3. A plugin's PEM bundle is read here, on the loop (create(), at start-up: a few certificates load in well
+// under a millisecond, and the plugin can refuse its config at once); the system's store (28-59 ms) on a worker.
+std::int32_t host_ws_client_prepare_tls(concierge_host* h, concierge_str ca_file_text, concierge_error* error) {
+  if (!h || !h->open.load()) {
+    concierge_error_set(error, CONCIERGE_E_STATE, nullptr, "ws_client_prepare_tls: the instance is closing");
+    return CONCIERGE_E_STATE;
+  }
+  const std::string ca_file = text(ca_file_text);
+  if (h->tls_contexts.count(ca_file)) return CONCIERGE_OK;
+  if (ca_file.empty()) {
+    h->load_tls_context(ca_file);  // unless a worker is loading it already
+    return CONCIERGE_OK;
+  }
+  try {
+    h->tls_contexts.emplace(ca_file, net::make_tls_client_context(ca_file));
+  } catch (const std::exception& e) {
+    concierge_error_set(error, CONCIERGE_E_INVALID, nullptr, e.what());
+    return CONCIERGE_E_INVALID;
+  }
+  return CONCIERGE_OK;
 }
 
 const concierge_host_api kHostApi = {
@@ -718,6 +787,8 @@ const concierge_host_api kHostApi = {
     call_late_status,
     call_events_retain,
     call_events_release,
+    // C ABI 1.3
+    host_ws_client_prepare_tls,
 };
 
 // ---- the instance and its adapters ----
@@ -1215,8 +1286,9 @@ std::string check_descriptor(const concierge_plugin* d, const std::string& expec
   if (d->abi_minor > CONCIERGE_ABI_MINOR)
     return "built for C ABI " + theirs + ", this host has C ABI " + ours +
            "; upgrade the host or rebuild the plugin against C ABI " + ours;
-  // Every minor so far (1.0-1.2) defines the whole descriptor; 1.1 grew the voice model and agent tables only, 1.2
-  // the HTTP client's request (read by its size, host_http_start).
+  // Every minor so far (1.0-1.3) defines the whole descriptor; 1.1 grew the voice model and agent tables only, 1.2
+  // the HTTP client's request (read by its size, host_http_start), 1.3 the WebSocket client's listener (read by its
+  // size, host_ws_client_open) and the host's own table.
   if (d->struct_size < sizeof(concierge_plugin))
     return "its descriptor is " + std::to_string(d->struct_size) + " bytes, C ABI " + theirs + " defines " +
            std::to_string(sizeof(concierge_plugin)) + "; rebuild the plugin";

@@ -839,3 +839,120 @@ TEST_F(Fixture, APluginBuiltAgainstTheFrozen12HeaderLoadsAndRuns) {
   ASSERT_EQ(events->audio.size(), 1u);
   EXPECT_EQ(events->audio[0], bytes);
 }
+
+// ---- C ABI 1.3: a refused WebSocket upgrade as data (concierge_ws_client_listener.on_refused) ----
+
+namespace {
+struct RefusalCase {
+  std::string plugin;
+  bool hears_data;  // its listener has on_refused (and its struct_size covers it)
+};
+void PrintTo(const RefusalCase& c, std::ostream* out) { *out << c.plugin; }
+
+struct RefusalFixture : ::testing::TestWithParam<RefusalCase> {
+  ClientHost host;
+  std::shared_ptr<RecordingLogger> log = std::make_shared<RecordingLogger>();
+  PluginLoader loader{kDir};
+  // The loopback peer (its own thread) refuses every upgrade with verdict().
+  std::mutex mutex;
+  concierge::fakes::UpgradeVerdict verdict_;
+  void refuse_with(concierge::fakes::UpgradeVerdict verdict) {
+    std::lock_guard lock(mutex);
+    verdict_ = std::move(verdict);
+  }
+  concierge::fakes::WsServer server{[this] {
+    concierge::fakes::WsServerOptions options;
+    options.judge_upgrade = [this](const concierge::fakes::UpgradeRequest&) {
+      std::lock_guard lock(mutex);
+      return verdict_;
+    };
+    options.accept = [](std::shared_ptr<concierge::fakes::WsConnection> connection) {
+      return std::make_shared<concierge::fakes::HelloWorldHandler>(std::move(connection));
+    };
+    return options;
+  }()};
+  LoadedPlugin load(const std::string& extra = "") {
+    return loader.load(GetParam().plugin, PluginKind::voice_model, concierge::PluginContext{host, log, kDir},
+                       YAML::Load("ws_port: \"" + std::to_string(server.port()) + "\"\n" + extra),
+                       "plugins.voice_model.config", "/etc/concierge.yaml");
+  }
+  template <class F>
+  bool run_until(F done) {  // event-driven, never a fixed sleep
+    return concierge::testing::run_io_until(host.io(), done, std::chrono::seconds(10));
+  }
+};
+}  // namespace
+
+// A plugin whose listener has on_refused hears a refused upgrade's HTTP status and detail as data (a 401 with
+// OpenAI's JSON error body: its error.message; a 403 with a plain body: the body), then on_failed's sentence; one
+// built against the frozen 1.2 header (or whose listener's struct_size ends before on_refused although it is set)
+// hears the sentence only, worded exactly as before 1.3.
+TEST_P(RefusalFixture, ARefusedUpgradeCrossesAsStatusAndDetailOrAsTheSentenceAlone) {
+  const std::string sentence = "ws failed the fixture's peer refused the WebSocket upgrade (HTTP ";
+  refuse_with({401, R"({"error":{"message":"Incorrect API key provided: sk-***"}})"});
+  {
+    const LoadedPlugin plugin = load();
+    ASSERT_TRUE(run_until([&] { return log->starting("ws failed ") == 1; })) << log->all();
+    EXPECT_EQ(log->count(sentence + "401: Incorrect API key provided: sk-***)"), 1) << log->all();
+    EXPECT_EQ(log->count("ws upgrade refused 401 [Incorrect API key provided: sk-***]"), GetParam().hears_data ? 1 : 0)
+        << log->all();
+    EXPECT_EQ(log->starting("ws upgrade refused "), GetParam().hears_data ? 1 : 0) << log->all();
+    EXPECT_EQ(log->count("ws open"), 0);
+  }
+  refuse_with({403, "this project may not use realtime"});
+  const LoadedPlugin plugin = load();
+  ASSERT_TRUE(run_until([&] { return log->starting("ws failed ") == 2; })) << log->all();
+  EXPECT_EQ(log->count(sentence + "403: this project may not use realtime)"), 1) << log->all();
+  EXPECT_EQ(log->count("ws upgrade refused 403 [this project may not use realtime]"), GetParam().hears_data ? 1 : 0)
+      << log->all();
+  if (GetParam().hears_data) {  // on_refused came first, then on_failed
+    const std::string all = log->all();
+    EXPECT_LT(all.find("ws upgrade refused 403"), all.find(sentence + "403")) << all;
+  }
+}
+
+// A plugin that closes the client from inside on_refused is told nothing more (no on_failed), and the host frees the
+// client only once on_refused has returned; a plugin without on_refused is told on_failed's sentence as ever.
+TEST_P(RefusalFixture, ClosingFromInsideOnRefusedEndsTheClientThere) {
+  refuse_with({429, R"({"error":{"message":"slow down"}})"});
+  const LoadedPlugin plugin = load("close_in_refused: true\n");
+  if (GetParam().hears_data) {
+    ASSERT_TRUE(run_until([&] { return log->count("ws closed in on_refused") == 1; })) << log->all();
+    EXPECT_EQ(log->count("ws upgrade refused 429 [slow down]"), 1) << log->all();
+    host.io().restart();
+    host.io().poll();
+    EXPECT_EQ(log->starting("ws failed "), 0) << log->all();
+  } else {
+    ASSERT_TRUE(run_until([&] { return log->starting("ws failed ") == 1; })) << log->all();
+    EXPECT_EQ(log->count("ws failed the fixture's peer refused the WebSocket upgrade (HTTP 429: slow down)"), 1)
+        << log->all();
+    EXPECT_EQ(log->starting("ws upgrade refused "), 0) << log->all();
+    EXPECT_EQ(log->count("ws closed in on_refused"), 0) << log->all();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CAbi13, RefusalFixture,
+                         ::testing::Values(RefusalCase{"fixture-c-voice", true},
+                                           RefusalCase{"fixture-c-snapshot-1-3", true},
+                                           RefusalCase{"fixture-c-snapshot-1-2", false},
+                                           RefusalCase{"fixture-c-short-listener", false}),
+                         [](const ::testing::TestParamInfo<RefusalCase>& info) {
+                           std::string name = info.param.plugin.substr(std::string("fixture-").size());
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+// A plugin built against the frozen C ABI 1.3 header (tests/abi/1.3) loads and runs a session.
+TEST_F(Fixture, APluginBuiltAgainstTheFrozen13HeaderLoadsAndRuns) {
+  const LoadedPlugin plugin = load("fixture-c-snapshot-1-3");
+  EXPECT_TRUE(plugin.c_abi);
+  EXPECT_EQ(plugin.c_abi_major, 1u);
+  EXPECT_EQ(plugin.c_abi_minor, 3u);
+  auto events = std::make_shared<Events>();
+  auto session = plugin.instance.voice_model->open_session({}, events);
+  ASSERT_TRUE(run_until([&] { return events->ready == 1; }));
+  std::vector<std::uint8_t> bytes(160, 0x44);
+  session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), bytes, 0});
+  ASSERT_EQ(events->audio.size(), 1u);
+  EXPECT_EQ(events->audio[0], bytes);
+}

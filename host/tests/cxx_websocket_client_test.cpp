@@ -2,8 +2,9 @@
 // ws_client_* entries), in a real plugin (fixtures/cxx_ws_fixture.cpp) loaded by the daemon's loader, against a
 // loopback peer (tests/fakes/ws-server), plain and TLS: the upgrade carries the target and header, messages cross
 // both ways, closing from inside the listener is safe, a refusal is worded by describe_refusal from the status and
-// detail, options the host refuses fail from the loop (never inside start), and a client still open when the
-// instance goes is forgotten, never touched again.
+// detail the host gives as data (C ABI 1.3's on_refused), options the host refuses fail from the loop (never inside
+// start), a client still open when the instance goes is forgotten, never touched again, and prepare_tls loads a CA
+// file ahead (at once) or the system's store (on a worker, once).
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -174,6 +175,56 @@ TEST_F(CxxWebSocketClient, ARefusalIsWordedFromItsStatusAndDetail) {
             1)
       << log->all();
   EXPECT_EQ(log->count("ws open"), 0);
+}
+
+// prepare_tls (C ABI 1.3's ws_client_prepare_tls) from create() loads a PEM bundle at once, so the first wss://
+// client connects without waiting for a worker to load it; one whose certificate does not load is refused there,
+// in words that name the file (what the OpenAI plugins turn into a config error on ca_file).
+TEST_F(CxxWebSocketClient, PreparingACaFileLoadsItAtOnceAndRefusesOneThatDoesNotLoad) {
+  const auto pki = concierge::fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  auto server = serve(pki);
+  const std::string ca = concierge::fakes::write_temp_file("cxx-ws-prepared-ca.pem", pki.ca_pem);
+  host.defer_blocking = true;  // nothing is loaded by a worker unless the test runs it
+  {
+    const LoadedPlugin plugin = load(port_of(*server) + "tls: true\nprepare: true\nca_file: \"" + ca + "\"\n");
+    EXPECT_EQ(log->count("tls prepared"), 1) << log->all();
+    EXPECT_TRUE(host.deferred.empty());  // loaded by prepare_tls; the client did not ask a worker again
+    ASSERT_TRUE(run_until([&] { return log->count("ws closed") == 1 || log->starting("ws failed") > 0; }))
+        << log->all();
+    EXPECT_EQ(log->count("ws message world"), 1) << log->all();
+  }
+  std::filesystem::remove(ca);
+  // PEM armour around something that is not a certificate: a text check passes it, OpenSSL does not.
+  const std::string bad = concierge::fakes::write_temp_file(
+      "cxx-ws-bad-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+  {
+    const LoadedPlugin plugin =
+        load("ws_port: \"1\"\ntls: true\nprepare: true\nkeep_open: true\nca_file: \"" + bad + "\"\n");
+    EXPECT_EQ(log->starting("tls prepare failed could not load " + bad + ": "), 1) << log->all();
+    EXPECT_EQ(host.deferred.size(), 1u);  // not kept: the client asks a worker to read the file again
+  }
+  host.deferred.front()();  // the instance has gone: the load's completion touches nothing of it
+  host.deferred.clear();
+  host.io().restart();
+  host.io().poll();
+  std::filesystem::remove(bad);
+}
+
+// prepare_tls of the system's store ("") hands the load to a worker and returns at once; a client opened meanwhile
+// waits for that load instead of starting a second one.
+TEST_F(CxxWebSocketClient, PreparingTheSystemStoreLoadsItOnceOnAWorker) {
+  host.defer_blocking = true;
+  const LoadedPlugin plugin = load("ws_port: \"1\"\ntls: true\nprepare: true\n");
+  EXPECT_EQ(log->count("tls prepared"), 1) << log->all();
+  ASSERT_EQ(host.deferred.size(), 1u);  // one load, for prepare_tls and the client together
+  host.io().restart();
+  host.io().poll();
+  EXPECT_EQ(log->starting("ws failed"), 0) << log->all();  // the client waits for the store
+  host.deferred.front()();
+  host.deferred.clear();
+  // Nothing listens on port 1: once the store is there, the client connects and fails for that reason.
+  ASSERT_TRUE(run_until([&] { return log->starting("ws failed") == 1; })) << log->all();
+  EXPECT_TRUE(host.deferred.empty());
 }
 
 TEST_F(CxxWebSocketClient, OptionsTheHostRefusesFailFromTheLoopNeverInsideStart) {

@@ -24,8 +24,13 @@ std::shared_ptr<VoiceSession> LiveModel::open_session(const VoiceSessionConfig& 
 
 std::shared_ptr<LiveModel> make_live_model(EventLoop& loop, openai_common::WebSocketConnector connect,
                                            std::shared_ptr<Logger> log, const ConfigNode& node,
-                                           const std::filesystem::path& config_dir) {
+                                           const std::filesystem::path& config_dir,
+                                           const openai_common::TlsPreparer& prepare_tls) {
   LiveConfig config = parse_live_config(node, config_dir.string());
+  if (prepare_tls && config.endpoint().tls) {
+    const std::string problem = prepare_tls(config.ca_file);
+    if (!problem.empty() && !config.ca_file.empty()) node.fail("ca_file", problem);
+  }
   auto model = std::make_shared<LiveModel>(loop, std::move(connect), log, std::move(config));
   const auto& c = model->config();
   const std::string audio = c.audio_mode == AudioMode::automatic ? "auto (pcmu on a mu-law line)"

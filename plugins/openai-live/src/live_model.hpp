@@ -33,6 +33,7 @@ class LiveModel final : public VoiceModel {
 // The plugin's factory: parses the block (plugin_config()'s, errors under its path) and builds the model.
 std::shared_ptr<LiveModel> make_live_model(EventLoop& loop, openai_common::WebSocketConnector connect,
                                            std::shared_ptr<Logger> log, const ConfigNode& node,
-                                           const std::filesystem::path& config_dir);
+                                           const std::filesystem::path& config_dir,
+                                           const openai_common::TlsPreparer& prepare_tls = {});
 
 }  // namespace concierge::openai_live

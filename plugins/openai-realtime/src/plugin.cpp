@@ -14,7 +14,10 @@ concierge::cxx::Instance create(const concierge::cxx::Context& context, const YA
       [&host](concierge::net::WebSocketClientOptions options, const std::string& ca_file) {
         return concierge::cxx::WebSocketClientOverC::create(host, std::move(options), ca_file);
       },
-      context.log, concierge::cxx::plugin_config(context, config), context.config_dir);
+      context.log, concierge::cxx::plugin_config(context, config), context.config_dir,
+      [&host](const std::string& ca_file) {  // at start-up: a ca_file that does not load is a config error here
+        return concierge::cxx::WebSocketClientOverC::prepare_tls(host, ca_file);
+      });
   return instance;
 }
 

@@ -23,8 +23,13 @@ std::shared_ptr<VoiceSession> RealtimeModel::open_session(const VoiceSessionConf
 
 std::shared_ptr<RealtimeModel> make_realtime_model(openai_common::WebSocketConnector connect,
                                                    std::shared_ptr<Logger> log, const ConfigNode& node,
-                                                   const std::filesystem::path& config_dir) {
+                                                   const std::filesystem::path& config_dir,
+                                                   const openai_common::TlsPreparer& prepare_tls) {
   RealtimeConfig config = parse_realtime_config(node, config_dir.string());
+  if (prepare_tls && config.endpoint().tls) {
+    const std::string problem = prepare_tls(config.ca_file);
+    if (!problem.empty() && !config.ca_file.empty()) node.fail("ca_file", problem);
+  }
   auto model = std::make_shared<RealtimeModel>(std::move(connect), log, std::move(config));
   log->info("OpenAI Realtime: " + model->config().url + " model " + model->config().model + ", voice " +
             model->config().voice + ", audio " + model->config().audio_format().to_string() + ", " +

@@ -27,9 +27,12 @@ class RealtimeModel final : public VoiceModel {
   Endpoint endpoint_;
 };
 
-// The plugin's factory: parses the block (plugin_config()'s, errors under its path) and builds the model.
+// The plugin's factory: parses the block (plugin_config()'s, errors under its path) and builds the model. For a
+// wss:// URL, `prepare_tls` (when set) loads the TLS context ahead; a ca_file it cannot load is a ConfigError on
+// ca_file.
 std::shared_ptr<RealtimeModel> make_realtime_model(openai_common::WebSocketConnector connect,
                                                    std::shared_ptr<Logger> log, const ConfigNode& node,
-                                                   const std::filesystem::path& config_dir);
+                                                   const std::filesystem::path& config_dir,
+                                                   const openai_common::TlsPreparer& prepare_tls = {});
 
 }  // namespace concierge::openai

@@ -4,10 +4,12 @@
 // named in words, the server dropping the connection or never answering, and the config errors across the boundary.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "concierge_fakes/fake_openai_server.hpp"
+#include "concierge_fakes/test_pki.hpp"
 #include "loaded_voice_model.hpp"
 #include "module_exports.hpp"
 
@@ -43,6 +45,30 @@ TEST_F(LoadedRealtime, RefusesABadBlockNamingTheKeyAndTheFile) {
     EXPECT_EQ(std::string(e.what()).rfind("/etc/concierge.yaml: plugins.voice_model.config.voice (line 2)", 0), 0u)
         << e.what();
   }
+}
+
+// A ca_file that looks like a PEM bundle but that the host's OpenSSL cannot load is refused at start-up, naming the
+// key and its line (the host loads it through C ABI 1.3's ws_client_prepare_tls), not at the first call's connect.
+TEST_F(LoadedRealtime, ACaFileThatDoesNotLoadIsAConfigErrorAtStartUp) {
+  const std::string bad = fakes::write_temp_file(
+      "realtime-bad-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+  try {
+    load("api_key: k\nurl: \"wss://127.0.0.1:1/v1/realtime\"\nca_file: \"" + bad + "\"\n");
+    FAIL() << "a CA file that does not load was accepted";
+  } catch (const host::PluginLoadError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.voice_model.config.ca_file (line 3): could not load " + bad, 0),
+              0u)
+        << what;
+  }
+  std::remove(bad.c_str());
+  // A good one loads (at once, on the loop), and the plugin starts.
+  const auto pki = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+  const std::string good = fakes::write_temp_file("realtime-good-ca.pem", pki.ca_pem);
+  const host::LoadedPlugin plugin =
+      load("api_key: k\nurl: \"wss://127.0.0.1:1/v1/realtime\"\nca_file: \"" + good + "\"\n");
+  EXPECT_NE(plugin.instance.voice_model, nullptr);
+  std::remove(good.c_str());
 }
 
 TEST_F(LoadedRealtime, AudioCrossesBothWaysThroughTheHostsClient) {

@@ -42,6 +42,13 @@
  *        (CONCIERGE_HTTP_TEARDOWN: a hang-up or cancel the host admits from the share of its in-flight cap it keeps
  *        for teardowns, the SDK's HttpClient::start_teardown). A 1.0/1.1 plugin's request ends before `flags`
  *        (its struct_size says so) and is served as an ordinary request, as before.
+ *   1.3  Refused WebSocket upgrades as data, and TLS contexts loaded ahead: at the end of
+ *        concierge_ws_client_listener, on_refused (Optional: the HTTP status and detail of a refused upgrade, just
+ *        before on_failed's sentence); at the end of concierge_host_api, ws_client_prepare_tls (loads the TLS
+ *        context of a CA file for the instance's wss:// clients ahead of the first one, so create() can refuse a
+ *        CA file that does not load and the first call does not wait for it). A 1.0-1.2 plugin's listener ends
+ *        before on_refused (its struct_size says so): it hears a refusal as on_failed's sentence only, worded as
+ *        it always was ("<peer_name> refused the WebSocket upgrade (HTTP <status>[: <detail>])").
  *
  * ---- THREADS ----
  * The host has one event loop thread. Unless a comment says otherwise, every function in a plugin table is called
@@ -73,7 +80,7 @@ extern "C" {
 #endif
 
 #define CONCIERGE_ABI_MAJOR 1
-#define CONCIERGE_ABI_MINOR 2
+#define CONCIERGE_ABI_MINOR 3
 #define CONCIERGE_ABI_MAGIC 0x4943434eu /* "NCCI" little-endian: a concierge C interface descriptor */
 #define CONCIERGE_PLUGIN_ENTRY_SYMBOL "concierge_plugin_entry"
 
@@ -360,6 +367,17 @@ typedef struct concierge_ws_client_listener {
   void (*on_open)(void* user);
   void (*on_message)(void* user, concierge_str text); /* one whole text message; borrowed */
   void (*on_failed)(void* user, concierge_str message); /* a sentence for people */
+
+  /* ---- C ABI 1.3 (the host reads it only when struct_size covers it) ---- */
+  /* Optional: the peer refused the upgrade (answered with any HTTP status but 101), as data: `http_status` (401:
+   * a refused key, 403, 404, 429...) and `detail`, the body's JSON "error.message" when it has one, else the body
+   * shortened at a UTF-8 boundary (maybe empty). `detail` is the host's, borrowed for the call. THREADS: loop.
+   * Called at most once, just before on_failed, which then follows with the host's sentence about the same refusal
+   * ("<peer_name> refused the WebSocket upgrade (HTTP <status>[: <detail>])"), unless the plugin calls
+   * ws_client_close from inside on_refused (then nothing follows). NULL, or a listener whose struct_size ends
+   * before it (a 1.0-1.2 plugin's): the refusal is told through on_failed's sentence only. Every 1.x host keeps
+   * that sentence word for word, since older plugins read the status back from it. */
+  void (*on_refused)(void* user, int32_t http_status, concierge_str detail);
 } concierge_ws_client_listener;
 
 /* ==== Telephony data ==== */
@@ -520,7 +538,8 @@ typedef struct concierge_host_api {
 
   /* -- WebSocket client -- */
   /* Begins connecting; `listener`/`user` hear the outcome. NULL with `error` filled when the options are refused
-   * (TLS context not loadable, bad host). */
+   * (a bad host). A wss:// client whose CA file's TLS context is not loaded yet waits for a host worker to load it
+   * (ws_client_prepare_tls, C ABI 1.3, does that ahead); one that cannot be loaded fails it through on_failed. */
   concierge_ws_client* (*ws_client_open)(concierge_host* host, const concierge_ws_client_options* options,
                                          const concierge_ws_client_listener* listener, void* user,
                                          concierge_error* error);
@@ -543,6 +562,23 @@ typedef struct concierge_host_api {
    * releases what is left when the instance is destroyed. Keeping events keeps nothing of the call alive. */
   concierge_call_events* (*call_events_retain)(concierge_call_events* events);
   void (*call_events_release)(concierge_call_events* events);
+
+  /* ---- C ABI 1.3 (present in every 1.3+ host: a plugin reads it when host->abi_minor >= 3) ---- */
+  /* Loads ahead the TLS context that ws_client_open uses for wss:// clients trusting `ca_file` ("" = the system's
+   * store), and keeps it for this instance's clients (until the instance is destroyed), so the first call's
+   * client does not wait for it. Meant for create(), at start-up. `ca_file` is borrowed for the call; `error` as
+   * everywhere (may be NULL).
+   * - A PEM bundle (`ca_file` not ""): read now, on the calling thread (the loop, where create() runs before the
+   *   daemon listens; a file of one certificate loads in about 0.4 ms, a whole system bundle given as a file in
+   *   about 0.1 s): CONCIERGE_OK, or CONCIERGE_E_INVALID with the reason in `error` ("could not load <file>:
+   *   <why>"; a plugin reports it as a CONCIERGE_E_CONFIG on its own ca_file key). A file that does not load is
+   *   not kept: a later client reads it again.
+   * - The system's store (""): tens of milliseconds to load, so a host worker loads it and this returns
+   *   CONCIERGE_OK at once; a client opened meanwhile waits for that load (no second one), and a store that cannot
+   *   be loaded fails the clients through on_failed, as it would without this call.
+   * Calling it again once the context is loaded does nothing. Not needed for ws:// clients. CONCIERGE_E_STATE once
+   * the instance is being destroyed. */
+  int32_t (*ws_client_prepare_tls)(concierge_host* host, concierge_str ca_file, concierge_error* error);
 } concierge_host_api;
 
 /* ==== The plugin's tables, by kind ==== */

@@ -27,6 +27,17 @@ ABI_CHECK(http_request_12_appended, offsetof(concierge_http_client_request, flag
                                         offsetof(concierge_http_client_request, ca_file) + sizeof(concierge_str));
 ABI_CHECK(http_request_size_first, offsetof(concierge_http_client_request, struct_size) == 0);
 ABI_CHECK(http_teardown_bit, CONCIERGE_HTTP_TEARDOWN == 1u);
+/* C ABI 1.3 only appended: the WebSocket listener's on_refused right after its 1.0 on_failed, and ends it; the host
+ * table's ws_client_prepare_tls right after the last 1.1 entry (1.2 added none there), and ends it. */
+ABI_CHECK(ws_listener_size_first, offsetof(concierge_ws_client_listener, struct_size) == 0);
+ABI_CHECK(ws_listener_13_appended, offsetof(concierge_ws_client_listener, on_refused) ==
+                                       offsetof(concierge_ws_client_listener, on_failed) + sizeof(void (*)(void)));
+ABI_CHECK(ws_listener_13_last, sizeof(concierge_ws_client_listener) ==
+                                   offsetof(concierge_ws_client_listener, on_refused) + sizeof(void (*)(void)));
+ABI_CHECK(host_13_appended, offsetof(concierge_host_api, ws_client_prepare_tls) ==
+                                offsetof(concierge_host_api, call_events_release) + sizeof(void (*)(void)));
+ABI_CHECK(host_13_last, sizeof(concierge_host_api) ==
+                            offsetof(concierge_host_api, ws_client_prepare_tls) + sizeof(void (*)(void)));
 
 CONCIERGE_EXPORT const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host);
 const concierge_plugin* concierge_plugin_entry(const concierge_host_api* host) {

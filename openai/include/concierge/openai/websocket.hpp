@@ -36,9 +36,16 @@ net::WebSocketClientOptions openai_websocket_options(const OpenAiService& servic
 using WebSocketConnector =
     std::function<std::shared_ptr<net::WebSocketClient>(net::WebSocketClientOptions options, const std::string& ca_file)>;
 
+// Loads ahead the TLS context the connector's wss:// clients will use for `ca_file` ("" = the system's store) and
+// returns "" or why the PEM bundle `ca_file` cannot be loaded. In the plugins it is the host's
+// (cxx::WebSocketClientOverC::prepare_tls, abi.h's ws_client_prepare_tls): the model calls it once at start-up, so
+// a bundle OpenSSL cannot load is a config error naming ca_file, and the first call does not wait for the load.
+// Unset (the plugins' unit tests): nothing is loaded ahead.
+using TlsPreparer = std::function<std::string(const std::string& ca_file)>;
+
 // What is wrong with `ca_file` as a CA bundle for the host's TLS client, in words ("" when it is readable and holds a
-// PEM certificate). The host loads the bundle only when a call connects, so the config check at start-up catches a
-// wrong file (a key, an empty file) there, naming the key, instead of at every call.
+// PEM certificate): the config parser's own check, which needs no host (a key, an empty file). Whether the
+// certificates in it really load is the host's to say (TlsPreparer), once the config has parsed.
 std::string ca_file_problem(const std::string& path);
 
 // A refused upgrade (HTTP `status`, `detail` from OpenAI's error body, maybe ""), in words for the call record.

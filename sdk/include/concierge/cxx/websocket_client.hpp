@@ -24,15 +24,21 @@
 //   anything of the instance (Host::Attachment), so a session destroyed late never touches the ended handle.
 //
 // What differs from the SDK's own client: the options' TLS trust is a PEM file path (ca_file, "" = the system's
-// store) rather than an ssl::context, since the host builds the TLS context; the host takes timeouts in
-// milliseconds; and a refused upgrade reaches the plugin as the host's sentence, "<peer_name> refused the WebSocket
-// upgrade (HTTP <status>[: <detail>])" (net::WebSocketClientOptions' default wording, which the host uses), from
-// which options.describe_refusal, when set, is given the status and detail back to word the failure its own way.
-// (C ABI 1.1 has no structured refusal; the words are the SDK's documented default, read back here in one place.)
+// store) rather than an ssl::context, since the host builds the TLS context (prepare_tls loads it ahead, from
+// create()); the host takes timeouts in milliseconds; and options.describe_refusal runs here, in the plugin, not in
+// the client: the host reports a refused upgrade as data (abi.h's on_refused, C ABI 1.3: the HTTP status and the
+// detail), and describe_refusal, when set, words on_websocket_failed's message from them. Unset, the message is the
+// host's sentence, "<peer_name> refused the WebSocket upgrade (HTTP <status>[: <detail>])", the SDK's default.
+//
+// Versions (this layer and abi.h are one: a plugin built with this header is a C ABI 1.3 plugin):
+// - this layer in a 1.3 or later host: the host calls on_refused (this listener's struct_size covers it), so the
+//   status and detail arrive as data; nothing is read back from words.
+// - this layer in a 1.0-1.2 host: never happens; such a host refuses a 1.3 plugin at load ("built for C ABI 1.3").
+// - a plugin built with the 1.1/1.2 layer in a 1.3+ host: its listener ends before on_refused, so the host tells it
+//   only the sentence, worded as ever; that layer reads the status back from it, as it always did.
 //
 // A steady stream of messages allocates nothing here in either direction: send passes a view to the host, which
 // copies it into its reused buffers; a message arrives as a view of the host's read buffer.
-#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -100,6 +106,20 @@ class WebSocketClientOverC final : public net::WebSocketClient,
     });
   }
 
+  // Loads ahead, for the host's wss:// clients of this instance that trust `ca_file` ("" = the system's store), the
+  // TLS context (abi.h's ws_client_prepare_tls): call it from the plugin's create(), where the first call's client
+  // would otherwise wait tens of milliseconds for the system's store, and where a CA file that does not load can
+  // still be a config error. Returns "" or why the PEM bundle `ca_file` cannot be loaded ("could not load <file>:
+  // <why>"); the system's store loads on a host worker, so "" then says nothing about it. Loop only.
+  static std::string prepare_tls(Host& host, const std::string& ca_file) {
+    if (host.api()->abi_minor < 3) return "";  // never: a 1.3 plugin is refused by an older host
+    char message[512] = "";
+    char key_path[8] = "";
+    concierge_error error{sizeof(concierge_error), CONCIERGE_OK, message, sizeof message, key_path, sizeof key_path, 0};
+    if (host.api()->ws_client_prepare_tls(host.handle(), str(ca_file), &error) == CONCIERGE_OK) return "";
+    return message[0] ? message : "the host could not load " + ca_file;
+  }
+
   // Queues a copy of `text` (ws_client_send). False, and nothing queued, when not open or closing.
   bool send(std::string_view text) override {
     return handle_ && host_->api()->ws_client_send(handle_, str(text)) != 0;
@@ -129,29 +149,13 @@ class WebSocketClientOverC final : public net::WebSocketClient,
     listener_ = nullptr;
   }
 
+  // The host's on_failed: after on_refused for a refused upgrade, which describe_refusal words from the data.
   void failed(std::string_view message) {
     net::WebSocketListener* listener = std::exchange(listener_, nullptr);
     if (!listener) return;
-    if (options_.describe_refusal) {
-      unsigned status = 0;
-      std::string detail;
-      if (parse_refusal(message, status, detail)) return listener->on_websocket_failed(options_.describe_refusal(status, detail));
-    }
+    if (refused_status_ != 0 && options_.describe_refusal)
+      return listener->on_websocket_failed(options_.describe_refusal(refused_status_, refused_detail_));
     listener->on_websocket_failed(message);
-  }
-
-  // "<peer_name> refused the WebSocket upgrade (HTTP <status>)" or "... (HTTP <status>: <detail>)".
-  bool parse_refusal(std::string_view message, unsigned& status, std::string& detail) const {
-    const std::string prefix = options_.peer_name + " refused the WebSocket upgrade (HTTP ";
-    if (message.substr(0, prefix.size()) != prefix || message.empty() || message.back() != ')') return false;
-    std::string_view rest = message.substr(prefix.size(), message.size() - prefix.size() - 1);
-    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), status);
-    if (ec != std::errc() || status < 100 || status > 999) return false;
-    rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
-    if (rest.empty()) return true;
-    if (rest.substr(0, 2) != ": ") return false;
-    detail.assign(rest.substr(2));
-    return true;
   }
 
   static WebSocketClientOverC* self(void* user) { return static_cast<WebSocketClientOverC*>(user); }
@@ -163,14 +167,22 @@ class WebSocketClientOverC final : public net::WebSocketClient,
     if (auto* l = self(user)->listener_) l->on_websocket_message(view(text));
   }
   static void on_failed(void* user, concierge_str message) { self(user)->failed(view(message)); }
+  // C ABI 1.3: a refused upgrade as data, just before on_failed (kept for it; a failure is no hot path).
+  static void on_refused(void* user, std::int32_t http_status, concierge_str detail) {
+    WebSocketClientOverC* client = self(user);
+    client->refused_status_ = http_status > 0 ? static_cast<unsigned>(http_status) : 0;
+    client->refused_detail_.assign(view(detail));
+  }
   static constexpr concierge_ws_client_listener kListener{sizeof(concierge_ws_client_listener), &on_open,
-                                                          &on_message, &on_failed};
+                                                          &on_message, &on_failed, &on_refused};
 
   Host* host_;
   net::WebSocketClientOptions options_;
   std::string ca_file_;
   concierge_ws_client* handle_ = nullptr;
   net::WebSocketListener* listener_ = nullptr;
+  unsigned refused_status_ = 0;  // set by on_refused
+  std::string refused_detail_;
   bool started_ = false;
 };
 
