@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "concierge/config.hpp"
+#include "config_error.hpp"
 #include "env.hpp"
 
 using concierge::ConfigError;
@@ -24,16 +25,7 @@ std::string value_of(const Environment& env, std::string_view name) {
   return value ? *value : std::string("<unset>");
 }
 
-// The exception's text, or "" when none was thrown.
-template <class F>
-std::string dotenv_error_of(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using concierge::testing::config_error_of;  // the ConfigError's text, or "" when none was thrown
 
 }  // namespace
 
@@ -148,14 +140,14 @@ TEST(Dotenv, ExpandsReferencesLikePythonDotenv) {
 }
 
 TEST(Dotenv, SyntaxErrorsNameFileAndLine) {
-  EXPECT_EQ(dotenv_error_of([] { from_dotenv("A=1\nMY KEY=2\n"); }),
+  EXPECT_EQ(config_error_of([] { from_dotenv("A=1\nMY KEY=2\n"); }),
             "test.env (line 2): expected '=' after MY");
-  EXPECT_EQ(dotenv_error_of([] { from_dotenv("A=1\n\nB=\"never closed\nC=3\n"); }),
+  EXPECT_EQ(config_error_of([] { from_dotenv("A=1\n\nB=\"never closed\nC=3\n"); }),
             "test.env (line 3): unterminated double-quoted value");
-  EXPECT_EQ(dotenv_error_of([] { from_dotenv("A='x' y\n"); }), "test.env (line 1): unexpected text after the closing quote");
-  EXPECT_EQ(dotenv_error_of([] { from_dotenv("1ABC=x\n"); }),
+  EXPECT_EQ(config_error_of([] { from_dotenv("A='x' y\n"); }), "test.env (line 1): unexpected text after the closing quote");
+  EXPECT_EQ(config_error_of([] { from_dotenv("1ABC=x\n"); }),
             "test.env (line 1): \"1ABC\" is not a valid variable name (letters, digits and _ only)");
-  EXPECT_EQ(dotenv_error_of([] { from_dotenv("=x\n"); }),
+  EXPECT_EQ(config_error_of([] { from_dotenv("=x\n"); }),
             "test.env (line 1): \"\" is not a valid variable name (letters, digits and _ only)");
 }
 
@@ -170,7 +162,7 @@ TEST(Dotenv, FileLoadingAndMissingFile) {
   EXPECT_EQ(value_of(env, "FROM_FILE"), "yes");
   ASSERT_EQ(env.loaded_files().size(), 1u);
   EXPECT_EQ(env.loaded_files()[0], dir / ".env");
-  const std::string error = dotenv_error_of([&] { env.load_dotenv_file(dir / "missing.env"); });
+  const std::string error = config_error_of([&] { env.load_dotenv_file(dir / "missing.env"); });
   EXPECT_EQ(error, (dir / "missing.env").string() + ": cannot read the .env file: No such file or directory");
   std::filesystem::remove_all(dir);
 }
@@ -190,7 +182,7 @@ TEST(Dotenv, ForDaemonReadsTheWorkingDirectorysDotenvUnderTheProcessEnvironment)
   EXPECT_EQ(value_of(env, "CONCIERGE_TEST_FROM_DOTENV"), "dotenv");
   EXPECT_EQ(value_of(env, "CONCIERGE_TEST_BOTH"), "process");
   // An explicit --env-file must exist.
-  EXPECT_NE(dotenv_error_of([&] { Environment::for_daemon(dir / "nope.env"); }), "");
+  EXPECT_NE(config_error_of([&] { Environment::for_daemon(dir / "nope.env"); }), "");
   std::filesystem::remove_all(dir);
 }
 
@@ -247,23 +239,23 @@ TEST(Interpolate, ValuesAreNotExpandedAgain) {
 
 TEST(Interpolate, MalformedReferencesNameKeyPathAndLine) {
   Environment env;
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${UNCLOSED", "server.port", 4); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${UNCLOSED", "server.port", 4); }),
             "server.port (line 4): malformed ${...} in \"${UNCLOSED\": missing the closing '}'");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${}", "server.host", 2); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${}", "server.host", 2); }),
             "server.host (line 2): malformed ${...} in \"${}\": no variable name");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${1ABC}", "a.b", 7); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${1ABC}", "a.b", 7); }),
             "a.b (line 7): malformed ${...} in \"${1ABC}\": \"1ABC\" is not a variable name (letters, digits and _, "
             "not first a digit)");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${A B}", "a", 1); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${A B}", "a", 1); }),
             "a (line 1): malformed ${...} in \"${A B}\": \"A B\" is not a variable name (letters, digits and _, not "
             "first a digit)");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${A:?required}", "a", 1); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${A:?required}", "a", 1); }),
             "a (line 1): malformed ${...} in \"${A:?required}\": after ${A: only \":-default\" is supported");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${A:-unclosed default", "a", 3); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${A:-unclosed default", "a", 3); }),
             "a (line 3): malformed ${...} in \"${A:-unclosed default\": missing the closing '}'");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("${A:-${B}", "a", 3); }),
+  EXPECT_EQ(config_error_of([&] { env.interpolate("${A:-${B}", "a", 3); }),
             "a (line 3): malformed ${...} in \"${A:-${B}\": missing the closing '}'");
-  EXPECT_EQ(dotenv_error_of([&] { env.interpolate("$", "a", 1); }), "");
+  EXPECT_EQ(config_error_of([&] { env.interpolate("$", "a", 1); }), "");
 }
 
 TEST(Environment, FromProcessSeesTheProcessEnvironment) {

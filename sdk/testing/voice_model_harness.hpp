@@ -105,6 +105,29 @@ class RecordingVoiceEvents final : public VoiceSessionEvents {
   std::function<void()> on_fatal;  // e.g. drop the session from inside the callback, as a host may
 };
 
+// A WebSocket that goes nowhere, for driving a session's protocol directly: the test plays the service through
+// listener() (on_websocket_open, on_websocket_message); the session's messages are counted and the last one kept
+// (assigned into the same string, so no allocation per message once warm: usable in the allocation tests).
+class RecordingWebSocket final : public net::WebSocketClient {
+ public:
+  void start(net::WebSocketListener* listener) override { listener_ = listener; }
+  bool send(std::string_view text) override {
+    last.assign(text.data(), text.size());
+    ++sent;
+    return true;
+  }
+  std::size_t queued_messages() const override { return 0; }
+  void close() override { listener_ = nullptr; }
+  // The session, once started and until it closes the socket; nullptr otherwise.
+  net::WebSocketListener* listener() const { return listener_; }
+
+  std::string last;
+  long sent = 0;
+
+ private:
+  net::WebSocketListener* listener_ = nullptr;
+};
+
 // What a voice model's session tests hold (the host, a logger, the recorded events, the model and its one session),
 // and the waits on them. Destroyed session first, then the model, the events, the logger and the host.
 class VoiceSessionTest : public ::testing::Test {

@@ -18,26 +18,10 @@ using concierge::testing::CountingVoiceEvents;
 namespace counting_new = concierge::testing::counting_new;
 const concierge::testing::AllocationCounter kCounter{counting_new::count, counting_new::counted};
 
-class RecordingTransport final : public LiveTransport {
- public:
-  void start(TransportListener* listener) override { listener_ = listener; }
-  bool send(std::string_view text) override {
-    last_.assign(text.data(), text.size());
-    ++sent_;
-    return true;
-  }
-  std::size_t queued_messages() const override { return 0; }
-  void close() override { listener_ = nullptr; }
-
-  TransportListener* listener_ = nullptr;
-  std::string last_;
-  long sent_ = 0;
-};
-
 void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, std::size_t delta_bytes) {
   boost::asio::io_context io;
   concierge::testing::AsioEventLoop loop(io);
-  auto transport = std::make_shared<RecordingTransport>();
+  auto transport = std::make_shared<concierge::testing::RecordingWebSocket>();
   auto events = std::make_shared<CountingVoiceEvents>();
   auto config = std::make_shared<LiveConfig>(parse_live_config(
       ConfigNode(YAML::Load(std::string("api_key: k\naudio_format: ") + audio_format + "\n"), "c"), ""));
@@ -48,8 +32,8 @@ void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, st
                                                std::make_shared<concierge::testing::RecordingLogger>(), session_config,
                                                events);
   session->start();
-  transport->listener_->on_websocket_open();
-  transport->listener_->on_websocket_message(R"({"type":"session.started","event_id":"e1","session":{"id":"s"}})");
+  transport->listener()->on_websocket_open();
+  transport->listener()->on_websocket_message(R"({"type":"session.started","event_id":"e1","session":{"id":"s"}})");
   ASSERT_EQ(events->ready, 1);
   const AudioFormat format = session->input_format();
 
@@ -57,18 +41,18 @@ void run(AudioFormat line, const char* audio_format, std::size_t frame_bytes, st
   std::vector<std::uint8_t> reply(delta_bytes, 0x33);
   const std::string delta = R"({"type":"session.output_audio.delta","delta":")" + base64::encode(reply) + R"("})";
   session->send_audio(AudioFrame{format, frame, 0});  // warm up: buffers reach their working size
-  transport->listener_->on_websocket_message(delta);
+  transport->listener()->on_websocket_message(delta);
 
   counting_new::count(true);
   for (int i = 0; i < 500; ++i) {
     session->send_audio(AudioFrame{format, frame, 0});
-    transport->listener_->on_websocket_message(delta);
+    transport->listener()->on_websocket_message(delta);
   }
   counting_new::count(false);
   EXPECT_EQ(counting_new::counted(), 0) << audio_format;
   EXPECT_EQ(events->bytes, 501u * delta_bytes);
   EXPECT_EQ(events->errors, 0);
-  EXPECT_EQ(transport->sent_, 1 + 501);  // session.start and the appends
+  EXPECT_EQ(transport->sent, 1 + 501);  // session.start and the appends
   session->close();
 }
 

@@ -20,24 +20,8 @@ using concierge::testing::CountingVoiceEvents;
 namespace counting_new = concierge::testing::counting_new;
 const concierge::testing::AllocationCounter kCounter{counting_new::count, counting_new::counted};
 
-class RecordingTransport final : public RealtimeTransport {
- public:
-  void start(TransportListener* listener) override { listener_ = listener; }
-  bool send(std::string_view text) override {
-    last_.assign(text.data(), text.size());
-    ++sent_;
-    return true;
-  }
-  std::size_t queued_messages() const override { return 0; }
-  void close() override { listener_ = nullptr; }
-
-  TransportListener* listener_ = nullptr;
-  std::string last_;
-  long sent_ = 0;
-};
-
 TEST(HotPath, NoAllocationPerFrameEitherWay) {
-  auto transport = std::make_shared<RecordingTransport>();
+  auto transport = std::make_shared<concierge::testing::RecordingWebSocket>();
   auto events = std::make_shared<CountingVoiceEvents>();
   auto config = std::make_shared<RealtimeConfig>();
   config->api_key = "k";
@@ -46,8 +30,8 @@ TEST(HotPath, NoAllocationPerFrameEitherWay) {
   auto session = std::make_shared<RealtimeSession>(
       config, transport, std::make_shared<concierge::testing::RecordingLogger>(), session_config, events);
   session->start();
-  transport->listener_->on_websocket_open();
-  transport->listener_->on_websocket_message(R"({"type":"session.updated","session":{"type":"realtime"}})");
+  transport->listener()->on_websocket_open();
+  transport->listener()->on_websocket_message(R"({"type":"session.updated","session":{"type":"realtime"}})");
   ASSERT_EQ(events->ready, 1);
 
   std::vector<std::uint8_t> frame(160, 0x55);
@@ -57,18 +41,18 @@ TEST(HotPath, NoAllocationPerFrameEitherWay) {
                             base64::encode(reply) + R"("})";
   // Warm up: buffers reach their working size.
   session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
-  transport->listener_->on_websocket_message(delta);
+  transport->listener()->on_websocket_message(delta);
 
   counting_new::count(true);
   for (int i = 0; i < 500; ++i) {
     session->send_audio(AudioFrame{AudioFormat::mulaw_8k(), frame, 0});
-    transport->listener_->on_websocket_message(delta);
+    transport->listener()->on_websocket_message(delta);
   }
   counting_new::count(false);
   EXPECT_EQ(counting_new::counted(), 0);
   EXPECT_EQ(events->bytes, 501u * 2400u);
   EXPECT_EQ(events->errors, 0);
-  EXPECT_EQ(transport->sent_, 1 + 501);  // session.update and the appends
+  EXPECT_EQ(transport->sent, 1 + 501);  // session.update and the appends
   session->close();
 }
 

@@ -9,26 +9,10 @@
 namespace concierge::openai {
 namespace {
 
-class MemoryTransport final : public RealtimeTransport {
- public:
-  void start(TransportListener* listener) override { listener_ = listener; }
-  bool send(std::string_view text) override {
-    sent.emplace_back(text);
-    return true;
-  }
-  std::size_t queued_messages() const override { return 0; }
-  void close() override { listener_ = nullptr; }
-  TransportListener* listener() const { return listener_; }
-  std::vector<std::string> sent;
-
- private:
-  TransportListener* listener_ = nullptr;
-};
-
 TEST(RealtimeEvents, EventsWithoutTheirNestedObjectsAreSurvived) {
   auto config = std::make_shared<RealtimeConfig>();
   config->api_key = "sk-test";
-  auto transport = std::make_shared<MemoryTransport>();
+  auto transport = std::make_shared<concierge::testing::RecordingWebSocket>();
   auto events = std::make_shared<concierge::testing::RecordingVoiceEvents>();
   auto log = std::make_shared<concierge::testing::RecordingLogger>();
   VoiceSessionConfig session_config;

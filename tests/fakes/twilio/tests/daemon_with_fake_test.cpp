@@ -59,6 +59,22 @@ std::string reservation_body() {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// Tells the fake where the started daemon listens and books a table through the daemon's API: the call's id, or ""
+// (with the failure reported) when the daemon did not start or refused the call.
+std::string place_reservation_call(const testing::Daemon& daemon, FakeTwilio& fake) {
+  if (!daemon.started()) {
+    ADD_FAILURE() << "the daemon did not start\n" << daemon.output();
+    return "";
+  }
+  fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
+  const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
+  if (created.status != 201) {
+    ADD_FAILURE() << "POST /calls: " << created.status << " " << created.body;
+    return "";
+  }
+  return nlohmann::json::parse(created.body)["call_id"];
+}
+
 TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangsUp) {
   FakeTwilioOptions options;
   options.public_domain = "concierge.test";
@@ -72,11 +88,8 @@ TEST(DaemonWithFakeTwilio, CallRunsThroughTheRealServerAndEndsWhenTheCalleeHangs
 
   const auto config = write_config("twilio-daemon-test", fake);
   testing::Daemon daemon(config.string(), kTwilioEnv);
-  ASSERT_TRUE(daemon.started()) << daemon.output();
-  fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
-  const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
-  ASSERT_EQ(created.status, 201) << created.body;
-  const std::string call_id = nlohmann::json::parse(created.body)["call_id"];
+  const std::string call_id = place_reservation_call(daemon, fake);
+  ASSERT_NE(call_id, "");
 
   nlohmann::json record;
   const bool ended = fake.wait_for(
@@ -142,11 +155,8 @@ TEST(DaemonWithFakeTwilio, ACreateThatTimedOutButWentThroughIsCorrectedByTwilioL
   nlohmann::json amended;
   {
     testing::Daemon daemon(config.string(), kTwilioEnv);
-    ASSERT_TRUE(daemon.started()) << daemon.output();
-    fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
-    const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
-    ASSERT_EQ(created.status, 201) << created.body;
-    call_id = nlohmann::json::parse(created.body)["call_id"];
+    call_id = place_reservation_call(daemon, fake);
+    ASSERT_NE(call_id, "");
     auto record_now = [&] {
       const auto status = testing::http_get(daemon.url() + "/calls/" + call_id + "/status");
       return status.status == 200 ? nlohmann::json::parse(status.body) : nlohmann::json();
@@ -366,10 +376,7 @@ TEST(DaemonWithFakeTwilio, ACreateStillInFlightWhenTheDaemonStopsLetsItExitClean
   FakeTwilio fake(options);
   const auto config = write_config("twilio-daemon-exit-test", fake);
   testing::Daemon daemon(config.string(), kTwilioEnv);
-  ASSERT_TRUE(daemon.started()) << daemon.output();
-  fake.set_daemon_port(static_cast<std::uint16_t>(daemon.port()));
-  const auto created = testing::http_post(daemon.url() + "/calls", reservation_body());
-  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_NE(place_reservation_call(daemon, fake), "");
   ASSERT_TRUE(fake.wait_for([](const FakeTwilio& f) { return !f.records_of("rest.create").empty(); }, 10s))
       << daemon.output();
   daemon.process().signal(SIGTERM);
