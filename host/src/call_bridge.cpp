@@ -264,12 +264,12 @@ void CallBridge::line_media_started(AudioFormat line_format) {
   const bool asked = agent_has_line_events_ && agent_->listens_for_beep();
   const bool listen = services_.beep_detection_always || asked;
   if (listen && line_format.sample_rate >= 8000 && line_format.sample_rate <= 48000) {
-    beep_.emplace(line_format.sample_rate);
+    beep_ = std::make_unique<beep::Detector>(line_format.sample_rate);
     services_.log->info("call " + record_->call_id + ": listening for a voicemail beep on the callee's audio");
   }
   // Converters only where the formats differ; a matching pair passes frames through untouched.
-  to_voice_ = std::make_unique<AudioConverter>(line_format, voice_->input_format());
-  to_line_ = std::make_unique<AudioConverter>(voice_->output_format(), line_format);
+  to_voice_.emplace(line_format, voice_->input_format());
+  to_line_.emplace(voice_->output_format(), line_format);
   services_.log->info("call " + record_->call_id + ": voice model hears " + voice_->input_format().to_string() +
                       " and speaks " + voice_->output_format().to_string() +
                       (to_voice_->passthrough() && to_line_->passthrough() ? " (pass-through)" : " (converted)"));

@@ -101,12 +101,10 @@ std::string json_string_or(const nlohmann::json& object, const char* key, std::s
 class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCall> {
  public:
   TwilioCall(std::shared_ptr<TwilioProvider> provider, std::string call_id, std::shared_ptr<CallEvents> events)
-      : provider_(std::move(provider)),
+      : events_(std::move(events)),
+        provider_(std::move(provider)),
         call_id_(std::move(call_id)),
-        events_(std::move(events)),
-        give_up_timer_(provider_->host().loop()) {
-    outgoing_.reserve(4096);
-  }
+        give_up_timer_(provider_->host().loop()) {}
 
   const std::string& call_id() const { return call_id_; }
   const std::string& provider_sid() const { return provider_sid_; }
@@ -425,32 +423,33 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     }
     // {"event":"media","streamSid":"...","media":{"payload":"<base64>"}}, built in a buffer reused for every frame.
     static constexpr std::string_view kClose = R"("}})";
-    outgoing_.assign(media_prefix_);
-    const std::size_t at = outgoing_.size();
-    outgoing_.resize(at + base64::encoded_size(frame.bytes.size()));
-    base64::encode(frame.bytes, std::span<char>(outgoing_.data() + at, outgoing_.size() - at));
-    outgoing_.append(kClose);
-    peer_->send_text(outgoing_);
+    std::string& message = provider_->message_buffer();
+    message.assign(media_prefix_);
+    const std::size_t at = message.size();
+    message.resize(at + base64::encoded_size(frame.bytes.size()));
+    base64::encode(frame.bytes, std::span<char>(message.data() + at, message.size() - at));
+    message.append(kClose);
+    peer_->send_text(message);
 
     // One mark per chunk: when Twilio echoes it, the callee has heard everything up to its end.
     sent_us_ += static_cast<std::uint64_t>(frame.duration().count());
     const std::uint64_t id = ++last_mark_id_;
-    outgoing_.assign(mark_prefix_);
+    message.assign(mark_prefix_);
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, id);
-    outgoing_.append(digits, end);
-    outgoing_.append(kClose);
-    peer_->send_text(outgoing_);
+    message.append(digits, end);
+    message.append(kClose);
+    peer_->send_text(message);
     pending_marks_.push({id, sent_us_});
   }
 
   void clear_audio() override {
     if (!peer_ || terminal_) return;
-    outgoing_.clear();
-    outgoing_ += R"({"event":"clear","streamSid":")";
-    outgoing_ += stream_sid_;
-    outgoing_ += R"("})";
-    peer_->send_text(outgoing_);
+    std::string& message = provider_->message_buffer();
+    message.assign(R"({"event":"clear","streamSid":")");
+    message += stream_sid_;
+    message += R"("})";
+    peer_->send_text(message);
     // The callee never hears what was queued: marks echoed for it are ignored and new audio counts from what was
     // actually heard.
     pending_marks_.clear();
@@ -505,9 +504,19 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
     if (terminal_ && !peer_ && !create_in_flight_) events_.reset();
   }
 
-  std::shared_ptr<TwilioProvider> provider_;
-  std::string call_id_;
+  // First and together, what every frame reads and writes: with hundreds of calls on the loop a call is cold when
+  // its next frame comes, and these then share two cache lines (the inbound buffer used to sit between them).
   std::shared_ptr<CallEvents> events_;
+  std::shared_ptr<WebSocketPeer> peer_;
+  std::shared_ptr<TwilioProvider> provider_;
+  bool terminal_ = false;
+  std::uint64_t last_mark_id_ = 0;
+  std::uint64_t sent_us_ = 0;   // agent audio sent since the stream started (less what a clear dropped)
+  std::uint64_t heard_us_ = 0;  // agent audio Twilio has played to the callee
+  PendingMarks pending_marks_;
+  std::string media_prefix_, mark_prefix_;  // of every media and mark message of the stream (attach_media)
+
+  std::string call_id_;
   std::string provider_sid_;
   std::string twiml_call_sid_;  // CallSid of the signed TwiML fetch
   StreamToken stream_token_;
@@ -515,23 +524,14 @@ class TwilioCall : public CallLeg, public std::enable_shared_from_this<TwilioCal
   std::string answered_by_;
   std::string reported_verdict_;  // the answering-machine verdict last reported through report_answered_by
   bool media_started_ = false;
-  bool terminal_ = false;
   bool create_in_flight_ = false;
   bool create_sent_ = false;
   bool gave_up_ = false;  // request_timeout passed before the create's answer
   LoopTimer give_up_timer_;  // request_timeout after the create was sent (give_up_create)
   bool hangup_requested_ = false;
   bool hangup_sent_ = false;
-
-  std::shared_ptr<WebSocketPeer> peer_;
   std::string stream_sid_;
-  std::string media_prefix_, mark_prefix_;  // of every media and mark message of the stream (attach_media)
   std::array<std::uint8_t, kMaxInboundPayloadBytes + 3> inbound_{};
-  std::string outgoing_;
-  PendingMarks pending_marks_;
-  std::uint64_t last_mark_id_ = 0;
-  std::uint64_t sent_us_ = 0;   // agent audio sent since the stream started (less what a clear dropped)
-  std::uint64_t heard_us_ = 0;  // agent audio Twilio has played to the callee
   RateLimitedLog format_errors_;
 };
 
@@ -712,6 +712,7 @@ class MediaStreamHandler : public WebSocketHandler {
 // ---------------------------------------------------------------------------------------------------------------
 TwilioProvider::TwilioProvider(std::shared_ptr<TwilioHost> host, std::shared_ptr<Logger> log, TwilioConfig config)
     : host_(std::move(host)), log_(std::move(log)), config_(std::move(config)) {
+  message_buffer_.reserve(4096);
   if (!config_.validate_signatures)
     log_->warning("validate_signatures is off: anyone who can reach /twiml, /twilio/status and /media-stream can "
                   "pose as Twilio. Use this only on a private network.");

@@ -43,6 +43,10 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   const TwilioConfig& config() const { return config_; }
   TwilioHost& host() { return *host_; }
   Logger& log() { return *log_; }
+  // Where a stream's outgoing message is built: one buffer for every call of this provider (the loop thread's), so
+  // a frame's message is written into memory that stays in cache rather than into each call's own. A message is
+  // built and handed to its peer, which copies it, before anything else can use the buffer.
+  std::string& message_buffer() { return message_buffer_; }
   std::shared_ptr<TwilioCall> find_call(const std::string& call_id);
   void register_call(const std::string& call_id, const std::shared_ptr<TwilioCall>& call);
   // A call whose create was sent ended here before Twilio named it: keep `events` for what Twilio reports later.
@@ -85,6 +89,7 @@ class TwilioProvider : public TelephonyProvider, public std::enable_shared_from_
   std::shared_ptr<TwilioHost> host_;
   std::shared_ptr<Logger> log_;
   TwilioConfig config_;
+  std::string message_buffer_;
   // Calls by the host's call id. The host owns each leg; an entry whose leg is gone is dropped on the next sweep.
   std::unordered_map<std::string, std::weak_ptr<TwilioCall>> calls_;
   std::size_t registrations_since_sweep_ = 0;
