@@ -7,6 +7,7 @@
 // library stays mapped until then).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "concierge/config.hpp"
+#include "concierge_fakes/test_pki.hpp"
 #include "plugin_loader.hpp"
 #include "voice_model_harness.hpp"
 
@@ -55,6 +57,29 @@ class LoadedVoiceModelTest : public VoiceSessionTest {
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
     EXPECT_TRUE(events->errors[0].second);
     EXPECT_NE(events->errors[0].first.find("within 1 s"), std::string::npos) << events->all_errors();
+  }
+
+  // A ca_file that looks like a PEM bundle but that the host's OpenSSL cannot load is refused at start-up, naming the
+  // key and its line (the host loads it through C ABI 1.3's ws_client_prepare_tls), not at the first call's connect;
+  // a good one loads (at once, on the loop) and the plugin starts. `url` is a wss:// URL nothing needs to answer.
+  void expect_a_ca_file_that_does_not_load_to_be_a_config_error(const std::string& url) {
+    const std::string bad =
+        fakes::write_temp_file(plugin_ + "-bad-ca.pem",
+                               "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+    try {
+      load("api_key: k\nurl: \"" + url + "\"\nca_file: \"" + bad + "\"\n");
+      ADD_FAILURE() << "a CA file that does not load was accepted";
+    } catch (const host::PluginLoadError& e) {
+      const std::string what = e.what();
+      const std::string expected = "/etc/concierge.yaml: plugins.voice_model.config.ca_file (line 3): could not load ";
+      EXPECT_EQ(what.rfind(expected + bad, 0), 0u) << what;
+    }
+    std::remove(bad.c_str());
+    const auto pki = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
+    const std::string good = fakes::write_temp_file(plugin_ + "-good-ca.pem", pki.ca_pem);
+    const host::LoadedPlugin plugin = load("api_key: k\nurl: \"" + url + "\"\nca_file: \"" + good + "\"\n");
+    EXPECT_NE(plugin.instance.voice_model, nullptr);
+    std::remove(good.c_str());
   }
 
   const host::PluginLoader loader{std::filesystem::path(CONCIERGE_PLUGIN_DIR)};

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "concierge_fakes/fake_live_server.hpp"
-#include "concierge_fakes/test_pki.hpp"
 #include "loaded_voice_model.hpp"
 #include "module_exports.hpp"
 
@@ -49,28 +48,8 @@ TEST_F(LoadedLive, RefusesABadBlockNamingTheKeyAndTheFile) {
   }
 }
 
-// A ca_file that looks like a PEM bundle but that the host's OpenSSL cannot load is refused at start-up, naming the
-// key and its line (the host loads it through C ABI 1.3's ws_client_prepare_tls), not at the first call's connect.
 TEST_F(LoadedLive, ACaFileThatDoesNotLoadIsAConfigErrorAtStartUp) {
-  const std::string bad = fakes::write_temp_file(
-      "live-bad-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
-  try {
-    load("api_key: k\nurl: \"wss://127.0.0.1:1/v1/live\"\nca_file: \"" + bad + "\"\n");
-    FAIL() << "a CA file that does not load was accepted";
-  } catch (const host::PluginLoadError& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(what.rfind("/etc/concierge.yaml: plugins.voice_model.config.ca_file (line 3): could not load " + bad, 0),
-              0u)
-        << what;
-  }
-  std::remove(bad.c_str());
-  // A good one loads (at once, on the loop), and the plugin starts.
-  const auto pki = fakes::make_test_pki({"localhost"}, {"127.0.0.1"});
-  const std::string good = fakes::write_temp_file("live-good-ca.pem", pki.ca_pem);
-  const host::LoadedPlugin plugin =
-      load("api_key: k\nurl: \"wss://127.0.0.1:1/v1/live\"\nca_file: \"" + good + "\"\n");
-  EXPECT_NE(plugin.instance.voice_model, nullptr);
-  std::remove(good.c_str());
+  expect_a_ca_file_that_does_not_load_to_be_a_config_error("wss://127.0.0.1:1/v1/live");
 }
 
 TEST_F(LoadedLive, AudioBothWaysAndABargeInThroughTheHostsClientAndTimers) {
