@@ -57,6 +57,7 @@ class RecordingVoiceEvents final : public VoiceSessionEvents {
  public:
   void on_ready() override { ++ready; }
   void on_audio(const AudioFrame& frame) override {
+    if (audio.empty()) first_audio_at = std::chrono::steady_clock::now();
     audio.insert(audio.end(), frame.bytes.begin(), frame.bytes.end());
     formats.push_back(frame.format);
     ++frames;
@@ -66,6 +67,12 @@ class RecordingVoiceEvents final : public VoiceSessionEvents {
   void on_interruption() override {
     ++interruptions;
     audio_at_interruption = audio.size();
+    interrupted_at = std::chrono::steady_clock::now();
+  }
+  // How long the line had been playing the session's audio when it was interrupted, by this thread's clock: what a
+  // truncate may say was heard at most (and, with no playback reports, about what it says).
+  long heard_before_interruption_ms() const {
+    return long(std::chrono::duration_cast<std::chrono::milliseconds>(interrupted_at - first_audio_at).count());
   }
   void on_transcript(Speaker speaker, std::string_view text) override { transcripts.emplace_back(speaker, text); }
   void on_tool_call(const ToolCall& call) override {
@@ -97,6 +104,7 @@ class RecordingVoiceEvents final : public VoiceSessionEvents {
   int speech_stopped = 0;
   int interruptions = 0;
   std::size_t audio_at_interruption = 0;
+  std::chrono::steady_clock::time_point first_audio_at{}, interrupted_at{};
   std::vector<std::pair<Speaker, std::string>> transcripts;
   std::vector<ToolCall> tool_calls;
   std::vector<VoiceMetrics> metrics;

@@ -201,7 +201,7 @@ TEST_F(HttpClientTest, ErrorStatusesAreResponsesNotErrors) {
 }
 
 TEST_F(HttpClientTest, ARequestPastItsTimeoutEndsTimedOut) {
-  CannedHttpServer server(200, "{}", "application/json", 500ms);
+  CannedHttpServer server(200, "{}", "application/json", 3000ms);  // answers long after the timeout, even on a loaded machine
   HttpClientRequest request = get(server.base_url() + "/slow");
   request.timeout = 150ms;
   const auto started = Clock::now();
@@ -213,7 +213,7 @@ TEST_F(HttpClientTest, ARequestPastItsTimeoutEndsTimedOut) {
   EXPECT_EQ(response->status, 0);
   EXPECT_FALSE(response->error.empty());
   EXPECT_GE(took, 150ms);  // never early
-  EXPECT_LT(took, 500ms);  // and not waiting for the answer
+  EXPECT_LT(took, 2500ms);  // and not waiting for the answer
 }
 
 TEST_F(HttpClientTest, AResponseLargerThanTheLimitIsAnErrorNotABuffer) {
