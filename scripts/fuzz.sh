@@ -3,12 +3,18 @@
 #   scripts/fuzz.sh            the short run the test command makes (about 1 minute in all)
 #   scripts/fuzz.sh 1h         longer: the duration (s, m or h) is split evenly across the targets
 #   scripts/fuzz.sh 10m webhook_fuzz    one target
+#   scripts/fuzz.sh --build-only        build every target, run none (scripts/test.sh builds them beside its tests)
 # Builds with clang-14 into build-fuzz/ (separate from the GCC build in build/). Each target starts from its
 # committed seeds (tests/fuzz/corpus/<target>/) plus what earlier runs found (build-fuzz/corpus/<target>/, not
 # committed). A crash stops the run with the input saved as build-fuzz/findings/<target>/crash-*; it becomes a
 # regression test (a seed here and a unit test of the parser) once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+  build_only=true
+  shift
+fi
 duration="${1:-60s}"
 shift || true
 targets=("$@")
@@ -35,6 +41,7 @@ if [ ! -f build-fuzz/CMakeCache.txt ]; then
   cmake -S tests/fuzz -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 fi
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
+$build_only && exit 0
 
 failed=()
 for target in "${targets[@]}"; do
