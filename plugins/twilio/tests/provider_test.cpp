@@ -100,20 +100,20 @@ class Peer : public WebSocketPeer {
 };
 
 std::string start_message(const std::string& call_id, const std::string& call_sid = "CA1",
-                          const std::string& stream_token = "") {
+                          const std::string& stream_token = "", const std::string& stream_sid = "MZ1") {
   nlohmann::json custom = nlohmann::json::object();
   if (!call_id.empty()) custom["call_id"] = call_id;
   if (!stream_token.empty()) custom["stream_token"] = stream_token;
   return nlohmann::json{{"event", "start"},
                         {"sequenceNumber", "1"},
                         {"start",
-                         {{"streamSid", "MZ1"},
+                         {{"streamSid", stream_sid},
                           {"callSid", call_sid},
                           {"accountSid", "AC1"},
                           {"tracks", {"inbound"}},
                           {"mediaFormat", {{"encoding", "audio/x-mulaw"}, {"sampleRate", 8000}, {"channels", 1}}},
                           {"customParameters", custom}}},
-                        {"streamSid", "MZ1"}}
+                        {"streamSid", stream_sid}}
       .dump();
 }
 
@@ -391,6 +391,28 @@ TEST_F(MediaStreamTest, OutgoingAudioIsMediaThenOneMarkPerChunk) {
   EXPECT_TRUE(log->contains("dropped agent audio in pcm16/8000"));
   leg->clear_audio();
   EXPECT_EQ(peer->sent.back(), R"({"event":"clear","streamSid":"MZ1"})");
+}
+
+// The message prefixes are kept inside the call when the stream SID is Twilio's 34 characters (as above) and on the
+// heap when a peer sends a longer one: both ways, every message names the stream.
+TEST_F(ProviderTest, OutgoingMessagesNameAStreamSidOfAnyLength) {
+  for (const std::string& sid : {std::string("MZ18ad3ab5a668481ce02b83e7395059f0"), "MZ" + std::string(200, '7')}) {
+    auto events = std::make_shared<Events>();
+    auto peer = std::make_shared<Peer>();
+    const std::string call_id = "c" + std::to_string(sid.size());
+    auto leg = place(call_id, events);
+    auto handler = provider->open_media_stream(peer);
+    handler->on_text(R"({"event":"connected","protocol":"Call","version":"1.0.0"})");
+    const std::string call_sid = "CA" + std::to_string(sid.size());
+    handler->on_text(start_message(call_id, call_sid, fetch_stream_token(call_id, call_sid), sid));
+    ASSERT_TRUE(events->started) << sid.size();
+    std::vector<std::uint8_t> audio(160, 0x5A);
+    leg->send_audio({AudioFormat::mulaw_8k(), audio, 0});
+    ASSERT_EQ(peer->sent.size(), 2u);
+    EXPECT_EQ(peer->sent[0], R"({"event":"media","streamSid":")" + sid + R"(","media":{"payload":")" +
+                                 base64::encode(audio) + R"("}})");
+    EXPECT_EQ(peer->sent[1], R"({"event":"mark","streamSid":")" + sid + R"(","mark":{"name":"1"}})");
+  }
 }
 
 TEST_F(MediaStreamTest, BadMessagesAreLoggedAndSkipped) {
