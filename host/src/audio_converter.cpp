@@ -44,17 +44,17 @@ AudioConverter::Output::~Output() {
 AudioConverter::Output AudioConverter::convert(const AudioFrame& in) {
   if (passthrough()) return Output(in, -1);
 
+  // The first free set of the thread's, taken; past them, this converter's own.
   Scratch& scratch = thread_scratch();
   int lease = -1;
-  for (std::size_t i = 0; i < scratch.held.size(); ++i)
+  for (std::size_t i = 0; i < scratch.held.size() && lease < 0; ++i)
     if (!scratch.held[i]) {
+      scratch.held[i] = true;
       lease = static_cast<int>(i);
-      break;
     }
   if (lease < 0 && !own_) own_ = std::make_unique<Buffers>();
   Buffers& buffers = lease >= 0 ? scratch.sets[static_cast<std::size_t>(lease)] : *own_;
-  if (lease >= 0) scratch.held[static_cast<std::size_t>(lease)] = true;
-  Output out(AudioFrame{}, lease);  // holds the set from here on, whatever returns
+  Output out(AudioFrame{}, lease);  // gives the set back however this returns
 
   // 1. To linear PCM at the input rate (a pcm16 input is used in place).
   std::span<const std::int16_t> pcm;

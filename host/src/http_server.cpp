@@ -453,10 +453,7 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
       return true;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
-    pending_.clear();
-    open_ = false;
-    if (ended_) shut_down();
-    else force_close();  // the read fails next and ends the connection
+    write_failed();
     return false;
   }
 
@@ -464,14 +461,19 @@ class WebSocketConnection : public WebSocketPeer, public std::enable_shared_from
     writing_ = false;
     writing_buf_.clear();
     if (ec) {
-      pending_.clear();
-      open_ = false;
-      if (ended_) shut_down();
-      else force_close();  // the read fails next and ends the connection
+      write_failed();
       return;
     }
     if (!pending_.empty()) flush();
     else if (ended_) shut_down();
+  }
+
+  // A write failed, at once or asynchronously: nothing more goes out.
+  void write_failed() {
+    pending_.clear();
+    open_ = false;
+    if (ended_) shut_down();
+    else force_close();  // the read fails next and ends the connection
   }
 
   // ---- idle timeout -----------------------------------------------------------------------------------------
